@@ -1,0 +1,5 @@
+/**
+ * Test kit: a fake guest driver for testing devices alone.
+ * @packageDocumentation
+ */
+export {};

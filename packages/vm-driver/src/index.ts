@@ -1,0 +1,2 @@
+/** @packageDocumentation Placeholder until the machine lands. */
+export const PACKAGE_NAME = '@typevisor/vm-driver';

@@ -1,0 +1,2 @@
+/** @packageDocumentation Placeholder until this package's first module lands. */
+export const PACKAGE_NAME = '@typevisor/vm-manager';

@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+import { workspaceAliases } from '../../vitest.shared.js';
+
+export default defineProject({
+  resolve: { alias: workspaceAliases },
+  test: { name: 'vm-protocol', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] },
+});
