@@ -15,7 +15,7 @@ process.chdir(root);
 function run(label, command, args, options = {}) {
   const started = Date.now();
   console.log(`\n=== ${label}: ${[path.basename(command), ...args].join(' ')}`);
-  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' }, ...options });
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0', TURBO_TELEMETRY_DISABLED: '1' }, ...options });
   const ok = result.status === 0;
   console.log(`=== ${label}: ${ok ? 'ok' : `FAILED (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return ok;
