@@ -1,2 +1,11 @@
-// The PC chipset devices. Filled in by the chipset work; see ../types.ts for the shared interfaces.
-export {};
+/**
+ * The PC chipset: 16550A UART, two cascaded 8259A PICs, 8254 PIT with port 0x61, MC146818 RTC/CMOS,
+ * i8042 keyboard controller, port 0x92, local APIC and I/O APIC. Every device is a register window
+ * ({@link IoRegion}) that sees offsets, never ports, and is {@link Snapshottable}.
+ */
+export { DualPic, PIC_CASCADE_IRQ, ELCR_MASTER_MASK, ELCR_SLAVE_MASK } from './dual-pic.js';
+export type { DualPicOptions } from './dual-pic.js';
+export { Pit8254, PIT_FREQUENCY_HZ } from './pit8254.js';
+export type { Pit8254Options } from './pit8254.js';
+export { SystemControlPortB } from './system-control-port-b.js';
+export type { SystemControlPortBOptions } from './system-control-port-b.js';
