@@ -9,3 +9,5 @@ export { Pit8254, PIT_FREQUENCY_HZ } from './pit8254.js';
 export type { Pit8254Options } from './pit8254.js';
 export { SystemControlPortB } from './system-control-port-b.js';
 export type { SystemControlPortBOptions } from './system-control-port-b.js';
+export { Uart16550, UART_FIFO_SIZE, UART_INPUT_CLOCK_HZ } from './uart16550.js';
+export type { Uart16550Options } from './uart16550.js';
