@@ -1,2 +1,10 @@
-/** @packageDocumentation Node.js backends for the machine. */
-export const NODE_BACKENDS = true;
+/**
+ * Node.js host backends for a typevisor machine: disk image files, the terminal, output files.
+ *
+ * @packageDocumentation
+ */
+export type { FileBlockBackendOptions, FileSystemCalls } from './file-block-backend.js';
+export { FileBlockBackend } from './file-block-backend.js';
+export { FileCharBackend } from './file-char-backend.js';
+export type { StdioCharBackendOptions, StdioStreams } from './stdio-char-backend.js';
+export { ESCAPE_BYTE, StdioCharBackend } from './stdio-char-backend.js';
