@@ -1,0 +1,97 @@
+import { guestPhys, PhysicalMemory } from '@typevisor/mmu';
+import type { GPR_NAMES} from './case-format.js';
+import { applyPatches, type CaseResult, type DiffCase } from './case-format.js';
+import { CODE_ADDR, INTERPRETER_RAM_SIZE, REGION_SIZE, REGION_START } from './layout.js';
+import { fillPattern } from './memory-pattern.js';
+
+/** The part of the `Cpu` contract (docs: /work/team/CONTRACTS.md) the harness drives. */
+export interface CpuUnderTest {
+  run(budget: number): 'budget' | 'halt' | 'exception' | 'shutdown';
+  getRegisters(): Record<(typeof GPR_NAMES)[number] | 'eip' | 'eflags', number>;
+  setRegisters(values: Partial<Record<(typeof GPR_NAMES)[number] | 'eip' | 'eflags', number>>): void;
+  enterFlatProtectedMode(cpl?: 0 | 3): void;
+  readonly lastException: { vector: number; errorCode: number | null } | null;
+}
+
+/** Builds a CPU over the given memory (the test passes `new Cpu({ memory, io, stopOnException: true })`). */
+export type CpuFactory = (memory: PhysicalMemory) => CpuUnderTest;
+
+/** Instruction budget per case: generous for REP strings counted per iteration, small for runaways. */
+const STEP_LIMIT = 2000;
+/** Vector reported when the interpreter never reached the snippet's end (runaway or hang). */
+export const VECTOR_TIMEOUT = 0x100;
+/** Vector reported when the interpreter threw a host exception (always a bug). */
+export const VECTOR_HOST_THROW = 0x101;
+
+/**
+ * Runs cases in the interpreter: flat 32-bit protected mode at CPL 3, paging off, the same data,
+ * stack and code addresses as the native runner. The CPU steps one instruction at a time until EIP
+ * reaches the end of the snippet or an exception stops it.
+ */
+export class InterpreterRunner {
+  readonly memory = new PhysicalMemory({ ramSize: INTERPRETER_RAM_SIZE });
+  private readonly cpu: CpuUnderTest;
+  private readonly initial = new Uint8Array(REGION_SIZE);
+  /** Last host exception message, for reports. */
+  lastHostError = '';
+
+  constructor(factory: CpuFactory) {
+    this.cpu = factory(this.memory);
+  }
+
+  run(c: DiffCase): CaseResult {
+    const { memory, cpu, initial } = this;
+    fillPattern(initial, c.memorySeed);
+    applyPatches(initial, c.patches);
+    memory.ram.set(initial, REGION_START);
+    // Through the bus so the CPU's decoded-code cache hears about the new code.
+    const code = new Uint8Array(c.code.length + 1);
+    code.set(c.code);
+    code[c.code.length] = 0xf4; // HLT guard: a runaway past the end faults at CPL 3
+    memory.writeBytes(guestPhys(CODE_ADDR), code);
+
+    const end = CODE_ADDR + c.code.length;
+    let vector = -1;
+    let errorCode = 0;
+    try {
+      cpu.enterFlatProtectedMode(3);
+      cpu.setRegisters({
+        eax: c.regs[0], ecx: c.regs[1], edx: c.regs[2], ebx: c.regs[3],
+        esp: c.regs[4], ebp: c.regs[5], esi: c.regs[6], edi: c.regs[7],
+        eip: CODE_ADDR,
+        eflags: ((c.eflags & ~0x100) | 0x202) >>> 0,
+      });
+      let steps = 0;
+      for (;;) {
+        if ((cpu.getRegisters().eip >>> 0) === end) break;
+        if (steps++ >= STEP_LIMIT) {
+          vector = VECTOR_TIMEOUT;
+          break;
+        }
+        const stop = cpu.run(1);
+        if (stop === 'exception' || stop === 'shutdown') {
+          vector = cpu.lastException?.vector ?? VECTOR_TIMEOUT;
+          errorCode = cpu.lastException?.errorCode ?? 0;
+          break;
+        }
+        if (stop === 'halt') {
+          vector = VECTOR_TIMEOUT;
+          break;
+        }
+      }
+    } catch (error) {
+      vector = VECTOR_HOST_THROW;
+      this.lastHostError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+
+    const r = cpu.getRegisters();
+    const regs = Uint32Array.of(r.eax, r.ecx, r.edx, r.ebx, r.esp, r.ebp, r.esi, r.edi);
+    const changes: number[] = [];
+    const ram = memory.ram;
+    for (let i = 0; i < REGION_SIZE; i++) {
+      const v = ram[REGION_START + i] as number;
+      if (v !== initial[i]) changes.push(((REGION_START + i) << 8) | v);
+    }
+    return { regs, eflags: r.eflags >>> 0, eip: r.eip >>> 0, vector, errorCode, memoryChanges: Uint32Array.from(changes) };
+  }
+}
