@@ -15,4 +15,15 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['@typevisor/*/src/*', '@typevisor/*/internal/*', '../../*/src/*'], message: 'Import a package through its public entry only.' }] }],
     },
   },
+  {
+    // Core packages run in browsers and in Node alike: their tsconfig includes the DOM lib only for
+    // the web-platform APIs both share (performance, TextEncoder, crypto, timers), not for the DOM.
+    files: ['packages/{mmu,cpu-x86,devices,perf-model,vm-protocol}/src/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error',
+        ...['document', 'window', 'navigator', 'localStorage', 'sessionStorage', 'location', 'HTMLElement', 'Buffer', 'process', 'require', '__dirname', '__filename']
+          .map((name) => ({ name, message: 'Core packages use only APIs shared by browsers and Node.' })),
+      ],
+    },
+  },
 );
