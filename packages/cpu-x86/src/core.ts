@@ -1,0 +1,551 @@
+import {
+  AF, ARITH, CF, CR0_PE, CS, DS, ES, FLAGS_FIXED, FS, GP, GS, IF, LDTR, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB,
+  OP_SUB, PF, PFV, SF, SS, SSF, TR, VM, ZF,
+} from './constants.js';
+import type { CpuMemory, CpuPaging } from './memory-ports.js';
+import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
+import type { FpuHost } from './fpu/fpu-host.js';
+import type { FpuEngine } from './fpu-engine.js';
+
+/**
+ * The one object thrown for every guest fault. Handlers set `pendingVector`/`pendingError` on the core
+ * and throw this; only the run loop catches it. Never escapes to the embedder.
+ */
+export class FaultSignal {
+  readonly isFaultSignal = true;
+}
+/** The preallocated fault sentinel. */
+export const FAULT = new FaultSignal();
+
+/** Segment-check bits (segCheck): accesses that must take the slow path. */
+export const CHK_NO_READ = 1, CHK_NO_WRITE = 2, CHK_EXPAND_DOWN = 4;
+
+const SIZE_MASK = [0xff, 0xffff, -1];
+const SIGN_BIT = [0x80, 0x8000, 0x80000000 | 0];
+
+/** Parity of a byte: PF set when the number of set bits is even. */
+export const PARITY = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  let bits = 0;
+  for (let b = i; b; b >>= 1) bits += b & 1;
+  PARITY[i] = bits & 1 ? 0 : PF;
+}
+
+/** Number of decoded-instruction slots (direct mapped by physical address); the extra slot is scratch. */
+export const DCACHE_BITS = 16;
+export const DCACHE_SIZE = 1 << DCACHE_BITS;
+export const SCRATCH_SLOT = DCACHE_SIZE;
+const TLB_BITS = 10;
+const TLB_SIZE = 1 << TLB_BITS;
+
+/**
+ * All architectural and micro-architectural state of one x86 CPU plus its memory access paths.
+ * Instruction handlers are free functions taking `(core, slot)`; this class is internal.
+ */
+export class CpuCore implements FpuHost {
+  // ---- general registers: 16 slots of 8 bytes so a 64-bit mode can widen them in place ----
+  readonly regs = new ArrayBuffer(16 * 8);
+  /** GPR n low dword at r32[n * 2]. */
+  readonly r32 = new Int32Array(this.regs);
+  /** GPR n low word at r16[n * 4]. */
+  readonly r16 = new Uint16Array(this.regs);
+  /** GPR n low byte at r8[n * 8], AH..BH at r8[(n - 4) * 8 + 1]. */
+  readonly r8 = new Uint8Array(this.regs);
+
+  eip = 0;
+  /** EIP of the instruction being executed (faults restart here). */
+  curEip = 0;
+  /** EFLAGS; the bits in `lazy` are stale and computed from the last arithmetic operation. */
+  flags = FLAGS_FIXED;
+  lazy = 0;
+  lfOp = 0; lfDst = 0; lfSrc = 0; lfRes = 0; lfSize = 0;
+
+  // ---- segments (descriptor caches) ----
+  readonly segSel = new Int32Array(8);
+  readonly segBase = new Int32Array(8);
+  /** Effective byte limit (0..0xFFFFFFFF). */
+  readonly segLimit = new Float64Array(8);
+  /** Descriptor attribute bits (descriptor bits 40..55 with the limit nibble cleared). */
+  readonly segAttr = new Int32Array(8);
+  readonly segCheck = new Int32Array(8);
+  gdtBase = 0; gdtLimit = 0xffff; idtBase = 0; idtLimit = 0x3ff;
+
+  // ---- control ----
+  cr0 = 0x60000010; cr2 = 0; cr3 = 0; cr4 = 0; efer = 0;
+  readonly dr = new Int32Array(8);
+  cpl = 0;
+  /** 0 for supervisor accesses, 2 for user (CPL 3): offset into the TLB kinds. */
+  userKind = 0;
+  /** CS.D: default operand/address size 32. */
+  cs32 = false;
+  /** SS.B: 32-bit stack pointer. */
+  ss32 = false;
+  ipMask = 0xffff;
+
+  // ---- MSRs ----
+  sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
+  tscOffset = 0; apicBase = 0xfee00900 | 0; miscEnable = 1; patLo = 0x00070406; patHi = 0x00070406;
+  readonly msrStore = new Map<number, [number, number]>();
+
+  // ---- run state ----
+  halted = false;
+  /** Triple fault happened: only reset() leaves this state. */
+  shutdown = false;
+  /** Interrupts (and NMI) are inhibited for one instruction after STI, MOV SS, POP SS. */
+  shadow = false;
+  nmiPending = false;
+  nmiBlocked = false;
+  /** Set when something outside the instruction stream needs attention: ends the current chunk. */
+  chunkBreak = false;
+  retired = 0;
+
+  // ---- fault state ----
+  pendingVector = 0;
+  pendingError = -1;
+
+  // ---- decoded instruction cache (flat arrays, one slot per instruction) ----
+  readonly dH = new Uint16Array(DCACHE_SIZE + 1);
+  readonly dLen = new Uint8Array(DCACHE_SIZE + 1);
+  readonly dRm = new Uint8Array(DCACHE_SIZE + 1);
+  readonly dPfx = new Uint16Array(DCACHE_SIZE + 1);
+  readonly dSeg = new Uint8Array(DCACHE_SIZE + 1);
+  readonly dEa = new Int32Array(DCACHE_SIZE + 1);
+  readonly dDisp = new Int32Array(DCACHE_SIZE + 1);
+  readonly dImm = new Int32Array(DCACHE_SIZE + 1);
+  readonly dImm2 = new Int32Array(DCACHE_SIZE + 1);
+  readonly dExt = new Uint8Array(DCACHE_SIZE + 1);
+  readonly dTag = new Int32Array(DCACHE_SIZE + 1).fill(-1);
+  readonly dKey = new Uint8Array(DCACHE_SIZE + 1);
+  readonly dGen = new Int32Array(DCACHE_SIZE + 1);
+  /** Per physical page generation: bumped on a write to a page code was decoded from. */
+  readonly pageGen = new Int32Array(1 << 20);
+  /** Pages marked with memory.markCodePage (cleared by onCodeWrite). */
+  readonly codePages = new Uint8Array(1 << 20);
+
+  // ---- code fetch page cache ----
+  fetchLin = 1; // linear page base of the cached fetch page, 1 = invalid
+  fetchPhys = 0;
+
+  // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
+  readonly tlbTag = new Int32Array(4 * TLB_SIZE);
+  /** RAM pages: physical base (even). Others: physical page * 2 + 1. */
+  readonly tlbVal = new Int32Array(4 * TLB_SIZE);
+
+  readonly ram: Uint8Array;
+  readonly ram16: Uint16Array | null;
+  readonly ram32: Int32Array | null;
+
+  fpu: FpuEngine | null = null;
+  stopOnException = false;
+
+  constructor(
+    readonly memory: CpuMemory,
+    readonly paging: CpuPaging,
+    readonly io: PortIoBus,
+    readonly interrupts: InterruptSource | null,
+    readonly time: TimeSource | null,
+  ) {
+    this.ram = memory.ram;
+    const aligned = (memory.ram.byteOffset & 3) === 0 && (memory.ram.byteLength & 3) === 0;
+    this.ram16 = aligned ? new Uint16Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 1) : null;
+    this.ram32 = aligned ? new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 2) : null;
+  }
+
+  // =====================================================================================
+  // Faults
+  // =====================================================================================
+
+  /** Raise exception `vector` with an error code (-1 = none). Never returns. */
+  fault(vector: number, error: number): never {
+    this.pendingVector = vector;
+    this.pendingError = error;
+    throw FAULT;
+  }
+  /** FpuHost: raise an exception without error code. */
+  raise(vector: number): never {
+    return this.fault(vector, -1);
+  }
+  gp(error: number): never {
+    return this.fault(GP, error & 0xffff);
+  }
+
+  // =====================================================================================
+  // Lazy flags
+  // =====================================================================================
+
+  setLazy(op: number, dst: number, src: number, res: number, size: number): void {
+    this.lfOp = op; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfSize = size;
+    this.lazy = ARITH;
+  }
+  /** INC/DEC: like ADD/SUB 1 but CF keeps its value. */
+  setLazyKeepCf(op: number, dst: number, res: number, size: number): void {
+    if (this.lazy & CF) this.flags = (this.flags & ~CF) | this.getCF();
+    this.lfOp = op; this.lfDst = dst; this.lfSrc = 1; this.lfRes = res; this.lfSize = size;
+    this.lazy = ARITH & ~CF;
+  }
+  getCF(): number {
+    if ((this.lazy & CF) === 0) return this.flags & CF;
+    const m = SIZE_MASK[this.lfSize];
+    switch (this.lfOp) {
+      case OP_ADD: return ((this.lfRes & m) >>> 0) < ((this.lfDst & m) >>> 0) ? 1 : 0;
+      case OP_ADC: return ((this.lfRes & m) >>> 0) <= ((this.lfDst & m) >>> 0) ? 1 : 0;
+      case OP_SUB: return ((this.lfDst & m) >>> 0) < ((this.lfSrc & m) >>> 0) ? 1 : 0;
+      case OP_SBB: return ((this.lfDst & m) >>> 0) <= ((this.lfSrc & m) >>> 0) ? 1 : 0;
+      default: return 0;
+    }
+  }
+  getZF(): number {
+    if ((this.lazy & ZF) === 0) return this.flags & ZF;
+    return (this.lfRes & SIZE_MASK[this.lfSize]) === 0 ? ZF : 0;
+  }
+  getSF(): number {
+    if ((this.lazy & SF) === 0) return this.flags & SF;
+    return (this.lfRes & SIGN_BIT[this.lfSize]) !== 0 ? SF : 0;
+  }
+  getPF(): number {
+    if ((this.lazy & PF) === 0) return this.flags & PF;
+    return PARITY[this.lfRes & 0xff];
+  }
+  getAF(): number {
+    if ((this.lazy & AF) === 0) return this.flags & AF;
+    if (this.lfOp === OP_LOGIC) return 0;
+    return (this.lfDst ^ this.lfSrc ^ this.lfRes) & AF;
+  }
+  getOF(): number {
+    if ((this.lazy & OF) === 0) return this.flags & OF;
+    const s = SIGN_BIT[this.lfSize];
+    switch (this.lfOp) {
+      case OP_ADD: case OP_ADC:
+        return ((this.lfDst ^ this.lfRes) & (this.lfSrc ^ this.lfRes) & s) !== 0 ? OF : 0;
+      case OP_SUB: case OP_SBB:
+        return ((this.lfDst ^ this.lfSrc) & (this.lfDst ^ this.lfRes) & s) !== 0 ? OF : 0;
+      default: return 0;
+    }
+  }
+  /** Full EFLAGS with the lazy bits computed. */
+  getFlags(): number {
+    if (this.lazy === 0) return this.flags;
+    const f = (this.flags & ~ARITH) | this.getCF() | this.getPF() | this.getAF() | this.getZF() | this.getSF() | this.getOF();
+    this.flags = f;
+    this.lazy = 0;
+    return f;
+  }
+  /** Replace the arithmetic flags selected by `mask` with `value` (other flags untouched). */
+  setArith(mask: number, value: number): void {
+    const f = this.getFlags();
+    this.flags = (f & ~mask) | (value & mask);
+  }
+  /** Evaluate condition code cc (0..15, the Jcc/SETcc/CMOVcc low nibble). */
+  cond(cc: number): boolean {
+    let r: boolean;
+    switch (cc >> 1) {
+      case 0: r = this.getOF() !== 0; break;
+      case 1: r = this.getCF() !== 0; break;
+      case 2: r = this.getZF() !== 0; break;
+      case 3: r = this.getCF() !== 0 || this.getZF() !== 0; break;
+      case 4: r = this.getSF() !== 0; break;
+      case 5: r = this.getPF() !== 0; break;
+      case 6: r = (this.getSF() !== 0) !== (this.getOF() !== 0); break;
+      default: r = this.getZF() !== 0 || (this.getSF() !== 0) !== (this.getOF() !== 0); break;
+    }
+    return (cc & 1) !== 0 ? !r : r;
+  }
+
+  // ---- FpuHost extras ----
+  setEflagsZPC(zf: boolean, pf: boolean, cf: boolean): void {
+    this.setArith(ARITH, (zf ? ZF : 0) | (pf ? PF : 0) | (cf ? CF : 0));
+  }
+  readEflags(): number {
+    return this.getFlags();
+  }
+  setAx(value: number): void {
+    this.r16[0] = value;
+  }
+
+  // =====================================================================================
+  // Linear memory (paging + data TLB)
+  // =====================================================================================
+
+  /** Drop every cached translation (data TLB and fetch page). */
+  flushTlb(): void {
+    this.tlbTag.fill(0);
+    this.fetchLin = 1;
+  }
+  /** Fill the TLB for `lin` with access kind `kind` (0..3) or raise #PF. Returns the tlbVal entry. */
+  private tlbFill(lin: number, kind: number): number {
+    const phys = this.paging.translate(lin, (kind & 1) as 0 | 1, (kind & 2) !== 0);
+    if (phys < 0) {
+      this.cr2 = this.paging.faultAddress | 0;
+      this.fault(PFV, this.paging.faultErrorCode);
+    }
+    const page = Math.floor(phys / 4096);
+    const val = this.memory.isRamPage(page) && page < 0x80000 ? (page << 12) : (page * 2 + 1);
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    this.tlbTag[i] = (lin & -4096) | 1;
+    this.tlbVal[i] = val;
+    return val;
+  }
+  private physOf(val: number, lin: number): number {
+    return (val & 1) === 0 ? (val | (lin & 4095)) >>> 0 : ((val - 1) / 2) * 4096 + (lin & 4095);
+  }
+
+  read8k(lin: number, kind: number): number {
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) === 0) return this.ram[v | (lin & 4095)];
+    return this.memory.readPhys8(this.physOf(v, lin)) & 0xff;
+  }
+  read16k(lin: number, kind: number): number {
+    if ((lin & 4095) > 4094) return this.read8k(lin, kind) | (this.read8k((lin + 1) | 0, kind) << 8);
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) === 0) {
+      const p = v | (lin & 4095);
+      if ((p & 1) === 0 && this.ram16 !== null) return this.ram16[p >>> 1];
+      return this.ram[p] | (this.ram[p + 1] << 8);
+    }
+    return this.memory.readPhys16(this.physOf(v, lin)) & 0xffff;
+  }
+  read32k(lin: number, kind: number): number {
+    if ((lin & 4095) > 4092) return this.read16k(lin, kind) | (this.read16k((lin + 2) | 0, kind) << 16);
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) === 0) {
+      const p = v | (lin & 4095);
+      if ((p & 3) === 0 && this.ram32 !== null) return this.ram32[p >>> 2];
+      const r = this.ram;
+      return r[p] | (r[p + 1] << 8) | (r[p + 2] << 16) | (r[p + 3] << 24);
+    }
+    return this.memory.readPhys32(this.physOf(v, lin)) | 0;
+  }
+  write8k(lin: number, value: number, kind: number): void {
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) === 0 && this.codePages[v >>> 12] === 0) { this.ram[v | (lin & 4095)] = value; return; }
+    this.memory.writePhys8(this.physWrite(v, lin), value & 0xff);
+  }
+  write16k(lin: number, value: number, kind: number): void {
+    if ((lin & 4095) > 4094) {
+      // Both pages must be writable before either byte is stored.
+      this.probe((lin + 1) | 0, kind);
+      this.write8k(lin, value, kind); this.write8k((lin + 1) | 0, value >> 8, kind); return;
+    }
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) === 0 && this.codePages[v >>> 12] === 0) {
+      const p = v | (lin & 4095);
+      if ((p & 1) === 0 && this.ram16 !== null) this.ram16[p >>> 1] = value;
+      else { this.ram[p] = value; this.ram[p + 1] = value >> 8; }
+      return;
+    }
+    this.memory.writePhys16(this.physWrite(v, lin), value & 0xffff);
+  }
+  write32k(lin: number, value: number, kind: number): void {
+    if ((lin & 4095) > 4092) {
+      this.probe(lin, kind); this.probe((lin + 3) | 0, kind);
+      for (let k = 0; k < 4; k++) this.write8k((lin + k) | 0, value >> (k * 8), kind);
+      return;
+    }
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) === 0 && this.codePages[v >>> 12] === 0) {
+      const p = v | (lin & 4095);
+      if ((p & 3) === 0 && this.ram32 !== null) this.ram32[p >>> 2] = value;
+      else { const r = this.ram; r[p] = value; r[p + 1] = value >> 8; r[p + 2] = value >> 16; r[p + 3] = value >> 24; }
+      return;
+    }
+    this.memory.writePhys32(this.physWrite(v, lin), value | 0);
+  }
+  /** Instruction-fetch translation (execute access at the current privilege); raises #PF. */
+  translateFetch(lin: number): number {
+    const phys = this.paging.translate(lin, 2, this.cpl === 3);
+    if (phys < 0) {
+      this.cr2 = this.paging.faultAddress | 0;
+      this.fault(PFV, this.paging.faultErrorCode);
+    }
+    return phys;
+  }
+  /** A write hit a page code was decoded from: drop its decoded instructions. */
+  codeWritten(page: number): void {
+    this.codePages[page] = 0;
+    this.pageGen[page]++;
+  }
+  private physWrite(val: number, lin: number): number {
+    const phys = this.physOf(val, lin);
+    const page = Math.floor(phys / 4096);
+    if (page < 0x100000 && this.codePages[page] !== 0) this.codeWritten(page);
+    return phys;
+  }
+  /** Translate (and fault) without accessing. */
+  probe(lin: number, kind: number): void {
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) this.tlbFill(lin, kind);
+  }
+
+  // Current-privilege linear accesses.
+  read8(lin: number): number { return this.read8k(lin, this.userKind); }
+  read16(lin: number): number { return this.read16k(lin, this.userKind); }
+  read32(lin: number): number { return this.read32k(lin, this.userKind); }
+  write8(lin: number, v: number): void { this.write8k(lin, v, this.userKind + 1); }
+  write16(lin: number, v: number): void { this.write16k(lin, v, this.userKind + 1); }
+  write32(lin: number, v: number): void { this.write32k(lin, v, this.userKind + 1); }
+  /** Reads for read-modify-write: translated as writes so the fault (and dirty bit) is the write's. */
+  readW8(lin: number): number { return this.read8k(lin, this.userKind + 1); }
+  readW16(lin: number): number { return this.read16k(lin, this.userKind + 1); }
+  readW32(lin: number): number { return this.read32k(lin, this.userKind + 1); }
+
+  // =====================================================================================
+  // Segmentation
+  // =====================================================================================
+
+  /** Linear address for a `size`-byte read of segment `seg` at offset `off`, with limit/type checks. */
+  linR(seg: number, off: number, size: number): number {
+    if (this.segCheck[seg] !== 0 || (off >>> 0) + size - 1 > this.segLimit[seg]) this.segSlow(seg, off, size, false);
+    return (this.segBase[seg] + off) | 0;
+  }
+  /** Linear address for a `size`-byte write. */
+  linW(seg: number, off: number, size: number): number {
+    if (this.segCheck[seg] !== 0 || (off >>> 0) + size - 1 > this.segLimit[seg]) this.segSlow(seg, off, size, true);
+    return (this.segBase[seg] + off) | 0;
+  }
+  private segSlow(seg: number, off: number, size: number, write: boolean): void {
+    const chk = this.segCheck[seg];
+    const vec = seg === SS ? SSF : GP;
+    if (chk & (write ? CHK_NO_WRITE : CHK_NO_READ)) this.fault(vec, 0);
+    const o = off >>> 0;
+    if (chk & CHK_EXPAND_DOWN) {
+      const upper = (this.segAttr[seg] & 0x4000) !== 0 ? 0xffffffff : 0xffff;
+      if (o <= this.segLimit[seg] || o + size - 1 > upper) this.fault(vec, 0);
+      return;
+    }
+    if (o + size - 1 > this.segLimit[seg]) this.fault(vec, 0);
+  }
+
+  readSeg8(seg: number, off: number): number { return this.read8(this.linR(seg, off, 1)); }
+  readSeg16(seg: number, off: number): number { return this.read16(this.linR(seg, off, 2)); }
+  readSeg32(seg: number, off: number): number { return this.read32(this.linR(seg, off, 4)); }
+  writeSeg8(seg: number, off: number, v: number): void { this.write8(this.linW(seg, off, 1), v); }
+  writeSeg16(seg: number, off: number, v: number): void { this.write16(this.linW(seg, off, 2), v); }
+  writeSeg32(seg: number, off: number, v: number): void { this.write32(this.linW(seg, off, 4), v); }
+
+  /** Recompute the check bits of a segment from its attributes (protected mode). */
+  updateSegCheck(seg: number): void {
+    const a = this.segAttr[seg];
+    let chk = 0;
+    if ((a & 0x80) === 0) chk = CHK_NO_READ | CHK_NO_WRITE; // unusable (null or not present)
+    else if (a & 0x8) { // code
+      chk = CHK_NO_WRITE;
+      if ((a & 0x2) === 0) chk |= CHK_NO_READ;
+    } else {
+      if ((a & 0x2) === 0) chk |= CHK_NO_WRITE;
+      if (a & 0x4) chk |= CHK_EXPAND_DOWN;
+    }
+    this.segCheck[seg] = chk;
+  }
+  /** Real-mode / v8086 segment load: base = selector * 16. */
+  loadSegReal(seg: number, sel: number): void {
+    sel &= 0xffff;
+    this.segSel[seg] = sel;
+    this.segBase[seg] = sel << 4;
+    if (this.flags & VM) {
+      this.segLimit[seg] = 0xffff;
+      this.segAttr[seg] = seg === CS ? 0xfb : 0xf3;
+    } else {
+      // Real mode keeps the cached limit ("unreal mode") but makes the segment usable and writable.
+      this.segAttr[seg] = (this.segAttr[seg] & ~0xff) | 0x93 | (seg === CS ? 0x8 | 0x2 : 0);
+    }
+    this.segCheck[seg] = 0;
+    if (seg === CS) this.csChanged();
+    else if (seg === SS) this.ssChanged();
+  }
+  csChanged(): void {
+    this.cs32 = (this.segAttr[CS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
+    this.ipMask = this.cs32 ? -1 : 0xffff;
+    if (!(this.cr0 & CR0_PE) || (this.flags & VM)) this.segCheck[CS] = 0;
+    this.fetchLin = 1;
+  }
+  ssChanged(): void {
+    this.ss32 = (this.segAttr[SS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
+  }
+  setCpl(cpl: number): void {
+    if (cpl !== this.cpl) { this.cpl = cpl; this.fetchLin = 1; }
+    this.userKind = cpl === 3 ? 2 : 0;
+  }
+
+  // ---- stack ----
+  get esp(): number { return this.r32[8]; }
+  /** Push a value of 2 or 4 bytes. ESP changes only if the write succeeded. */
+  push16(v: number): void {
+    if (this.ss32) {
+      const sp = (this.r32[8] - 2) | 0;
+      this.write16(this.linW(SS, sp, 2), v);
+      this.r32[8] = sp;
+    } else {
+      const sp = (this.r16[16] - 2) & 0xffff;
+      this.write16(this.linW(SS, sp, 2), v);
+      this.r16[16] = sp;
+    }
+  }
+  push32(v: number): void {
+    if (this.ss32) {
+      const sp = (this.r32[8] - 4) | 0;
+      this.write32(this.linW(SS, sp, 4), v);
+      this.r32[8] = sp;
+    } else {
+      const sp = (this.r16[16] - 4) & 0xffff;
+      this.write32(this.linW(SS, sp, 4), v);
+      this.r16[16] = sp;
+    }
+  }
+  pushV(v: number, o32: boolean): void {
+    if (o32) this.push32(v); else this.push16(v);
+  }
+  /** Stack offset of the top of stack plus `delta`, wrapped to the stack size. */
+  spOff(delta: number): number {
+    return this.ss32 ? (this.r32[8] + delta) | 0 : (this.r16[16] + delta) & 0xffff;
+  }
+  addSp(delta: number): void {
+    if (this.ss32) this.r32[8] = (this.r32[8] + delta) | 0;
+    else this.r16[16] = (this.r16[16] + delta) & 0xffff;
+  }
+  pop16(): number {
+    const v = this.read16(this.linR(SS, this.spOff(0), 2));
+    this.addSp(2);
+    return v;
+  }
+  pop32(): number {
+    const v = this.read32(this.linR(SS, this.spOff(0), 4));
+    this.addSp(4);
+    return v;
+  }
+  /** Read the stack at ESP+delta without popping. */
+  peek16(delta: number): number { return this.read16(this.linR(SS, this.spOff(delta), 2)); }
+  peek32(delta: number): number { return this.read32(this.linR(SS, this.spOff(delta), 4)); }
+
+  // ---- GPR helpers ----
+  getReg8(n: number): number { return this.r8[((n & 3) << 3) | (n >> 2)]; }
+  setReg8(n: number, v: number): void { this.r8[((n & 3) << 3) | (n >> 2)] = v; }
+
+  /** Protected mode, not v8086. */
+  get protectedMode(): boolean { return (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0; }
+  get iopl(): number { return (this.flags >> 12) & 3; }
+
+  /** Descriptor table access (always supervisor). */
+  readSys32(lin: number): number { return this.read32k(lin, 0); }
+  writeSys32(lin: number, v: number): void { this.write32k(lin, v, 1); }
+  readSys16(lin: number): number { return this.read16k(lin, 0); }
+  writeSys16(lin: number, v: number): void { this.write16k(lin, v, 1); }
+  readSys8(lin: number): number { return this.read8k(lin, 0); }
+  writeSys8(lin: number, v: number): void { this.write8k(lin, v, 1); }
+
+  /** Segment register slots in order, for iteration. */
+  static readonly SEGS = [ES, CS, SS, DS, FS, GS, LDTR, TR] as const;
+  static readonly DATA_SEGS = [ES, DS, FS, GS] as const;
+  static readonly IF_FLAG = IF;
+}

@@ -1,0 +1,125 @@
+import { BR, CR0_PE, DB, OF, OFV, P_A32, P_O32, UD, VM } from '../constants.js';
+import type { CpuCore } from '../core.js';
+import { farCall, farJump, farReturn } from '../system/far-transfer.js';
+import { deliver, EV_EXCEPTION, EV_SOFTWARE, iret } from '../system/interrupts.js';
+import { eaOff, rdEv } from './operands.js';
+
+export function jcc(c: CpuCore, d: number): void {
+  if (c.cond(c.dExt[d])) {
+    c.eip = (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
+  }
+}
+export function jmpRel(c: CpuCore, d: number): void {
+  c.eip = (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
+}
+export function callRel(c: CpuCore, d: number): void {
+  if ((c.dPfx[d] & P_O32) !== 0) { c.push32(c.eip); c.eip = (c.eip + c.dImm[d]) | 0; }
+  else { c.push16(c.eip); c.eip = (c.eip + c.dImm[d]) & 0xffff; }
+}
+export function retNear(c: CpuCore, d: number): void {
+  if ((c.dPfx[d] & P_O32) !== 0) { const v = c.peek32(0); c.addSp(4 + c.dImm[d]); c.eip = v; }
+  else { const v = c.peek16(0); c.addSp(2 + c.dImm[d]); c.eip = v; }
+}
+export function callEv(c: CpuCore, d: number): void {
+  const t = rdEv(c, d);
+  if ((c.dPfx[d] & P_O32) !== 0) c.push32(c.eip); else c.push16(c.eip);
+  c.eip = t;
+}
+export function jmpEv(c: CpuCore, d: number): void { c.eip = rdEv(c, d); }
+/** Far pointer operand m16:16/32 (FF /3, FF /5). */
+function readFarPtr(c: CpuCore, d: number): number {
+  if (c.dRm[d] >= 0xc0) c.fault(UD, -1);
+  const o32 = (c.dPfx[d] & P_O32) !== 0;
+  const off = eaOff(c, d), seg = c.dSeg[d];
+  farOff = o32 ? c.readSeg32(seg, off) : c.readSeg16(seg, off);
+  const selOff = (c.dEa[d] & 0x400) !== 0 ? (off + (o32 ? 4 : 2)) & 0xffff : (off + (o32 ? 4 : 2)) | 0;
+  return c.readSeg16(seg, selOff);
+}
+let farOff = 0;
+export function callFarEv(c: CpuCore, d: number): void {
+  const sel = readFarPtr(c, d);
+  farCall(c, sel, farOff, (c.dPfx[d] & P_O32) !== 0);
+  c.chunkBreak = true;
+}
+export function jmpFarEv(c: CpuCore, d: number): void {
+  const sel = readFarPtr(c, d);
+  farJump(c, sel, farOff, (c.dPfx[d] & P_O32) !== 0);
+  c.chunkBreak = true;
+}
+export function callFarAp(c: CpuCore, d: number): void {
+  farCall(c, c.dImm2[d], c.dImm[d], (c.dPfx[d] & P_O32) !== 0);
+  c.chunkBreak = true;
+}
+export function jmpFarAp(c: CpuCore, d: number): void {
+  farJump(c, c.dImm2[d], c.dImm[d], (c.dPfx[d] & P_O32) !== 0);
+  c.chunkBreak = true;
+}
+export function retFar(c: CpuCore, d: number): void {
+  farReturn(c, (c.dPfx[d] & P_O32) !== 0, c.dImm[d]);
+  c.chunkBreak = true;
+}
+export function iretOp(c: CpuCore, d: number): void { iret(c, (c.dPfx[d] & P_O32) !== 0); }
+
+/** LOOP/LOOPE/LOOPNE/JCXZ: ext 0 LOOPNE, 1 LOOPE, 2 LOOP, 3 JCXZ. Count register by address size. */
+export function loop(c: CpuCore, d: number): void {
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const kind = c.dExt[d];
+  let take: boolean;
+  if (kind === 3) take = a32 ? c.r32[2] === 0 : c.r16[4] === 0;
+  else {
+    let n: number;
+    if (a32) { n = (c.r32[2] - 1) | 0; c.r32[2] = n; } else { n = (c.r16[4] - 1) & 0xffff; c.r16[4] = n; }
+    take = n !== 0;
+    if (kind === 0) take = take && c.getZF() === 0;
+    else if (kind === 1) take = take && c.getZF() !== 0;
+  }
+  if (take) c.eip = (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
+}
+
+function v86SoftIntCheck(c: CpuCore): void {
+  if ((c.flags & VM) !== 0 && c.iopl < 3) c.gp(0);
+}
+export function intN(c: CpuCore, d: number): void {
+  v86SoftIntCheck(c);
+  deliver(c, c.dImm[d] & 0xff, -1, EV_SOFTWARE);
+  c.chunkBreak = true;
+}
+export function int3(c: CpuCore): void {
+  v86SoftIntCheck(c);
+  deliver(c, 3, -1, EV_SOFTWARE);
+  c.chunkBreak = true;
+}
+export function into(c: CpuCore): void {
+  if ((c.getFlags() & OF) === 0) return;
+  v86SoftIntCheck(c);
+  deliver(c, OFV, -1, EV_SOFTWARE);
+  c.chunkBreak = true;
+}
+export function int1(c: CpuCore): void {
+  deliver(c, DB, -1, EV_EXCEPTION);
+  c.chunkBreak = true;
+}
+export function bound(c: CpuCore, d: number): void {
+  if (c.dRm[d] >= 0xc0) c.fault(UD, -1);
+  const o32 = (c.dPfx[d] & P_O32) !== 0;
+  const seg = c.dSeg[d], off = eaOff(c, d);
+  const r = (c.dRm[d] >> 3) & 7;
+  let idx: number, lo: number, hi: number;
+  if (o32) {
+    idx = c.r32[r << 1]; lo = c.readSeg32(seg, off); hi = c.readSeg32(seg, (off + 4) | 0);
+  } else {
+    idx = (c.r16[r << 2] << 16) >> 16;
+    lo = (c.readSeg16(seg, off) << 16) >> 16;
+    hi = (c.readSeg16(seg, (c.dEa[d] & 0x400) !== 0 ? (off + 2) & 0xffff : (off + 2) | 0) << 16) >> 16;
+  }
+  if (idx < lo || idx > hi) c.fault(BR, -1);
+}
+export function hlt(c: CpuCore): void {
+  if ((c.cr0 & CR0_PE) !== 0 && c.cpl !== 0) c.gp(0);
+  c.halted = true;
+  c.chunkBreak = true;
+}
+export function nop(): void { /* no operation */ }
+export function undefinedOpcode(c: CpuCore): void { c.fault(UD, -1); }
+/** Decoder-detected instruction longer than 15 bytes. */
+export function tooLong(c: CpuCore): void { c.gp(0); }

@@ -1,0 +1,171 @@
+import { DF, DS, ES, P_A32, P_O32, P_REP, P_REPNE, P_SEG_SHIFT } from '../constants.js';
+import type { CpuCore } from '../core.js';
+import { checkIoPermission } from './io.js';
+import { alu } from './alu.js';
+
+/**
+ * String instructions. A REP-prefixed instruction runs at most MAX_ITERATIONS iterations per
+ * execution and then restarts itself (EIP back to the instruction), so long strings yield to the
+ * instruction budget and to interrupts. Registers are updated every iteration, so a fault in the
+ * middle leaves ECX/ESI/EDI describing exactly the work left.
+ */
+const MAX_ITERATIONS = 4096;
+
+function srcSeg(c: CpuCore, d: number): number {
+  const s = c.dPfx[d] >> P_SEG_SHIFT;
+  return s !== 0 ? s - 1 : DS;
+}
+/** Operand size from ext (0 = byte) or the operand-size attribute. */
+function opSize(c: CpuCore, d: number): number {
+  return c.dExt[d] === 0 ? 1 : (c.dPfx[d] & P_O32) !== 0 ? 4 : 2;
+}
+function rd(c: CpuCore, seg: number, off: number, size: number): number {
+  return size === 1 ? c.readSeg8(seg, off) : size === 2 ? c.readSeg16(seg, off) : c.readSeg32(seg, off);
+}
+function wr(c: CpuCore, seg: number, off: number, size: number, v: number): void {
+  if (size === 1) c.writeSeg8(seg, off, v); else if (size === 2) c.writeSeg16(seg, off, v); else c.writeSeg32(seg, off, v);
+}
+/** Restart the instruction if iterations remain (yield point for REP). */
+function again(c: CpuCore): void {
+  c.eip = c.curEip;
+}
+
+export function movs(c: CpuCore, d: number): void {
+  const size = opSize(c, d), seg = srcSeg(c, d);
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
+  const r = c.r32, r16 = c.r16;
+  if (!rep) {
+    if (a32) { wr(c, ES, r[14], size, rd(c, seg, r[12], size)); r[12] += step; r[14] += step; }
+    else { wr(c, ES, r16[28], size, rd(c, seg, r16[24], size)); r16[24] += step; r16[28] += step; }
+    return;
+  }
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (a32) {
+      if (r[2] === 0) return;
+      wr(c, ES, r[14], size, rd(c, seg, r[12], size));
+      r[12] += step; r[14] += step; r[2]--;
+    } else {
+      if (r16[4] === 0) return;
+      wr(c, ES, r16[28], size, rd(c, seg, r16[24], size));
+      r16[24] += step; r16[28] += step; r16[4]--;
+    }
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}
+export function stos(c: CpuCore, d: number): void {
+  const size = opSize(c, d);
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
+  const v = size === 1 ? c.r8[0] : size === 2 ? c.r16[0] : c.r32[0];
+  const r = c.r32, r16 = c.r16;
+  if (!rep) {
+    if (a32) { wr(c, ES, r[14], size, v); r[14] += step; } else { wr(c, ES, r16[28], size, v); r16[28] += step; }
+    return;
+  }
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (a32) {
+      if (r[2] === 0) return;
+      wr(c, ES, r[14], size, v); r[14] += step; r[2]--;
+    } else {
+      if (r16[4] === 0) return;
+      wr(c, ES, r16[28], size, v); r16[28] += step; r16[4]--;
+    }
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}
+export function lods(c: CpuCore, d: number): void {
+  const size = opSize(c, d), seg = srcSeg(c, d);
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
+  const r = c.r32, r16 = c.r16;
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
+    const v = rd(c, seg, a32 ? r[12] : r16[24], size);
+    if (size === 1) c.r8[0] = v; else if (size === 2) r16[0] = v; else r[0] = v;
+    if (a32) r[12] += step; else r16[24] += step;
+    if (!rep) return;
+    if (a32) r[2]--; else r16[4]--;
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}
+/** CMPS and SCAS: REPE (F3) continues while equal, REPNE (F2) while not equal. */
+export function cmps(c: CpuCore, d: number): void {
+  const size = opSize(c, d), seg = srcSeg(c, d), sz = size === 1 ? 0 : size === 2 ? 1 : 2;
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const pfx = c.dPfx[d];
+  const rep = (pfx & (P_REP | P_REPNE)) !== 0;
+  const r = c.r32, r16 = c.r16;
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
+    const a = rd(c, seg, a32 ? r[12] : r16[24], size);
+    const b = rd(c, ES, a32 ? r[14] : r16[28], size);
+    alu(c, 7, a, b, sz);
+    if (a32) { r[12] += step; r[14] += step; } else { r16[24] += step; r16[28] += step; }
+    if (!rep) return;
+    if (a32) r[2]--; else r16[4]--;
+    const zf = c.getZF() !== 0;
+    if ((pfx & P_REP) !== 0 ? !zf : zf) return;
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}
+export function scas(c: CpuCore, d: number): void {
+  const size = opSize(c, d), sz = size === 1 ? 0 : size === 2 ? 1 : 2;
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const pfx = c.dPfx[d];
+  const rep = (pfx & (P_REP | P_REPNE)) !== 0;
+  const r = c.r32, r16 = c.r16;
+  const acc = size === 1 ? c.r8[0] : size === 2 ? r16[0] : r[0];
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
+    const b = rd(c, ES, a32 ? r[14] : r16[28], size);
+    alu(c, 7, acc, b, sz);
+    if (a32) r[14] += step; else r16[28] += step;
+    if (!rep) return;
+    if (a32) r[2]--; else r16[4]--;
+    const zf = c.getZF() !== 0;
+    if ((pfx & P_REP) !== 0 ? !zf : zf) return;
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}
+export function ins(c: CpuCore, d: number): void {
+  const size = opSize(c, d);
+  const port = c.r16[8];
+  checkIoPermission(c, port, size);
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
+  const r = c.r32, r16 = c.r16;
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
+    const off = a32 ? r[14] : r16[28];
+    c.linW(ES, off, size); // check the destination before the port read has side effects
+    wr(c, ES, off, size, c.io.read(port, size as 1 | 2 | 4));
+    if (a32) r[14] += step; else r16[28] += step;
+    if (!rep) return;
+    if (a32) r[2]--; else r16[4]--;
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}
+export function outs(c: CpuCore, d: number): void {
+  const size = opSize(c, d), seg = srcSeg(c, d);
+  const port = c.r16[8];
+  checkIoPermission(c, port, size);
+  const step = (c.flags & DF) !== 0 ? -size : size;
+  const a32 = (c.dPfx[d] & P_A32) !== 0;
+  const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
+  const r = c.r32, r16 = c.r16;
+  for (let n = 0; n < MAX_ITERATIONS; n++) {
+    if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
+    c.io.write(port, size as 1 | 2 | 4, rd(c, seg, a32 ? r[12] : r16[24], size));
+    if (a32) r[12] += step; else r16[24] += step;
+    if (!rep) return;
+    if (a32) r[2]--; else r16[4]--;
+  }
+  if (a32 ? r[2] !== 0 : r16[4] !== 0) again(c);
+}

@@ -1,0 +1,148 @@
+import { CS, DB, DFV, IF, PFV, TF } from './constants.js';
+import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
+import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
+import { CpuInternalError } from './errors.js';
+import { deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
+import type { StopReason } from './types.js';
+
+/** Instructions executed between interrupt checks (a taken interrupt waits at most this long). */
+const CHUNK = 256;
+const DMASK = DCACHE_SIZE - 1;
+
+/** What run() stopped on, for `Cpu.lastException`. */
+export const stopInfo = { vector: -1, error: -1 };
+
+/**
+ * Execute up to `budget` instructions. Guest faults are thrown as the FAULT sentinel by handlers and
+ * delivered here; any other exception is an interpreter bug and becomes a CpuInternalError.
+ */
+export function run(c: CpuCore, budget: number): StopReason {
+  const endAt = c.retired + budget;
+  for (;;) {
+    try {
+      return loop(c, endAt);
+    } catch (e) {
+      if (e !== FAULT) throw internalError(c, e);
+      const r = handleFault(c);
+      if (r !== null) return r;
+    }
+  }
+}
+
+function loop(c: CpuCore, endAt: number): StopReason {
+  const handlers = HANDLERS;
+  for (;;) {
+    if (c.retired >= endAt) return 'budget';
+    const inhibit = c.shadow;
+    c.shadow = false;
+    if (!inhibit) {
+      if (c.nmiPending && !c.nmiBlocked) {
+        c.nmiPending = false;
+        c.nmiBlocked = true;
+        c.halted = false;
+        c.curEip = c.eip;
+        deliver(c, 2, -1, EV_EXTERNAL);
+      } else if ((c.flags & IF) !== 0 && c.interrupts !== null && c.interrupts.hasInterrupt()) {
+        const vector = c.interrupts.acknowledge() & 0xff;
+        c.halted = false;
+        c.curEip = c.eip;
+        deliver(c, vector, -1, EV_EXTERNAL);
+      }
+    }
+    if (c.halted) return 'halt';
+    const singleStep = (c.flags & TF) !== 0;
+    let n = inhibit || singleStep ? 1 : Math.min(CHUNK, endAt - c.retired);
+    c.chunkBreak = false;
+    const key = c.cs32 ? 1 : 0;
+    while (n-- > 0) {
+      const eip = c.eip;
+      const lin = (c.segBase[CS] + eip) | 0;
+      if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
+      const phys = (c.fetchPhys + (lin & 4095)) | 0;
+      let d = (phys ^ (phys >>> 13)) & DMASK;
+      if (c.dTag[d] !== phys || c.dKey[d] !== key || c.dGen[d] !== c.pageGen[phys >>> 12]) {
+        c.curEip = eip;
+        d = decodeSlot(c, d, lin, phys, key);
+      }
+      c.curEip = eip;
+      const len = c.dLen[d];
+      if ((eip >>> 0) + len - 1 > c.segLimit[CS]) c.gp(0);
+      c.eip = (eip + len) & c.ipMask;
+      handlers[c.dH[d]](c, d);
+      c.retired++;
+      if (c.chunkBreak) break;
+    }
+    if (singleStep && !c.halted) {
+      c.dr[6] |= 0x4000;
+      c.curEip = c.eip;
+      deliver(c, DB, -1, EV_EXCEPTION);
+    }
+  }
+}
+
+function refillFetch(c: CpuCore, lin: number): void {
+  const phys = c.translateFetch(lin);
+  c.fetchLin = lin & -4096;
+  c.fetchPhys = phys - (lin & 4095);
+}
+
+function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: number): number {
+  const page = phys >>> 12;
+  decodeInto(c, SCRATCH_SLOT, lin, phys);
+  if (lastDecodeCrossedPage()) return SCRATCH_SLOT;
+  if (c.codePages[page] === 0) {
+    c.codePages[page] = 1;
+    c.memory.markCodePage(page);
+  }
+  copySlot(c, SCRATCH_SLOT, d);
+  c.dTag[d] = phys;
+  c.dKey[d] = key;
+  c.dGen[d] = c.pageGen[page];
+  return d;
+}
+function copySlot(c: CpuCore, from: number, to: number): void {
+  c.dH[to] = c.dH[from]; c.dLen[to] = c.dLen[from]; c.dRm[to] = c.dRm[from]; c.dPfx[to] = c.dPfx[from];
+  c.dSeg[to] = c.dSeg[from]; c.dEa[to] = c.dEa[from]; c.dDisp[to] = c.dDisp[from]; c.dImm[to] = c.dImm[from];
+  c.dImm2[to] = c.dImm2[from]; c.dExt[to] = c.dExt[from];
+}
+
+/** Deliver the pending fault (with the double/triple fault rules). Returns a stop reason or null to continue. */
+function handleFault(c: CpuCore): StopReason | null {
+  let vector = c.pendingVector, error = c.pendingError;
+  c.eip = c.curEip;
+  c.shadow = false;
+  if (c.stopOnException) {
+    stopInfo.vector = vector; stopInfo.error = error;
+    return 'exception';
+  }
+  for (;;) {
+    try {
+      deliver(c, vector, error, EV_EXCEPTION);
+      return null;
+    } catch (e) {
+      if (e !== FAULT) throw internalError(c, e);
+      const nv = c.pendingVector, ne = c.pendingError;
+      c.eip = c.curEip;
+      if (vector === DFV) {
+        stopInfo.vector = nv; stopInfo.error = ne;
+        c.halted = true;
+        return 'shutdown';
+      }
+      if ((isContributory(vector) && isContributory(nv)) || (vector === PFV && (nv === PFV || isContributory(nv)))) {
+        vector = DFV; error = 0;
+      } else {
+        vector = nv; error = ne;
+      }
+    }
+  }
+}
+
+function internalError(c: CpuCore, cause: unknown): CpuInternalError {
+  const bytes: number[] = [];
+  try {
+    for (let i = 0; i < 15; i++) bytes.push(c.read8k((c.segBase[CS] + c.curEip + i) | 0, 0));
+  } catch {
+    // the bytes are best effort
+  }
+  return new CpuInternalError(c.curEip, Uint8Array.from(bytes), cause);
+}

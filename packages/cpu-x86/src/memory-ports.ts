@@ -1,0 +1,27 @@
+/**
+ * The parts of `@typevisor/mmu` the CPU uses, written from the CPU's side. `PhysicalMemory` and
+ * `Paging` from `@typevisor/mmu` satisfy these structurally; tests may pass small fakes.
+ */
+export interface CpuMemory {
+  readonly ram: Uint8Array;
+  readPhys8(addr: number): number;
+  readPhys16(addr: number): number;
+  readPhys32(addr: number): number;
+  writePhys8(addr: number, v: number): void;
+  writePhys16(addr: number, v: number): void;
+  writePhys32(addr: number, v: number): void;
+  isRamPage(page: number): boolean;
+  markCodePage(page: number): void;
+  onCodeWrite: ((page: number) => void) | null;
+}
+
+/** x86 paging as the CPU drives it (see `Paging` in `@typevisor/mmu`). */
+export interface CpuPaging {
+  setControl(cr0: number, cr3: number, cr4: number, efer: number): void;
+  setA20(enabled: boolean): void;
+  invalidatePage(linear: number): void;
+  flush(includeGlobal: boolean): void;
+  translate(linear: number, access: 0 | 1 | 2, user: boolean): number;
+  readonly faultErrorCode: number;
+  readonly faultAddress: number;
+}
