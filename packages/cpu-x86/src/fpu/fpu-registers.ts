@@ -1,0 +1,113 @@
+import {
+  BUSY, C0, C1, C2, C3, CLS_NORMAL, CLS_ZERO, ES, classify,
+} from './float80.js';
+
+/** Condition-code bits of the status word. */
+export const CC_MASK = C0 | C1 | C2 | C3;
+
+/**
+ * The architectural x87 state: eight physical 80-bit registers, TOP, control/status words, the
+ * empty bits of the tag word, and the last-instruction/last-operand pointers.
+ *
+ * Full 2-bit tags are not stored: as on P6 and later, they are derived from the register contents
+ * whenever FSTENV/FSAVE report them; only "empty" is architectural state.
+ */
+export class FpuRegisters {
+  /** Sign | biased exponent of each physical register. */
+  readonly sx = new Uint16Array(8);
+  /** Significand bits 63..32 (bit 63 is the explicit integer bit). */
+  readonly hi = new Uint32Array(8);
+  /** Significand bits 31..0. */
+  readonly lo = new Uint32Array(8);
+  /** Bit i set: physical register i is empty. */
+  emptyMask = 0xff;
+  top = 0;
+  cw = 0x037f;
+  /** Status word without TOP, ES and B (those are derived). */
+  sw = 0;
+  fip = 0;
+  fcs = 0;
+  fdp = 0;
+  fds = 0;
+  /** Last non-control opcode: ((escape & 7) << 8) | modrm, 11 bits. */
+  fop = 0;
+
+  reset(): void {
+    this.cw = 0x037f;
+    this.sw = 0;
+    this.top = 0;
+    this.emptyMask = 0xff;
+    this.fip = 0;
+    this.fcs = 0;
+    this.fdp = 0;
+    this.fds = 0;
+    this.fop = 0;
+  }
+
+  /** Physical index of ST(i). */
+  phys(i: number): number {
+    return (this.top + i) & 7;
+  }
+
+  isEmpty(i: number): boolean {
+    return ((this.emptyMask >>> ((this.top + i) & 7)) & 1) !== 0;
+  }
+
+  /** An unmasked exception is pending (ES). */
+  pending(): boolean {
+    return (this.sw & ~this.cw & 0x3f) !== 0;
+  }
+
+  statusWord(): number {
+    let w = (this.sw & 0x477f) | (this.top << 11);
+    if (this.pending()) w |= ES | BUSY;
+    return w;
+  }
+
+  /** Loads a status word (FLDENV/FRSTOR/FXRSTOR); ES and B are recomputed from flags and masks. */
+  setStatusWord(w: number): void {
+    this.sw = w & 0x477f;
+    this.top = (w >>> 11) & 7;
+  }
+
+  /** Control word as stored: reserved bits 6, 13-15 read as 0 except bit 6 which reads 1. */
+  setControlWord(w: number): void {
+    this.cw = (w & 0x1f3f) | 0x40;
+  }
+
+  /** 2-bit tag of physical register p: 0 valid, 1 zero, 2 special, 3 empty. */
+  tagOf(p: number): number {
+    if (((this.emptyMask >>> p) & 1) !== 0) return 3;
+    const cls = classify(this.sx[p]!, this.hi[p]!, this.lo[p]!);
+    return cls === CLS_NORMAL ? 0 : cls === CLS_ZERO ? 1 : 2;
+  }
+
+  tagWord(): number {
+    let w = 0;
+    for (let p = 0; p < 8; p++) w |= this.tagOf(p) << (2 * p);
+    return w;
+  }
+
+  /** FLDENV/FRSTOR: only "empty" (11) matters; other tags are recomputed from contents. */
+  setTagWord(w: number): void {
+    let m = 0;
+    for (let p = 0; p < 8; p++) if (((w >>> (2 * p)) & 3) === 3) m |= 1 << p;
+    this.emptyMask = m;
+  }
+
+  /** FXSAVE abridged tag: bit p set when physical register p is not empty. */
+  abridgedTag(): number {
+    return ~this.emptyMask & 0xff;
+  }
+
+  setAbridgedTag(t: number): void {
+    this.emptyMask = ~t & 0xff;
+  }
+
+  setPhys(p: number, sx: number, hi: number, lo: number): void {
+    this.sx[p] = sx;
+    this.hi[p] = hi;
+    this.lo[p] = lo;
+    this.emptyMask &= ~(1 << p);
+  }
+}
