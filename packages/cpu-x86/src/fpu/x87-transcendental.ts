@@ -9,7 +9,7 @@ import { X87Math } from './x87-math.js';
 /** log2 of a finite positive extended value, without leaving the float64 range for huge/tiny inputs. */
 export function log2Extended(sx: number, hi: number, lo: number): number {
   let e = sx & 0x7fff;
-  let m = hi * 4294967296 + lo;
+  const m = hi * 4294967296 + lo;
   if (e === 0) e = 1;
   // m * 2^(e - 16383 - 63)
   return e - EXP_BIAS - 63 + Math.log2(m);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OPS, Rng, caseLine, diffOutcome, genCase, parseOutcome, runSoftware, type Case } from './native/cases.js';
+import { OPS, Rng, caseLine, diffOutcome, genCase, parseOutcome, runSoftware, type Case } from './native-cases.js';
 
 /**
  * Differential test against the host CPU's own x87 unit: a fixed-seed sample of instruction cases

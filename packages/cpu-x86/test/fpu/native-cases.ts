@@ -2,8 +2,8 @@
  * Differential-test case generation and the software side of the native harness protocol
  * (see x87-harness.c): the same instruction sequence run through {@link Fpu}.
  */
-import { Fpu } from '../../../src/fpu/fpu.js';
-import { FakeHost } from '../fake-host.js';
+import { Fpu } from '../../src/fpu/fpu.js';
+import { FakeHost } from './fake-host.js';
 
 export type MemoryKind = 'none' | 'm32' | 'm64' | 'm80' | 'i16' | 'i32' | 'i64' | 'bcd' | 'cw' | 'env' | 'save' | 'random';
 
