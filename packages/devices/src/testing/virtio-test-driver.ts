@@ -20,6 +20,8 @@ export interface UsedBuffer {
   readonly length: number;
   /** The first `length` bytes of the chain's writable buffers, concatenated. */
   readonly written: Uint8Array;
+  /** The full current contents of each writable buffer (e.g. a status byte past `length`). */
+  readonly buffers: readonly Uint8Array[];
 }
 
 /** Options of {@link VirtioTestDriver.init}. */
@@ -363,7 +365,13 @@ export class VirtioTestDriver {
       queue.lastUsedIdx = (queue.lastUsedIdx + 1) & 0xffff;
       const flight = queue.inFlight.get(head);
       const written = new Uint8Array(length);
+      const buffers: Uint8Array[] = [];
       if (flight !== undefined) {
+        for (const part of flight.writable) {
+          const contents = new Uint8Array(part.length);
+          this.memory.readBytes(part.addr as GuestPhys, contents);
+          buffers.push(contents);
+        }
         let offset = 0;
         for (const part of flight.writable) {
           if (offset >= length) break;
@@ -374,7 +382,7 @@ export class VirtioTestDriver {
         queue.inFlight.delete(head);
         queue.releaseDescriptors(flight.descriptors);
       }
-      out.push({ head, length, written });
+      out.push({ head, length, written, buffers });
     }
     return out;
   }

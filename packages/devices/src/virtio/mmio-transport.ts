@@ -271,11 +271,12 @@ export class VirtioMmioTransport implements IoRegion, Snapshottable {
 
   private createContext(): VirtioDeviceContext {
     // Closures rather than public methods: only the device gets these capabilities.
+    const isActive = (): boolean => this.active;
     const context: VirtioDeviceContext = {
       memory: this.memory,
       features: this.negotiated,
       get active(): boolean {
-        return transport.active;
+        return isActive();
       },
       queue: (index) => this.queue(index),
       notifyUsed: (index) => {
@@ -295,7 +296,6 @@ export class VirtioMmioTransport implements IoRegion, Snapshottable {
       fail: (code, queueIndex) => this.fail(code, queueIndex),
       guard: (action) => this.guard(action),
     };
-    const transport = this;
     return context;
   }
 
