@@ -11,3 +11,5 @@ export { SystemControlPortB } from './system-control-port-b.js';
 export type { SystemControlPortBOptions } from './system-control-port-b.js';
 export { Uart16550, UART_FIFO_SIZE, UART_INPUT_CLOCK_HZ } from './uart16550.js';
 export type { Uart16550Options } from './uart16550.js';
+export { Mc146818Rtc, pcCmosMemorySize } from './mc146818-rtc.js';
+export type { Mc146818RtcOptions } from './mc146818-rtc.js';
