@@ -41,3 +41,17 @@ export { MAX_TIMERS_PER_STEP, TSC_HZ, VirtualClock } from './clock/virtual-clock
 
 export { DEBUGCON_READBACK, DebugConsole } from './debug/debug-console.js';
 export { DebugExitDevice } from './debug/debug-exit.js';
+
+export type { CpuEngine, CpuEngineContext, CpuEngineFactory, CpuInterruptSource, CpuPortBus, CpuStopReason } from './cpu-engine.js';
+export type { MachineCounterName } from './counters.js';
+export { MACHINE_COUNTER_COUNT, MachineCounter, countersToObject } from './counters.js';
+export type { HostScheduler } from './host-scheduler.js';
+export { defaultHostScheduler } from './host-scheduler.js';
+export type { BootInput } from './boot/select-loader.js';
+export { planBoot } from './boot/select-loader.js';
+export type { BoardHooks, BoardInput, PcBoard } from './board/pc-board.js';
+export { buildPcBoard } from './board/pc-board.js';
+export type { VirtioSlot } from './board/virtio-slots.js';
+export { acpiDevicesOf, attachVirtioDevices, virtioCmdline } from './board/virtio-slots.js';
+export type { MachineEvent, MachineExit, MachineOptions, MachineRunState, MachineSnapshot } from './machine.js';
+export { Machine } from './machine.js';

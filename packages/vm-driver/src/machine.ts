@@ -1,0 +1,372 @@
+import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
+import type { DeviceState } from '@typevisor/devices';
+import type { AcpiTableSet } from './acpi/acpi-tables.js';
+import { buildAcpiTables } from './acpi/acpi-tables.js';
+import { buildPcBoard } from './board/pc-board.js';
+import type { PcBoard } from './board/pc-board.js';
+import { acpiDevicesOf, attachVirtioDevices, virtioCmdline } from './board/virtio-slots.js';
+import type { VirtioSlot } from './board/virtio-slots.js';
+import type { BootPlan } from './boot/boot-plan.js';
+import { hex } from './boot/boot-plan.js';
+import { microvmE820 } from './boot/e820.js';
+import { planBoot } from './boot/select-loader.js';
+import { PortBus } from './bus/port-bus.js';
+import { VirtualClock } from './clock/virtual-clock.js';
+import type { MachineConfig, ResolvedMachineConfig } from './config.js';
+import { validateMachineConfig } from './config.js';
+import { MACHINE_COUNTER_COUNT, MachineCounter } from './counters.js';
+import type { CpuEngine, CpuEngineFactory, CpuStopReason } from './cpu-engine.js';
+import { BootImageError, MachineStateError } from './errors.js';
+import type { HostScheduler } from './host-scheduler.js';
+import { defaultHostScheduler } from './host-scheduler.js';
+
+/** Lifecycle state of a {@link Machine}. */
+export type MachineRunState = 'created' | 'running' | 'paused' | 'stopped';
+
+/** Why a machine stopped. */
+export type MachineExit =
+  /** The guest powered off through ACPI (S5). */
+  | { readonly reason: 'poweroff' }
+  /** The guest asked for a reset; typevisor stops instead of rebooting (like QEMU -no-reboot). */
+  | { readonly reason: 'reset' }
+  /** The guest wrote `value` to the debug exit port; `exitCode` = (value << 1) | 1. */
+  | { readonly reason: 'debug-exit'; readonly exitCode: number }
+  /** The CPU shut down after a triple fault. */
+  | { readonly reason: 'triple-fault'; readonly message: string }
+  /** A bug or host failure stopped the machine. */
+  | { readonly reason: 'internal-error'; readonly message: string; readonly error?: unknown }
+  /** The host called {@link Machine.stop}. */
+  | { readonly reason: 'stopped' };
+
+/** Events a machine reports to its listeners. */
+export type MachineEvent =
+  | { readonly type: 'state'; readonly state: MachineRunState }
+  | { readonly type: 'exit'; readonly exit: MachineExit };
+
+/** Host-side options of a {@link Machine} (not part of the guest-visible config). */
+export interface MachineOptions {
+  /** Creates the CPU engine (cpu-x86's `Cpu`, or a fake in tests). */
+  readonly cpu: CpuEngineFactory;
+  /** Most instructions per CPU slice between timer checks (default 20 000). */
+  readonly sliceInstructions?: number;
+  /** Longest host time the loop runs before yielding to the event loop, in ms (default 10). */
+  readonly chunkMs?: number;
+  /** Host time and scheduling; defaults to performance.now and setImmediate/setTimeout. */
+  readonly scheduler?: HostScheduler;
+}
+
+/** Saved machine state for snapshots (version 1). RAM is copied; host backends are not saved. */
+export interface MachineSnapshot {
+  readonly version: 1;
+  readonly clock: { readonly nowNs: number };
+  readonly ram: Uint8Array;
+  readonly devices: readonly { readonly name: string; readonly state: DeviceState }[];
+  readonly cpu: unknown;
+}
+
+const DEFAULT_SLICE = 20_000;
+const DEFAULT_CHUNK_MS = 10;
+
+/**
+ * One virtual machine: guest RAM, the microVM board, virtio devices, the boot image loaded, a CPU
+ * and the run loop. Construction validates the config and loads the images, so every bad input is
+ * reported (typed) before anything runs. `start()` runs the guest on the host event loop in slices:
+ * run the CPU until the next timer deadline (or a slice), fire due timers, and when the guest halts
+ * with nothing pending, sleep until the next deadline or an interrupt from host input.
+ *
+ * @example
+ * ```ts
+ * const machine = new Machine({ memorySize: 128 << 20, kernel, initrd, cmdline: 'console=ttyS0', serial }, { cpu: (ctx) => new Cpu(ctx) });
+ * machine.start();
+ * const exit = await machine.exited; // { reason: 'poweroff' }
+ * ```
+ */
+export class Machine {
+  readonly config: ResolvedMachineConfig;
+  readonly memory: PhysicalMemory;
+  readonly clock: VirtualClock;
+  readonly ports: PortBus;
+  readonly board: PcBoard;
+  readonly virtio: readonly VirtioSlot[];
+  readonly acpi: AcpiTableSet | null;
+  readonly bootPlan: BootPlan;
+  readonly cpu: CpuEngine;
+  /** The kernel command line the guest gets (with virtio devices appended when configured). */
+  readonly cmdline: string;
+  /** Performance counters, indexed by {@link MachineCounter}. */
+  readonly counters = new Float64Array(MACHINE_COUNTER_COUNT);
+  /** Resolves once, when the machine stops for any reason. */
+  readonly exited: Promise<MachineExit>;
+
+  private runState: MachineRunState = 'created';
+  private readonly listeners = new Set<(event: MachineEvent) => void>();
+  private resolveExit!: (exit: MachineExit) => void;
+  private pendingExit: MachineExit | null = null;
+  private scheduled: { cancel(): void } | null = null;
+  private sleepingSince = -1;
+  private readonly slice: number;
+  private readonly chunkMs: number;
+  private readonly scheduler: HostScheduler;
+
+  constructor(config: MachineConfig, options: MachineOptions) {
+    this.config = validateMachineConfig(config);
+    const { memorySize } = this.config;
+    this.slice = options.sliceInstructions ?? DEFAULT_SLICE;
+    this.chunkMs = options.chunkMs ?? DEFAULT_CHUNK_MS;
+    this.scheduler = options.scheduler ?? defaultHostScheduler;
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+
+    this.memory = new PhysicalMemory({ ramSize: memorySize });
+    this.clock = this.config.clock === 'deterministic'
+      ? new VirtualClock({ mode: 'deterministic', instructionsPerNs: this.config.instructionsPerNs })
+      : new VirtualClock({ mode: 'realtime', hostNowMs: () => this.scheduler.now() });
+    this.ports = new PortBus();
+    this.board = buildPcBoard({
+      clock: this.clock,
+      ports: this.ports,
+      serial: this.config.serial,
+      debugcon: this.config.debugcon,
+      hooks: {
+        onPowerOff: () => this.requestExit({ reason: 'poweroff' }),
+        onDebugExit: (exitCode) => this.requestExit({ reason: 'debug-exit', exitCode }),
+        onInterruptRequest: () => this.wake(),
+        onInterruptAcknowledge: () => this.counters[MachineCounter.interrupts]++,
+      },
+    });
+    this.virtio = attachVirtioDevices(this.config, this.memory, this.board.irqs);
+
+    const isKernelBoot = this.config.kernel !== null;
+    this.acpi = isKernelBoot && this.config.acpi ? buildAcpiTables(acpiDevicesOf(this.virtio)) : null;
+    const announce = isKernelBoot && this.config.virtioOnCmdline && this.virtio.length > 0;
+    this.cmdline = [this.config.cmdline, announce ? virtioCmdline(this.virtio) : ''].filter((s) => s !== '').join(' ');
+    this.bootPlan = planBoot({
+      kernel: this.config.kernel,
+      firmware: this.config.firmware,
+      initrd: this.config.initrd,
+      cmdline: this.cmdline,
+      memorySize,
+      e820: microvmE820(memorySize),
+      acpiRsdp: this.acpi?.rsdp ?? 0,
+    });
+    this.loadBootPlan();
+
+    this.cpu = options.cpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
+    if (this.clock.mode === 'deterministic') this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
+    this.cpu.reset();
+    // A boot loader hands over with A20 on; the boot ROM also sets it through port 0x92.
+    if (isKernelBoot) this.cpu.setA20(true);
+  }
+
+  /** Current lifecycle state. */
+  get state(): MachineRunState {
+    return this.runState;
+  }
+
+  /** Subscribes to state changes and the exit; returns the unsubscribe function. */
+  on(listener: (event: MachineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts running the guest. Legal once, from `created`. */
+  start(): void {
+    this.expectState('start', 'created');
+    this.setState('running');
+    this.clock.setRunning(true);
+    this.scheduleRun(0);
+  }
+
+  /** Stops running guest code; virtual time stands still until {@link Machine.resume}. */
+  pause(): void {
+    this.expectState('pause', 'running');
+    this.cancelScheduled();
+    this.clock.setRunning(false);
+    this.setState('paused');
+  }
+
+  /** Continues a paused machine. */
+  resume(): void {
+    this.expectState('resume', 'paused');
+    this.setState('running');
+    this.clock.setRunning(true);
+    this.scheduleRun(0);
+  }
+
+  /** Stops the machine for good (exit reason `stopped`). Does nothing if it already stopped. */
+  stop(): void {
+    if (this.runState === 'stopped') return;
+    this.finish({ reason: 'stopped' });
+  }
+
+  /** Presses the ACPI power button (the guest may shut down cleanly if it listens). */
+  pressPowerButton(): void {
+    this.board.acpiPm.pressPowerButton();
+  }
+
+  /** Saves guest state (legal while created or paused). CPU state is included if the engine can save it. */
+  saveState(): MachineSnapshot {
+    this.expectState('saveState', 'created', 'paused');
+    const cpu = this.cpu as CpuEngine & { saveState?: () => unknown };
+    return {
+      version: 1,
+      clock: this.clock.saveState(),
+      ram: this.memory.ram.slice(),
+      devices: this.board.snapshottables.map(({ name, device }) => ({ name, state: device.saveState() })),
+      cpu: typeof cpu.saveState === 'function' ? cpu.saveState() : null,
+    };
+  }
+
+  /** Restores state saved by {@link Machine.saveState} into a machine built with the same config. */
+  restoreState(snapshot: MachineSnapshot): void {
+    this.expectState('restoreState', 'created', 'paused');
+    if (snapshot.version !== 1) throw new MachineStateError(`snapshot version ${String(snapshot.version)} is not supported (expected 1)`);
+    if (snapshot.ram.length !== this.memory.ram.length) {
+      throw new MachineStateError(`snapshot has ${snapshot.ram.length} bytes of RAM, this machine ${this.memory.ram.length}`);
+    }
+    this.memory.ram.set(snapshot.ram);
+    for (const { name, state } of snapshot.devices) {
+      const entry = this.board.snapshottables.find((s) => s.name === name);
+      if (entry === undefined) throw new MachineStateError(`snapshot has state for unknown device ${name}`);
+      entry.device.restoreState(state);
+    }
+    const cpu = this.cpu as CpuEngine & { restoreState?: (state: unknown) => void };
+    if (snapshot.cpu !== null && typeof cpu.restoreState === 'function') cpu.restoreState(snapshot.cpu);
+    this.clock.restoreState(snapshot.clock);
+  }
+
+  private loadBootPlan(): void {
+    const ramSize = this.memory.ramSize;
+    const place = (address: number, bytes: Uint8Array, name: string): void => {
+      if (address < 0 || address + bytes.length > ramSize) {
+        throw new BootImageError('too-big', `${name} (${bytes.length} bytes at ${hex(address)}) does not fit in ${ramSize / 1048576} MiB of RAM`);
+      }
+      this.memory.ram.set(bytes, address);
+    };
+    for (const segment of this.bootPlan.segments) place(segment.address, segment.bytes, segment.name);
+    if (this.acpi !== null) place(this.acpi.base, this.acpi.bytes, 'ACPI tables');
+    for (const rom of this.bootPlan.roms) this.memory.addRom(guestPhys(rom.address), rom.bytes, rom.name);
+  }
+
+  private expectState(action: string, ...legal: MachineRunState[]): void {
+    if (!legal.includes(this.runState)) {
+      throw new MachineStateError(`cannot ${action} a machine that is ${this.runState} (legal when ${legal.join(' or ')})`);
+    }
+  }
+
+  private setState(state: MachineRunState): void {
+    this.runState = state;
+    this.emit({ type: 'state', state });
+  }
+
+  private emit(event: MachineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Called by devices (possibly in the middle of a CPU slice): stop at the end of the slice. */
+  private requestExit(exit: MachineExit): void {
+    if (this.pendingExit === null) this.pendingExit = exit;
+    if (this.runState !== 'running') this.finish(exit);
+  }
+
+  private finish(exit: MachineExit): void {
+    if (this.runState === 'stopped') return;
+    this.cancelScheduled();
+    this.clock.setRunning(false);
+    this.setState('stopped');
+    this.emit({ type: 'exit', exit });
+    this.resolveExit(exit);
+  }
+
+  private cancelScheduled(): void {
+    this.scheduled?.cancel();
+    this.scheduled = null;
+    this.noteWakeUp();
+  }
+
+  private scheduleRun(ms: number): void {
+    this.scheduled?.cancel();
+    this.scheduled = this.scheduler.schedule(() => this.runChunk(), ms);
+  }
+
+  /** An interrupt request arrived (e.g. host input): end an idle sleep now. */
+  private wake(): void {
+    if (this.runState === 'running' && this.sleepingSince >= 0) this.scheduleRun(0);
+  }
+
+  private noteWakeUp(): void {
+    if (this.sleepingSince >= 0) {
+      this.counters[MachineCounter.idleHostMs] += this.scheduler.now() - this.sleepingSince;
+      this.sleepingSince = -1;
+    }
+  }
+
+  /** Runs guest code for up to `chunkMs` of host time, then yields or sleeps. */
+  private runChunk(): void {
+    this.scheduled = null;
+    this.noteWakeUp();
+    if (this.runState !== 'running') return;
+    const started = this.scheduler.now();
+    try {
+      for (;;) {
+        this.counters[MachineCounter.timersFired] += this.clock.fireDueTimers();
+        if (this.pendingExit !== null) return this.finish(this.pendingExit);
+        const reason = this.runSlice();
+        if (this.pendingExit !== null) return this.finish(this.pendingExit);
+        if (reason === 'shutdown') return this.finish({ reason: 'triple-fault', message: this.describeFault('triple fault: the CPU shut down') });
+        if (reason === 'exception') return this.finish({ reason: 'internal-error', message: this.describeFault('the CPU stopped on an exception') });
+        if (reason === 'halt' && this.idle()) return;
+        if (this.scheduler.now() - started >= this.chunkMs) return this.scheduleRun(0);
+      }
+    } catch (error) {
+      this.finish({ reason: 'internal-error', message: `internal error: ${error instanceof Error ? error.message : String(error)}`, error });
+    } finally {
+      this.counters[MachineCounter.runHostMs] += this.scheduler.now() - started;
+      this.counters[MachineCounter.portAccesses] = this.ports.accesses;
+    }
+  }
+
+  private haltedWithoutProgress = false;
+
+  private runSlice(): CpuStopReason {
+    let budget = this.slice;
+    if (this.clock.mode === 'deterministic') {
+      const untilTimer = this.clock.instructionsUntil(this.clock.nextDeadline());
+      if (untilTimer < budget) budget = Math.max(1, untilTimer);
+    }
+    const before = this.cpu.instructionsRetired;
+    const reason = this.cpu.run(budget);
+    const retired = this.cpu.instructionsRetired - before;
+    this.counters[MachineCounter.instructions] += retired;
+    this.counters[MachineCounter.slices]++;
+    // HLT with an interrupt pending but masked (IF = 0) makes no progress either: that is idle too.
+    this.haltedWithoutProgress = reason === 'halt' && (retired === 0 || !this.board.interrupts.hasInterrupt());
+    return reason;
+  }
+
+  /** The guest halted. Returns true when the loop must stop and wait for a timer or host input. */
+  private idle(): boolean {
+    if (!this.haltedWithoutProgress) return false;
+    this.counters[MachineCounter.idleHalts]++;
+    const deadline = this.clock.nextDeadline();
+    if (this.clock.mode === 'deterministic' && Number.isFinite(deadline)) {
+      this.counters[MachineCounter.skippedNs] += Math.max(0, deadline - this.clock.now());
+      this.clock.skipTo(deadline);
+      return false;
+    }
+    this.sleepingSince = this.scheduler.now();
+    if (Number.isFinite(deadline)) this.scheduleRun(Math.max(0, (deadline - this.clock.now()) / 1e6));
+    // Without a deadline only an interrupt from host input (wake) can continue the guest.
+    return true;
+  }
+
+  private describeFault(what: string): string {
+    const fault = this.cpu.lastException;
+    const registers = this.cpu.getRegisters?.();
+    const parts = [what];
+    if (fault !== null) parts.push(`last exception: vector ${fault.vector}${fault.errorCode !== null ? ` (error code ${hex(fault.errorCode)})` : ''}`);
+    if (registers !== undefined) {
+      parts.push(['eip', 'cs', 'eflags', 'cr0', 'cr2', 'cr3'].filter((r) => r in registers).map((r) => `${r}=${hex(registers[r]! >>> 0)}`).join(' '));
+    }
+    return parts.join('; ');
+  }
+}

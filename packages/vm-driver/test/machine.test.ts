@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBlockBackend } from '@typevisor/devices';
+import type { CharBackend } from '@typevisor/devices';
+import { BootImageError, Machine, MachineCounter, MachineStateError, PORTS, SLP_TYP_S5 } from '../src/index.js';
+import type { CpuEngineContext, MachineConfig, MachineExit } from '../src/index.js';
+import { FakeCpu } from './helpers/fake-cpu.js';
+import type { Step } from './helpers/fake-cpu.js';
+import { fakeBzImage, fakeMultibootAout } from './helpers/images.js';
+
+const MiB = 1024 * 1024;
+const kernel = fakeMultibootAout(Uint8Array.of(0xf4));
+
+function collect(): CharBackend & { text(): string } {
+  const bytes: number[] = [];
+  return { write: (b) => bytes.push(...b), setReceiver() {}, text: () => String.fromCharCode(...bytes) };
+}
+
+function machineWith(script: Step[], config: Partial<MachineConfig> = {}, onInterrupt?: (vector: number) => Step[]): { machine: Machine; cpu: () => FakeCpu } {
+  let cpu: FakeCpu | null = null;
+  const machine = new Machine(
+    { memorySize: 32 * MiB, kernel, clock: 'deterministic', ...config },
+    { cpu: (context: CpuEngineContext) => (cpu = new FakeCpu(context, script, onInterrupt)) },
+  );
+  return { machine, cpu: () => cpu! };
+}
+
+const out = (port: number, value: number, size: 1 | 2 | 4 = 1): Step => ({ op: 'out', port, value, size });
+const print = (text: string): Step[] => [...text].map((c) => out(PORTS.debugcon.base, c.charCodeAt(0)));
+
+describe('Machine run loop with a fake CPU', () => {
+  it('prints through the debug console and stops with the debug exit code', async () => {
+    const debugcon = collect();
+    const { machine, cpu } = machineWith([...print('hi\n'), out(PORTS.debugExit.base, 0x21)], { debugcon });
+    expect(machine.state).toBe('created');
+    expect(cpu().resets).toBe(1);
+    expect(cpu().a20).toBe(true);
+    machine.start();
+    const exit = await machine.exited;
+    expect(exit).toEqual({ reason: 'debug-exit', exitCode: 0x43 });
+    expect(debugcon.text()).toBe('hi\n');
+    expect(machine.state).toBe('stopped');
+    expect(machine.counters[MachineCounter.instructions]).toBe(4);
+  });
+
+  it('powers off when the guest writes SLP_TYP=S5 | SLP_EN to PM1a_CNT', async () => {
+    const { machine } = machineWith([out(PORTS.pm1aControl.base, (SLP_TYP_S5 << 10) | (1 << 13), 2), { op: 'spin', count: 10 }]);
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'poweroff' });
+  });
+
+  it('routes PIT IRQ0 through the PIC and skips idle time in deterministic mode', async () => {
+    const vectors: number[] = [];
+    const times: number[] = [];
+    const picInit = [out(0x20, 0x11), out(0x21, 0x20), out(0x21, 0x04), out(0x21, 0x01), out(0x21, 0xfe), out(0xa0, 0x11), out(0xa1, 0x28), out(0xa1, 0x02), out(0xa1, 0x01), out(0xa1, 0xff)];
+    const pitInit = [out(0x43, 0x34), out(0x40, 1193 & 0xff), out(0x40, 1193 >> 8)]; // mode 2, ~1 ms
+    const { machine } = machineWith([...picInit, ...pitInit, { op: 'hlt' }], {}, (vector) => {
+      vectors.push(vector);
+      times.push(machine.clock.now());
+      const eoi = out(0x20, 0x20);
+      return vectors.length < 5 ? [eoi, { op: 'hlt' }] : [eoi, out(PORTS.debugExit.base, 0)];
+    });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
+    expect(vectors).toEqual([0x20, 0x20, 0x20, 0x20, 0x20]);
+    // Ticks every 1193 PIT cycles at 1.193182 MHz (~1 ms of virtual time) from a few dozen instructions.
+    const period = (1193 / 1_193_182) * 1e9;
+    for (let i = 1; i < times.length; i++) expect(Math.abs(times[i]! - times[i - 1]! - period)).toBeLessThan(1000);
+    expect(machine.counters[MachineCounter.instructions]).toBeLessThan(40);
+    expect(machine.counters[MachineCounter.idleHalts]).toBeGreaterThanOrEqual(5); // the PIT also wakes for OUT's falling edges
+    expect(machine.counters[MachineCounter.interrupts]).toBe(5);
+  });
+
+  it('reports a triple fault with the fault and registers', async () => {
+    const { machine } = machineWith([{ op: 'spin', count: 3 }, { op: 'stop', reason: 'shutdown' }]);
+    machine.start();
+    const exit = await machine.exited;
+    expect(exit.reason).toBe('triple-fault');
+    expect((exit as Extract<MachineExit, { reason: 'triple-fault' }>).message).toMatch(/triple fault.*vector 8.*eip=0x1234/);
+  });
+
+  it('turns a host exception into an internal error exit', async () => {
+    const { machine } = machineWith([{ op: 'throw', message: 'boom' }]);
+    machine.start();
+    expect(await machine.exited).toMatchObject({ reason: 'internal-error', message: 'internal error: boom' });
+  });
+
+  it('pauses, resumes and stops, refusing illegal transitions with MachineStateError', async () => {
+    const { machine } = machineWith([{ op: 'spin', count: 1e12 }]);
+    const states: string[] = [];
+    machine.on((event) => { if (event.type === 'state') states.push(event.state); });
+    expect(() => machine.pause()).toThrow(MachineStateError);
+    machine.start();
+    expect(() => machine.start()).toThrow(/cannot start a machine that is running/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    machine.pause();
+    const frozen = machine.clock.now();
+    const retired = machine.counters[MachineCounter.instructions];
+    expect(retired).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(machine.counters[MachineCounter.instructions]).toBe(retired);
+    expect(machine.clock.now()).toBe(frozen);
+    const snapshot = machine.saveState();
+    expect(snapshot.devices.map((d) => d.name)).toEqual(['pic', 'pit', 'uart']);
+    machine.resume();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(machine.counters[MachineCounter.instructions]).toBeGreaterThan(retired);
+    machine.stop();
+    expect(await machine.exited).toEqual({ reason: 'stopped' });
+    expect(states).toEqual(['running', 'paused', 'running', 'stopped']);
+  });
+
+  it('sleeps while the guest is idle in real-time mode instead of spinning', async () => {
+    const { machine } = machineWith([{ op: 'hlt' }], { clock: 'realtime' });
+    machine.clock.setTimer(30e6, () => machine.stop());
+    machine.start();
+    await machine.exited;
+    expect(machine.counters[MachineCounter.slices]).toBeLessThan(5);
+    expect(machine.counters[MachineCounter.idleHostMs]).toBeGreaterThan(20);
+  });
+
+  it('rejects a bad kernel before creating a CPU', () => {
+    let created = false;
+    const build = (): Machine => new Machine({ memorySize: 32 * MiB, kernel: new Uint8Array(10000) }, { cpu: (ctx) => { created = true; return new FakeCpu(ctx, []); } });
+    expect(build).toThrow(BootImageError);
+    expect(build).toThrow(/neither a Linux bzImage .* nor a multiboot v1 kernel/);
+    expect(created).toBe(false);
+    expect(() => new Machine({ memorySize: 16 * MiB, kernel: fakeBzImage() }, { cpu: (ctx) => new FakeCpu(ctx, []) })).toThrow(/give it more memory/);
+  });
+
+  it('maps virtio-mmio windows, describes them in ACPI, and can list them on the command line', () => {
+    const disk = new MemoryBlockBackend({ size: 1 * MiB });
+    const { machine } = machineWith([], { kernel: fakeBzImage(), memorySize: 64 * MiB, disks: [{ backend: disk }], acpi: false, cmdline: 'console=ttyS0' });
+    expect(machine.cmdline).toBe('console=ttyS0 virtio_mmio.device=0x1000@0xd0000000:5');
+    expect(machine.memory.readPhys32(0xd0000000)).toBe(0x74726976); // "virt"
+    expect(machine.memory.readPhys32(0xd0000008)).toBe(2); // block device
+    expect(machine.acpi).toBeNull();
+    const withAcpi = machineWith([], { kernel: fakeBzImage(), memorySize: 64 * MiB, disks: [{ backend: disk }] }).machine;
+    expect(withAcpi.cmdline).toBe('');
+    expect(withAcpi.acpi).not.toBeNull();
+    expect(new TextDecoder().decode(withAcpi.memory.ram.subarray(0xe0000, 0xe0008))).toBe('RSD PTR ');
+    // The boot ROM holds the reset vector.
+    expect(withAcpi.memory.readPhys8(0xfffffff0)).toBe(0xe9);
+  });
+});
