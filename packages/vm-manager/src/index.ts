@@ -1,2 +1,15 @@
-/** @packageDocumentation Placeholder until this package's first module lands. */
-export const PACKAGE_NAME = '@typevisor/vm-manager';
+/**
+ * Many VMs, each machine in its own worker: lifecycle, snapshots, consoles, inter-VM networking and
+ * the HTTP APIs.
+ *
+ * @packageDocumentation
+ */
+export { ConsoleHub, SCROLLBACK_BYTES } from './console-hub.js';
+export type { ConsoleSession } from './console-hub.js';
+export { VmManager, WORKER_HEAP_MIB, WORKER_OVERHEAD_MIB } from './manager.js';
+export type { ManagerListener, VmManagerOptions } from './manager.js';
+export { SNAPSHOT_FORMAT_VERSION, decodeSnapshot, encodeSnapshot } from './snapshot/snapshot-file.js';
+export type { SnapshotContent } from './snapshot/snapshot-file.js';
+export { runDriverWorker } from './worker/run-driver-worker.js';
+export type { DriverWorkerData } from './worker/run-driver-worker.js';
+export type { DriverEvent, DriverFactory, FramePort, VmDriverPort } from './worker/vm-driver-port.js';
