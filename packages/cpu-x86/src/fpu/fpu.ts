@@ -1,6 +1,6 @@
 import {
   C0, C1, C2, C3, CLS_DENORMAL, CLS_INF, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_ZERO, DE, EXP_BIAS, IE,
-  SF, ZE, classify,
+  PE, SF, SIG_BIAS, UE, ZE, classify, significandOf,
 } from './float80.js';
 import type { FpuHost } from './fpu-host.js';
 import {
@@ -11,7 +11,9 @@ import { CC_MASK, FpuRegisters } from './fpu-registers.js';
 import { FPU_STATE_VERSION, FpuSnapshotError, type FpuStateSnapshot } from './fpu-state.js';
 import { extractParts, partialRemainder, remainderResult, scaleByPowerOfTwo } from './x87-exact-ops.js';
 import { X87Math } from './x87-math.js';
-import { log2Extended, log2OnePlus, toNumber, twoToXMinusOne } from './x87-transcendental.js';
+import {
+  cosReduced, log2Extended, log2OnePlus, reduceByHalfPi, scaledNumber, sinReduced, tanReduced, twoToXMinusOne,
+} from './x87-transcendental.js';
 
 const VEC_UD = 6;
 const VEC_MF = 16;
@@ -37,6 +39,13 @@ const CONSTANTS: readonly (readonly [sx: number, hi: number, lo: number, nearest
   [0x3ffe, 0xb17217f7, 0xd1cf79ab, true], // ln(2)
   [0x0000, 0x00000000, 0x00000000, false], // +0
 ];
+const LN2_SX = 0x3ffe;
+const LN2_HI = 0xb17217f7;
+const LN2_LO = 0xd1cf79ac;
+const LOG2E_SX = 0x3fff;
+const LOG2E_HI = 0xb8aa3b29;
+const LOG2E_LO = 0x5c17f0bc;
+
 /** Constants that are inexact (all but 1 and 0) round up under RC=up. */
 const INEXACT_CONSTANT = [false, true, true, true, true, true, false];
 
@@ -831,7 +840,6 @@ export class Fpu {
     const r = this.registers;
     const m = this.m;
     const cx = classify(xsx, xhi, xlo);
-    const twoOperands = modrm === 0xf1 || modrm === 0xf3 || modrm === 0xf9;
     const pushes = modrm === 0xf2 || modrm === 0xfb;
     if (pushes && !r.isEmpty(7)) {
       if (this.stackOverflow()) {
@@ -840,46 +848,11 @@ export class Fpu {
       }
       return this.commit();
     }
-    if (twoOperands) {
-      const cy = classify(ysx, yhi, ylo);
-      if (cx >= CLS_QNAN || cy >= CLS_QNAN) {
-        if (m.nan2(xsx, xhi, xlo, cx, ysx, yhi, ylo, cy)) {
-          this.setSt(1, m.rsx, m.rhi, m.rlo);
-          this.pop();
-        }
-        return this.commit();
+    if (modrm === 0xf1 || modrm === 0xf3 || modrm === 0xf9) {
+      if (this.twoOperandTranscendental(modrm, xsx, xhi, xlo, cx, ysx, yhi, ylo)) {
+        this.setSt(1, m.rsx, m.rhi, m.rlo);
+        this.pop();
       }
-      if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return this.commit();
-      const x = toNumber(xsx, xhi, xlo);
-      const y = toNumber(ysx, yhi, ylo);
-      let res: number;
-      if (modrm === 0xf3) res = Math.atan2(y, x); // FPATAN: atan(ST1/ST0)
-      else if (modrm === 0xf1) {
-        // FYL2X: ST1 * log2(ST0)
-        if ((xsx & 0x8000) !== 0 && cx !== CLS_ZERO) {
-          if (m.invalid()) this.finishTwo();
-          return this.commit();
-        }
-        if (cx === CLS_ZERO) {
-          if (cy === CLS_ZERO) {
-            if (m.invalid()) this.finishTwo();
-            return this.commit();
-          }
-          if (cy !== CLS_INF) {
-            m.exc |= ZE;
-            if (!m.masked(ZE)) return this.commit();
-          }
-          res = (ysx & 0x8000) !== 0 ? Infinity : -Infinity;
-        } else if (cx === CLS_INF) res = y * Infinity;
-        else res = y * log2Extended(xsx, xhi, xlo);
-      } else res = y * log2OnePlus(x); // FYL2XP1
-      if (Number.isNaN(res)) {
-        if (m.invalid()) this.finishTwo();
-        return this.commit();
-      }
-      this.setNumberInexact(res, true);
-      this.setSt(1, m.rsx, m.rhi, m.rlo);
-      this.pop();
       return this.commit();
     }
     if (cx >= CLS_QNAN) {
@@ -889,7 +862,7 @@ export class Fpu {
       }
       return this.commit();
     }
-    const trig = modrm === 0xf2 || modrm === 0xfb || modrm === 0xfe || modrm === 0xff;
+    const trig = modrm !== 0xf0;
     if (trig && cx === CLS_INF) {
       if (m.invalid()) {
         this.setSt(0, m.rsx, m.rhi, m.rlo);
@@ -903,52 +876,170 @@ export class Fpu {
     }
     if (cx === CLS_DENORMAL && !m.denormal()) return this.commit();
     if (trig) r.sw &= ~C2;
-    const x = toNumber(xsx, xhi, xlo);
-    const exact = cx === CLS_ZERO;
-    switch (modrm) {
-      case 0xf0: // F2XM1
-        this.setNumberInexact(cx === CLS_INF ? ((xsx & 0x8000) !== 0 ? -1 : Infinity) : twoToXMinusOne(x), !exact && cx !== CLS_INF);
-        if (exact) m.setResult(xsx, xhi, xlo);
-        this.setSt(0, m.rsx, m.rhi, m.rlo);
-        break;
-      case 0xfe: // FSIN
-        this.setNumberInexact(Math.sin(x), !exact);
-        if (exact) m.setResult(xsx, xhi, xlo);
-        this.setSt(0, m.rsx, m.rhi, m.rlo);
-        break;
-      case 0xff: // FCOS
-        this.setNumberInexact(Math.cos(x), !exact);
-        this.setSt(0, m.rsx, m.rhi, m.rlo);
-        break;
-      case 0xfb: { // FSINCOS
-        this.setNumberInexact(Math.sin(x), !exact);
-        if (exact) m.setResult(xsx, xhi, xlo);
-        this.setSt(0, m.rsx, m.rhi, m.rlo);
-        this.setNumberInexact(Math.cos(x), !exact);
-        this.push(m.rsx, m.rhi, m.rlo);
-        break;
+    const neg = (xsx & 0x8000) !== 0;
+    const exp = xsx & 0x7fff;
+    if (modrm === 0xf0) {
+      // F2XM1
+      if (cx === CLS_ZERO) m.setResult(xsx, 0, 0);
+      else if (cx === CLS_INF) {
+        if (neg) m.setResult(0xbfff, 0x80000000, 0);
+        else m.setResult(xsx, xhi, xlo);
       }
-      default: { // FPTAN
-        this.setNumberInexact(Math.tan(x), !exact);
-        if (exact) m.setResult(xsx, xhi, xlo);
-        this.setSt(0, m.rsx, m.rhi, m.rlo);
-        this.push(0x3fff, 0x80000000, 0);
-        break;
-      }
+      else if (exp < EXP_BIAS - 60) this.mulExtended(xsx, xhi, xlo, LN2_SX, LN2_HI, LN2_LO);
+      else this.setNumberInexact(twoToXMinusOne(scaledNumber(xsx, xhi, xlo, 0)));
+      this.setSt(0, m.rsx, m.rhi, m.rlo);
+      return this.commit();
+    }
+    // FSIN, FCOS, FSINCOS, FPTAN.
+    const tiny = cx === CLS_ZERO || exp < EXP_BIAS - 40;
+    let sinValue = 0;
+    let cosValue = 1;
+    let tanValue = 0;
+    if (!tiny) {
+      reduceByHalfPi(xsx, xhi, xlo);
+      sinValue = neg ? -sinReduced() : sinReduced();
+      cosValue = cosReduced();
+      tanValue = neg ? -tanReduced() : tanReduced();
+    }
+    if (modrm === 0xff) {
+      m.setResult(0x3fff, 0x80000000, 0);
+      if (tiny) {
+        if (cx !== CLS_ZERO) m.exc |= PE;
+      } else this.setNumberInexact(cosValue);
+      this.setSt(0, m.rsx, m.rhi, m.rlo);
+      return this.commit();
+    }
+    if (tiny) this.tinyIdentity(xsx, xhi, xlo, cx);
+    else this.setNumberInexact(modrm === 0xf2 ? tanValue : sinValue);
+    this.setSt(0, m.rsx, m.rhi, m.rlo);
+    if (modrm === 0xf2) this.push(0x3fff, 0x80000000, 0);
+    else if (modrm === 0xfb) {
+      if (tiny) m.setResult(0x3fff, 0x80000000, 0);
+      else this.setNumberInexact(cosValue);
+      this.push(m.rsx, m.rhi, m.rlo);
     }
     this.commit();
   }
 
-  /** Masked invalid for the two-operand transcendentals: indefinite into ST(1), pop. */
-  private finishTwo(): void {
+  /** sin x = tan x = x for tiny x (inexact unless zero; a denormal result underflows). */
+  private tinyIdentity(sx: number, hi: number, lo: number, cls: number): void {
     const m = this.m;
-    this.setSt(1, m.rsx, m.rhi, m.rlo);
-    this.pop();
+    if (cls === CLS_ZERO) {
+      m.setResult(sx, 0, 0);
+      return;
+    }
+    m.roundExt(sx >>> 15, significandOf(hi, lo), Math.max(sx & 0x7fff, 1) - SIG_BIAS, false, 64);
+    m.exc |= PE | ((m.rsx & 0x7fff) === 0 ? UE : 0);
   }
 
-  private setNumberInexact(v: number, inexact: boolean): void {
+  /** FYL2X, FPATAN, FYL2XP1: computes the value stored into ST(1); false when nothing is stored. */
+  private twoOperandTranscendental(modrm: number, xsx: number, xhi: number, xlo: number, cx: number, ysx: number, yhi: number, ylo: number): boolean {
+    const m = this.m;
+    const cy = classify(ysx, yhi, ylo);
+    if (cx >= CLS_QNAN || cy >= CLS_QNAN) return m.nan2(xsx, xhi, xlo, cx, ysx, yhi, ylo, cy);
+    const xNeg = (xsx & 0x8000) !== 0;
+    const yNeg = (ysx & 0x8000) !== 0;
+    if (modrm === 0xf3) {
+      // FPATAN: atan2(ST1, ST0); both scaled by the same power of two so their ratio survives.
+      if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
+      const shift = EXP_BIAS - Math.max(xsx & 0x7fff, ysx & 0x7fff, 1);
+      const x = cx === CLS_INF ? (xNeg ? -Infinity : Infinity) : scaledNumber(xsx, xhi, xlo, shift);
+      const y = cy === CLS_INF ? (yNeg ? -Infinity : Infinity) : scaledNumber(ysx, yhi, ylo, shift);
+      if (cy === CLS_ZERO && cx !== CLS_ZERO && !xNeg) {
+        m.setResult(ysx, 0, 0);
+        return true;
+      }
+      const a = Math.atan2(cy === CLS_ZERO ? (yNeg ? -0 : 0) : y, cx === CLS_ZERO ? (xNeg ? -0 : 0) : x);
+      if (cx !== CLS_INF && cy !== CLS_ZERO && (ysx & 0x7fff) - (xsx & 0x7fff) < -60 && !xNeg) {
+        // |y/x| tiny: atan(y/x) = y/x exactly enough, computed in extended.
+        const cw = m.cw;
+        m.cw = cw | 0x300;
+        const ok = m.div(ysx, yhi, ylo, xsx, xhi, xlo);
+        m.cw = cw;
+        return ok && this.markInexact();
+      }
+      this.setNumberInexact(a);
+      return true;
+    }
+    if (modrm === 0xf1) {
+      // FYL2X: ST1 * log2(ST0).
+      if (xNeg && cx !== CLS_ZERO) return m.invalid();
+      if (cx === CLS_ZERO && cy === CLS_ZERO) return m.invalid();
+      if (cx === CLS_INF && cy === CLS_ZERO) return m.invalid();
+      const xIsOne = (xsx & 0x7fff) === EXP_BIAS && xhi === 0x80000000 && xlo === 0;
+      if (xIsOne && cy === CLS_INF) return m.invalid();
+      if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
+      if (cx === CLS_ZERO) {
+        if (cy !== CLS_INF) {
+          m.exc |= ZE;
+          if (!m.masked(ZE)) return false;
+        }
+        m.setResult((yNeg ? 0 : 0x8000) | 0x7fff, 0x80000000, 0);
+        return true;
+      }
+      if (cx === CLS_INF) {
+        m.setResult((ysx & 0x8000) | 0x7fff, 0x80000000, 0);
+        return true;
+      }
+      if (xIsOne) {
+        m.setResult((ysx & 0x8000) ^ 0, 0, 0);
+        return true;
+      }
+      m.setNumber(log2Extended(xsx, xhi, xlo));
+      return this.mulExtended(ysx, yhi, ylo, m.rsx, m.rhi, m.rlo) && this.markInexact();
+    }
+    // FYL2XP1: ST1 * log2(ST0 + 1), defined for |ST0| < 1 - sqrt(2)/2.
+    if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
+    if ((cx === CLS_INF && (xNeg || cy === CLS_ZERO)) || (cx === CLS_ZERO && cy === CLS_INF)) return m.invalid();
+    if (cx === CLS_INF) {
+      m.setResult((ysx & 0x8000) | 0x7fff, 0x80000000, 0);
+      return true;
+    }
+    if (cx === CLS_ZERO) {
+      m.setResult((xsx ^ ysx) & 0x8000, 0, 0);
+      return true;
+    }
+    if (cy === CLS_INF) {
+      m.setResult(((xsx ^ ysx) & 0x8000) | 0x7fff, 0x80000000, 0);
+      return true;
+    }
+    if (cy === CLS_ZERO) {
+      m.setResult((xsx ^ ysx) & 0x8000, 0, 0);
+      return true;
+    }
+    if ((xsx & 0x7fff) < EXP_BIAS - 60) {
+      // y * log2(1 + x) = y * x * log2(e) for tiny x, with a single rounding.
+      const sig = significandOf(xhi, xlo) * significandOf(yhi, ylo) * significandOf(LOG2E_HI, LOG2E_LO);
+      const e = Math.max(xsx & 0x7fff, 1) + Math.max(ysx & 0x7fff, 1) + LOG2E_SX - 3 * SIG_BIAS;
+      return m.roundExt((xsx ^ ysx) >>> 15 & 1, sig, e, true, 64) && this.markInexact();
+    }
+    const l = log2OnePlus(scaledNumber(xsx, xhi, xlo, 0));
+    if (Number.isNaN(l)) return m.invalid();
+    m.setNumber(l);
+    return this.mulExtended(ysx, yhi, ylo, m.rsx, m.rhi, m.rlo) && this.markInexact();
+  }
+
+  /** Multiplication at full 64-bit precision (transcendentals ignore PC). */
+  private mulExtended(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number): boolean {
+    const m = this.m;
+    const cw = m.cw;
+    m.cw = cw | 0x300;
+    const ok = m.mul(asx, ahi, alo, bsx, bhi, blo);
+    m.cw = cw;
+    return ok;
+  }
+
+  /** Marks a nonzero transcendental result inexact. */
+  private markInexact(): boolean {
+    const m = this.m;
+    if ((m.rsx & 0x7fff) !== 0 || (m.rhi | m.rlo) !== 0) m.exc |= PE;
+    return true;
+  }
+
+  /** Writes a float64 transcendental result (never exact in practice: PE). */
+  private setNumberInexact(v: number): void {
     this.m.setNumber(v);
-    if (inexact) this.m.exc |= 0x20;
+    this.m.exc |= PE;
   }
 
   // ================================================================ stores

@@ -68,6 +68,12 @@ export const OPS: readonly OpSpec[] = [
   { name: 'fistp m64', esc: 0xdf, modrm: 0x3d, mem: 'random' },
 ];
 
+/** Transcendental instructions: compared within a tolerance (float64-based; see QUIRKS.md). */
+export const TRANSCENDENTAL_OPS: readonly OpSpec[] = [
+  ...regOps(0xd9, [['f2xm1', 0xf0], ['fyl2x', 0xf1], ['fpatan', 0xf3], ['fyl2xp1', 0xf9], ['fsin', 0xfe], ['fcos', 0xff]]),
+  ...([['fptan', 0xf2], ['fsincos', 0xfb]] as [string, number][]).map(([name, modrm]): OpSpec => ({ name, esc: 0xd9, modrm, mem: 'none', pushes: true })),
+];
+
 /** Deterministic PRNG (mulberry32). */
 export class Rng {
   constructor(private s: number) {}
@@ -302,10 +308,15 @@ export function parseOutcome(line: string): Outcome {
 const POINTER_BYTES = [12, 28] as const;
 
 /** Describes the first difference, or returns null when the outcomes agree. */
-export function diffOutcome(c: Case, hw: Outcome, sw: Outcome): string | null {
+export function diffOutcome(c: Case, hw: Outcome, sw: Outcome, tolerance = 0): string | null {
   const diffs: string[] = [];
   for (let i = 0; i < 108; i++) {
     if (i >= POINTER_BYTES[0] && i < POINTER_BYTES[1]) continue;
+    if (tolerance > 0 && !approximatelyEqualArea(hw.area, sw.area, tolerance)) {
+      diffs.push(describeArea(hw.area, 'hw') + ' | ' + describeArea(sw.area, 'sw'));
+      break;
+    }
+    if (tolerance > 0) break;
     if (hw.area[i] !== sw.area[i]) {
       diffs.push(describeArea(hw.area, 'hw') + ' | ' + describeArea(sw.area, 'sw'));
       break;
@@ -321,6 +332,40 @@ export function diffOutcome(c: Case, hw: Outcome, sw: Outcome): string | null {
   if ((hw.eflags & 0x8d5) !== (sw.eflags & 0x8d5)) diffs.push(`eflags hw ${hw.eflags.toString(16)} sw ${sw.eflags.toString(16)}`);
   if (diffs.length === 0) return null;
   return `${c.op.name} cw=${c.cw.toString(16)} depth=${c.depth} A=${hex80(c.a)} B=${hex80(c.b)} M=${hex(c.mem.subarray(0, 16))}\n   ${diffs.join('\n   ')}`;
+}
+
+function reg80(a: Uint8Array, i: number): { sx: number; sig: bigint } {
+  const o = 28 + 10 * i;
+  let sig = 0n;
+  for (let k = 7; k >= 0; k--) sig = (sig << 8n) | BigInt(a[o + k]!);
+  return { sx: a[o + 8]! | (a[o + 9]! << 8), sig };
+}
+
+/**
+ * Tolerant comparison for transcendental results: control word, TOP, tags and the exception
+ * flags other than PE must agree; C1 (rounding direction) is ignored; finite nonzero register
+ * values may differ by `tolerance` relative error.
+ */
+function approximatelyEqualArea(hw: Uint8Array, sw: Uint8Array, tolerance: number): boolean {
+  const w = (a: Uint8Array, o: number): number => a[o]! | (a[o + 1]! << 8);
+  if (w(hw, 0) !== w(sw, 0) || w(hw, 8) !== w(sw, 8)) return false;
+  const statusMask = ~(0x20 | 0x200) & 0xffff;
+  if ((w(hw, 4) & statusMask) !== (w(sw, 4) & statusMask)) return false;
+  for (let i = 0; i < 8; i++) {
+    const a = reg80(hw, i);
+    const b = reg80(sw, i);
+    if (a.sx === b.sx && a.sig === b.sig) continue;
+    const ea = a.sx & 0x7fff;
+    const eb = b.sx & 0x7fff;
+    if ((a.sx & 0x8000) !== (b.sx & 0x8000) || ea === 0x7fff || eb === 0x7fff) return false;
+    // Compare significands on a common exponent (values may lie outside the float64 range).
+    const d = Math.max(ea, 1) - Math.max(eb, 1);
+    if (Math.abs(d) > 1) return false;
+    const va = Number(a.sig) * 2 ** d;
+    const vb = Number(b.sig);
+    if (!(Math.abs(va - vb) <= tolerance * Math.max(va, vb))) return false;
+  }
+  return true;
 }
 
 function hex(b: Uint8Array): string {

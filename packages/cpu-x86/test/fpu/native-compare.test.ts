@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OPS, Rng, caseLine, diffOutcome, genCase, parseOutcome, runSoftware, type Case } from './native-cases.js';
+import { OPS, Rng, TRANSCENDENTAL_OPS, caseLine, diffOutcome, genCase, parseOutcome, runSoftware, type Case } from './native-cases.js';
 
 /**
  * Differential test against the host CPU's own x87 unit: a fixed-seed sample of instruction cases
@@ -44,5 +44,31 @@ describe('x87 versus the host CPU', () => {
     }
     const summary = [...perOp].map(([n, k]) => `${n}: ${k}`).join(', ');
     expect(failures.length, `${failures.length}/${cases.length} mismatches (${summary})\n${failures.slice(0, 40).join('\n')}`).toBe(0);
+  }, 120_000);
+
+  it.skipIf(!available)(`transcendentals agree within 2^-48 relative error ${skipReason}`, () => {
+    const rng = new Rng(SEED + 1);
+    const cases: Case[] = [];
+    for (let k = 0; k < CASES_PER_OP * 3; k++) {
+      for (const op of TRANSCENDENTAL_OPS) {
+        const c = genCase(rng, op);
+        // Keep operands where float64 evaluation is meaningful (|x| < 2^20, F2XM1 in [-1, 1]).
+        const e = c.a.sx & 0x7fff;
+        // Outside the documented domains (F2XM1 |x| <= 1, FYL2XP1 |x| < 1 - sqrt(2)/2) results are undefined.
+        const limit = op.name === 'f2xm1' ? 16382 : op.name === 'fyl2xp1' ? 16380 : 16383 + 20;
+        if (e > limit && e !== 0x7fff) continue;
+        if (e < 16383 - 900 && e !== 0) continue;
+        cases.push(c);
+      }
+    }
+    const out = execFileSync(binary, { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+    const lines = out.trim().split('\n');
+    const failures: string[] = [];
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!;
+      const d = diffOutcome(c, parseOutcome(lines[i]!), runSoftware(c), 2 ** -48);
+      if (d !== null) failures.push(d);
+    }
+    expect(failures.length, `${failures.length}/${cases.length} mismatches\n${failures.slice(0, 30).join('\n')}`).toBe(0);
   }, 120_000);
 });
