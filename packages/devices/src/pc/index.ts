@@ -13,3 +13,7 @@ export { Uart16550, UART_FIFO_SIZE, UART_INPUT_CLOCK_HZ } from './uart16550.js';
 export type { Uart16550Options } from './uart16550.js';
 export { Mc146818Rtc, pcCmosMemorySize } from './mc146818-rtc.js';
 export type { Mc146818RtcOptions } from './mc146818-rtc.js';
+export { I8042Controller } from './i8042.js';
+export type { I8042Options } from './i8042.js';
+export { SystemControlPortA } from './system-control-port-a.js';
+export type { SystemControlPortAOptions } from './system-control-port-a.js';
