@@ -42,8 +42,20 @@ export interface CpuEngine {
   readonly lastException: { readonly vector: number; readonly errorCode: number | null } | null;
   /** The A20 gate (port 0x92, i8042). */
   setA20(enabled: boolean): void;
+  /** An interrupt became pending: finish the current block soon so it is taken promptly. */
+  notifyInterrupt?(): void;
   /** Register values for error messages (EIP, CS, CR0 ...). */
-  getRegisters?(): Readonly<Record<string, number>>;
+  getRegisters?(): CpuRegisterSummary;
+}
+
+/** The registers the machine shows when the guest dies (cpu-x86 `Registers` has them all). */
+export interface CpuRegisterSummary {
+  readonly eip: number;
+  readonly cs: number;
+  readonly eflags: number;
+  readonly cr0: number;
+  readonly cr2: number;
+  readonly cr3: number;
 }
 
 /** Creates the CPU engine of a machine. */

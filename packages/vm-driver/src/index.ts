@@ -42,7 +42,9 @@ export { MAX_TIMERS_PER_STEP, TSC_HZ, VirtualClock } from './clock/virtual-clock
 export { DEBUGCON_READBACK, DebugConsole } from './debug/debug-console.js';
 export { DebugExitDevice } from './debug/debug-exit.js';
 
-export type { CpuEngine, CpuEngineContext, CpuEngineFactory, CpuInterruptSource, CpuPortBus, CpuStopReason } from './cpu-engine.js';
+export type {
+  CpuEngine, CpuEngineContext, CpuEngineFactory, CpuInterruptSource, CpuPortBus, CpuRegisterSummary, CpuStopReason,
+} from './cpu-engine.js';
 export type { MachineCounterName } from './counters.js';
 export { MACHINE_COUNTER_COUNT, MachineCounter, countersToObject } from './counters.js';
 export type { HostScheduler } from './host-scheduler.js';

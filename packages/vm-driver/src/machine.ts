@@ -1,3 +1,4 @@
+import { Cpu } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
 import type { DeviceState } from '@typevisor/devices';
 import type { AcpiTableSet } from './acpi/acpi-tables.js';
@@ -45,8 +46,8 @@ export type MachineEvent =
 
 /** Host-side options of a {@link Machine} (not part of the guest-visible config). */
 export interface MachineOptions {
-  /** Creates the CPU engine (cpu-x86's `Cpu`, or a fake in tests). */
-  readonly cpu: CpuEngineFactory;
+  /** Creates the CPU engine; defaults to cpu-x86's `Cpu` (a test can pass a fake). */
+  readonly cpu?: CpuEngineFactory;
   /** Most instructions per CPU slice between timer checks (default 20 000). */
   readonly sliceInstructions?: number;
   /** Longest host time the loop runs before yielding to the event loop, in ms (default 10). */
@@ -65,6 +66,13 @@ export interface MachineSnapshot {
 }
 
 const DEFAULT_SLICE = 20_000;
+/** 2000-01-01T00:00:00Z: the RTC's start in deterministic mode, so runs do not depend on the host date. */
+const DETERMINISTIC_EPOCH_MS = 946_684_800_000;
+
+function defaultWallClock(mode: ResolvedMachineConfig['clock']): { epochMs(): number } {
+  const epoch = mode === 'deterministic' ? DETERMINISTIC_EPOCH_MS : Date.now();
+  return { epochMs: () => epoch };
+}
 const DEFAULT_CHUNK_MS = 10;
 
 /**
@@ -108,7 +116,7 @@ export class Machine {
   private readonly chunkMs: number;
   private readonly scheduler: HostScheduler;
 
-  constructor(config: MachineConfig, options: MachineOptions) {
+  constructor(config: MachineConfig, options: MachineOptions = {}) {
     this.config = validateMachineConfig(config);
     const { memorySize } = this.config;
     this.slice = options.sliceInstructions ?? DEFAULT_SLICE;
@@ -126,6 +134,8 @@ export class Machine {
       ports: this.ports,
       serial: this.config.serial,
       debugcon: this.config.debugcon,
+      wallClock: this.config.wallClock ?? defaultWallClock(this.config.clock),
+      memorySize,
       hooks: {
         onPowerOff: () => this.requestExit({ reason: 'poweroff' }),
         onDebugExit: (exitCode) => this.requestExit({ reason: 'debug-exit', exitCode }),
@@ -150,7 +160,8 @@ export class Machine {
     });
     this.loadBootPlan();
 
-    this.cpu = options.cpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
+    const createCpu = options.cpu ?? ((context) => new Cpu(context));
+    this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
     if (this.clock.mode === 'deterministic') this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
     this.cpu.reset();
     // A boot loader hands over with A20 on; the boot ROM also sets it through port 0x92.
@@ -288,8 +299,10 @@ export class Machine {
     this.scheduled = this.scheduler.schedule(() => this.runChunk(), ms);
   }
 
-  /** An interrupt request arrived (e.g. host input): end an idle sleep now. */
+  /** An interrupt request arrived (e.g. host input): end an idle sleep now, or the current CPU chunk. */
   private wake(): void {
+    // The board exists before the CPU; an IRQ raised while wiring has nobody to notify yet.
+    (this.cpu as CpuEngine | undefined)?.notifyInterrupt?.();
     if (this.runState === 'running' && this.sleepingSince >= 0) this.scheduleRun(0);
   }
 
@@ -365,7 +378,8 @@ export class Machine {
     const parts = [what];
     if (fault !== null) parts.push(`last exception: vector ${fault.vector}${fault.errorCode !== null ? ` (error code ${hex(fault.errorCode)})` : ''}`);
     if (registers !== undefined) {
-      parts.push(['eip', 'cs', 'eflags', 'cr0', 'cr2', 'cr3'].filter((r) => r in registers).map((r) => `${r}=${hex(registers[r]! >>> 0)}`).join(' '));
+      const names = ['eip', 'cs', 'eflags', 'cr0', 'cr2', 'cr3'] as const;
+      parts.push(names.map((r) => `${r}=${hex(registers[r] >>> 0)}`).join(' '));
     }
     return parts.join('; ');
   }

@@ -1,5 +1,5 @@
-import { DualPic, Pit8254, SystemControlPortB, Uart16550 } from '@typevisor/devices';
-import type { CharBackend, IrqLine, Snapshottable } from '@typevisor/devices';
+import { DualPic, Mc146818Rtc, Pit8254, SystemControlPortB, Uart16550, pcCmosMemorySize } from '@typevisor/devices';
+import type { CharBackend, IrqLine, Snapshottable, WallClock } from '@typevisor/devices';
 import { AcpiPmDevice } from '../acpi/acpi-pm.js';
 import { IrqRouter } from '../bus/irq-router.js';
 import type { PortBus } from '../bus/port-bus.js';
@@ -27,6 +27,10 @@ export interface BoardInput {
   readonly ports: PortBus;
   readonly serial: CharBackend | null;
   readonly debugcon: CharBackend | null;
+  /** Date and time of the RTC at virtual time zero. */
+  readonly wallClock: WallClock;
+  /** Guest RAM size, recorded in CMOS as firmware does. */
+  readonly memorySize: number;
   readonly hooks: BoardHooks;
 }
 
@@ -44,8 +48,8 @@ export interface PcBoard {
 
 /**
  * Builds the legacy PC part of the microVM on the port bus, as data: each row is a device window.
- * Present: the 8259 pair with ELCR, the 8254 PIT with port 0x61, COM1 (16550A), the ACPI PM block,
- * the QEMU debug console and exit port. The RTC, i8042, port 0x92, local APIC and I/O APIC are added
+ * Present: the 8259 pair with ELCR, the 8254 PIT with port 0x61, the RTC/CMOS, COM1 (16550A), the ACPI PM block,
+ * the QEMU debug console and exit port. The i8042, port 0x92, local APIC and I/O APIC are added
  * here as @typevisor/devices provides them; until then a guest must run with `noapic nolapic`-style
  * defaults (the PIC delivers interrupts straight to the CPU).
  */
@@ -57,6 +61,7 @@ export function buildPcBoard(input: BoardInput): PcBoard {
   const pit = new Pit8254({ clock, irq0: irqs.line(IRQ.pit) });
   const portB = new SystemControlPortB({ pit, clock });
   const uart = new Uart16550({ irq: irqs.line(IRQ.uart), clock, ...(input.serial ? { backend: input.serial } : {}) });
+  const rtc = new Mc146818Rtc({ clock, wallClock: input.wallClock, irq: irqs.line(IRQ.rtc), cmos: pcCmosMemorySize(input.memorySize) });
   const acpiPm = new AcpiPmDevice(clock, irqs.line(IRQ.sci), hooks.onPowerOff);
 
   const windows = [
@@ -65,6 +70,7 @@ export function buildPcBoard(input: BoardInput): PcBoard {
     { ...PORTS.elcr, region: pic.elcr, name: 'ELCR' },
     { ...PORTS.pit, region: pit, name: '8254 PIT' },
     { base: 0x61, size: 1, region: portB, name: 'port 0x61 (system control B)' },
+    { ...PORTS.rtc, region: rtc, name: 'MC146818 RTC/CMOS' },
     { ...PORTS.uart, region: uart, name: 'COM1 16550A' },
     { base: PORTS.pm1aEvent.base, size: 12, region: acpiPm, name: 'ACPI PM1a + PM timer' },
     { ...PORTS.debugcon, region: new DebugConsole(input.debugcon), name: 'debug console' },
@@ -85,6 +91,7 @@ export function buildPcBoard(input: BoardInput): PcBoard {
     snapshottables: [
       { name: 'pic', device: pic },
       { name: 'pit', device: pit },
+      { name: 'rtc', device: rtc },
       { name: 'uart', device: uart },
     ],
   };

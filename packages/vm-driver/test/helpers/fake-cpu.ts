@@ -37,8 +37,8 @@ export class FakeCpu implements CpuEngine {
     this.a20 = enabled;
   }
 
-  getRegisters(): Record<string, number> {
-    return { eip: 0x1234, cs: 0x10, cr0: 0x11 };
+  getRegisters(): { eip: number; cs: number; eflags: number; cr0: number; cr2: number; cr3: number } {
+    return { eip: 0x1234, cs: 0x10, eflags: 2, cr0: 0x11, cr2: 0, cr3: 0 };
   }
 
   run(budget: number): CpuStopReason {
