@@ -958,8 +958,8 @@ export class Fpu {
         m.cw = cw;
         return ok && this.markInexact();
       }
-      this.setNumberInexact(a);
-      return true;
+      m.setNumber(a);
+      return this.markInexact();
     }
     if (modrm === 0xf1) {
       // FYL2X: ST1 * log2(ST0).
@@ -968,8 +968,8 @@ export class Fpu {
       if (cx === CLS_INF && cy === CLS_ZERO) return m.invalid();
       const xIsOne = (xsx & 0x7fff) === EXP_BIAS && xhi === 0x80000000 && xlo === 0;
       if (xIsOne && cy === CLS_INF) return m.invalid();
-      if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
       if (cx === CLS_ZERO) {
+        // Zero divide takes precedence over a denormal ST(1).
         if (cy !== CLS_INF) {
           m.exc |= ZE;
           if (!m.masked(ZE)) return false;
@@ -977,6 +977,7 @@ export class Fpu {
         m.setResult((yNeg ? 0 : 0x8000) | 0x7fff, 0x80000000, 0);
         return true;
       }
+      if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
       if (cx === CLS_INF) {
         m.setResult((ysx & 0x8000) | 0x7fff, 0x80000000, 0);
         return true;
@@ -985,12 +986,20 @@ export class Fpu {
         m.setResult((ysx & 0x8000) ^ 0, 0, 0);
         return true;
       }
-      m.setNumber(log2Extended(xsx, xhi, xlo));
+      const e = xsx & 0x7fff;
+      if (e === EXP_BIAS || e === EXP_BIAS - 1) {
+        // Near 1: log2(x) = log1p(x - 1) / ln 2, with x - 1 exact in extended precision.
+        const cw = m.cw;
+        m.cw = cw | 0x300;
+        m.add(xsx, xhi, xlo, 0xbfff, 0x80000000, 0, false);
+        m.cw = cw;
+        m.setNumber(log2OnePlus(scaledNumber(m.rsx, m.rhi, m.rlo, 0)));
+      } else m.setNumber(log2Extended(xsx, xhi, xlo));
       return this.mulExtended(ysx, yhi, ylo, m.rsx, m.rhi, m.rlo) && this.markInexact();
     }
     // FYL2XP1: ST1 * log2(ST0 + 1), defined for |ST0| < 1 - sqrt(2)/2.
-    if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
     if ((cx === CLS_INF && (xNeg || cy === CLS_ZERO)) || (cx === CLS_ZERO && cy === CLS_INF)) return m.invalid();
+    if ((cx === CLS_DENORMAL || cy === CLS_DENORMAL) && !m.denormal()) return false;
     if (cx === CLS_INF) {
       m.setResult((ysx & 0x8000) | 0x7fff, 0x80000000, 0);
       return true;
