@@ -1038,10 +1038,11 @@ export class Fpu {
     return ok;
   }
 
-  /** Marks a nonzero transcendental result inexact. */
+  /** Marks a finite nonzero transcendental result inexact (zeros and infinities are exact). */
   private markInexact(): boolean {
     const m = this.m;
-    if ((m.rsx & 0x7fff) !== 0 || (m.rhi | m.rlo) !== 0) m.exc |= PE;
+    const e = m.rsx & 0x7fff;
+    if (e !== 0x7fff && (e !== 0 || (m.rhi | m.rlo) !== 0)) m.exc |= PE;
     return true;
   }
 
