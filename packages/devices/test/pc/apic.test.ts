@@ -211,7 +211,7 @@ describe('local APIC', () => {
     expect(copy.read(TMR + 0x40, 4)).toBe(1);
     expect(copy.acknowledge()).toBe(0x80);
     copy.write(EOI, 4, 0);
-    clock.advance(5000);
+    clock.advance(10_000); // 5000 counts at the reset divide-by-2
     expect(copy.hasInterrupt()).toBe(true);
     expect(copy.acknowledge()).toBe(0x40);
   });
