@@ -16,6 +16,7 @@ export interface CpuUnderTest {
 /** Builds a CPU over the given memory (the test passes `new Cpu({ memory, io, stopOnException: true })`). */
 export type CpuFactory = (memory: PhysicalMemory) => CpuUnderTest;
 
+const TSS_IO_MAP_BASE = 0x66;
 /** Instruction budget per case: generous for REP strings counted per iteration, small for runaways. */
 const STEP_LIMIT = 2000;
 /** Vector reported when the interpreter never reached the snippet's end (runaway or hang). */
@@ -37,6 +38,10 @@ export class InterpreterRunner {
 
   constructor(factory: CpuFactory) {
     this.cpu = factory(this.memory);
+    // enterFlatProtectedMode keeps TR as reset leaves it (base 0, limit 0xFFFF), so the TSS I/O map
+    // base is read from guest 0x66. 0xFFFF puts the bitmap beyond the limit: CPL 3 port I/O then
+    // raises #GP(0) like under Linux, whose TSS has no I/O bitmap for a process without ioperm().
+    this.memory.writePhys16(TSS_IO_MAP_BASE, 0xffff);
   }
 
   run(c: DiffCase): CaseResult {

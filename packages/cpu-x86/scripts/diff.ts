@@ -1,0 +1,52 @@
+/// <reference types="node" />
+/**
+ * Long-run differential test: millions of generated cases, hardware vs interpreter, mismatches
+ * grouped by opcode. Usage (from the repo root; see packages/cpu-x86/test/diff/README.md):
+ *
+ *   node_modules/.bin/esbuild packages/cpu-x86/scripts/diff.ts --bundle --platform=node --format=esm \
+ *     --outfile=/tmp/typevisor-diff.mjs --log-level=warning && node /tmp/typevisor-diff.mjs --seed 1 --cases 1000000
+ *
+ * Options: --seed N (default 1), --cases N (default 100000), --batch N cases per batch (default
+ * 20000), --examples N examples per opcode (default 2), --opcode KEY (only cases of that opcode key),
+ * --native-dir DIR (where runner.c lives; defaults to packages/cpu-x86/test/diff/native under cwd).
+ * Exit status 1 when there are unexpected mismatches.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Cpu } from '../src/index.js';
+import { compareBatch, emptyReport, summarize } from '../test/diff/differential.js';
+import { generateBatch } from '../test/diff/generator.js';
+import { InterpreterRunner } from '../test/diff/interpreter-runner.js';
+import { DEFAULT_NATIVE_DIR, NativeRunner } from '../test/diff/native-runner.js';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? (process.argv[i + 1] as string) : fallback;
+}
+
+const seed = Number(option('seed', '1')) >>> 0;
+const total = Number(option('cases', '100000'));
+const batchSize = Number(option('batch', '20000'));
+const examples = Number(option('examples', '2'));
+const only = option('opcode', '');
+const fromCwd = resolve('packages/cpu-x86/test/diff/native');
+const nativeDir = option('native-dir', existsSync(fromCwd) ? fromCwd : DEFAULT_NATIVE_DIR);
+
+const native = NativeRunner.build(nativeDir);
+const interpreter = new InterpreterRunner((memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true }));
+const report = emptyReport();
+const started = Date.now();
+for (let batch = 0, done = 0; done < total; batch++) {
+  const count = Math.min(batchSize, total - done);
+  let cases = generateBatch(seed, batch, count);
+  if (only) cases = cases.filter((c) => c.opcode === only || c.form.includes(` ${only} `));
+  const hardware = native.run(cases);
+  compareBatch(cases, hardware, interpreter, report);
+  done += count;
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(`\r${done}/${total} generated, ${report.cases} compared, ${report.failures.length} mismatches, ${(report.cases / seconds).toFixed(0)} cases/s   `);
+}
+process.stderr.write('\n');
+console.log(`seed ${seed}`);
+console.log(summarize(report, examples));
+process.exitCode = report.failures.length > 0 ? 1 : 0;
