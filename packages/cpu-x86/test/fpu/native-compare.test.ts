@@ -13,7 +13,7 @@ import { OPS, Rng, TRANSCENDENTAL_OPS, caseLine, diffOutcome, genCase, parseOutc
  * FSAVE images (all but the instruction/operand pointers), memory operands and EFLAGS must agree.
  */
 const harnessSource = fileURLToPath(new URL('./native/x87-harness.c', import.meta.url));
-const CASES_PER_OP = Number(process.env['FPU_NATIVE_CASES_PER_OP'] ?? 60);
+const CASES_PER_OP = Number(process.env['FPU_NATIVE_CASES_PER_OP'] ?? 100);
 const SEED = Number(process.env['FPU_NATIVE_SEED'] ?? 0x87);
 
 const dir = mkdtempSync(join(tmpdir(), 'x87-harness-'));
