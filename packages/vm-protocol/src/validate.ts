@@ -87,5 +87,8 @@ export function encodeMessage(message: Message): string {
 /** Validates a value against one of our schemas (e.g. a `VmConfig` from an HTTP body). */
 export function parseWith<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> {
   rejectPoisonKeys(value);
+  // valibot's object schemas accept arrays (they are objects with no keys); a body that should be an
+  // object never is an array.
+  if (Array.isArray(value) && /object$/.test(schema.type)) throw new VmError('invalid_request', 'invalid request: expected a JSON object, got an array');
   return validateWith(schema as unknown as StandardSchemaV1<unknown, v.InferOutput<S>>, value);
 }

@@ -41,6 +41,7 @@ describe('message validation', () => {
     expect(() => parseWith(VmConfigSchema, { memoryMiB: 8 })).toThrow(/memoryMiB/);
     expect(() => parseWith(VmConfigSchema, { memoryMiB: 1.5 })).toThrow(/memoryMiB/);
     expect(parseWith(VmConfigSchema, { memoryMiB: 64 })).toEqual({ memoryMiB: 64 });
+    expect(() => parseWith(VmConfigSchema, [])).toThrow(/expected a JSON object, got an array/);
   });
 
   it('rejects prototype-pollution keys anywhere', () => {

@@ -10,7 +10,8 @@
  * rejected whole and nothing is half-restored.
  */
 import { createHash } from 'node:crypto';
-import { VmError } from '@typevisor/vm-protocol';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { VmConfigSchema, VmError, parseWith, type VmConfig } from '@typevisor/vm-protocol';
 
 /** The format version this build writes and reads. */
 export const SNAPSHOT_FORMAT_VERSION = 1;
@@ -118,4 +119,42 @@ export function decodeSnapshot(bytes: Uint8Array, limits: { maxMemoryBytes?: num
     memory.set(bytes.subarray(dataStart + i * PAGE, dataStart + (i + 1) * PAGE), page * PAGE);
   }
   return { config: header.config, machine: header.machine, memory };
+}
+
+/**
+ * Reads only the configuration from a snapshot file's header (to budget memory before a worker
+ * reads and verifies the whole file). Throws `VmError` when the file is unreadable or not a snapshot.
+ */
+export function readSnapshotConfig(path: string): VmConfig {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new VmError('not_found', `cannot read snapshot ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const prefix = new Uint8Array(MAGIC.length + 8);
+    if (readSync(fd, prefix, 0, prefix.length, 0) !== prefix.length) throw invalid('file is too short to be a snapshot (truncated?)');
+    for (let i = 0; i < MAGIC.length; i++) if (prefix[i] !== MAGIC[i]) throw invalid('not a typevisor snapshot (bad magic)');
+    const view = new DataView(prefix.buffer);
+    const version = view.getUint32(MAGIC.length, true);
+    if (version !== SNAPSHOT_FORMAT_VERSION) throw invalid(`format version ${version} is not supported (this build reads version ${SNAPSHOT_FORMAT_VERSION})`);
+    const length = view.getUint32(MAGIC.length + 4, true);
+    if (length > MAX_HEADER_BYTES) throw invalid(`header of ${length} bytes is larger than allowed`);
+    const header = new Uint8Array(length);
+    if (readSync(fd, header, 0, length, prefix.length) !== length) throw invalid('header runs past the end of the file');
+    let parsed: { config?: unknown };
+    try {
+      parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+    } catch {
+      throw invalid('header is not valid JSON');
+    }
+    try {
+      return parseWith(VmConfigSchema, parsed.config);
+    } catch (error) {
+      throw invalid(`its VM configuration is not valid: ${(error as Error).message}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
