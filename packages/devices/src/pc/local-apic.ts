@@ -83,6 +83,12 @@ export const APIC_BASE_ENABLE = 0x800;
 /** IA32_APIC_BASE: bootstrap processor. */
 export const APIC_BASE_BSP = 0x100;
 
+/**
+ * A periodic timer interrupts at most this often (in ns); faster periods still count exactly but
+ * their interrupts coalesce, so a guest cannot make the host run a callback every nanosecond.
+ */
+export const LAPIC_MIN_PERIODIC_INTERVAL_NS = 1000;
+
 const LVT_TIMER = 0;
 const LVT_THERMAL = 1;
 const LVT_PERF = 2;
@@ -511,7 +517,8 @@ export class LocalApic implements IoRegion, Snapshottable, ApicInterruptTarget, 
     const elapsed = this.clock.now() - this.timerStartNs;
     let deadline: number;
     if ((this.lvt[LVT_TIMER]! & LVT_TIMER_PERIODIC) !== 0) {
-      deadline = this.timerStartNs + (Math.floor(elapsed / period) + 1) * period;
+      const interval = Math.max(period, LAPIC_MIN_PERIODIC_INTERVAL_NS);
+      deadline = this.timerStartNs + (Math.floor((elapsed + interval - period) / period) + 1) * period;
     } else {
       if (elapsed >= period) return; // a one-shot that already fired stays at zero
       deadline = this.timerStartNs + period;
