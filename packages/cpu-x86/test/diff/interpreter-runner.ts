@@ -33,6 +33,8 @@ export class InterpreterRunner {
   readonly memory = new PhysicalMemory({ ramSize: INTERPRETER_RAM_SIZE });
   private readonly cpu: CpuUnderTest;
   private readonly initial = new Uint8Array(REGION_SIZE);
+  private readonly initialWords = new Uint32Array(this.initial.buffer);
+  private readonly regionWords = new Uint32Array(this.memory.ram.buffer, this.memory.ram.byteOffset + REGION_START, REGION_SIZE / 4);
   /** Last host exception message, for reports. */
   lastHostError = '';
 
@@ -93,9 +95,14 @@ export class InterpreterRunner {
     const regs = Uint32Array.of(r.eax, r.ecx, r.edx, r.ebx, r.esp, r.ebp, r.esi, r.edi);
     const changes: number[] = [];
     const ram = memory.ram;
-    for (let i = 0; i < REGION_SIZE; i++) {
-      const v = ram[REGION_START + i] as number;
-      if (v !== initial[i]) changes.push(((REGION_START + i) << 8) | v);
+    const after = this.regionWords;
+    const before = this.initialWords;
+    for (let w = 0; w < REGION_SIZE / 4; w++) {
+      if (after[w] === before[w]) continue;
+      for (let i = w * 4; i < w * 4 + 4; i++) {
+        const v = ram[REGION_START + i] as number;
+        if (v !== initial[i]) changes.push(((REGION_START + i) << 8) | v);
+      }
     }
     return { regs, eflags: r.eflags >>> 0, eip: r.eip >>> 0, vector, errorCode, memoryChanges: Uint32Array.from(changes) };
   }

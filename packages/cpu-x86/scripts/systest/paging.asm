@@ -1,0 +1,121 @@
+; Paging: 4 KiB and 4 MiB (PSE) pages, #PF error codes and CR2, CR0.WP, accessed/dirty bits,
+; INVLPG after remapping, user access to a supervisor page, fetch from a not-present page.
+%include "lib.inc"
+
+PD  equ 0x200000
+PT0 equ 0x201000
+
+test_main:
+    call install_ring3_return
+    ; identity map 0..4 MiB with 4 KiB user pages, 4..8 MiB with one 4 MiB page
+    mov edi, PT0
+    mov eax, 7
+    mov ecx, 1024
+.fill:
+    mov [edi], eax
+    add eax, 0x1000
+    add edi, 4
+    loop .fill
+    mov edi, PD
+    xor eax, eax
+    mov ecx, 1024
+    rep stosd
+    mov dword [PD], PT0 | 7
+    mov dword [PD + 4], 0x400000 | 0x87
+    mov eax, PD
+    mov cr3, eax
+    mov eax, cr4
+    or eax, 0x10
+    mov cr4, eax
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    PRINT_LINE 'paging on'
+
+    mov dword [0x400100], 0x12345678
+    PRINT_HEX '4M page read', [0x400100]
+    call newline
+
+    PRINT_LINE 'read not-present:'
+    mov dword [PT0 + 0x300 * 4], 0
+    invlpg [0x300000]
+    TRY
+    mov eax, [0x300123]
+    ENDTRY
+
+    PRINT_LINE 'write not-present:'
+    TRY
+    mov dword [0x300456], 1
+    ENDTRY
+
+    PRINT_LINE 'fetch not-present:'
+    TRY
+    call 0x300000
+    ENDTRY
+
+    PRINT_LINE 'write read-only, WP=0:'
+    mov dword [PT0 + 0x301 * 4], 0x301000 | 5
+    invlpg [0x301000]
+    TRY
+    mov dword [0x301010], 0xabcd
+    ENDTRY
+    PRINT_LINE 'write read-only, WP=1:'
+    mov eax, cr0
+    or eax, 0x10000
+    mov cr0, eax
+    TRY
+    mov dword [0x301014], 0xabcd
+    ENDTRY
+    mov eax, cr0
+    and eax, ~0x10000
+    mov cr0, eax
+
+    PRINT_LINE 'accessed/dirty:'
+    mov dword [PT0 + 0x302 * 4], 0x302000 | 7
+    invlpg [0x302000]
+    PRINT_HEX 'pte', [PT0 + 0x302 * 4]
+    mov eax, [0x302000]
+    PRINT_HEX 'after read', [PT0 + 0x302 * 4]
+    mov dword [0x302000], eax
+    PRINT_HEX 'after write', [PT0 + 0x302 * 4]
+    PRINT_HEX 'pde', [PD]
+    call newline
+
+    PRINT_LINE 'remap + invlpg:'
+    mov dword [0x305000], 0xfeedface
+    mov dword [0x303000], 0x0badf00d
+    mov eax, [0x303000]
+    mov dword [PT0 + 0x303 * 4], 0x305000 | 7
+    invlpg [0x303000]
+    PRINT_HEX 'via 303000', [0x303000]
+    call newline
+
+    PRINT_LINE 'ring 3 reads supervisor page:'
+    mov dword [PT0 + 0x304 * 4], 0x304000 | 3
+    invlpg [0x304000]
+    TRY
+    mov eax, ring3_read_supervisor
+    mov ecx, 0x3002
+    call enter_ring3
+    ENDTRY
+    PRINT_LINE 'ring 3 writes read-only user page:'
+    TRY
+    mov eax, ring3_write_readonly
+    mov ecx, 0x3002
+    call enter_ring3
+    ENDTRY
+
+    PRINT_LINE 'paging off'
+    mov eax, cr0
+    and eax, 0x7fffffff
+    mov cr0, eax
+    ret
+
+ring3_read_supervisor:
+    mov eax, [0x304000]
+    int 0x80
+ring3_write_readonly:
+    mov dword [0x301020], 1
+    int 0x80
+
+image_end:
