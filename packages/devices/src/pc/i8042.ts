@@ -545,10 +545,9 @@ export class I8042Controller implements Snapshottable {
     this.mouseSampleRate = v.mouseSampleRate;
     this.mouseResolution = v.mouseResolution;
     this.mouseScaling = v.mouseScaling;
-    this.irq1Level = !this.irq1Level;
-    this.irq12Level = !this.irq12Level;
+    this.refill();
+    // Drive both lines to the restored level even if this instance already believed it.
     this.irq1.setLevel(this.irq1Level);
     this.irq12.setLevel(this.irq12Level);
-    this.refill();
   }
 }

@@ -515,12 +515,19 @@ export class Uart16550 implements IoRegion, Snapshottable {
     if (values.rx.length > UART_FIFO_SIZE || values.rxFlags.length !== values.rx.length || values.line.length > MAX_LINE_QUEUE) {
       throw new DeviceStateError('uart16550 state has an oversized or inconsistent receive FIFO or line queue');
     }
-    Object.assign(this, {
-      ier: values.ier, lcr: values.lcr, mcr: values.mcr, lineErrors: values.lineErrors, msr: values.msr, scr: values.scr,
-      divisor: values.divisor, fifoEnabled: values.fifoEnabled, fcrBits: values.fcrBits,
-      triggerLevel: TRIGGER_LEVELS[values.fcrBits >>> 6]!, thrEmptyInterrupt: values.thrEmptyInterrupt,
-      timeoutInterrupt: values.timeoutInterrupt, lastRead: values.lastRead,
-    });
+    this.ier = values.ier;
+    this.lcr = values.lcr;
+    this.mcr = values.mcr;
+    this.lineErrors = values.lineErrors;
+    this.msr = values.msr;
+    this.scr = values.scr;
+    this.divisor = values.divisor;
+    this.fifoEnabled = values.fifoEnabled;
+    this.fcrBits = values.fcrBits;
+    this.triggerLevel = TRIGGER_LEVELS[values.fcrBits >>> 6]!;
+    this.thrEmptyInterrupt = values.thrEmptyInterrupt;
+    this.timeoutInterrupt = values.timeoutInterrupt;
+    this.lastRead = values.lastRead;
     this.rxHead = 0;
     this.rxCount = values.rx.length;
     this.rxData.set(values.rx);

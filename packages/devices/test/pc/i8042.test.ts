@@ -96,10 +96,10 @@ describe('i8042 keyboard controller', () => {
     expect(status() & 1).toBe(0);
     command(0xae);
     expect(irq1.level).toBe(true);
-    const before = irq1.risingEdges;
+    const before = irq1.rises;
     expect(data()).toBe(0x1e);
     expect(irq1.level).toBe(true);
-    expect(irq1.risingEdges).toBe(before + 1); // the line fell and rose again for the next byte
+    expect(irq1.rises).toBe(before + 1); // the line fell and rose again for the next byte
     expect(data()).toBe(0x9e);
     expect(irq1.level).toBe(false);
   });

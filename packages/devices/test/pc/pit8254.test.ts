@@ -78,13 +78,13 @@ describe('8254 PIT', () => {
     out(0x40, 0x10);
     out(0x40, 0x00);
     expect(irq0.level).toBe(false);
-    const before = irq0.risingEdges;
+    const before = irq0.rises;
     clock.advanceTo(edge(16));
     expect(irq0.level).toBe(false);
     clock.advanceTo(edge(17));
     expect(irq0.level).toBe(true);
     clock.advance(1_000_000);
-    expect(irq0.risingEdges - before).toBe(1);
+    expect(irq0.rises - before).toBe(1);
   });
 
   it('mode 2 (rate generator) pulses OUT low for one clock every N clocks: IRQ0 at HZ=100', () => {
@@ -93,15 +93,15 @@ describe('8254 PIT', () => {
     out(0x43, 0x34); // counter 0, LSB/MSB, mode 2
     out(0x40, latch & 0xff);
     out(0x40, latch >> 8);
-    const before = irq0.risingEdges;
+    const before = irq0.rises;
     clock.advanceTo(edge(latch)); // load at edge 1, count 1 at edge latch -> OUT low
     expect(irq0.level).toBe(false);
     clock.advanceTo(edge(latch + 1));
     expect(irq0.level).toBe(true);
-    expect(irq0.risingEdges - before).toBe(1);
+    expect(irq0.rises - before).toBe(1);
     clock.advanceTo(1_000_000_000);
     // Rising edges at edges 1 + k * latch.
-    expect(irq0.risingEdges - before).toBe(Math.floor((PIT_FREQUENCY_HZ - 1) / latch));
+    expect(irq0.rises - before).toBe(Math.floor((PIT_FREQUENCY_HZ - 1) / latch));
   });
 
   it('mode 2 counter value runs N..1 and reloads', () => {
@@ -141,9 +141,9 @@ describe('8254 PIT', () => {
     out(0x43, 0x36);
     out(0x40, n & 0xff);
     out(0x40, n >> 8);
-    const before = irq0.risingEdges;
+    const before = irq0.rises;
     clock.advanceTo(1_000_000_000);
-    expect(irq0.risingEdges - before).toBe(Math.floor((PIT_FREQUENCY_HZ - 1) / n));
+    expect(irq0.rises - before).toBe(Math.floor((PIT_FREQUENCY_HZ - 1) / n));
   });
 
   it('mode 1 is a gate-triggered one-shot: OUT low from the clock after the trigger for N clocks', () => {
@@ -297,10 +297,10 @@ describe('8254 PIT', () => {
     pit.write(3, 1, 0x00);
     expect(copy.read(0, 1)).toBe(pit.read(0, 1));
     expect(copy.read(0, 1)).toBe(pit.read(0, 1));
-    const a = irq0.risingEdges;
-    const b = irq2.risingEdges;
+    const a = irq0.rises;
+    const b = irq2.rises;
     clock.advance(100_000_000);
-    expect(irq2.risingEdges - b).toBe(irq0.risingEdges - a);
+    expect(irq2.rises - b).toBe(irq0.rises - a);
     expect(() => copy.restoreState({ kind: 'uart16550', version: 1, data: {} })).toThrow(/pit-8254/);
   });
 });
