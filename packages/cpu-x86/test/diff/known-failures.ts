@@ -26,7 +26,7 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
   },
   {
     opcode: 'F1',
-    bug: 'F1: INT1/ICEBP with stopOnException goes through the IDT instead of stopping with #DB (EIP after the instruction); reports #GP(0xA) at the instruction',
+    bug: 'F1: INT1/ICEBP with stopOnException goes through the IDT instead of stopping with #DB (EIP after the instruction); reports #GP(0xB) at the instruction',
   },
 ];
 
