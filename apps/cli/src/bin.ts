@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-console.log('typevisor: the CLI lands with the boot issue');
+import { main } from './main.js';
+
+process.exitCode = await main(process.argv.slice(2));
+// The machine has stopped: do not wait for stdin or timers of host backends.
+process.exit();

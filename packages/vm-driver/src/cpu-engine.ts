@@ -42,6 +42,8 @@ export interface CpuEngine {
   readonly lastException: { readonly vector: number; readonly errorCode: number | null } | null;
   /** The A20 gate (port 0x92, i8042). */
   setA20(enabled: boolean): void;
+  /** Raises an NMI (LINT1 or an I/O APIC NMI). */
+  raiseNmi?(): void;
   /** An interrupt became pending: finish the current block soon so it is taken promptly. */
   notifyInterrupt?(): void;
   /** Register values for error messages (EIP, CS, CR0 ...). */

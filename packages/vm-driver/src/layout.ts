@@ -14,8 +14,12 @@ export const PORTS = {
   elcr: { base: 0x4d0, size: 2 },
   /** 8254 PIT counters 0-2 and the mode register. */
   pit: { base: 0x40, size: 4 },
-  /** i8042 data port (0x60); the status/command port 0x64 is `i8042.base + 4`. */
-  i8042: { base: 0x60, size: 5 },
+  /** i8042 keyboard controller data port. */
+  i8042Data: { base: 0x60, size: 1 },
+  /** i8042 status/command port. */
+  i8042Command: { base: 0x64, size: 1 },
+  /** System control port B: PIT counter 2 gate, speaker, refresh toggle. */
+  portB: { base: 0x61, size: 1 },
   /** CMOS/RTC index and data. */
   rtc: { base: 0x70, size: 2 },
   /** System control port A: fast A20 and fast reset. */
@@ -32,6 +36,8 @@ export const PORTS = {
   pm1aControl: { base: 0x604, size: 2 },
   /** ACPI PM timer (24-bit, 3.579545 MHz). */
   pmTimer: { base: 0x608, size: 4 },
+  /** The whole ACPI PM window (event block, control block, timer) served by one device. */
+  acpiPm: { base: 0x600, size: 12 },
 } as const;
 
 /** Fixed MMIO addresses. */
@@ -45,6 +51,9 @@ export const MMIO = {
   /** Distance between two virtio-mmio windows, and the size announced to the guest. */
   virtioStride: 0x1000,
 } as const;
+
+/** I/O APIC ID (the MADT says the same); the CPU's local APIC has ID 0. */
+export const IOAPIC_ID = 1;
 
 /** Legacy ISA IRQ numbers (= PIC inputs; the I/O APIC sees them at the same GSI except IRQ 0). */
 export const IRQ = {

@@ -133,11 +133,16 @@ export class Machine {
       clock: this.clock,
       ports: this.ports,
       serial: this.config.serial,
+      memory: this.memory,
       debugcon: this.config.debugcon,
+      a20Enabled: this.config.kernel !== null,
       wallClock: this.config.wallClock ?? defaultWallClock(this.config.clock),
       memorySize,
       hooks: {
         onPowerOff: () => this.requestExit({ reason: 'poweroff' }),
+        onReset: () => this.requestExit({ reason: 'reset' }),
+        onA20: (enabled) => (this.cpu as CpuEngine | undefined)?.setA20(enabled),
+        onNmi: () => (this.cpu as CpuEngine | undefined)?.raiseNmi?.(),
         onDebugExit: (exitCode) => this.requestExit({ reason: 'debug-exit', exitCode }),
         onInterruptRequest: () => this.wake(),
         onInterruptAcknowledge: () => this.counters[MachineCounter.interrupts]++,
@@ -164,8 +169,9 @@ export class Machine {
     this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
     if (this.clock.mode === 'deterministic') this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
     this.cpu.reset();
-    // A boot loader hands over with A20 on; the boot ROM also sets it through port 0x92.
-    if (isKernelBoot) this.cpu.setA20(true);
+    // A boot loader hands over with A20 on (the boot ROM also sets it through port 0x92); a real
+    // reset leaves it off for the firmware to enable.
+    this.cpu.setA20(isKernelBoot);
   }
 
   /** Current lifecycle state. */
@@ -318,6 +324,7 @@ export class Machine {
     this.scheduled = null;
     this.noteWakeUp();
     if (this.runState !== 'running') return;
+    this.clock.setRunning(true);
     const started = this.scheduler.now();
     try {
       for (;;) {
@@ -328,7 +335,7 @@ export class Machine {
         if (reason === 'shutdown') return this.finish({ reason: 'triple-fault', message: this.describeFault('triple fault: the CPU shut down') });
         if (reason === 'exception') return this.finish({ reason: 'internal-error', message: this.describeFault('the CPU stopped on an exception') });
         if (reason === 'halt' && this.idle()) return;
-        if (this.scheduler.now() - started >= this.chunkMs) return this.scheduleRun(0);
+        if (this.scheduler.now() - started >= this.chunkMs) return this.yieldToHost();
       }
     } catch (error) {
       this.finish({ reason: 'internal-error', message: `internal error: ${error instanceof Error ? error.message : String(error)}`, error });
@@ -336,6 +343,16 @@ export class Machine {
       this.counters[MachineCounter.runHostMs] += this.scheduler.now() - started;
       this.counters[MachineCounter.portAccesses] = this.ports.accesses;
     }
+  }
+
+  /**
+   * Lets host I/O run. Virtual time stands still until the loop continues, so host scheduling gaps
+   * (event loop, GC) do not look to the guest like lost time: timer calibration against the PIT and
+   * PM timer stays consistent even when the host is busy.
+   */
+  private yieldToHost(): void {
+    this.clock.setRunning(false);
+    this.scheduleRun(0);
   }
 
   private haltedWithoutProgress = false;

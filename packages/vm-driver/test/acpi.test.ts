@@ -77,7 +77,8 @@ describe('ACPI tables', () => {
     expect([r.u8(fadt + 88), r.u8(fadt + 89), r.u8(fadt + 91)]).toEqual([4, 2, 4]);
     expect(r.u32(fadt + 40)).toBe(set.dsdt);
     expect(r.u64(fadt + 140)).toBe(set.dsdt);
-    expect(r.u32(fadt + 36)).toBe(set.facs);
+    expect(r.u32(fadt + 36)).toBe(0); // FIRMWARE_CTRL must be 0 when X_FIRMWARE_CTRL is set
+    expect(r.u64(fadt + 132)).toBe(set.facs);
     expect(r.u8(fadt + 172)).toBe(1); // X_PM1a_CNT in system I/O space
     expect(r.u64(fadt + 176)).toBe(PORTS.pm1aControl.base);
     expect(r.ascii(set.facs, 4)).toBe('FACS');

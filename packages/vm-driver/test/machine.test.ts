@@ -100,7 +100,7 @@ describe('Machine run loop with a fake CPU', () => {
     expect(machine.counters[MachineCounter.instructions]).toBe(retired);
     expect(machine.clock.now()).toBe(frozen);
     const snapshot = machine.saveState();
-    expect(snapshot.devices.map((d) => d.name)).toEqual(['pic', 'pit', 'rtc', 'uart']);
+    expect(snapshot.devices.map((d) => d.name)).toEqual(['pic', 'ioapic', 'lapic', 'pit', 'port92', 'i8042', 'rtc', 'uart']);
     machine.resume();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(machine.counters[MachineCounter.instructions]).toBeGreaterThan(retired);

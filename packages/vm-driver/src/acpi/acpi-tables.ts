@@ -1,4 +1,4 @@
-import { IRQ, LOW_MEMORY, MMIO, PORTS, isaIrqToGsi } from '../layout.js';
+import { IOAPIC_ID, IRQ, LOW_MEMORY, MMIO, PORTS, isaIrqToGsi } from '../layout.js';
 import { concatBytes, device, extendedInterrupt, integer, memory32Fixed, name, packageOf, resourceTemplate, scope, string } from './aml.js';
 
 /** One virtio-mmio window the DSDT describes. */
@@ -31,9 +31,8 @@ const OEM_ID = 'TYPEVS';
 const OEM_TABLE_ID = 'TYPEVISR';
 const CREATOR_ID = 'TVSR';
 const HEADER_SIZE = 36;
-/** Local APIC ID of the only CPU, and I/O APIC ID (distinct, as on real boards). */
+/** Local APIC ID of the only CPU (the I/O APIC has {@link IOAPIC_ID}, distinct as on real boards). */
 const CPU_APIC_ID = 0;
-const IOAPIC_ID = 1;
 
 function ascii(target: Uint8Array, at: number, text: string): void {
   for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i);
@@ -98,7 +97,7 @@ export function buildFadt(facs: number, dsdt: number): Uint8Array {
   const body = new Uint8Array(276 - HEADER_SIZE);
   const view = new DataView(body.buffer);
   const at = (offset: number): number => offset - HEADER_SIZE;
-  view.setUint32(at(36), facs, true);
+  // FIRMWARE_CTRL stays 0: with X_FIRMWARE_CTRL set the 32-bit field must be zero (ACPI 6, 5.2.9).
   view.setUint32(at(40), dsdt, true);
   view.setUint16(at(46), IRQ.sci, true);
   view.setUint32(at(56), PORTS.pm1aEvent.base, true);
