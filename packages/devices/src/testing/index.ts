@@ -18,3 +18,11 @@ export {
   type UsedBuffer,
   type VirtioTestDriverOptions,
 } from './virtio-test-driver.js';
+export {
+  VirtioFuzzInput,
+  VirtioFuzzInvariantError,
+  defaultVirtioFuzzTargets,
+  runVirtioFuzzInput,
+  type VirtioFuzzResult,
+  type VirtioFuzzTarget,
+} from './virtio-fuzz.js';

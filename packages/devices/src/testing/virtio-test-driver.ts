@@ -18,7 +18,7 @@ export interface UsedBuffer {
   readonly head: number;
   /** Bytes the device says it wrote (the used element's `len`). */
   readonly length: number;
-  /** The first `length` bytes of the chain's writable buffers, concatenated. */
+  /** The first `length` bytes of the chain's writable buffers, concatenated (empty for chains the driver did not submit through `submit`). */
   readonly written: Uint8Array;
   /** The full current contents of each writable buffer (e.g. a status byte past `length`). */
   readonly buffers: readonly Uint8Array[];
@@ -358,13 +358,22 @@ export class VirtioTestDriver {
     const queue = this.queue(index);
     const out: UsedBuffer[] = [];
     const usedIdx = queue.usedIdx();
+    const published = (usedIdx - queue.lastUsedIdx) & 0xffff;
+    if (published > queue.size) {
+      queue.lastUsedIdx = usedIdx;
+      throw new VirtioTestDriverError(`queue ${index}: used->idx moved ${published} entries, more than the queue size ${queue.size}`);
+    }
     while (queue.lastUsedIdx !== usedIdx) {
       const slot = queue.lastUsedIdx % queue.size;
       const head = this.memory.read32((queue.usedRing + 4 + 8 * slot) as GuestPhys);
       const length = this.memory.read32((queue.usedRing + 8 + 8 * slot) as GuestPhys);
       queue.lastUsedIdx = (queue.lastUsedIdx + 1) & 0xffff;
       const flight = queue.inFlight.get(head);
-      const written = new Uint8Array(length);
+      const capacity = flight === undefined ? 0 : flight.writable.reduce((sum, part) => sum + part.length, 0);
+      if (length > capacity && flight !== undefined) {
+        throw new VirtioTestDriverError(`queue ${index}: device reported ${length} bytes written into a ${capacity}-byte chain`);
+      }
+      const written = new Uint8Array(Math.min(length, capacity));
       const buffers: Uint8Array[] = [];
       if (flight !== undefined) {
         for (const part of flight.writable) {
