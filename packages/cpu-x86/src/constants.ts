@@ -37,4 +37,5 @@ export const P_SEG_SHIFT = 5;
 export const EA_NONE = 8, EA_A16 = 0x400, EA_MEM = 0x800;
 
 /** Lazy flag operation kinds. */
-export const OP_ADD = 0, OP_ADC = 1, OP_SUB = 2, OP_SBB = 3, OP_LOGIC = 4;
+/** OP_SHIFT keeps CF in lfSrc and OF (0/1) in lfDst. Kinds >= OP_LOGIC have AF = 0. */
+export const OP_ADD = 0, OP_ADC = 1, OP_SUB = 2, OP_SBB = 3, OP_LOGIC = 4, OP_SHIFT = 5;

@@ -1,6 +1,6 @@
 import {
   AF, ARITH, CF, CR0_PE, CS, DS, ES, FLAGS_FIXED, FS, GP, GS, IF, LDTR, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB,
-  OP_SUB, PF, PFV, SF, SS, SSF, TR, VM, ZF,
+  OP_SHIFT, OP_SUB, PF, PFV, SF, SS, SSF, TR, VM, ZF,
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
@@ -115,7 +115,7 @@ export class CpuCore implements FpuHost {
   readonly dImm2 = new Int32Array(DCACHE_SIZE + 1);
   readonly dExt = new Uint8Array(DCACHE_SIZE + 1);
   readonly dTag = new Int32Array(DCACHE_SIZE + 1).fill(-1);
-  readonly dKey = new Uint8Array(DCACHE_SIZE + 1);
+  /** Page generation << 1 | CS.D at decode time: a mismatch means stale or decoded for the other mode. */
   readonly dGen = new Int32Array(DCACHE_SIZE + 1);
   /** Per physical page generation: bumped on a write to a page code was decoded from. */
   readonly pageGen = new Int32Array(1 << 20);
@@ -177,6 +177,11 @@ export class CpuCore implements FpuHost {
     this.lfOp = op; this.lfDst = dst; this.lfSrc = src; this.lfRes = res; this.lfSize = size;
     this.lazy = ARITH;
   }
+  /** SHL/SHR/SAR: result flags lazy, CF and OF already known. */
+  setLazyShift(res: number, size: number, cf: number, of: boolean): void {
+    this.lfOp = OP_SHIFT; this.lfDst = of ? 1 : 0; this.lfSrc = cf; this.lfRes = res; this.lfSize = size;
+    this.lazy = ARITH;
+  }
   /** INC/DEC: like ADD/SUB 1 but CF keeps its value. */
   setLazyKeepCf(op: number, dst: number, res: number, size: number): void {
     if (this.lazy & CF) this.flags = (this.flags & ~CF) | this.getCF();
@@ -191,6 +196,7 @@ export class CpuCore implements FpuHost {
       case OP_ADC: return ((this.lfRes & m) >>> 0) <= ((this.lfDst & m) >>> 0) ? 1 : 0;
       case OP_SUB: return ((this.lfDst & m) >>> 0) < ((this.lfSrc & m) >>> 0) ? 1 : 0;
       case OP_SBB: return ((this.lfDst & m) >>> 0) <= ((this.lfSrc & m) >>> 0) ? 1 : 0;
+      case OP_SHIFT: return this.lfSrc & 1;
       default: return 0;
     }
   }
@@ -208,7 +214,7 @@ export class CpuCore implements FpuHost {
   }
   getAF(): number {
     if ((this.lazy & AF) === 0) return this.flags & AF;
-    if (this.lfOp === OP_LOGIC) return 0;
+    if (this.lfOp >= OP_LOGIC) return 0;
     return (this.lfDst ^ this.lfSrc ^ this.lfRes) & AF;
   }
   getOF(): number {
@@ -219,6 +225,7 @@ export class CpuCore implements FpuHost {
         return ((this.lfDst ^ this.lfRes) & (this.lfSrc ^ this.lfRes) & s) !== 0 ? OF : 0;
       case OP_SUB: case OP_SBB:
         return ((this.lfDst ^ this.lfSrc) & (this.lfDst ^ this.lfRes) & s) !== 0 ? OF : 0;
+      case OP_SHIFT: return this.lfDst !== 0 ? OF : 0;
       default: return 0;
     }
   }
@@ -467,6 +474,7 @@ export class CpuCore implements FpuHost {
   csChanged(): void {
     this.cs32 = (this.segAttr[CS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
     this.ipMask = this.cs32 ? -1 : 0xffff;
+    this.chunkBreak = true;
     if (!(this.cr0 & CR0_PE) || (this.flags & VM)) this.segCheck[CS] = 0;
     this.fetchLin = 1;
   }
@@ -474,7 +482,7 @@ export class CpuCore implements FpuHost {
     this.ss32 = (this.segAttr[SS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
   }
   setCpl(cpl: number): void {
-    if (cpl !== this.cpl) { this.cpl = cpl; this.fetchLin = 1; }
+    if (cpl !== this.cpl) { this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true; }
     this.userKind = cpl === 3 ? 2 : 0;
   }
 

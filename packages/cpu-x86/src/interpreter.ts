@@ -53,22 +53,23 @@ function loop(c: CpuCore, endAt: number): StopReason {
     const singleStep = (c.flags & TF) !== 0;
     let n = inhibit || singleStep ? 1 : Math.min(CHUNK, endAt - c.retired);
     c.chunkBreak = false;
+    // Everything below is constant within a chunk: CS, mode and privilege changes end the chunk.
     const key = c.cs32 ? 1 : 0;
+    const csBase = c.segBase[CS], csLimit = c.segLimit[CS], ipMask = c.ipMask;
+    const dTag = c.dTag, dGen = c.dGen, dLen = c.dLen, dH = c.dH, pageGen = c.pageGen;
     while (n-- > 0) {
       const eip = c.eip;
-      const lin = (c.segBase[CS] + eip) | 0;
+      // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
+      c.curEip = eip;
+      const lin = (csBase + eip) | 0;
       if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
       const phys = (c.fetchPhys + (lin & 4095)) | 0;
       let d = (phys ^ (phys >>> 13)) & DMASK;
-      if (c.dTag[d] !== phys || c.dKey[d] !== key || c.dGen[d] !== c.pageGen[phys >>> 12]) {
-        c.curEip = eip;
-        d = decodeSlot(c, d, lin, phys, key);
-      }
-      c.curEip = eip;
-      const len = c.dLen[d];
-      if ((eip >>> 0) + len - 1 > c.segLimit[CS]) c.gp(0);
-      c.eip = (eip + len) & c.ipMask;
-      handlers[c.dH[d]](c, d);
+      if (dTag[d] !== phys || dGen[d] !== ((pageGen[phys >>> 12] << 1) | key)) d = decodeSlot(c, d, lin, phys, key);
+      const len = dLen[d];
+      if ((eip >>> 0) + len - 1 > csLimit) c.gp(0);
+      c.eip = (eip + len) & ipMask;
+      handlers[dH[d]](c, d);
       c.retired++;
       if (c.chunkBreak) break;
     }
@@ -96,8 +97,7 @@ function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: numbe
   }
   copySlot(c, SCRATCH_SLOT, d);
   c.dTag[d] = phys;
-  c.dKey[d] = key;
-  c.dGen[d] = c.pageGen[page];
+  c.dGen[d] = (c.pageGen[page] << 1) | key;
   return d;
 }
 function copySlot(c: CpuCore, from: number, to: number): void {

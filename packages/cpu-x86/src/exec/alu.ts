@@ -370,9 +370,7 @@ export function shiftOp(c: CpuCore, op: number, a: number, count: number, size: 
       break;
     }
   }
-  c.setLazy(OP_LOGIC, 0, 0, r, size);
-  c.setArith(ARITH, (cf ? CF : 0) | (of ? OF : 0) | ((r & mask) === 0 ? ZF : 0) | ((r & sign) !== 0 ? SF : 0) |
-    PARITY[r & 0xff]);
+  c.setLazyShift(r, size, cf, of !== 0);
   return r;
 }
 function shiftE(c: CpuCore, d: number, count: number, size: number): void {

@@ -1,0 +1,121 @@
+/**
+ * Guest MIPS of the interpreter on three workloads. Node-only (uses nasm through child_process).
+ *
+ * Run from the repo root:
+ *   npx esbuild packages/cpu-x86/scripts/bench.ts --bundle --platform=node --format=esm \
+ *     --alias:@typevisor/mmu=./packages/mmu/src/index.ts --outfile=/tmp/cpu-bench.mjs && node /tmp/cpu-bench.mjs
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PhysicalMemory } from '@typevisor/mmu';
+import { Cpu } from '../src/index.js';
+
+function assemble(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-bench-'));
+  writeFileSync(join(dir, 'a.asm'), `bits 32\norg 0x1000\n${source}\n`);
+  execFileSync('nasm', ['-f', 'bin', '-o', join(dir, 'a.bin'), join(dir, 'a.asm')]);
+  return new Uint8Array(readFileSync(join(dir, 'a.bin')));
+}
+
+/** Page directory at 0x100000 identity-mapping 0-16 MiB with 4 KiB pages (tables at 0x101000..). */
+function enablePaging(memory: PhysicalMemory, cpu: Cpu): void {
+  for (let t = 0; t < 4; t++) {
+    memory.writePhys32(0x100000 + t * 4, (0x101000 + t * 0x1000) | 7);
+    for (let i = 0; i < 1024; i++) memory.writePhys32(0x101000 + t * 0x1000 + i * 4, (((t << 10) | i) << 12) | 7);
+  }
+  cpu.setRegisters({ cr3: 0x100000 });
+  cpu.setRegisters({ cr0: (cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
+}
+
+const workloads: Array<{ name: string; paging: boolean; source: string }> = [
+  {
+    name: 'integer loop (add/xor/shift/dec/jnz)',
+    paging: false,
+    source: `
+      mov ecx, 0x7fffffff
+    l: add eax, ecx
+      xor edx, eax
+      shr edx, 3
+      lea ebx, [ebx+edx*2]
+      dec ecx
+      jnz l
+      hlt`,
+  },
+  {
+    name: 'memory-heavy loop under paging (1 MiB array, 256 pages)',
+    paging: true,
+    source: `
+    outer:
+      mov esi, 0x400000
+      mov ecx, 0x40000
+    l: mov eax, [esi]
+      add eax, ecx
+      mov [esi], eax
+      add esi, 4
+      dec ecx
+      jnz l
+      jmp outer`,
+  },
+  {
+    name: 'mixed (calls, stack, mul/div, byte ops, rep movsd, branches)',
+    paging: true,
+    source: `
+    top:
+      mov ecx, 1000
+    l: push ecx
+      call crc
+      pop ecx
+      mov eax, ecx
+      xor edx, edx
+      mov ebx, 7
+      div ebx
+      imul eax, edx
+      mov esi, 0x300000
+      mov edi, 0x310000
+      push ecx
+      mov ecx, 16
+      rep movsd
+      pop ecx
+      loop l
+      jmp top
+    crc:
+      mov esi, 0x200000
+      mov edx, 64
+      mov eax, -1
+    c1: movzx ebx, byte [esi]
+      xor al, bl
+      mov ebx, 8
+    c2: shr eax, 1
+      jnc c3
+      xor eax, 0xedb88320
+    c3: dec ebx
+      jnz c2
+      inc esi
+      dec edx
+      jnz c1
+      ret`,
+  },
+];
+
+for (const w of workloads) {
+  const memory = new PhysicalMemory({ ramSize: 32 << 20 });
+  const cpu = new Cpu({ memory, io: { read: () => 0xff, write: () => undefined } });
+  memory.ram.set(assemble(w.source), 0x1000);
+  cpu.enterFlatProtectedMode(0);
+  cpu.setRegisters({ eip: 0x1000, esp: 0x80000 });
+  if (w.paging) enablePaging(memory, cpu);
+  cpu.run(2_000_000); // warm up the JIT
+  const budget = 20_000_000;
+  // Process CPU time, not wall time: the build machine is shared, and CPU time is what we spend.
+  const start = process.cpuUsage();
+  const wall = performance.now();
+  const before = cpu.instructionsRetired;
+  cpu.run(budget);
+  const used = process.cpuUsage(start);
+  const ms = (used.user + used.system) / 1000;
+  const wallMs = performance.now() - wall;
+  const n = cpu.instructionsRetired - before;
+  console.log(`${w.name}: ${(n / ms / 1000).toFixed(1)} MIPS (CPU time; ${(n / wallMs / 1000).toFixed(1)} by wall clock)`);
+}
