@@ -76,5 +76,8 @@ export function summarize(report: DiffReport, examplesPerOpcode = 1): string {
   const byBug = new Map<string, number>();
   for (const m of report.known) byBug.set(m.known?.bug ?? '?', (byBug.get(m.known?.bug ?? '?') ?? 0) + 1);
   for (const [bug, n] of byBug) lines.push(`  known failure (${n} cases): ${bug}`);
+  for (const k of KNOWN_FAILURES) {
+    if (!byBug.has(k.bug)) lines.push(`  known failure entry with no failing case (fixed? remove it from known-failures.ts): ${k.bug}`);
+  }
   return lines.join('\n');
 }

@@ -32,14 +32,21 @@ describe('system programs: interpreter output equals QEMU output', () => {
   });
   for (const name of programs) {
     test(name, () => {
-      let expected = readFileSync(join(FIXTURES, `${name}.txt`), 'utf8');
-      for (const d of KNOWN_DEVIATIONS.filter((k) => k.program === name)) {
-        expect(expected.split('\n'), `known deviation no longer matches QEMU's output: ${d.bug}`).toContain(d.qemu);
-        expected = expected.replace(d.qemu, d.typevisor);
-        console.log(`system test ${name}: 1 known deviation applied (${d.bug})`);
-      }
+      const qemu = readFileSync(join(FIXTURES, `${name}.txt`), 'utf8');
       const run = runMultibootKernel(assemble(name));
-      expect(run.output).toBe(expected);
+      const deviations = KNOWN_DEVIATIONS.filter((k) => k.program === name);
+      if (run.output === qemu) {
+        for (const d of deviations) console.log(`system test ${name}: known deviation no longer occurs, remove it from known-deviations.ts (${d.bug})`);
+      } else {
+        // Strict everywhere except the exact lines of open bugs.
+        let expected = qemu;
+        for (const d of deviations) {
+          expect(qemu.split('\n'), `known deviation does not match QEMU's output any more: ${d.bug}`).toContain(d.qemu);
+          expected = expected.replace(d.qemu, d.typevisor);
+          console.log(`system test ${name}: 1 known deviation tolerated (${d.bug})`);
+        }
+        expect(run.output).toBe(expected);
+      }
       expect(run.exited).toBe(true);
     }, 60_000);
   }
