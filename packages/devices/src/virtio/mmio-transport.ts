@@ -244,6 +244,12 @@ export class VirtioMmioTransport implements IoRegion, Snapshottable {
     queueStates.forEach((queueState, index) => {
       const queue = this.queues[index] as SplitQueue;
       if (!queue.isValidSize(queueState.size)) throw new DeviceStateError(`queue ${index} size ${queueState.size} is invalid`);
+      if (queueState.ready) {
+        const probe = new SplitQueue(queue.maxSize);
+        probe.restoreState(queueState);
+        const problem = probe.validateLayout();
+        if (problem !== null) throw new DeviceStateError(`queue ${index} in the snapshot is unusable: ${problem}`);
+      }
     });
     const deviceState = objectField(data, 'device', STATE_KIND) as unknown as DeviceState;
     const status = numberField(data, 'status', STATE_KIND);

@@ -160,5 +160,9 @@ describe('virtio-mmio transport', () => {
     const b = rig(new VirtioConsole({ backend: new BufferCharBackend() }));
     expect(() => b.transport.restoreState(a.transport.saveState())).toThrow(DeviceStateError);
     expect(() => b.transport.restoreState({ kind: 'virtio-mmio', version: 99, data: {} })).toThrow(DeviceStateError);
+    a.driver.init();
+    const state = a.transport.saveState();
+    const queues = (state.data['queues'] as { descriptorTable: number }[]).map((q) => ({ ...q, descriptorTable: 0x1008 }));
+    expect(() => a.transport.restoreState({ ...state, data: { ...state.data, queues } })).toThrow(/not 16-byte aligned/);
   });
 });
