@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/index.js';
+
+function hasNasm(): boolean {
+  try {
+    execFileSync('which', ['nasm'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(!hasNasm())('typevisor run with a tiny multiboot kernel', () => {
+  it('prints through --debugcon stdio and exits with the debug exit status', async () => {
+    const kernel = join(mkdtempSync(join(tmpdir(), 'cli-boot-')), 'kernel.bin');
+    const source = fileURLToPath(new URL('../../../packages/vm-driver/test/fixtures/hello-multiboot.asm', import.meta.url));
+    execFileSync('nasm', ['-f', 'bin', '-o', kernel, source]);
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await main(['run', '--kernel', kernel, '--append', 'from the cli', '--debugcon', 'stdio', '--serial', 'none', '--mem', '16M'], {
+      stdout: { write: (c: string | Uint8Array) => out.push(typeof c === 'string' ? c : new TextDecoder().decode(c)) },
+      stderr: { write: (c: string) => err.push(c) },
+    });
+    expect(err.join('')).toBe('');
+    expect(out.join('')).toBe('hello from multiboot: from the cli\n');
+    expect(status).toBe(0x21);
+  });
+});
