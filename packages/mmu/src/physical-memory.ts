@@ -195,7 +195,7 @@ export class PhysicalMemory implements MemoryBus {
       return;
     }
     const a = normalize(addr);
-    if (a >= 0) this.writeByteAt(a, v);
+    if (a >= 0 && this.writeByteAt(a, v) !== 0) this.codeWritten(a >>> PAGE_SHIFT);
   }
 
   /** Writes a little-endian 16-bit value at physical `addr`. */
@@ -286,17 +286,17 @@ export class PhysicalMemory implements MemoryBus {
     let done = 0;
     while (done < total) {
       const a = start + done;
-      const page = a >>> PAGE_SHIFT;
-      if ((map[page] & PAGE_RAM) !== 0) {
+      if ((map[a >>> PAGE_SHIFT] & PAGE_RAM) !== 0) {
         const n = this.ramRunLength(a, total - done, PAGE_RAM);
         this.ram.set(src.subarray(done, done + n), a);
         done += n;
-        this.notifyCodePages(page, (a + n - 1) >>> PAGE_SHIFT);
         continue;
       }
       if (!this.dmaWriteByte(a, src[done])) break;
       done++;
     }
+    // Every page in [start, start + done) received RAM bytes (the copy stops at anything else).
+    if (done > 0) this.notifyCodePages(start >>> PAGE_SHIFT, (start + done - 1) >>> PAGE_SHIFT);
     return done;
   }
 
@@ -356,21 +356,30 @@ export class PhysicalMemory implements MemoryBus {
     return 0xff;
   }
 
-  private writeByteAt(a: number, v: number): void {
-    const page = a >>> PAGE_SHIFT;
-    const m = this.pageMap[page];
+  /**
+   * Writes one byte wherever it belongs. Returns 1 when it changed RAM of a marked code page; the
+   * caller notifies once the whole access is in memory.
+   */
+  private writeByteAt(a: number, v: number): number {
+    const m = this.pageMap[a >>> PAGE_SHIFT];
     if ((m & PAGE_REGIONS) !== 0) {
       const r = this.findRegion(a);
       if (r !== null) {
         if (r.kind === KIND_MMIO) r.handler.write(a - r.base, 1, v & 0xff);
-        return;
+        return 0;
       }
-      if (a >= this.ramSize) return;
+      if (a >= this.ramSize) return 0;
     } else if ((m & PAGE_RAM) === 0) {
-      return;
+      return 0;
     }
     this.ram[a] = v;
-    if ((m & PAGE_CODE) !== 0) this.codeWritten(page);
+    return (m & PAGE_CODE) !== 0 ? 1 : 0;
+  }
+
+  /** Notifies the code pages an access of `size` bytes at `a` wrote RAM into (`hits`: bit 0 first page, bit 1 next). */
+  private notifySplitWrite(a: number, hits: number): void {
+    if ((hits & 1) !== 0) this.codeWritten(a >>> PAGE_SHIFT);
+    if ((hits & 2) !== 0) this.codeWritten((a >>> PAGE_SHIFT) + 1);
   }
 
   /** A ROM/RAM byte for DMA, or -1 where the transfer must stop (MMIO or hole). */
@@ -384,12 +393,9 @@ export class PhysicalMemory implements MemoryBus {
 
   /** Writes a RAM byte for DMA; false where the transfer must stop (ROM, MMIO or hole). */
   private dmaWriteByte(a: number, v: number): boolean {
-    const page = a >>> PAGE_SHIFT;
-    const m = this.pageMap[page];
-    if ((m & PAGE_REGIONS) !== 0 && this.findRegion(a) !== null) return false;
+    if ((this.pageMap[a >>> PAGE_SHIFT] & PAGE_REGIONS) !== 0 && this.findRegion(a) !== null) return false;
     if (a >= this.ramSize) return false;
     this.ram[a] = v;
-    if ((m & PAGE_CODE) !== 0) this.codeWritten(page);
     return true;
   }
 
@@ -423,8 +429,10 @@ export class PhysicalMemory implements MemoryBus {
       r.handler.write(a - r.base, 2, v & 0xffff);
       return;
     }
-    this.writeByteAt(a, v & 0xff);
-    if (a + 1 < PHYSICAL_SPACE_SIZE) this.writeByteAt(a + 1, (v >>> 8) & 0xff);
+    let hits = this.writeByteAt(a, v & 0xff);
+    const b = a + 1;
+    if (b < PHYSICAL_SPACE_SIZE) hits |= this.writeByteAt(b, (v >>> 8) & 0xff) << ((b ^ a) >>> PAGE_SHIFT !== 0 ? 1 : 0);
+    if (hits !== 0) this.notifySplitWrite(a, hits);
   }
 
   private writeSlow32(addr: number, v: number): void {
@@ -435,9 +443,12 @@ export class PhysicalMemory implements MemoryBus {
       r.handler.write(a - r.base, 4, v >>> 0);
       return;
     }
+    let hits = 0;
     for (let i = 0; i < 4; i++) {
-      if (a + i < PHYSICAL_SPACE_SIZE) this.writeByteAt(a + i, (v >>> (8 * i)) & 0xff);
+      const b = a + i;
+      if (b < PHYSICAL_SPACE_SIZE) hits |= this.writeByteAt(b, (v >>> (8 * i)) & 0xff) << ((b ^ a) >>> PAGE_SHIFT !== 0 ? 1 : 0);
     }
+    if (hits !== 0) this.notifySplitWrite(a, hits);
   }
 
   // ---- set-up --------------------------------------------------------------------------------

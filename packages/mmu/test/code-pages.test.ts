@@ -77,4 +77,16 @@ describe('self-modifying code notification', () => {
     memory.writePhys32(0x3000, 1);
     expect(seen).toEqual([3]);
   });
+
+  it('calls the handler only after the whole write is in memory', () => {
+    const { memory } = setup();
+    const observed: number[] = [];
+    memory.onCodeWrite = () => observed.push(memory.readPhys32(0x5ffe), memory.readPhys32(0x7000));
+    memory.markCodePage(5);
+    memory.markCodePage(6);
+    memory.writePhys32(0x5ffe, 0x11223344); // split across pages 5 and 6
+    memory.markCodePage(7);
+    memory.writeBytes(guestPhys(0x7000), Uint8Array.from([1, 2, 3, 4]));
+    expect(observed).toEqual([0x11223344, 0, 0x11223344, 0, 0x11223344, 0x04030201]);
+  });
 });
