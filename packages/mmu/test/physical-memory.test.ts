@@ -124,6 +124,21 @@ describe('PhysicalMemory: MMIO', () => {
     ]);
   });
 
+  it('dispatches an unaligned access inside one range once, with its width and exact offset', () => {
+    const m = new PhysicalMemory({ ramSize: MiB });
+    const dev = new RecordingDevice(0);
+    m.addMmio(guestPhys(0xd000_0000), 0x200, dev, 'virtio0');
+    expect(m.readPhys32(0xd000_0071)).toBe(0x71);
+    m.writePhys16(0xd000_01fe, 0xbeef);
+    m.writePhys32(0xd000_01fe, 0x12345678); // runs past the end: split into bytes, the tail is a hole
+    expect(dev.log).toEqual([
+      { op: 'read', offset: 0x71, size: 4, value: 0x71 },
+      { op: 'write', offset: 0x1fe, size: 2, value: 0xbeef },
+      { op: 'write', offset: 0x1fe, size: 1, value: 0x78 },
+      { op: 'write', offset: 0x1ff, size: 1, value: 0x56 },
+    ]);
+  });
+
   it('dispatches several handlers in one page and reads the gaps as all ones', () => {
     const m = new PhysicalMemory({ ramSize: MiB });
     const a = new RecordingDevice(0x1000);
