@@ -50,7 +50,8 @@ Devices:
 Clock:
   --clock realtime|deterministic
                        realtime (default): virtual time follows the host clock.
-                       deterministic: time = instructions / rate, so runs are reproducible.
+                       deterministic: time = instructions / rate (100 MIPS), so runs are
+                       reproducible; idle time is slept off when --serial is stdio.
                          e.g. --clock deterministic
 
 Other:

@@ -125,7 +125,8 @@ export async function runCommand(options: RunOptions, output: CommandOutput): Pr
       clock: options.clock,
     };
     try {
-      machine = new Machine(config);
+      // An interactive deterministic guest should not spin through idle time on the host's CPU.
+      machine = new Machine(config, { paceIdle: options.serial.kind === 'stdio' });
     } catch (error) {
       if (error instanceof MachineConfigError) throw new CliUsageError(flagOf(error.field), error.message);
       if (error instanceof BootImageError) {

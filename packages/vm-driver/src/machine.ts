@@ -54,6 +54,13 @@ export interface MachineOptions {
   readonly chunkMs?: number;
   /** Host time and scheduling; defaults to performance.now and setImmediate/setTimeout. */
   readonly scheduler?: HostScheduler;
+  /**
+   * Deterministic clock only: when the idle guest's virtual time gets ahead of the host time since
+   * start, sleep the difference instead of skipping on at once. What the guest sees is unchanged (time
+   * still jumps from deadline to deadline); only the host pace changes, so an interactive guest does
+   * not burn host CPU while idle. Default false (tests want idle time to pass instantly).
+   */
+  readonly paceIdle?: boolean;
 }
 
 /** Saved machine state for snapshots (version 1). RAM is copied; host backends are not saved. */
@@ -115,6 +122,10 @@ export class Machine {
   private readonly slice: number;
   private readonly chunkMs: number;
   private readonly scheduler: HostScheduler;
+  private readonly paceIdle: boolean;
+  /** Host time at start(), minus the host time spent paused. */
+  private hostEpoch = 0;
+  private pausedAt = 0;
 
   constructor(config: MachineConfig, options: MachineOptions = {}) {
     this.config = validateMachineConfig(config);
@@ -122,6 +133,7 @@ export class Machine {
     this.slice = options.sliceInstructions ?? DEFAULT_SLICE;
     this.chunkMs = options.chunkMs ?? DEFAULT_CHUNK_MS;
     this.scheduler = options.scheduler ?? defaultHostScheduler;
+    this.paceIdle = options.paceIdle ?? false;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
 
     this.memory = new PhysicalMemory({ ramSize: memorySize });
@@ -189,6 +201,7 @@ export class Machine {
   start(): void {
     this.expectState('start', 'created');
     this.setState('running');
+    this.hostEpoch = this.scheduler.now();
     this.clock.setRunning(true);
     this.scheduleRun(0);
   }
@@ -198,12 +211,14 @@ export class Machine {
     this.expectState('pause', 'running');
     this.cancelScheduled();
     this.clock.setRunning(false);
+    this.pausedAt = this.scheduler.now();
     this.setState('paused');
   }
 
   /** Continues a paused machine. */
   resume(): void {
     this.expectState('resume', 'paused');
+    this.hostEpoch += this.scheduler.now() - this.pausedAt;
     this.setState('running');
     this.clock.setRunning(true);
     this.scheduleRun(0);
@@ -381,7 +396,12 @@ export class Machine {
     if (this.clock.mode === 'deterministic' && Number.isFinite(deadline)) {
       this.counters[MachineCounter.skippedNs] += Math.max(0, deadline - this.clock.now());
       this.clock.skipTo(deadline);
-      return false;
+      if (!this.paceIdle) return false;
+      const aheadMs = this.clock.now() / 1e6 - (this.scheduler.now() - this.hostEpoch);
+      if (aheadMs < 1) return false;
+      this.sleepingSince = this.scheduler.now();
+      this.scheduleRun(aheadMs);
+      return true;
     }
     this.sleepingSince = this.scheduler.now();
     if (Number.isFinite(deadline)) this.scheduleRun(Math.max(0, (deadline - this.clock.now()) / 1e6));

@@ -142,3 +142,24 @@ describe('Machine run loop with a fake CPU', () => {
     expect(withAcpi.memory.readPhys8(0xfffffff0)).toBe(0xe9);
   });
 });
+
+describe('deterministic idle pacing', () => {
+  it('skips idle time at once by default, and sleeps it off with paceIdle', async () => {
+    for (const paceIdle of [false, true]) {
+      let cpu: FakeCpu | null = null;
+      const machine = new Machine(
+        { memorySize: 32 * MiB, kernel, clock: 'deterministic' },
+        { paceIdle, cpu: (context) => (cpu = new FakeCpu(context, [{ op: 'hlt' }])) },
+      );
+      expect(cpu).not.toBeNull();
+      machine.clock.setTimer(40e6, () => machine.stop()); // 40 ms of virtual time
+      const started = performance.now();
+      machine.start();
+      await machine.exited;
+      const hostMs = performance.now() - started;
+      expect(machine.clock.now()).toBe(40e6);
+      if (paceIdle) expect(hostMs).toBeGreaterThanOrEqual(35);
+      else expect(hostMs).toBeLessThan(35);
+    }
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * A platform the suite can measure: something that boots the default guest with its serial console
+ * connected to a {@link GuestConsole}. typevisor is one (in this package); v86 and QEMU live in the
+ * private bench workspace package, which implements the same interface.
+ */
+import type { GuestConsole } from './guest-console.js';
+
+/** What a platform supports beyond booting and the console. */
+export interface PlatformFeatures {
+  /** The guest sees a virtio-blk disk at /dev/vda (a scratch disk of {@link DISK_MIB} MiB). */
+  readonly virtioBlk: boolean;
+  /** The platform counts guest instructions retired (for R = C/T). */
+  readonly instructionCounter: boolean;
+}
+
+/** One booted guest. */
+export interface GuestSession {
+  readonly console: GuestConsole;
+  /** Host ms (same clock as the console) when the platform was asked to boot. */
+  readonly startedAtMs: number;
+  /** Guest instructions retired so far, or null when the platform does not count them. */
+  instructions(): number | null;
+  /** Host memory this guest costs right now, in MiB (resident set, and ArrayBuffer bytes when in-process). */
+  memoryMiB(): { readonly rss: number; readonly arrayBuffers: number | null };
+  /** Stops the guest and frees what it holds. */
+  stop(): Promise<void>;
+}
+
+/** Something that boots the default guest. */
+export interface GuestPlatform {
+  /** Name in reports: `typevisor`, `v86`, `qemu-tcg`. */
+  readonly name: string;
+  readonly features: PlatformFeatures;
+  /** A human description (version, machine type) for the report's host section. */
+  readonly description: string;
+  /** Boots a fresh guest. `disk` is a scratch image path when the platform supports virtio-blk. */
+  boot(options: { readonly disk: string | null }): Promise<GuestSession>;
+  /**
+   * Time from "create" to the first console byte, in seconds, for one fresh guest that is then
+   * stopped: the start latency.
+   */
+  startLatency(): Promise<number>;
+}
+
+/** Resident set and ArrayBuffer memory of this process in MiB, after a GC when `--expose-gc` is on. */
+export function processMemoryMiB(): { rss: number; arrayBuffers: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  return { rss: usage.rss / 1048576, arrayBuffers: usage.arrayBuffers / 1048576 };
+}

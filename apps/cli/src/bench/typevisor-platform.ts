@@ -1,0 +1,139 @@
+/**
+ * typevisor as a benchmark platform: the default guest in a `Machine` in this process (boot, CPU,
+ * console, virtio-blk, memory), and the start latency through `VmManager` (one worker per VM) when
+ * a driver worker module is available.
+ */
+import { readFileSync } from 'node:fs';
+import type { CharBackend } from '@typevisor/devices';
+import { Machine, MachineCounter } from '@typevisor/vm-driver';
+import { FileBlockBackend } from '@typevisor/vm-driver/node';
+import { VmManager } from '@typevisor/vm-manager';
+import { BenchError } from './errors.js';
+import { GuestConsole } from './guest-console.js';
+import type { GuestPlatform, GuestSession } from './platform.js';
+import { processMemoryMiB } from './platform.js';
+
+/** The guest every platform boots. */
+export interface GuestImages {
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly cmdline: string;
+  /** Guest RAM in MiB. */
+  readonly memoryMiB: number;
+}
+
+/** Options of {@link typevisorPlatform}. */
+export interface TypevisorPlatformOptions {
+  readonly guest: GuestImages;
+  /**
+   * The VM manager's driver worker module (a bundled `driver-worker` .js/.mjs). With it, start latency
+   * is `VmManager.create` + `start` until the first console byte; without it, `new Machine` +
+   * `start()` until the first serial byte in this process.
+   */
+  readonly managerWorkerUrl: URL | string | null;
+}
+
+/** How {@link typevisorPlatform} measures start latency. */
+export function startLatencyMethod(options: TypevisorPlatformOptions): string {
+  return options.managerWorkerUrl === null
+    ? 'new Machine() + start() to first serial byte, in-process (no VmManager driver worker module given)'
+    : 'VmManager create + start (a worker per VM) to first console byte';
+}
+
+function readImage(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new BenchError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+/** The typevisor platform. */
+export function typevisorPlatform(options: TypevisorPlatformOptions): GuestPlatform {
+  const { guest } = options;
+  const kernel = readImage(guest.kernel, 'kernel');
+  const initrd = readImage(guest.initrd, 'initrd');
+
+  async function boot({ disk }: { readonly disk: string | null }): Promise<GuestSession> {
+    const baseline = processMemoryMiB();
+    let receiver: ((bytes: Uint8Array) => void) | null = null;
+    const console = new GuestConsole((bytes) => {
+      if (receiver === null) throw new BenchError('the guest UART has no receiver yet');
+      receiver(bytes);
+    });
+    const serial: CharBackend = { write: (bytes) => console.receive(bytes), setReceiver: (r) => void (receiver = r) };
+    const backend = disk === null ? null : FileBlockBackend.open(disk, { readOnly: true });
+    const startedAtMs = performance.now();
+    const machine = new Machine({
+      memorySize: guest.memoryMiB * 1048576, kernel, initrd, cmdline: guest.cmdline, serial,
+      ...(backend === null ? {} : { disks: [{ backend }] }),
+    });
+    void machine.exited.then((exit) => console.close(`typevisor machine exited: ${exit.reason}${'message' in exit ? ` (${exit.message})` : ''}`));
+    machine.start();
+    return {
+      console,
+      startedAtMs,
+      instructions: () => machine.counters[MachineCounter.instructions],
+      memoryMiB() {
+        const now = processMemoryMiB();
+        return { rss: now.rss - baseline.rss, arrayBuffers: now.arrayBuffers - baseline.arrayBuffers };
+      },
+      async stop() {
+        machine.stop();
+        await machine.exited;
+        backend?.close();
+      },
+    };
+  }
+
+  async function machineStartLatency(): Promise<number> {
+    let firstByteMs = 0;
+    let done: () => void = () => undefined;
+    const seen = new Promise<void>((resolve) => (done = resolve));
+    const serial: CharBackend = {
+      write() {
+        if (firstByteMs === 0) firstByteMs = performance.now();
+        done();
+      },
+      setReceiver() {},
+    };
+    const started = performance.now();
+    const machine = new Machine({ memorySize: guest.memoryMiB * 1048576, kernel, initrd, cmdline: guest.cmdline, serial });
+    machine.start();
+    await Promise.race([seen, machine.exited.then((exit) => Promise.reject(new BenchError(`typevisor exited before printing anything: ${exit.reason}`)))]);
+    machine.stop();
+    return (firstByteMs - started) / 1000;
+  }
+
+  async function managerStartLatency(workerUrl: URL | string): Promise<number> {
+    const manager = new VmManager({ workerUrl });
+    const id = `bench-${process.pid}-${Date.now()}`;
+    try {
+      const started = performance.now();
+      await manager.create(id, { memoryMiB: guest.memoryMiB, kernel: guest.kernel, initrd: guest.initrd, cmdline: guest.cmdline });
+      let firstByteMs = 0;
+      const seen = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new BenchError('no console output from the VmManager VM within 120 s')), 120_000);
+        manager.attachConsole(id, () => {
+          if (firstByteMs !== 0) return;
+          firstByteMs = performance.now();
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await manager.start(id);
+      await seen;
+      return (firstByteMs - started) / 1000;
+    } finally {
+      await manager.shutdown();
+    }
+  }
+
+  return {
+    name: 'typevisor',
+    description: `typevisor in-process Machine, ${guest.memoryMiB} MiB; start latency: ${startLatencyMethod(options)}`,
+    features: { virtioBlk: true, instructionCounter: true },
+    boot,
+    startLatency: () => (options.managerWorkerUrl === null ? machineStartLatency() : managerStartLatency(options.managerWorkerUrl)),
+  };
+}
