@@ -1,4 +1,4 @@
-import type { DeviceState, Snapshottable } from '../types.js';
+import type { Snapshottable } from '../types.js';
 import type { MemoryBus } from './dma.js';
 import type { FeatureSet } from './features.js';
 import type { SplitQueue } from './queue/split-queue.js';
@@ -62,4 +62,3 @@ export interface VirtioDevice extends Snapshottable {
   reset(): void;
 }
 
-export type { DeviceState };
