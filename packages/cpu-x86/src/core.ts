@@ -102,6 +102,8 @@ export class CpuCore implements FpuHost {
   // ---- fault state ----
   pendingVector = 0;
   pendingError = -1;
+  /** The pending event is a trap (EIP already after the instruction), not a fault. */
+  pendingTrap = false;
 
   // ---- decoded instruction cache (flat arrays, one slot per instruction) ----
   readonly dH = new Uint16Array(DCACHE_SIZE + 1);
@@ -160,6 +162,14 @@ export class CpuCore implements FpuHost {
     this.pendingVector = vector;
     this.pendingError = error;
     throw FAULT;
+  }
+  /**
+   * Software exception instructions (INT3, INTO, INT1) under stopOnException: stop with their own
+   * vector and EIP after the instruction, as hardware reports these traps.
+   */
+  trapStop(vector: number): never {
+    this.pendingTrap = true;
+    return this.fault(vector, -1);
   }
   /** FpuHost: raise an exception without error code. */
   raise(vector: number): never {

@@ -150,7 +150,8 @@ export class Cpu {
 
   /**
    * Put the CPU in 32-bit protected mode with flat 4 GiB code/data segments at CPL `cpl` (0 or 3),
-   * paging off, no IDT. Selectors: CS 0x08, data 0x10 (RPL = cpl). For embedding and differential tests.
+   * paging off, no IDT and no TSS (so CPL 3 port I/O raises #GP(0)). Selectors: CS 0x08, data 0x10
+   * (RPL = cpl). For embedding and differential tests.
    */
   enterFlatProtectedMode(cpl: 0 | 3 = 0): void {
     const c = this.#core;
@@ -169,6 +170,8 @@ export class Cpu {
     c.segSel[CS] = 0x08 | cpl; c.segBase[CS] = 0; c.segLimit[CS] = 0xffffffff; c.segAttr[CS] = (hi >>> 8) & 0xf0ff;
     c.updateSegCheck(CS);
     c.idtBase = 0; c.idtLimit = 0;
+    // No TSS either: CPL 3 port I/O finds no I/O permission bitmap and raises #GP(0), as on Linux.
+    c.segSel[TR] = 0; c.segBase[TR] = 0; c.segLimit[TR] = 0; c.segAttr[TR] = 0;
     c.csChanged(); c.ssChanged();
     c.halted = false;
   }

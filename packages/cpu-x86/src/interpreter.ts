@@ -109,7 +109,8 @@ function copySlot(c: CpuCore, from: number, to: number): void {
 /** Deliver the pending fault (with the double/triple fault rules). Returns a stop reason or null to continue. */
 function handleFault(c: CpuCore): StopReason | null {
   let vector = c.pendingVector, error = c.pendingError;
-  c.eip = c.curEip;
+  // Faults restart the instruction; a trap stop (INT3/INTO/INT1 under stopOnException) keeps EIP after it.
+  if (c.pendingTrap) c.pendingTrap = false; else c.eip = c.curEip;
   c.shadow = false;
   if (c.stopOnException) {
     stopInfo.vector = vector; stopInfo.error = error;

@@ -86,16 +86,19 @@ export function intN(c: CpuCore, d: number): void {
 }
 export function int3(c: CpuCore): void {
   v86SoftIntCheck(c);
+  if (c.stopOnException) c.trapStop(3);
   deliver(c, 3, -1, EV_SOFTWARE);
   c.chunkBreak = true;
 }
 export function into(c: CpuCore): void {
   if ((c.getFlags() & OF) === 0) return;
   v86SoftIntCheck(c);
+  if (c.stopOnException) c.trapStop(OFV);
   deliver(c, OFV, -1, EV_SOFTWARE);
   c.chunkBreak = true;
 }
 export function int1(c: CpuCore): void {
+  if (c.stopOnException) c.trapStop(DB);
   deliver(c, DB, -1, EV_EXCEPTION);
   c.chunkBreak = true;
 }
