@@ -1,5 +1,5 @@
 /**
- * Bits of a software-TLB entry. An entry is one int32 in {@link Tlb.entries}, indexed by linear page
+ * Bits of a software-TLB entry. An entry is one int32 in `Paging.tlbEntries`, indexed by linear page
  * number (`linear >>> 12`):
  *
  * ```
