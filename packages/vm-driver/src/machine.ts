@@ -147,7 +147,9 @@ export class Machine {
       serial: this.config.serial,
       memory: this.memory,
       debugcon: this.config.debugcon,
-      a20Enabled: this.config.kernel !== null,
+      // The i8042 output port comes up with the A20 bit set (as in QEMU), so the gate is open at reset;
+      // with it closed the reset vector 0xFFFFFFF0 would alias to 0xFFEFFFF0.
+      a20Enabled: true,
       wallClock: this.config.wallClock ?? defaultWallClock(this.config.clock),
       memorySize,
       hooks: {
@@ -181,9 +183,7 @@ export class Machine {
     this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
     if (this.clock.mode === 'deterministic') this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
     this.cpu.reset();
-    // A boot loader hands over with A20 on (the boot ROM also sets it through port 0x92); a real
-    // reset leaves it off for the firmware to enable.
-    this.cpu.setA20(isKernelBoot);
+    this.cpu.setA20(true);
   }
 
   /** Current lifecycle state. */

@@ -43,6 +43,16 @@ describe.skipIf(!hasNasm())('boot with the real CPU: tiny multiboot kernel', () 
   }
 });
 
+describe.skipIf(!hasNasm())('boot with the real CPU: raw firmware ROM', () => {
+  it('starts at the reset vector in real mode, sees the ROM below 1 MiB too, and exits', async () => {
+    const debugcon = collect();
+    const machine = new Machine({ memorySize: 4 * 1024 * 1024, firmware: assemble('./fixtures/hello-rom.asm'), debugcon, clock: 'deterministic' });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 11 });
+    expect(debugcon.text()).toBe('rom ok\n');
+  });
+});
+
 const IMAGES = fileURLToPath(new URL('../../../guest/images/', import.meta.url));
 const haveGuest = existsSync(join(IMAGES, 'bzImage')) && existsSync(join(IMAGES, 'initramfs.cpio.gz'));
 /** The Linux boot takes 15-40 s of host time; TYPEVISOR_SKIP_LINUX_BOOT=1 skips it on a slow machine. */

@@ -43,7 +43,7 @@ export interface BoardInput {
   readonly wallClock: WallClock;
   /** Guest RAM size, recorded in CMOS as firmware does. */
   readonly memorySize: number;
-  /** A20 as the "firmware" leaves it: on for kernel boots, off at a real reset. */
+  /** The A20 gate at reset (port 0x92 bit 1). */
   readonly a20Enabled: boolean;
   readonly hooks: BoardHooks;
 }
