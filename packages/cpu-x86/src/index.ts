@@ -10,5 +10,11 @@ export type { ExceptionRecord, InterruptSource, PortIoBus, Registers, StopReason
 export type { CpuMemory, CpuPaging } from './memory-ports.js';
 export type { FpuEngine } from './fpu-engine.js';
 export { CpuConfigurationError, CpuInternalError } from './errors.js';
+export { disassemble, disassembleRange } from './disasm/disassemble.js';
+export type { DisassembleOptions, DisassembledInstruction, DisassembledLine } from './disasm/types.js';
+export { Fpu } from './fpu/fpu.js';
+export type { FpuHost } from './fpu/fpu-host.js';
+export { FPU_STATE_VERSION, FpuSnapshotError } from './fpu/fpu-state.js';
+export type { FpuStateSnapshot } from './fpu/fpu-state.js';
 /** The package name (kept for tooling that probes packages). */
 export const PACKAGE_NAME = '@typevisor/cpu-x86';
