@@ -119,6 +119,8 @@ export class Machine {
   private pendingExit: MachineExit | null = null;
   private scheduled: { cancel(): void } | null = null;
   private sleepingSince = -1;
+  /** The last slice ended in HLT with nothing the CPU could take. */
+  private haltedWithoutProgress = false;
   private readonly slice: number;
   private readonly chunkMs: number;
   private readonly scheduler: HostScheduler;
@@ -370,7 +372,6 @@ export class Machine {
     this.scheduleRun(0);
   }
 
-  private haltedWithoutProgress = false;
 
   private runSlice(): CpuStopReason {
     let budget = this.slice;

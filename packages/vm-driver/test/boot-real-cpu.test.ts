@@ -57,6 +57,8 @@ const IMAGES = fileURLToPath(new URL('../../../guest/images/', import.meta.url))
 const haveGuest = existsSync(join(IMAGES, 'bzImage')) && existsSync(join(IMAGES, 'initramfs.cpio.gz'));
 /** The Linux boot takes 15-40 s of host time; TYPEVISOR_SKIP_LINUX_BOOT=1 skips it on a slow machine. */
 const skipLinux = !haveGuest || process.env.TYPEVISOR_SKIP_LINUX_BOOT === '1';
+/** A second Linux boot (ACPI off) doubles the time; TYPEVISOR_LINUX_BOOT_FULL=1 runs it. */
+const runFullLinux = haveGuest && process.env.TYPEVISOR_LINUX_BOOT_FULL === '1';
 
 /** A serial console that types `commands` one by one, each after the next shell prompt. */
 function scriptedConsole(commands: string[]): CharBackend & { log(): string } {
@@ -103,5 +105,28 @@ describe('boot the default Linux guest', () => {
     expect(log).toMatch(/cat \/proc\/cmdline\r?\nconsole=ttyS0 panic=-1\r?\n/); // ACPI on: no virtio_mmio.device= added
     expect(log).toContain('reboot: Power down');
     expect(exit).toEqual({ reason: 'poweroff' });
+  }, 300_000);
+
+  it.skipIf(!runFullLinux)('without ACPI finds the virtio disk from virtio_mmio.device= on the command line (TYPEVISOR_LINUX_BOOT_FULL=1)', async () => {
+    let machine: Machine | null = null;
+    // No ACPI means no S5: after the answer, the host stops the machine (typing "exit" would panic init).
+    const serial = scriptedConsole(['cat /sys/block/vda/size /proc/cmdline', '']);
+    const stopAfterAnswer = setInterval(() => {
+      if (/\/proc\/cmdline\r?\n[^]*\/ # [^]*\/ # /.test(serial.log())) machine?.stop();
+    }, 200);
+    machine = new Machine({
+      memorySize: 128 * 1024 * 1024,
+      kernel: new Uint8Array(readFileSync(join(IMAGES, 'bzImage'))),
+      initrd: new Uint8Array(readFileSync(join(IMAGES, 'initramfs.cpio.gz'))),
+      cmdline: 'console=ttyS0 panic=-1',
+      serial,
+      acpi: false,
+      disks: [{ backend: new MemoryBlockBackend({ size: 2 * 1024 * 1024 }) }],
+    });
+    machine.start();
+    const exit = await machine.exited;
+    clearInterval(stopAfterAnswer);
+    expect(serial.log()).toMatch(/\r?\n4096\r?\nconsole=ttyS0 panic=-1 virtio_mmio.device=0x1000@0xd0000000:5\r?\n/);
+    expect(exit).toEqual({ reason: 'stopped' });
   }, 300_000);
 });
