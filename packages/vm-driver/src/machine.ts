@@ -1,6 +1,6 @@
 import { Cpu } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
-import type { DeviceState } from '@typevisor/devices';
+import type { DeviceState, Snapshottable } from '@typevisor/devices';
 import type { AcpiTableSet } from './acpi/acpi-tables.js';
 import { buildAcpiTables } from './acpi/acpi-tables.js';
 import { buildPcBoard } from './board/pc-board.js';
@@ -110,6 +110,8 @@ export class Machine {
   readonly cmdline: string;
   /** Performance counters, indexed by {@link MachineCounter}. */
   readonly counters = new Float64Array(MACHINE_COUNTER_COUNT);
+  /** Every device with guest-visible state, in a fixed order (chipset, then virtio transports). */
+  readonly snapshottables: readonly { readonly name: string; readonly device: Snapshottable }[];
   /** Resolves once, when the machine stops for any reason. */
   readonly exited: Promise<MachineExit>;
 
@@ -165,6 +167,7 @@ export class Machine {
       },
     });
     this.virtio = attachVirtioDevices(this.config, this.memory, this.board.irqs);
+    this.snapshottables = [...this.board.snapshottables, ...this.virtio.map((slot) => ({ name: slot.name, device: slot.transport }))];
 
     const isKernelBoot = this.config.kernel !== null;
     this.acpi = isKernelBoot && this.config.acpi ? buildAcpiTables(acpiDevicesOf(this.virtio)) : null;
@@ -237,7 +240,10 @@ export class Machine {
     this.board.acpiPm.pressPowerButton();
   }
 
-  /** Saves guest state (legal while created or paused). CPU state is included if the engine can save it. */
+  /**
+   * Saves guest state (legal while created or paused): RAM, virtual time, every device, and the CPU
+   * if the engine can save itself (cpu-x86 cannot yet, so a snapshot is not resumable yet).
+   */
   saveState(): MachineSnapshot {
     this.expectState('saveState', 'created', 'paused');
     const cpu = this.cpu as CpuEngine & { saveState?: () => unknown };
@@ -245,7 +251,7 @@ export class Machine {
       version: 1,
       clock: this.clock.saveState(),
       ram: this.memory.ram.slice(),
-      devices: this.board.snapshottables.map(({ name, device }) => ({ name, state: device.saveState() })),
+      devices: this.snapshottables.map(({ name, device }) => ({ name, state: device.saveState() })),
       cpu: typeof cpu.saveState === 'function' ? cpu.saveState() : null,
     };
   }
@@ -259,7 +265,7 @@ export class Machine {
     }
     this.memory.ram.set(snapshot.ram);
     for (const { name, state } of snapshot.devices) {
-      const entry = this.board.snapshottables.find((s) => s.name === name);
+      const entry = this.snapshottables.find((s) => s.name === name);
       if (entry === undefined) throw new MachineStateError(`snapshot has state for unknown device ${name}`);
       entry.device.restoreState(state);
     }

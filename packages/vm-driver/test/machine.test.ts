@@ -101,6 +101,7 @@ describe('Machine run loop with a fake CPU', () => {
     expect(machine.clock.now()).toBe(frozen);
     const snapshot = machine.saveState();
     expect(snapshot.devices.map((d) => d.name)).toEqual(['pic', 'ioapic', 'lapic', 'pit', 'port92', 'i8042', 'rtc', 'uart']);
+    expect(() => machine.restoreState({ ...snapshot, version: 2 as 1 })).toThrow(/snapshot version 2/);
     machine.resume();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(machine.counters[MachineCounter.instructions]).toBeGreaterThan(retired);
@@ -161,5 +162,28 @@ describe('deterministic idle pacing', () => {
       if (paceIdle) expect(hostMs).toBeGreaterThanOrEqual(35);
       else expect(hostMs).toBeLessThan(35);
     }
+  });
+});
+
+describe('snapshot hooks', () => {
+  it('carries RAM, time and every device (virtio included) into a second machine', async () => {
+    const disk = new MemoryBlockBackend({ size: 1 * MiB });
+    const config: Partial<MachineConfig> = { disks: [{ backend: disk }] };
+    const picInit = [out(0x20, 0x11), out(0x21, 0x30), out(0x21, 0x04), out(0x21, 0x01), out(0x21, 0xfe)];
+    const { machine } = machineWith([...picInit, out(0x70, 0x0a), { op: 'spin', count: 1e9 }], config);
+    machine.memory.ram[0x5000] = 0x77;
+    machine.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    machine.pause();
+    const snapshot = machine.saveState();
+    expect(snapshot.devices.map((d) => d.name)).toContain('virtio-blk0');
+    const other = machineWith([], config).machine;
+    other.restoreState(snapshot);
+    expect(other.memory.ram[0x5000]).toBe(0x77);
+    expect(other.clock.now()).toBe(machine.clock.now());
+    expect(other.saveState().devices).toEqual(snapshot.devices);
+    const smaller = machineWith([], { ...config, memorySize: 16 * MiB }).machine;
+    expect(() => smaller.restoreState(snapshot)).toThrow(/RAM/);
+    machine.stop();
   });
 });
