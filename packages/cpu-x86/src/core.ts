@@ -404,6 +404,17 @@ export class CpuCore implements FpuHost {
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     if (this.tlbTag[i] !== ((lin & -4096) | 1)) this.tlbFill(lin, kind);
   }
+  /**
+   * Offset into `ram` of linear `lin` for an access of `kind` (0..3) when its page is plain RAM
+   * (and, for writes, holds no decoded code); -1 otherwise. Raises #PF like any access.
+   */
+  ramOffset(lin: number, kind: number): number {
+    const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
+    let v = this.tlbVal[i];
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if ((v & 1) !== 0 || ((kind & 1) !== 0 && this.codePages[v >>> 12] !== 0)) return -1;
+    return v | (lin & 4095);
+  }
 
   // Current-privilege linear accesses.
   read8(lin: number): number { return this.read8k(lin, this.userKind); }

@@ -72,14 +72,33 @@ describe('string instructions', () => {
     expect(r.ecx).toBe(4);
     expect(r.eflags & 0x40).toBe(0);
   });
+  it('overlapping rep movsb forward replicates the pattern like hardware (element by element)', () => {
+    const r = runFlat('mov dword [0x3000], 0x00004241\nmov esi,0x3000\nmov edi,0x3002\nmov ecx,6\nrep movsb\nmov eax,[0x3004]\nmov ebx,[0x3000]\nhlt');
+    expect(r.ebx).toBe(0x42414241);
+    expect(r.eax).toBe(0x42414241);
+  });
+  it('rep stosd across many pages, unaligned, fills exactly', () => {
+    const r = runFlat('mov edi,0x10001\nmov ecx,5000\nmov eax,0x11223344\nrep stosd\nhlt');
+    const mem = r.m.memory;
+    expect(mem.readPhys32(0x10001)).toBe(0x11223344);
+    expect(mem.readPhys32(0x10001 + 4 * 4999)).toBe(0x11223344);
+    expect(mem.readPhys8(0x10000)).toBe(0);
+    expect(mem.readPhys8(0x10001 + 4 * 5000)).toBe(0);
+    expect(r.edi).toBe(0x10001 + 20000);
+  });
+  it('rep movsd over the code it is running from still invalidates decoded instructions', () => {
+    const r = runFlat('mov esi,src\nmov edi,dst\nmov ecx,1\nrep movsd\ndst: mov eax,0\nhlt\nsrc: mov eax,7\nhlt');
+    expect(r.eax).toBe(7);
+  });
   it('a long rep stosb yields to the budget and resumes', () => {
-    const m = flat('mov edi,0x10000\nmov ecx,100000\nmov al,1\nrep stosb\nhlt');
+    const m = flat('mov edi,0x10000\nmov ecx,1000000\nmov al,1\nrep stosb\nhlt');
     let runs = 0;
     while (m.cpu.run(3) === 'budget') runs++;
     expect(runs).toBeGreaterThan(5);
     const r = m.cpu.getRegisters();
     expect(r.ecx).toBe(0);
-    expect(m.memory.ram[0x10000 + 99999]).toBe(1);
+    expect(m.memory.ram[0x10000 + 999999]).toBe(1);
+    expect(m.memory.ram[0x10000 + 1000000]).toBe(0);
   });
 });
 

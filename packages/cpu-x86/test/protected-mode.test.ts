@@ -36,9 +36,9 @@ describe('protected mode', () => {
   });
 
   it('#GP(selector) for a selector beyond the GDT limit, #NP(selector) for a not-present segment', () => {
-    const a = pmMachine('mov ax, 0x50\nmov ds, ax\nhlt');
+    const a = pmMachine('mov ax, 0x70\nmov ds, ax\nhlt');
     a.cpu.run(10000);
-    expect(record(a)).toMatchObject({ vector: 13, error: 0x50 });
+    expect(record(a)).toMatchObject({ vector: 13, error: 0x70 });
     const b = pmMachine('mov ax, 0x48\nmov es, ax\nhlt');
     b.cpu.run(10000);
     expect(record(b)).toMatchObject({ vector: 11, error: 0x48 });
@@ -94,7 +94,7 @@ describe('protected mode', () => {
       mov dword [A(idt)+8*8], 0x00400000
       mov dword [A(idt)+8*8+4], 0x00008500
       and byte [A(idt)+13*8+5], 0x7f    ; #GP gate not present -> #NP while delivering #GP -> #DF
-      mov ax, 0x50
+      mov ax, 0x70
       mov ds, ax
       hlt
     df_task:

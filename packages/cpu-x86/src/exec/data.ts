@@ -274,9 +274,8 @@ export function writeFlags(c: CpuCore, value: number, o32: boolean): void {
   if (!pm || c.cpl <= c.iopl || (v86 && c.iopl === 3)) mask |= IF;
   if (!o32) mask &= 0xffff;
   const f = c.getFlags();
-  const before = f & IF;
   c.flags = (f & ~mask) | (value & mask);
-  if ((c.flags & IF) !== before) c.chunkBreak = true;
+  if (((c.flags ^ f) & (IF | TF)) !== 0) c.chunkBreak = true; // interrupts or single-step may now be due
 }
 export function pushf(c: CpuCore, d: number): void {
   if ((c.flags & VM) !== 0 && c.iopl < 3) c.gp(0);

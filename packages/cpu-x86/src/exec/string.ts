@@ -30,6 +30,60 @@ function again(c: CpuCore): void {
   c.eip = c.curEip;
 }
 
+/** Elements a fast-path chunk may process per execution (then the instruction yields). */
+const FAST_ELEMENTS = 16384;
+
+/** Both segments flat (base any, 4 GiB limit, usable, no expand-down) and 32-bit addressing, DF = 0. */
+function fastEligible(c: CpuCore, d: number, src: number): boolean {
+  return (c.dPfx[d] & P_A32) !== 0 && (c.flags & DF) === 0 && c.segLimit[ES] === 0xffffffff && c.segCheck[ES] === 0 &&
+    (src < 0 || (c.segLimit[src] === 0xffffffff && (c.segCheck[src] & 5) === 0));
+}
+
+/**
+ * REP STOS fast path: whole elements within one page of plain RAM are filled with a typed-array
+ * fill. Returns false when the slow path must take the next element.
+ */
+function fastStos(c: CpuCore, size: number, value: number): boolean {
+  const r = c.r32;
+  let budget = FAST_ELEMENTS;
+  while (r[2] !== 0 && budget > 0) {
+    const lin = (c.segBase[ES] + r[14]) | 0;
+    const room = Math.floor((4096 - (lin & 4095)) / size);
+    if (room === 0) return false;
+    const p = c.ramOffset(lin, c.userKind + 1);
+    if (p < 0) return false;
+    const n = Math.min(room, r[2] >>> 0, budget);
+    if (size === 1) c.ram.fill(value, p, p + n);
+    else if (size === 4 && (p & 3) === 0 && c.ram32 !== null) c.ram32.fill(value, p >> 2, (p >> 2) + n);
+    else for (let i = 0; i < n * size; i++) c.ram[p + i] = value >> ((i % size) * 8);
+    r[14] = (r[14] + n * size) | 0;
+    r[2] = (r[2] - n) | 0;
+    budget -= n;
+  }
+  return true;
+}
+/** REP MOVS fast path over plain RAM pages (element order preserved for overlapping copies). */
+function fastMovs(c: CpuCore, size: number, seg: number): boolean {
+  const r = c.r32, ram = c.ram;
+  let budget = FAST_ELEMENTS;
+  while (r[2] !== 0 && budget > 0) {
+    const dl = (c.segBase[ES] + r[14]) | 0, sl = (c.segBase[seg] + r[12]) | 0;
+    const room = Math.min(Math.floor((4096 - (dl & 4095)) / size), Math.floor((4096 - (sl & 4095)) / size));
+    if (room === 0) return false;
+    const sp = c.ramOffset(sl, c.userKind);
+    const dp = c.ramOffset(dl, c.userKind + 1);
+    if (sp < 0 || dp < 0) return false;
+    const n = Math.min(room, r[2] >>> 0, budget), bytes = n * size;
+    if (dp > sp && dp < sp + bytes) for (let i = 0; i < bytes; i++) ram[dp + i] = ram[sp + i];
+    else ram.copyWithin(dp, sp, sp + bytes);
+    r[12] = (r[12] + bytes) | 0;
+    r[14] = (r[14] + bytes) | 0;
+    r[2] = (r[2] - n) | 0;
+    budget -= n;
+  }
+  return true;
+}
+
 export function movs(c: CpuCore, d: number): void {
   const size = opSize(c, d), seg = srcSeg(c, d);
   const step = (c.flags & DF) !== 0 ? -size : size;
@@ -39,6 +93,10 @@ export function movs(c: CpuCore, d: number): void {
   if (!rep) {
     if (a32) { wr(c, ES, r[14], size, rd(c, seg, r[12], size)); r[12] += step; r[14] += step; }
     else { wr(c, ES, r16[28], size, rd(c, seg, r16[24], size)); r16[24] += step; r16[28] += step; }
+    return;
+  }
+  if (fastEligible(c, d, seg) && fastMovs(c, size, seg)) {
+    if (r[2] !== 0) again(c);
     return;
   }
   for (let n = 0; n < MAX_ITERATIONS; n++) {
@@ -63,6 +121,10 @@ export function stos(c: CpuCore, d: number): void {
   const r = c.r32, r16 = c.r16;
   if (!rep) {
     if (a32) { wr(c, ES, r[14], size, v); r[14] += step; } else { wr(c, ES, r16[28], size, v); r16[28] += step; }
+    return;
+  }
+  if (fastEligible(c, d, -1) && fastStos(c, size, v)) {
+    if (r[2] !== 0) again(c);
     return;
   }
   for (let n = 0; n < MAX_ITERATIONS; n++) {

@@ -5,7 +5,7 @@ import { asm, machine, type Machine } from './harness.js';
  * protected mode at CPL 0 with a TSS loaded, and jumps to `test_main` (the caller's code).
  *
  * GDT: 08 code32 DPL0, 10 data DPL0, 1B code32 DPL3, 23 data DPL3, 28 TSS (0x600), 30 code16,
- * 38 data16, 40 TSS2 (0x700), 48 not-present data. Exception handlers record vector -> [0x500],
+ * 38 data16, 40 TSS2 (0x700), 48 not-present data, 50-68 free slots (zero) for the test. Exception handlers record vector -> [0x500],
  * error code (or -1) -> [0x504], CR2 -> [0x508], faulting EIP -> [0x50C], CS -> [0x510], EFLAGS -> [0x514]
  * and halt. Vectors 0x80/0x81/0x82 (DPL 3 gates; 0x82 an interrupt gate) use the caller's `int80`,
  * `int81`, `int82` code when given, else record-and-halt. Helpers: `setup_paging` (identity maps
@@ -116,6 +116,7 @@ gdt:
   dq 0x000092000000ffff
   dw 0x0067, 0x0700, 0x8900, 0x0000
   dq 0x00cf12000000ffff
+  times 4 dq 0
 gdt_end:
 gdt_desc:
   dw gdt_end - gdt - 1
