@@ -143,7 +143,11 @@ export async function runCommand(options: RunOptions, output: CommandOutput): Pr
     }
     machine.start();
     const exit = await machine.exited;
-    if (options.verbose) log(`counters: ${JSON.stringify(countersToObject(machine.counters))}`);
+    if (options.verbose) {
+      log(`run loop: ${JSON.stringify(countersToObject(machine.counters))}`);
+      const perf = Object.entries(machine.perf.snapshot().counters).filter(([, value]) => value !== 0);
+      log(`counters: ${JSON.stringify(Object.fromEntries(perf))}`);
+    }
     switch (exit.reason) {
       case 'triple-fault':
       case 'internal-error':

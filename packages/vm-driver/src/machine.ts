@@ -1,5 +1,6 @@
 import { Cpu } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
+import { Counter, Counters } from '@typevisor/perf-model';
 import type { DeviceState, Snapshottable } from '@typevisor/devices';
 import type { AcpiTableSet } from './acpi/acpi-tables.js';
 import { buildAcpiTables } from './acpi/acpi-tables.js';
@@ -54,6 +55,8 @@ export interface MachineOptions {
   readonly chunkMs?: number;
   /** Host time and scheduling; defaults to performance.now and setImmediate/setTimeout. */
   readonly scheduler?: HostScheduler;
+  /** perf-model counters to fill (e.g. shared with a benchmark); a new enabled set by default. */
+  readonly perf?: Counters;
   /**
    * Deterministic clock only: when the idle guest's virtual time gets ahead of the host time since
    * start, sleep the difference instead of skipping on at once. What the guest sees is unchanged (time
@@ -108,8 +111,10 @@ export class Machine {
   readonly cpu: CpuEngine;
   /** The kernel command line the guest gets (with virtio devices appended when configured). */
   readonly cmdline: string;
-  /** Performance counters, indexed by {@link MachineCounter}. */
+  /** Run-loop counters, indexed by {@link MachineCounter}. */
   readonly counters = new Float64Array(MACHINE_COUNTER_COUNT);
+  /** @typevisor/perf-model counters: instructions, interrupts, halts, port reads/writes in total and per device. */
+  readonly perf: Counters;
   /** Every device with guest-visible state, in a fixed order (chipset, then virtio transports). */
   readonly snapshottables: readonly { readonly name: string; readonly device: Snapshottable }[];
   /** Resolves once, when the machine stops for any reason. */
@@ -144,7 +149,8 @@ export class Machine {
     this.clock = this.config.clock === 'deterministic'
       ? new VirtualClock({ mode: 'deterministic', instructionsPerNs: this.config.instructionsPerNs })
       : new VirtualClock({ mode: 'realtime', hostNowMs: () => this.scheduler.now() });
-    this.ports = new PortBus();
+    this.perf = options.perf ?? new Counters();
+    this.ports = new PortBus(this.perf);
     this.board = buildPcBoard({
       clock: this.clock,
       ports: this.ports,
@@ -163,7 +169,10 @@ export class Machine {
         onNmi: () => (this.cpu as CpuEngine | undefined)?.raiseNmi?.(),
         onDebugExit: (exitCode) => this.requestExit({ reason: 'debug-exit', exitCode }),
         onInterruptRequest: () => this.wake(),
-        onInterruptAcknowledge: () => this.counters[MachineCounter.interrupts]++,
+        onInterruptAcknowledge: () => {
+          this.counters[MachineCounter.interrupts]++;
+          this.perf.add(Counter.Interrupts);
+        },
       },
     });
     this.virtio = attachVirtioDevices(this.config, this.memory, this.board.irqs);
@@ -389,6 +398,7 @@ export class Machine {
     const reason = this.cpu.run(budget);
     const retired = this.cpu.instructionsRetired - before;
     this.counters[MachineCounter.instructions] += retired;
+    this.perf.add(Counter.Instructions, retired);
     this.counters[MachineCounter.slices]++;
     // HLT with an interrupt pending but masked (IF = 0) makes no progress either: that is idle too.
     this.haltedWithoutProgress = reason === 'halt' && (retired === 0 || !this.board.interrupts.hasInterrupt());
@@ -399,6 +409,7 @@ export class Machine {
   private idle(): boolean {
     if (!this.haltedWithoutProgress) return false;
     this.counters[MachineCounter.idleHalts]++;
+    this.perf.add(Counter.Halts);
     const deadline = this.clock.nextDeadline();
     if (this.clock.mode === 'deterministic' && Number.isFinite(deadline)) {
       this.counters[MachineCounter.skippedNs] += Math.max(0, deadline - this.clock.now());

@@ -187,3 +187,18 @@ describe('snapshot hooks', () => {
     machine.stop();
   });
 });
+
+describe('perf-model counters', () => {
+  it('counts instructions, port reads/writes in total and per device, and interrupts', async () => {
+    const into: number[] = [];
+    const { machine } = machineWith([...print('ab'), { op: 'in', port: 0x3fd, into }, out(PORTS.debugExit.base, 0)]);
+    machine.start();
+    await machine.exited;
+    const snapshot = machine.perf.snapshot();
+    expect(snapshot.counters.instructions).toBe(4);
+    expect(snapshot.counters['port.writes']).toBe(3);
+    expect(snapshot.counters['port.reads']).toBe(1);
+    expect(snapshot.devices['debug console']).toMatchObject({ 'port.writes': 2 });
+    expect(snapshot.devices['COM1 16550A']).toMatchObject({ 'port.reads': 1 });
+  });
+});
