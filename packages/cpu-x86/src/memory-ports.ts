@@ -18,6 +18,12 @@ export interface CpuMemory {
 /** x86 paging as the CPU drives it (see `Paging` in `@typevisor/mmu`). */
 export interface CpuPaging {
   setControl(cr0: number, cr3: number, cr4: number, efer: number): void;
+  /** Single-register writes with exactly the flushes that MOV does (optional; setControl is the fallback). */
+  writeCr0?(cr0: number): void;
+  writeCr3?(cr3: number): void;
+  writeCr4?(cr4: number): void;
+  /** Set after a PAE PDPTE load that found reserved bits (MOV CR3/CR0/CR4 then raises #GP(0)). */
+  readonly pdpteReservedFault?: boolean;
   setA20(enabled: boolean): void;
   invalidatePage(linear: number): void;
   flush(includeGlobal: boolean): void;

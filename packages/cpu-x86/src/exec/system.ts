@@ -37,15 +37,22 @@ export function movToCr(c: CpuCore, d: number): void {
   switch (n) {
     case 0: checkCr0Change(c, v); break;
     case 2: c.cr2 = v; break;
-    case 3:
-      c.cr3 = v & ~0xfe7;
-      c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
+    case 3: {
+      const old = c.cr3;
+      c.cr3 = (c.cr4 & 0x20) !== 0 ? v & ~0x7 : v & ~0xfe7;
+      if (c.paging.writeCr3) c.paging.writeCr3(c.cr3); else c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
       c.flushTlb();
+      if (c.paging.pdpteReservedFault === true && (c.cr0 & 0x80000000) !== 0) {
+        c.cr3 = old;
+        c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
+        c.gp(0);
+      }
       break;
+    }
     case 4:
       if ((v & ~CR4_SUPPORTED) !== 0) c.gp(0);
       c.cr4 = v;
-      c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
+      if (c.paging.writeCr4) c.paging.writeCr4(c.cr4); else c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
       c.flushTlb();
       break;
     default: c.fault(UD, -1);

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { PhysicalMemory } from '@typevisor/mmu';
+import { Cpu, CpuInternalError } from '@typevisor/cpu-x86';
+import { asm, runFlat } from './support/harness.js';
+
+describe('x87 routing', () => {
+  it('ESC instructions reach the FPU (FLD1, FADD, FISTP)', () => {
+    const r = runFlat('fninit\nfld1\nfld1\nfaddp\nfistp dword [0x2000]\nmov eax, [0x2000]\nfnstsw ax\nmov ebx, eax\nhlt');
+    expect(r.stop).toBe('halt');
+    expect(r.m.memory.readPhys32(0x2000)).toBe(2);
+  });
+  it('CR0.TS makes ESC raise #NM (7); CR0.EM too', () => {
+    for (const bit of [8, 4]) {
+      const r = runFlat(`mov eax, cr0\nor eax, ${bit}\nmov cr0, eax\nfld1\nhlt`);
+      expect(r.m.cpu.lastException).toEqual({ vector: 7, errorCode: null });
+    }
+  });
+  it('WAIT raises #NM only when both MP and TS are set', () => {
+    const a = runFlat('mov eax, cr0\nor eax, 8\nmov cr0, eax\nwait\nhlt');
+    expect(a.stop).toBe('halt');
+    const b = runFlat('mov eax, cr0\nor eax, 0xa\nmov cr0, eax\nwait\nhlt');
+    expect(b.m.cpu.lastException?.vector).toBe(7);
+  });
+  it('CLTS clears CR0.TS', () => {
+    const r = runFlat('mov eax, cr0\nor eax, 8\nmov cr0, eax\nclts\nfld1\nhlt');
+    expect(r.stop).toBe('halt');
+    expect(r.cr0 & 8).toBe(0);
+  });
+  it('FXSAVE needs a 16-byte aligned operand (#GP(0))', () => {
+    const r = runFlat('fxsave [0x2008]\nhlt');
+    expect(r.m.cpu.lastException).toEqual({ vector: 13, errorCode: 0 });
+    const ok = runFlat('fld1\nfxsave [0x2000]\nhlt');
+    expect(ok.stop).toBe('halt');
+  });
+  it('without an FPU, CPUID reports none and ESC raises #NM', () => {
+    const memory = new PhysicalMemory({ ramSize: 1 << 20 });
+    memory.ram.set(asm('mov eax, 1\ncpuid\nfld1\nhlt', 32, 0x1000), 0x1000);
+    const cpu = new Cpu({ memory, io: { read: () => 0, write: () => undefined }, fpu: null, stopOnException: true });
+    cpu.enterFlatProtectedMode(0);
+    cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
+    expect(cpu.run(100)).toBe('exception');
+    expect(cpu.getRegisters().edx & 1).toBe(0);
+    expect(cpu.lastException?.vector).toBe(7);
+  });
+});
+
+describe('internal errors', () => {
+  it('a host exception inside run() surfaces as CpuInternalError with EIP and instruction bytes', () => {
+    const memory = new PhysicalMemory({ ramSize: 1 << 20 });
+    memory.ram.set([0x90, 0xe4, 0x60, 0xf4], 0x1000); // nop; in al, 0x60; hlt
+    const cpu = new Cpu({ memory, io: { read: () => { throw new TypeError('device exploded'); }, write: () => undefined } });
+    cpu.enterFlatProtectedMode(0);
+    cpu.setRegisters({ eip: 0x1000 });
+    let error: unknown;
+    try { cpu.run(10); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(CpuInternalError);
+    const e = error as CpuInternalError;
+    expect(e.eip).toBe(0x1001);
+    expect(Array.from(e.instructionBytes.slice(0, 2))).toEqual([0xe4, 0x60]);
+    expect(e.message).toContain('device exploded');
+  });
+});
