@@ -56,6 +56,8 @@ export class VmManager {
   readonly #vms = new Map<string, ManagedVm>();
   readonly #switches = new Map<string, NetworkSwitch>();
   readonly #listeners = new Set<ManagerListener>();
+  /** Creations (create or restore) in flight, by VM id: a second one for the id waits for the first. */
+  readonly #creating = new Map<string, Promise<unknown>>();
   readonly #workerUrl: URL | string;
   readonly #budgetMiB: number;
   readonly #stopTimeoutMs: number;
@@ -95,37 +97,48 @@ export class VmManager {
   async create(id: string, config: unknown): Promise<VmInfo> {
     parseWith(VmIdSchema, id);
     const valid = parseWith(VmConfigSchema, config);
-    if (this.#vms.has(id)) throw new VmError('already_exists', `a VM named ${id} already exists; delete it or choose another id`);
-    const vm = this.#spawn(id, valid);
-    return this.#enqueue(vm, async () => {
-      try {
-        await this.#request(vm, { name: 'create', config: valid });
-      } catch (error) {
-        this.#destroy(vm);
-        throw VmError.from(error);
-      }
+    return this.#creation(id, async (vm) => {
+      await this.#request(vm, { name: 'create', config: valid });
       this.#emit(vm, { name: 'stateChanged', from: 'created', to: 'created' });
-      return this.#info(vm);
-    });
+    }, valid);
   }
 
   /** Creates VM `id` from a snapshot file; it starts `paused` where the snapshot was taken. */
   async restore(id: string, path: string, memoryMiB: number): Promise<VmInfo> {
     parseWith(VmIdSchema, id);
+    return this.#creation(id, async (vm) => {
+      await this.#request(vm, { name: 'snapshotRestore', path });
+      const info = (await this.#request(vm, { name: 'inspect' })) as VmInfo;
+      vm.config = info.config;
+      this.#setState(vm, 'paused');
+    }, parseWith(VmConfigSchema, { memoryMiB }));
+  }
+
+  /**
+   * Brings VM `id` into existence: waits for any creation of the same id already in flight (so two
+   * concurrent creations behave as if one ran after the other), spawns the worker, and removes the
+   * VM again if `initialize` fails — a failed creation leaves nothing behind.
+   */
+  async #creation(id: string, initialize: (vm: ManagedVm) => Promise<void>, config: VmConfig): Promise<VmInfo> {
+    for (let pending = this.#creating.get(id); pending; pending = this.#creating.get(id)) await pending.catch(() => undefined);
     if (this.#vms.has(id)) throw new VmError('already_exists', `a VM named ${id} already exists; delete it or choose another id`);
-    const vm = this.#spawn(id, parseWith(VmConfigSchema, { memoryMiB }));
-    return this.#enqueue(vm, async () => {
+    const vm = this.#spawn(id, config);
+    const done = this.#enqueue(vm, async () => {
       try {
-        await this.#request(vm, { name: 'snapshotRestore', path });
-        const info = (await this.#request(vm, { name: 'inspect' })) as VmInfo;
-        vm.config = info.config;
+        await initialize(vm);
       } catch (error) {
+        vm.expectingExit = true;
         this.#destroy(vm);
         throw VmError.from(error);
       }
-      this.#setState(vm, 'paused');
       return this.#info(vm);
     });
+    this.#creating.set(id, done);
+    try {
+      return await done;
+    } finally {
+      if (this.#creating.get(id) === done) this.#creating.delete(id);
+    }
   }
 
   /** Starts a created VM. */
@@ -221,7 +234,13 @@ export class VmManager {
   }
 
   #enqueue<T>(vm: ManagedVm, operation: () => Promise<T>): Promise<T> {
-    const result = vm.queue.then(operation, operation);
+    // A queued operation may outlive its VM (a create or restore ahead of it failed, or a delete ran):
+    // then the VM never existed as far as this operation is concerned.
+    const guarded = () => {
+      if (this.#vms.get(vm.id) !== vm) return Promise.reject(new VmError('not_found', `no VM named ${vm.id}`));
+      return operation();
+    };
+    const result = vm.queue.then(guarded, guarded);
     vm.queue = result.catch(() => undefined);
     return result;
   }
