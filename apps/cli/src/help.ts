@@ -55,12 +55,14 @@ Clock:
                          e.g. --clock deterministic
 
 Other:
+      --no-reboot      stop when the guest resets (default: boot the same images again).
+                         e.g. --no-reboot
   -v, --verbose        print the memory map, what was loaded, the time to the first shell prompt
                        and the counters at exit (on stderr).
   -h, --help           show this help
 
 On the serial console, Ctrl-A X quits and Ctrl-A Ctrl-A sends Ctrl-A.
-Exit status: 0 when the guest powers off; (value << 1) | 1 when it writes value to port 0xF4;
+Exit status: 0 when the guest powers off (or resets with --no-reboot); (value << 1) | 1 when it writes value to port 0xF4;
 1 on a triple fault or internal error; 2 on a usage error.
 
 Example:

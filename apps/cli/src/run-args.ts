@@ -20,6 +20,8 @@ export interface RunOptions {
   readonly debugcon: CharTarget;
   readonly clock: 'realtime' | 'deterministic';
   readonly verbose: boolean;
+  /** Stop on a guest reset instead of booting again (QEMU `-no-reboot`). */
+  readonly noReboot: boolean;
   readonly help: boolean;
 }
 
@@ -68,6 +70,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
         debugcon: { type: 'string' },
         clock: { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
+        'no-reboot': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -101,6 +104,7 @@ export function parseRunArgs(argv: readonly string[]): RunOptions {
     debugcon: charTarget('--debugcon', v.debugcon ?? 'none'),
     clock,
     verbose: v.verbose ?? false,
+    noReboot: v['no-reboot'] ?? false,
     help: v.help ?? false,
   };
 }

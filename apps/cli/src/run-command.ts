@@ -124,25 +124,35 @@ export async function runCommand(options: RunOptions, output: CommandOutput): Pr
       debugcon: charBackend(options.debugcon, false),
       clock: options.clock,
     };
-    try {
-      // An interactive deterministic guest should not spin through idle time on the host's CPU.
-      machine = new Machine(config, { paceIdle: options.serial.kind === 'stdio' });
-    } catch (error) {
-      if (error instanceof MachineConfigError) throw new CliUsageError(flagOf(error.field), error.message);
-      if (error instanceof BootImageError) {
-        const flag = options.bios !== null ? '--bios' : error.message.includes('initrd') ? '--initrd' : '--kernel';
-        const file = flag === '--bios' ? options.bios : flag === '--initrd' ? initrdPath : kernelPath;
-        throw new CliUsageError(flag, `${file}: ${error.message}`);
+    const boot = (): Machine => {
+      try {
+        // An interactive deterministic guest should not spin through idle time on the host's CPU.
+        return new Machine(config, { paceIdle: options.serial.kind === 'stdio' });
+      } catch (error) {
+        if (error instanceof MachineConfigError) throw new CliUsageError(flagOf(error.field), error.message);
+        if (error instanceof BootImageError) {
+          const flag = options.bios !== null ? '--bios' : error.message.includes('initrd') ? '--initrd' : '--kernel';
+          const file = flag === '--bios' ? options.bios : flag === '--initrd' ? initrdPath : kernelPath;
+          throw new CliUsageError(flag, `${file}: ${error.message}`);
+        }
+        throw error;
       }
-      throw error;
-    }
+    };
+    machine = boot();
     if (options.verbose) {
       for (const line of machine.bootPlan.summary) log(line);
       for (const slot of machine.virtio) log(`${slot.name} at 0x${slot.base.toString(16)} IRQ ${slot.irq}`);
       log(`${options.memoryBytes / 1048576} MiB RAM, ${options.clock} clock${machine.acpi ? ', ACPI' : ''}`);
     }
-    machine.start();
-    const exit = await machine.exited;
+    let exit: MachineExit;
+    for (;;) {
+      machine.start();
+      exit = await machine.exited;
+      if (exit.reason !== 'reset' || options.noReboot) break;
+      // A reset is a new machine from the same images: fresh RAM, devices and CPU (host backends stay).
+      log('the guest reset; booting again (--no-reboot stops instead)');
+      machine = boot();
+    }
     if (options.verbose) {
       log(`run loop: ${JSON.stringify(countersToObject(machine.counters))}`);
       const perf = Object.entries(machine.perf.snapshot().counters).filter(([, value]) => value !== 0);
@@ -154,7 +164,7 @@ export async function runCommand(options: RunOptions, output: CommandOutput): Pr
         log(`guest stopped: ${exit.message}`);
         break;
       case 'reset':
-        log('the guest asked for a reset; typevisor stops instead of rebooting');
+        log('the guest reset; stopping (--no-reboot)');
         break;
       case 'debug-exit':
         if (options.verbose) log(`debug exit, status ${exit.exitCode}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,5 +29,26 @@ describe.skipIf(!hasNasm())('typevisor run with a tiny multiboot kernel', () => 
     expect(err.join('')).toBe('');
     expect(out.join('')).toBe('hello from multiboot: from the cli\n');
     expect(status).toBe(0x21);
+  });
+
+  it('stops with status 0 and says so when the guest resets under --no-reboot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-reset-'));
+    const source = join(dir, 'reset.asm');
+    // A multiboot kernel that pulses the fast-reset bit of port 0x92.
+    writeFileSync(source, [
+      'bits 32', 'org 0x100000',
+      'dd 0x1BADB002, 0x00010000, -(0x1BADB002 + 0x00010000)',
+      'dd 0x100000, 0x100000, 0, 0, start',
+      'start: in al, 0x92', 'or al, 1', 'out 0x92, al', 'hlt',
+    ].join('\n'));
+    const kernel = join(dir, 'reset.bin');
+    execFileSync('nasm', ['-f', 'bin', '-o', kernel, source]);
+    const err: string[] = [];
+    const status = await main(['run', '--kernel', kernel, '--serial', 'none', '--mem', '16M', '--no-reboot'], {
+      stdout: { write: () => true },
+      stderr: { write: (c: string) => err.push(c) },
+    });
+    expect(status).toBe(0);
+    expect(err.join('')).toBe('[typevisor] the guest reset; stopping (--no-reboot)\n');
   });
 });

@@ -15,7 +15,7 @@ describe('typevisor run arguments', () => {
   it('has QEMU-like defaults', () => {
     expect(parseRunArgs([])).toEqual({
       kernel: null, initrd: null, append: null, memoryBytes: DEFAULT_MEMORY_BYTES, bios: null, disks: [],
-      net: { kind: 'none' }, serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, clock: 'realtime', verbose: false, help: false,
+      net: { kind: 'none' }, serial: { kind: 'stdio' }, debugcon: { kind: 'none' }, clock: 'realtime', verbose: false, noReboot: false, help: false,
     });
   });
 
@@ -23,13 +23,13 @@ describe('typevisor run arguments', () => {
     const options = parseRunArgs([
       '--kernel', 'bzImage', '--initrd', 'rd.gz', '--append', 'console=ttyS0 quiet', '--mem', '256M',
       '--disk', 'a.img', '--disk', 'b.img,ro', '--net', 'switch:lan', '--serial', 'file:out.log',
-      '--debugcon', 'stdio', '--clock', 'deterministic', '--verbose',
+      '--debugcon', 'stdio', '--clock', 'deterministic', '--verbose', '--no-reboot',
     ]);
     expect(options).toMatchObject({
       kernel: 'bzImage', initrd: 'rd.gz', append: 'console=ttyS0 quiet', memoryBytes: 256 * 1024 * 1024,
       disks: [{ path: 'a.img', readOnly: false }, { path: 'b.img', readOnly: true }],
       net: { kind: 'switch', name: 'lan' }, serial: { kind: 'file', path: 'out.log' }, debugcon: { kind: 'stdio' },
-      clock: 'deterministic', verbose: true,
+      clock: 'deterministic', verbose: true, noReboot: true,
     });
     expect(parseRunArgs(['--bios', 'rom.bin', '-m', '1G'])).toMatchObject({ bios: 'rom.bin', memoryBytes: 1024 ** 3 });
   });
