@@ -202,3 +202,29 @@ describe('perf-model counters', () => {
     expect(snapshot.devices['COM1 16550A']).toMatchObject({ 'port.reads': 1 });
   });
 });
+
+describe('APIC interrupt path', () => {
+  it('delivers PIT IRQ0 through I/O APIC pin 2 to the local APIC (the MADT override)', async () => {
+    const vectors: number[] = [];
+    const mmio = (address: number, value: number): Step => ({ op: 'call', fn: (cpu) => cpu.context.memory.writePhys32(address, value) });
+    const ioapicWrite = (register: number, value: number): Step[] => [mmio(0xfec00000, register), mmio(0xfec00010, value)];
+    const script: Step[] = [
+      // 8259s initialised and fully masked, so only the APIC path can deliver.
+      out(0x20, 0x11), out(0x21, 0x20), out(0x21, 0x04), out(0x21, 0x01), out(0x21, 0xff),
+      out(0xa0, 0x11), out(0xa1, 0x28), out(0xa1, 0x02), out(0xa1, 0x01), out(0xa1, 0xff),
+      mmio(0xfee000f0, 0x1ff), // LAPIC SVR: software enable, spurious vector 0xFF
+      ...ioapicWrite(0x10 + 2 * 2, 0x40), // redirection entry of pin 2: vector 0x40, fixed, edge, unmasked
+      ...ioapicWrite(0x10 + 2 * 2 + 1, 0),
+      out(0x43, 0x34), out(0x40, 0xa9), out(0x40, 0x04), // PIT mode 2, 1193 cycles
+      { op: 'hlt' },
+    ];
+    const { machine } = machineWith(script, {}, (vector) => {
+      vectors.push(vector);
+      const eoi = mmio(0xfee000b0, 0);
+      return vectors.length < 3 ? [eoi, { op: 'hlt' }] : [eoi, out(PORTS.debugExit.base, 0)];
+    });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
+    expect(vectors).toEqual([0x40, 0x40, 0x40]);
+  });
+});
