@@ -928,7 +928,7 @@ export class Fpu {
       m.setResult(sx, 0, 0);
       return;
     }
-    m.roundExt(sx >>> 15, significandOf(hi, lo), Math.max(sx & 0x7fff, 1) - SIG_BIAS, false, 64);
+    m.roundSig(sx >>> 15, hi, lo, 0, Math.max(sx & 0x7fff, 1), 64);
     m.exc |= PE | ((m.rsx & 0x7fff) === 0 ? UE : 0);
   }
 
@@ -1020,7 +1020,7 @@ export class Fpu {
       // y * log2(1 + x) = y * x * log2(e) for tiny x, with a single rounding.
       const sig = significandOf(xhi, xlo) * significandOf(yhi, ylo) * significandOf(LOG2E_HI, LOG2E_LO);
       const e = Math.max(xsx & 0x7fff, 1) + Math.max(ysx & 0x7fff, 1) + LOG2E_SX - 3 * SIG_BIAS;
-      return m.roundExt((xsx ^ ysx) >>> 15 & 1, sig, e, true, 64) && this.markInexact();
+      return m.roundBig((xsx ^ ysx) >>> 15 & 1, sig, e, true, 64) && this.markInexact();
     }
     const l = log2OnePlus(scaledNumber(xsx, xhi, xlo, 0));
     if (Number.isNaN(l)) return m.invalid();
@@ -1151,7 +1151,7 @@ export class Fpu {
           if ((sx & 0x7fff) > EXP_BIAS + 63) mag = 10n ** 18n;
           else {
             m.roundToInteger(sx, r.hi[p]!, r.lo[p]!);
-            mag = m.gSig;
+            mag = (BigInt(m.gHi) << 32n) | BigInt(m.gLo);
           }
         }
         if (mag >= 10n ** 18n) {

@@ -1,26 +1,36 @@
 import {
-  CLS_DENORMAL, CLS_INF, CLS_QNAN, CLS_ZERO, EXP_BIAS, SIG_BIAS, bitLength, classify, significandOf,
+  CLS_DENORMAL, CLS_INF, CLS_QNAN, CLS_ZERO, EXP_BIAS, classify,
 } from './float80.js';
 import type { X87Math } from './x87-math.js';
 
 /**
- * FPREM, FPREM1, FSCALE and FXTRACT: operations whose x87 results are exact, computed exactly.
+ * FPREM, FPREM1, FSCALE and FXTRACT: operations whose x87 results are exact, computed exactly on
+ * 32-bit significand words.
  */
 
-let normSig = 0n;
-let normExp = 0;
+/** Significand of the last normalize(): [high word, low word]. */
+const norm = new Uint32Array(2);
 
-/** Normalizes a finite nonzero value: value = normSig * 2^(normExp - SIG_BIAS), bit 63 set. */
-function normalize(sx: number, hi: number, lo: number): void {
-  let sig = significandOf(hi, lo);
+/**
+ * Normalizes a finite nonzero value into `norm` (bit 63 set); returns e such that
+ * value = significand * 2^(e - SIG_BIAS).
+ */
+function normalize(sx: number, hi: number, lo: number): number {
   let e = Math.max(sx & 0x7fff, 1);
-  const lz = 64 - bitLength(sig);
-  if (lz > 0) {
-    sig <<= BigInt(lz);
+  if (hi === 0) {
+    hi = lo;
+    lo = 0;
+    e -= 32;
+  }
+  const lz = Math.clz32(hi);
+  if (lz !== 0) {
+    hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
+    lo = (lo << lz) >>> 0;
     e -= lz;
   }
-  normSig = sig;
-  normExp = e;
+  norm[0] = hi;
+  norm[1] = lo;
+  return e;
 }
 
 /** Quotient bits and completion of the last partial remainder. */
@@ -30,6 +40,9 @@ export const remainderResult = { q: 0, incomplete: false };
  * ST(0) rem ST(1) with x87 partial-remainder semantics: when the exponents differ by 64 or more,
  * only a partial reduction (by 2^(32 + d mod 32) quotient bits) is done and C2 reports it.
  * `nearest` selects FPREM1 (IEEE remainder) instead of FPREM (truncating).
+ *
+ * Restoring binary long division of A * 2^n by B on two words (n <= 63): only the low three
+ * quotient bits are architecturally visible, so only those are kept.
  */
 export function partialRemainder(m: X87Math, asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number, nearest: boolean): boolean {
   remainderResult.q = 0;
@@ -43,56 +56,77 @@ export function partialRemainder(m: X87Math, asx: number, ahi: number, alo: numb
     m.setResult(asx, ahi, alo);
     return true;
   }
-  normalize(asx, ahi, alo);
-  const sigA = normSig;
-  const expA = normExp;
-  normalize(bsx, bhi, blo);
-  const sigB = normSig;
-  const expB = normExp;
+  const expA = normalize(asx, ahi, alo);
+  let rh = norm[0]!;
+  let rl = norm[1]!;
+  const expB = normalize(bsx, bhi, blo);
+  const bh = norm[0]!;
+  const bl = norm[1]!;
   const d = expA - expB;
   const signA = asx >>> 15;
   if (d < (nearest ? -1 : 0)) {
     // |ST(0)| < |ST(1)|: ST(0) is returned, normalized (pseudo-denormals, unmasked underflow).
-    return m.roundExt(signA, sigA, expA - SIG_BIAS, false, 64);
+    return m.roundSig(signA, rh, rl, 0, expA, 64);
   }
-  let num: bigint;
-  let den: bigint;
+  let sign = signA;
+  let q = 0;
   let scale: number;
-  if (d >= 64) {
-    const n = 32 + (d & 31);
-    num = sigA << BigInt(n);
-    den = sigB;
-    scale = expA - n;
-    remainderResult.incomplete = true;
-  } else if (d >= 0) {
-    num = sigA << BigInt(d);
-    den = sigB;
-    scale = expB;
-  } else {
-    num = sigA;
-    den = sigB << 1n;
+  if (d === -1) {
+    // FPREM1 with |A| / |B| in [1/4, 1): the quotient rounds to 1 when A > B/2 (num A, den 2B).
     scale = expA;
-  }
-  let q = num / den;
-  let rem = num - q * den;
-  if (nearest && !remainderResult.incomplete) {
-    const twice = rem << 1n;
-    if (twice > den || (twice === den && (q & 1n) === 1n)) {
-      q += 1n;
-      rem -= den;
+    if (rh > bh || (rh === bh && rl > bl)) {
+      // A - 2B < 0: magnitude 2B - A.
+      q = 1;
+      sign ^= 1;
+      const t = bl * 2 - rl;
+      rl = t >>> 0;
+      rh = (bh * 2 - rh + Math.floor(t / 4294967296)) >>> 0;
+    }
+  } else {
+    const incomplete = d >= 64;
+    const n = incomplete ? 32 + (d & 31) : d;
+    scale = incomplete ? expA - n : expB;
+    remainderResult.incomplete = incomplete;
+    // R < 2B initially (both normalized), so one subtraction gives the leading quotient bit.
+    if (rh > bh || (rh === bh && rl >= bl)) {
+      const t = rl - bl;
+      rl = t >>> 0;
+      rh = (rh - bh - (t < 0 ? 1 : 0)) >>> 0;
+      q = 1;
+    }
+    for (let k = 0; k < n; k++) {
+      const carry = rh >>> 31;
+      rh = ((rh << 1) | (rl >>> 31)) >>> 0;
+      rl = (rl << 1) >>> 0;
+      q = (q << 1) & 7;
+      if (carry !== 0 || rh > bh || (rh === bh && rl >= bl)) {
+        const t = rl - bl;
+        rl = t >>> 0;
+        rh = (rh - bh - (t < 0 ? 1 : 0)) >>> 0;
+        q |= 1;
+      }
+    }
+    if (nearest && !incomplete) {
+      // Round the quotient to nearest (ties to even): compare 2R with B.
+      const top = rh >>> 31;
+      const th = ((rh << 1) | (rl >>> 31)) >>> 0;
+      const tl = (rl << 1) >>> 0;
+      const cmp = top !== 0 || th > bh || (th === bh && tl > bl) ? 1 : th === bh && tl === bl ? 0 : -1;
+      if (cmp > 0 || (cmp === 0 && (q & 1) !== 0)) {
+        q = (q + 1) & 7;
+        sign ^= 1;
+        const t = bl - rl;
+        rl = t >>> 0;
+        rh = (bh - rh - (t < 0 ? 1 : 0)) >>> 0;
+      }
     }
   }
-  remainderResult.q = Number(q & 7n);
-  let sign = signA;
-  if (rem < 0n) {
-    sign ^= 1;
-    rem = -rem;
-  }
-  if (rem === 0n) {
+  remainderResult.q = q;
+  if ((rh | rl) === 0) {
     m.setResult(signA << 15, 0, 0);
     return true;
   }
-  return m.roundExt(sign, rem, scale - SIG_BIAS, false, 64);
+  return m.roundSig(sign, rh, rl, 0, scale, 64);
 }
 
 /** ST(0) * 2^trunc(ST(1)). */
@@ -121,17 +155,16 @@ export function scaleByPowerOfTwo(m: X87Math, asx: number, ahi: number, alo: num
     else n = Math.floor(bhi / 2 ** (31 - (eb - EXP_BIAS)));
     if (bNeg) n = -n;
   }
-  normalize(asx, ahi, alo);
-  return m.roundExt(asx >>> 15, normSig, normExp + n - SIG_BIAS, false, 64);
+  const e = normalize(asx, ahi, alo);
+  return m.roundSig(asx >>> 15, norm[0]!, norm[1]!, 0, e + n, 64);
 }
 
 /** FXTRACT of a finite nonzero value: exponent (unbiased) and significand scaled to [1, 2). */
 export function extractParts(sx: number, hi: number, lo: number): { exponent: number; sx: number; hi: number; lo: number } {
-  normalize(sx, hi, lo);
-  extracted.exponent = normExp - EXP_BIAS;
+  extracted.exponent = normalize(sx, hi, lo) - EXP_BIAS;
   extracted.sx = (sx & 0x8000) | EXP_BIAS;
-  extracted.hi = Number(normSig >> 32n);
-  extracted.lo = Number(normSig & 0xffffffffn);
+  extracted.hi = norm[0]!;
+  extracted.lo = norm[1]!;
   return extracted;
 }
 

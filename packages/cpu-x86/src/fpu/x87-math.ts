@@ -1,7 +1,9 @@
 import {
   CLS_DENORMAL, CLS_INF, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, DE, EXP_BIAS, IE,
-  OE, PE, SIG_BIAS, UE, ZE, bitLength, classify, significandOf,
+  OE, PE, SIG_BIAS, UE, ZE, bitLength, classify,
 } from './float80.js';
+import { divide64, mul64, sqrt64, wide } from './significand-kernels.js';
+import { addDoubles, divDoubles, doubleOperand, doubleStatus, mulDoubles, sqrtDouble } from './x87-double-path.js';
 
 const RC_NEAREST = 0;
 const RC_DOWN = 1;
@@ -28,7 +30,9 @@ const TWO32 = 4294967296;
  * destination must be written (false when an unmasked invalid, denormal or zero-divide exception
  * suppresses the result, or a memory store hits an unmasked overflow/underflow).
  *
- * Exact slow paths use bigint; operations whose float64 computation is provably exact avoid it.
+ * Significands are handled as 32-bit words by the fixed-width kernels of significand-kernels.ts;
+ * nothing on these paths allocates. At double precision control with round-to-nearest, operations
+ * on double operands use float64 arithmetic with an exact error term (see x87-double-path.ts).
  */
 export class X87Math {
   /** Control word in effect (masks, PC, RC). */
@@ -42,9 +46,12 @@ export class X87Math {
   rsx = 0;
   rhi = 0;
   rlo = 0;
-  /** Outputs of roundTo(): biased exponent and kept significand (p bits) of the rounded value. */
+  /** Outputs of roundPack(): biased exponent and significand (integer bit at bit 63). */
   gExp = 0;
-  gSig = 0n;
+  gHi = 0;
+  gLo = 0;
+  private keptHi = 0;
+  private keptLo = 0;
   private inexact = false;
   private roundedUp = false;
 
@@ -134,68 +141,123 @@ export class X87Math {
 
   // ---------------------------------------------------------------- rounding core
 
-  /** Drops `shift` low bits of sig (plus a sticky remainder) according to RC; sets inexact/roundedUp. */
-  private roundBits(sig: bigint, shift: number, sticky: boolean, sign: number, rc: number): bigint {
-    if (shift <= 0) {
-      // Callers guarantee at least two guard bits when sticky is set, so shift <= 0 is exact.
-      this.inexact = false;
-      this.roundedUp = false;
-      return shift === 0 ? sig : sig << BigInt(-shift);
-    }
-    let kept: bigint;
-    let inc: boolean;
-    if (shift > bitLength(sig) + 1) {
-      kept = 0n;
-      this.inexact = sig !== 0n || sticky;
-      inc = this.inexact && (rc === RC_DOWN ? sign !== 0 : rc === RC_UP ? sign === 0 : false);
+  /**
+   * Drops the low `drop` bits of the 64-bit significand h:l, with x as 32 further bits below it
+   * (x bit 0 may be a jammed sticky bit), rounding per RC. Writes keptHi:keptLo (keptHi may reach
+   * 2^32 when a 64-bit significand rounds up), `inexact` and `roundedUp`.
+   */
+  private roundAt(h: number, l: number, x: number, drop: number, sign: number, rc: number): void {
+    let kh: number;
+    let kl: number;
+    let half: number;
+    let sticky: number;
+    if (drop === 0) {
+      kh = h;
+      kl = l;
+      half = x >>> 31;
+      sticky = x & 0x7fffffff;
+    } else if (drop < 32) {
+      kh = h >>> drop;
+      kl = ((l >>> drop) | (h << (32 - drop))) >>> 0;
+      half = (l >>> (drop - 1)) & 1;
+      sticky = (l & ((1 << (drop - 1)) - 1)) | x;
+    } else if (drop === 32) {
+      kh = 0;
+      kl = h;
+      half = l >>> 31;
+      sticky = (l & 0x7fffffff) | x;
+    } else if (drop < 64) {
+      const s = drop - 32;
+      kh = 0;
+      kl = h >>> s;
+      half = (h >>> (s - 1)) & 1;
+      sticky = (h & ((1 << (s - 1)) - 1)) | l | x;
+    } else if (drop === 64) {
+      kh = 0;
+      kl = 0;
+      half = h >>> 31;
+      sticky = (h & 0x7fffffff) | l | x;
     } else {
-      const s = BigInt(shift);
-      const rem = sig & ((1n << s) - 1n);
-      kept = sig >> s;
-      this.inexact = rem !== 0n || sticky;
-      if (rc === RC_NEAREST) {
-        const half = 1n << (s - 1n);
-        inc = rem > half || (rem === half && (sticky || (kept & 1n) === 1n));
-      } else if (rc === RC_DOWN) inc = this.inexact && sign !== 0;
-      else if (rc === RC_UP) inc = this.inexact && sign === 0;
-      else inc = false;
+      kh = 0;
+      kl = 0;
+      half = 0;
+      sticky = h | l | x;
     }
+    const inexact = (half | sticky) !== 0;
+    let inc: boolean;
+    if (rc === RC_NEAREST) inc = half !== 0 && (sticky !== 0 || (kl & 1) !== 0);
+    else if (rc === RC_DOWN) inc = inexact && sign !== 0;
+    else if (rc === RC_UP) inc = inexact && sign === 0;
+    else inc = false;
+    if (inc) {
+      kl += 1;
+      if (kl > 0xffffffff) {
+        kl = 0;
+        kh += 1;
+      }
+    }
+    this.keptHi = kh;
+    this.keptLo = kl;
+    this.inexact = inexact;
     this.roundedUp = inc;
-    return inc ? kept + 1n : kept;
+  }
+
+  /** The kept value of roundAt() reached 2^p (a carry out of the p-bit significand). */
+  private keptCarried(p: number): boolean {
+    return p > 32 ? this.keptHi >= 2 ** (p - 32) : this.keptHi !== 0 || this.keptLo >= 2 ** p;
+  }
+
+  /** gHi:gLo = kept << shift (the kept value fits in 64 - shift bits). */
+  private placeKept(shift: number): void {
+    const kh = this.keptHi;
+    const kl = this.keptLo;
+    if (shift === 0) {
+      this.gHi = kh;
+      this.gLo = kl;
+    } else if (shift < 32) {
+      this.gHi = ((kh << shift) | (kl >>> (32 - shift))) >>> 0;
+      this.gLo = (kl << shift) >>> 0;
+    } else {
+      this.gHi = (kl << (shift - 32)) >>> 0;
+      this.gLo = 0;
+    }
   }
 
   /**
-   * Rounds sign * (sig + sticky) * 2^e to a p-bit significand in a format with the given exponent
-   * bias and largest normal biased exponent. `wrap` is the bias adjustment for unmasked
-   * overflow/underflow (register destinations) or 0 (memory destination: nothing is stored).
-   * Writes gExp (biased; 0 = denormal/zero, emax+1 = infinity) and gSig; returns whether to store.
+   * Rounds sign * (h:l + x / 2^32) / 2^63 * 2^(E - bias), h:l normalized (bit 63 set), to a
+   * p-bit significand in a format with the given exponent bias and largest normal biased exponent
+   * emax. `wrap` is the bias adjustment for unmasked overflow/underflow (register destinations) or
+   * 0 (memory destination: nothing is stored). Writes gExp (biased; 0 = denormal/zero, emax+1 =
+   * infinity) and the significand gHi:gLo with its integer bit at bit 63 (the position it has at
+   * exponent 1 for denormals); returns whether to store.
    */
-  roundTo(sign: number, sig: bigint, e: number, sticky: boolean, p: number, bias: number, emax: number, wrap: number): boolean {
+  roundPack(sign: number, E: number, h: number, l: number, x: number, p: number, bias: number, emax: number, wrap: number): boolean {
     const rc = this.rc();
-    const excBefore = this.exc;
-    let E = e + bitLength(sig) - 1 + bias;
-    const tiny = E < 1;
-    const uMasked = this.masked(UE);
-    if (tiny && uMasked) {
+    const drop = 64 - p;
+    if (E < 1 && this.masked(UE)) {
       // The x87 detects tininess after rounding: a value that rounds (with unbounded exponent)
       // up to the smallest normal does not underflow.
       let tinyAfter = true;
-      if (E === 0) tinyAfter = this.roundBits(sig, E - bias - (p - 1) - e, sticky, sign, rc) >> BigInt(p) === 0n;
-      const kept = this.roundBits(sig, 1 - bias - (p - 1) - e, sticky, sign, rc);
-      E = kept >> BigInt(p - 1) !== 0n ? 1 : 0;
+      if (E === 0) {
+        this.roundAt(h, l, x, drop, sign, rc);
+        tinyAfter = !this.keptCarried(p);
+      }
+      this.roundAt(h, l, x, drop + 1 - E, sign, rc);
+      this.placeKept(drop);
+      this.gExp = this.gHi >>> 31;
       if (this.inexact) {
         this.exc |= (tinyAfter ? UE : 0) | PE;
         this.c1 = this.roundedUp ? 1 : 0;
       }
-      this.gExp = E;
-      this.gSig = kept;
       return true;
     }
-    let kept = this.roundBits(sig, E - bias - (p - 1) - e, sticky, sign, rc);
-    if (kept >> BigInt(p) !== 0n) {
-      kept >>= 1n;
+    const excBefore = this.exc;
+    this.roundAt(h, l, x, drop, sign, rc);
+    if (this.keptCarried(p)) {
+      this.gHi = 0x80000000;
+      this.gLo = 0;
       E += 1;
-    }
+    } else this.placeKept(drop);
     if (this.inexact) {
       this.exc |= PE;
       this.c1 = this.roundedUp ? 1 : 0;
@@ -207,11 +269,14 @@ export class X87Math {
         const toInf = rc === RC_NEAREST || (rc === RC_DOWN ? sign !== 0 : rc === RC_UP ? sign === 0 : false);
         if (toInf) {
           this.gExp = emax + 1;
-          this.gSig = 1n << BigInt(p - 1);
+          this.gHi = 0x80000000;
+          this.gLo = 0;
           this.c1 = 1;
         } else {
           this.gExp = emax;
-          this.gSig = (1n << BigInt(p)) - 1n;
+          this.gHi = 0xffffffff;
+          this.gLo = p === 64 ? 0xffffffff : p === 53 ? 0xfffff800 : 0;
+          if (p === 24) this.gHi = 0xffffff00;
           this.c1 = 0;
         }
         return true;
@@ -228,7 +293,8 @@ export class X87Math {
         // whatever the rounding mode.
         this.exc |= PE;
         this.gExp = emax + 1;
-        this.gSig = 1n << BigInt(p - 1);
+        this.gHi = 0x80000000;
+        this.gLo = 0;
         this.c1 = 1;
         return true;
       }
@@ -244,21 +310,91 @@ export class X87Math {
         this.exc |= PE;
         this.c1 = 0;
         this.gExp = 0;
-        this.gSig = 0n;
+        this.gHi = 0;
+        this.gLo = 0;
         return true;
       }
     }
     this.gExp = E;
-    this.gSig = kept;
     return true;
   }
 
-  /** Rounds to the extended register format at precision p and writes the result. */
-  roundExt(sign: number, sig: bigint, e: number, sticky: boolean, p: number): boolean {
-    if (!this.roundTo(sign, sig, e, sticky, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
-    const s = this.gSig << BigInt(64 - p);
-    this.setResult((sign << 15) | (this.gExp & 0x7fff), Number(s >> 32n), Number(s & 0xffffffffn));
+  /**
+   * Rounds sign * (h:l + x / 2^32) * 2^(scale - SIG_BIAS) (nonzero, any normalization; x bit 0
+   * may be a jammed sticky bit only if h:l has its top bit within one place of bit 63) to the
+   * extended register format at precision p and writes the result.
+   */
+  roundSig(sign: number, h: number, l: number, x: number, scale: number, p: number): boolean {
+    if (h === 0) {
+      if (l === 0) {
+        h = x;
+        l = 0;
+        x = 0;
+        scale -= 64;
+      } else {
+        h = l;
+        l = x;
+        x = 0;
+        scale -= 32;
+      }
+    }
+    const lz = Math.clz32(h);
+    if (lz !== 0) {
+      h = ((h << lz) | (l >>> (32 - lz))) >>> 0;
+      l = ((l << lz) | (x >>> (32 - lz))) >>> 0;
+      x = (x << lz) >>> 0;
+      scale -= lz;
+    }
+    if (!this.roundPack(sign, scale, h, l, x, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
+    this.setResult((sign << 15) | (this.gExp & 0x7fff), this.gHi, this.gLo);
     return true;
+  }
+
+  /**
+   * Rounds sign * (wide + sticky) * 2^(scale - SIG_BIAS - 64) (the 128-bit scratch of the
+   * significand kernels, nonzero) to the extended register format at precision p.
+   */
+  roundWide(sign: number, scale: number, sticky: boolean, p: number): boolean {
+    let h = wide[3]!;
+    let l = wide[2]!;
+    let x = wide[1]!;
+    let y = wide[0]!;
+    while (h === 0) {
+      h = l;
+      l = x;
+      x = y;
+      y = 0;
+      scale -= 32;
+    }
+    const lz = Math.clz32(h);
+    if (lz !== 0) {
+      h = ((h << lz) | (l >>> (32 - lz))) >>> 0;
+      l = ((l << lz) | (x >>> (32 - lz))) >>> 0;
+      x = ((x << lz) | (y >>> (32 - lz))) >>> 0;
+      y = (y << lz) >>> 0;
+      scale -= lz;
+    }
+    if (y !== 0 || sticky) x = (x | 1) >>> 0;
+    if (!this.roundPack(sign, scale, h, l, x, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
+    this.setResult((sign << 15) | (this.gExp & 0x7fff), this.gHi, this.gLo);
+    return true;
+  }
+
+  /**
+   * Rounds sign * (sig + sticky) * 2^e for an arbitrary nonzero bigint significand (rare paths:
+   * transcendental kernels) to the extended register format at precision p.
+   */
+  roundBig(sign: number, sig: bigint, e: number, sticky: boolean, p: number): boolean {
+    const n = bitLength(sig);
+    let top: bigint;
+    if (n > 96) {
+      const cut = BigInt(n - 96);
+      top = sig >> cut;
+      sticky ||= (sig & ((1n << cut) - 1n)) !== 0n;
+    } else top = sig << BigInt(96 - n);
+    e += n - 96;
+    const x = Number(top & 0xffffffffn) | (sticky ? 1 : 0);
+    return this.roundSig(sign, Number(top >> 64n), Number((top >> 32n) & 0xffffffffn), x >>> 0, e + 32 + SIG_BIAS, p);
   }
 
   // ---------------------------------------------------------------- float64 helpers (exact)
@@ -407,7 +543,7 @@ export class X87Math {
     const e = sx & 0x7fff;
     const E = e - EXP_BIAS + 127;
     if (cls === CLS_NORMAL && E >= 1 && E <= 254) {
-      // Fast path: normal result before rounding, no bigint.
+      // Normal result before rounding: round in place.
       const kept = hi >>> 8;
       const r = hi & 0xff;
       const inexact = (r | lo) !== 0;
@@ -433,8 +569,8 @@ export class X87Math {
         return true;
       }
     }
-    if (!this.roundTo(s >>> 31, significandOf(hi, lo), Math.max(e, 1) - SIG_BIAS, false, 24, 127, 254, 0)) return false;
-    this.rlo = (s | (this.gExp << 23) | (Number(this.gSig) & 0x7fffff)) >>> 0;
+    if (!this.roundToMemory(s >>> 31, e, hi, lo, 24, 127, 254)) return false;
+    this.rlo = (s | (this.gExp << 23) | ((this.gHi >>> 8) & 0x7fffff)) >>> 0;
     return true;
   }
 
@@ -501,11 +637,30 @@ export class X87Math {
         return true;
       }
     }
-    if (!this.roundTo(s >>> 31, significandOf(hi, lo), Math.max(e, 1) - SIG_BIAS, false, 53, 1023, 2046, 0)) return false;
-    const m = this.gSig & 0xfffffffffffffn;
-    this.rhi = (s | (this.gExp << 20) | Number(m >> 32n)) >>> 0;
-    this.rlo = Number(m & 0xffffffffn);
+    if (!this.roundToMemory(s >>> 31, e, hi, lo, 53, 1023, 2046)) return false;
+    this.rhi = (s | (this.gExp << 20) | ((this.gHi >>> 11) & 0xfffff)) >>> 0;
+    this.rlo = ((this.gHi << 21) | (this.gLo >>> 11)) >>> 0;
     return true;
+  }
+
+  /**
+   * Normalizes a finite nonzero extended value (biased exponent e) and rounds it to a memory
+   * format with p-bit significands (gExp/gHi/gLo; nothing to store on unmasked OE/UE).
+   */
+  private roundToMemory(sign: number, e: number, hi: number, lo: number, p: number, bias: number, emax: number): boolean {
+    let E = Math.max(e, 1) - EXP_BIAS + bias;
+    if (hi === 0) {
+      hi = lo;
+      lo = 0;
+      E -= 32;
+    }
+    const lz = Math.clz32(hi);
+    if (lz !== 0) {
+      hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
+      lo = (lo << lz) >>> 0;
+      E -= lz;
+    }
+    return this.roundPack(sign, E, hi, lo, 0, p, bias, emax, 0);
   }
 
   /**
@@ -522,24 +677,38 @@ export class X87Math {
     }
     if (cls !== CLS_NORMAL && cls !== CLS_DENORMAL) return this.intIndefinite(bits);
     const e = sx & 0x7fff;
-    let mag: bigint;
+    let mh: number;
+    let ml: number;
     if (e >= EXP_BIAS + 63) {
       if (e > EXP_BIAS + 63) return this.intIndefinite(bits);
-      mag = significandOf(hi, lo);
+      mh = hi;
+      ml = lo;
       this.inexact = false;
       this.roundedUp = false;
     } else {
-      mag = this.roundBits(significandOf(hi, lo), SIG_BIAS - Math.max(e, 1), false, sign, this.rc());
+      // At most 2^63 after rounding: fits the two words.
+      this.roundAt(hi, lo, 0, SIG_BIAS - Math.max(e, 1), sign, this.rc());
+      mh = this.keptHi;
+      ml = this.keptLo;
     }
-    const limit = 1n << BigInt(bits - 1);
-    if (sign === 0 ? mag >= limit : mag > limit) return this.intIndefinite(bits);
+    // |value| must be below 2^(bits-1), or equal to it when negative.
+    const limitHi = bits === 64 ? 0x80000000 : 0;
+    const limitLo = bits === 64 ? 0 : 2 ** (bits - 1);
+    const cmp = mh !== limitHi ? (mh > limitHi ? 1 : -1) : ml === limitLo ? 0 : ml > limitLo ? 1 : -1;
+    if (sign === 0 ? cmp >= 0 : cmp > 0) return this.intIndefinite(bits);
     if (this.inexact) {
       this.exc |= PE;
       this.c1 = this.roundedUp ? 1 : 0;
     }
-    const v = BigInt.asUintN(64, sign === 0 ? mag : -mag);
-    this.rlo = Number(v & 0xffffffffn);
-    this.rhi = Number(v >> 32n);
+    if (sign !== 0) {
+      // Two's complement negation of mh:ml.
+      if (ml !== 0) {
+        ml = -ml >>> 0;
+        mh = ~mh >>> 0;
+      } else mh = -mh >>> 0;
+    }
+    this.rlo = ml;
+    this.rhi = mh;
     return true;
   }
 
@@ -552,29 +721,42 @@ export class X87Math {
 
   /**
    * Rounds an extended value to an integer per RC (FRNDINT, FBSTP); the magnitude is left in
-   * `gSig`, result as extended in r*. Only finite inputs.
+   * gHi:gLo when it fits 64 bits (exponent <= 63), result as extended in r*. Only finite inputs.
    */
   roundToInteger(sx: number, hi: number, lo: number): void {
     const e = sx & 0x7fff;
     const sign = sx >>> 15;
     if (e >= EXP_BIAS + 63) {
       this.setResult(sx, hi, lo);
-      this.gSig = significandOf(hi, lo) << BigInt(e - EXP_BIAS - 63);
+      this.gHi = hi;
+      this.gLo = lo;
       return;
     }
-    const mag = this.roundBits(significandOf(hi, lo), SIG_BIAS - Math.max(e, 1), false, sign, this.rc());
+    this.roundAt(hi, lo, 0, SIG_BIAS - Math.max(e, 1), sign, this.rc());
     if (this.inexact) {
       this.exc |= PE;
       this.c1 = this.roundedUp ? 1 : 0;
     }
-    this.gSig = mag;
-    if (mag === 0n) {
+    let mh = this.keptHi;
+    let ml = this.keptLo;
+    this.gHi = mh;
+    this.gLo = ml;
+    if ((mh | ml) === 0) {
       this.setResult(sign << 15, 0, 0);
       return;
     }
-    const n = bitLength(mag);
-    const s = mag << BigInt(64 - n);
-    this.setResult((sign << 15) | (EXP_BIAS + n - 1), Number(s >> 32n), Number(s & 0xffffffffn));
+    let n = 63;
+    if (mh === 0) {
+      mh = ml;
+      ml = 0;
+      n -= 32;
+    }
+    const lz = Math.clz32(mh);
+    if (lz !== 0) {
+      mh = ((mh << lz) | (ml >>> (32 - lz))) >>> 0;
+      ml = (ml << lz) >>> 0;
+    }
+    this.setResult((sign << 15) | (EXP_BIAS + n - lz), mh, ml);
   }
 
   // ---------------------------------------------------------------- arithmetic
@@ -595,60 +777,114 @@ export class X87Math {
       this.setResult(bsx, bhi, blo);
       return true;
     }
-    const sa = asx >>> 15;
-    const sb = bsx >>> 15;
-    const ea = Math.max(asx & 0x7fff, 1);
-    const eb = Math.max(bsx & 0x7fff, 1);
     const p = this.precision();
-    if (ca === CLS_NORMAL && cb === CLS_NORMAL && this.addFast(asx, ahi, alo, bsx, bhi, blo, p)) return true;
-    let A = significandOf(ahi, alo);
-    let B = significandOf(bhi, blo);
-    let e: number;
-    const d = ea - eb;
-    if (d >= 0) {
-      if (d > 70) {
-        A <<= 70n;
-        B = B === 0n ? 0n : 1n;
-        e = ea - 70;
-      } else {
-        A <<= BigInt(d);
-        e = eb;
-      }
-    } else if (-d > 70) {
-      B <<= 70n;
-      A = A === 0n ? 0n : 1n;
-      e = eb - 70;
-    } else {
-      B <<= BigInt(-d);
-      e = ea;
+    if (p === 53 && ca === CLS_NORMAL && cb === CLS_NORMAL && this.rc() === RC_NEAREST) {
+      const a = doubleOperand(asx, ahi, alo, 1000);
+      const b = doubleOperand(bsx, bhi, blo, 1000);
+      if (a === a && b === b && this.takeDouble(addDoubles(a, b))) return true;
     }
-    let sum = (sa ? -A : A) + (sb ? -B : B);
-    if (sum === 0n) {
-      const zs = sa === sb ? sa : this.rc() === RC_DOWN ? 1 : 0;
-      this.setResult(zs << 15, 0, 0);
-      return true;
-    }
-    let sign = 0;
-    if (sum < 0n) {
-      sign = 1;
-      sum = -sum;
-    }
-    return this.roundExt(sign, sum, e - SIG_BIAS, false, p);
+    return this.addSignificands(asx, ahi, alo, bsx, bhi, blo, p);
   }
 
-  /** Exact float64 addition when both operands are float64-representable and no rounding occurs. */
-  private addFast(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number, p: number): boolean {
-    if (p === 24 || (alo & 0x7ff) !== 0 || (blo & 0x7ff) !== 0) return false;
-    const ea = asx & 0x7fff;
-    const eb = bsx & 0x7fff;
-    if (ea < EXP_BIAS - 900 || ea > EXP_BIAS + 900 || eb < EXP_BIAS - 900 || eb > EXP_BIAS + 900) return false;
-    const a = X87Math.toNumber(asx, ahi, alo);
-    const b = X87Math.toNumber(bsx, bhi, blo);
-    const s = a + b;
-    if (s === 0) return false;
-    const bb = s - a;
-    if (a - (s - bb) + (b - bb) !== 0) return false;
-    this.setNumber(s);
+  /** Exact a + b of finite values (b's sign already final), rounded to precision p. */
+  private addSignificands(asx: number, ah: number, al: number, bsx: number, bh: number, bl: number, p: number): boolean {
+    let sa = asx >>> 15;
+    let sb = bsx >>> 15;
+    let ea = Math.max(asx & 0x7fff, 1);
+    let eb = Math.max(bsx & 0x7fff, 1);
+    if (eb > ea) {
+      let t = ea;
+      ea = eb;
+      eb = t;
+      t = sa;
+      sa = sb;
+      sb = t;
+      t = ah;
+      ah = bh;
+      bh = t;
+      t = al;
+      al = bl;
+      bl = t;
+    }
+    // B aligned to A's exponent as bh:bl:bx. Bits shifted out below bx are jammed into its bit 0;
+    // that happens only when d > 32, where the result needs at most one normalizing shift, so
+    // the jammed bit stays far below the rounding position.
+    const d = ea - eb;
+    let bx = 0;
+    if (d !== 0) {
+      if (d < 32) {
+        bx = (bl << (32 - d)) >>> 0;
+        bl = ((bl >>> d) | (bh << (32 - d))) >>> 0;
+        bh >>>= d;
+      } else if (d === 32) {
+        bx = bl;
+        bl = bh;
+        bh = 0;
+      } else if (d < 64) {
+        const s = d - 32;
+        bx = ((bl >>> s) | (bh << (32 - s)) | ((bl << (32 - s)) !== 0 ? 1 : 0)) >>> 0;
+        bl = bh >>> s;
+        bh = 0;
+      } else {
+        if (d === 64) bx = (bh | (bl !== 0 ? 1 : 0)) >>> 0;
+        else if (d < 96) bx = (bh >>> (d - 64)) | (((bh << (96 - d)) | bl) !== 0 ? 1 : 0);
+        else bx = (bh | bl) !== 0 ? 1 : 0;
+        bl = 0;
+        bh = 0;
+      }
+    }
+    let h: number;
+    let l: number;
+    let x: number;
+    let sign = sa;
+    if (sa === sb) {
+      x = bx;
+      let t = al + bl;
+      l = t >>> 0;
+      t = ah + bh + (t > 0xffffffff ? 1 : 0);
+      h = t >>> 0;
+      if (t > 0xffffffff) {
+        x = ((x >>> 1) | (l << 31) | (x & 1)) >>> 0;
+        l = ((l >>> 1) | (h << 31)) >>> 0;
+        h = ((h >>> 1) | 0x80000000) >>> 0;
+        ea += 1;
+      } else if ((h | l | x) === 0) {
+        this.setResult(sign << 15, 0, 0);
+        return true;
+      }
+    } else {
+      x = -bx >>> 0;
+      let t = al - bl - (bx !== 0 ? 1 : 0);
+      l = t >>> 0;
+      t = ah - bh - (t < 0 ? 1 : 0);
+      h = t >>> 0;
+      if (t < 0) {
+        // |B| > |A| (only possible with equal exponents): negate the 96-bit difference.
+        sign = sb;
+        if (x !== 0) {
+          x = -x >>> 0;
+          l = ~l >>> 0;
+          h = ~h >>> 0;
+        } else if (l !== 0) {
+          l = -l >>> 0;
+          h = ~h >>> 0;
+        } else h = -h >>> 0;
+      } else if ((h | l | x) === 0) {
+        this.setResult(this.rc() === RC_DOWN ? 0x8000 : 0, 0, 0);
+        return true;
+      }
+    }
+    return this.roundSig(sign, h, l, x, ea, p);
+  }
+
+  /** Writes a float64 shortcut result (NaN: the shortcut did not apply) with its PE and C1. */
+  private takeDouble(r: number): boolean {
+    if (r !== r) return false;
+    this.setNumber(r);
+    if (doubleStatus.inexact) {
+      this.exc |= PE;
+      this.c1 = doubleStatus.roundedUp ? 1 : 0;
+    }
     return true;
   }
 
@@ -668,24 +904,13 @@ export class X87Math {
       return true;
     }
     const p = this.precision();
-    if (ca === CLS_NORMAL && cb === CLS_NORMAL && p !== 24 && (alo & 0x7ff) === 0 && (blo & 0x7ff) === 0) {
-      if (this.mulFast(asx, ahi, alo, bsx, bhi, blo)) return true;
+    if (p === 53 && ca === CLS_NORMAL && cb === CLS_NORMAL && this.rc() === RC_NEAREST) {
+      const a = doubleOperand(asx, ahi, alo, 450);
+      const b = doubleOperand(bsx, bhi, blo, 450);
+      if (a === a && b === b && this.takeDouble(mulDoubles(a, b))) return true;
     }
-    const ea = Math.max(asx & 0x7fff, 1);
-    const eb = Math.max(bsx & 0x7fff, 1);
-    return this.roundExt(sign, significandOf(ahi, alo) * significandOf(bhi, blo), ea + eb - 2 * SIG_BIAS, false, p);
-  }
-
-  private mulFast(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number): boolean {
-    const ea = asx & 0x7fff;
-    const eb = bsx & 0x7fff;
-    if (ea < EXP_BIAS - 450 || ea > EXP_BIAS + 450 || eb < EXP_BIAS - 450 || eb > EXP_BIAS + 450) return false;
-    const a = X87Math.toNumber(asx, ahi, alo);
-    const b = X87Math.toNumber(bsx, bhi, blo);
-    const prod = a * b;
-    if (twoProductError(a, b, prod) !== 0) return false;
-    this.setNumber(prod);
-    return true;
+    mul64(ahi, alo, bhi, blo);
+    return this.roundWide(sign, Math.max(asx & 0x7fff, 1) + Math.max(bsx & 0x7fff, 1) - SIG_BIAS + 64, false, p);
   }
 
   div(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number): boolean {
@@ -711,13 +936,15 @@ export class X87Math {
       return true;
     }
     const p = this.precision();
-    const ea = Math.max(asx & 0x7fff, 1);
-    const eb = Math.max(bsx & 0x7fff, 1);
-    const num = significandOf(ahi, alo) << 130n;
-    const den = significandOf(bhi, blo);
-    const q = num / den;
-    const sticky = q * den !== num;
-    return this.roundExt(sign, q, ea - eb - 130, sticky, p);
+    if (p === 53 && ca === CLS_NORMAL && cb === CLS_NORMAL && this.rc() === RC_NEAREST) {
+      const a = doubleOperand(asx, ahi, alo, 400);
+      const b = doubleOperand(bsx, bhi, blo, 400);
+      if (a === a && b === b && this.takeDouble(divDoubles(a, b))) return true;
+    }
+    const ea = normalizeInto(asx, ahi, alo, 0);
+    const eb = normalizeInto(bsx, bhi, blo, 2);
+    const sticky = divide64(normalized[0]!, normalized[1]!, normalized[2]!, normalized[3]!);
+    return this.roundWide(sign, ea - eb - 32 + SIG_BIAS, sticky, p);
   }
 
   sqrt(sx: number, hi: number, lo: number): boolean {
@@ -733,15 +960,16 @@ export class X87Math {
       this.setResult(sx, hi, lo);
       return true;
     }
-    let sig = significandOf(hi, lo);
-    let e = Math.max(sx & 0x7fff, 1) - SIG_BIAS;
-    if ((e & 1) !== 0) {
-      sig <<= 1n;
-      e -= 1;
+    const p = this.precision();
+    if (p === 53 && c === CLS_NORMAL && this.rc() === RC_NEAREST) {
+      const a = doubleOperand(sx, hi, lo, 800);
+      if (a === a && this.takeDouble(sqrtDouble(a))) return true;
     }
-    const n = sig << 140n;
-    const r = isqrt(n);
-    return this.roundExt(0, r, (e - 140) / 2, r * r !== n, this.precision());
+    // value = S * 2^u = M * 2^(2k) with M = S * 2^t, t = 63 or 64 so that u - t is even.
+    const u = normalizeInto(sx, hi, lo, 0) - SIG_BIAS;
+    const half = (u & 1) !== 0;
+    sqrt64(normalized[0]!, normalized[1]!, half);
+    return this.roundWide(0, (u - (half ? 63 : 64)) / 2 + SIG_BIAS, false, p);
   }
 
   /**
@@ -784,27 +1012,27 @@ function compareMagnitude(asx: number, ahi: number, alo: number, ca: number, bsx
   return 0;
 }
 
-/** Integer square root (floor) of a non-negative bigint. */
-export function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = 1n << BigInt((bitLength(n) + 1) >> 1);
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
+/** Normalized significands written by normalizeInto(): slot 0 at [0..1], slot 2 at [2..3]. */
+const normalized = new Uint32Array(4);
+
+/**
+ * Normalizes a finite nonzero extended value into normalized[slot] (high) and
+ * normalized[slot + 1] (low); returns e such that value = significand * 2^(e - SIG_BIAS).
+ */
+function normalizeInto(sx: number, hi: number, lo: number, slot: number): number {
+  let e = Math.max(sx & 0x7fff, 1);
+  if (hi === 0) {
+    hi = lo;
+    lo = 0;
+    e -= 32;
   }
+  const lz = Math.clz32(hi);
+  if (lz !== 0) {
+    hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
+    lo = (lo << lz) >>> 0;
+    e -= lz;
+  }
+  normalized[slot] = hi;
+  normalized[slot + 1] = lo;
+  return e;
 }
-
-const SPLIT = 134217729; // 2^27 + 1
-
-/** Exact error of a float64 product (Dekker), valid when no intermediate over/underflows. */
-function twoProductError(a: number, b: number, p: number): number {
-  let t = SPLIT * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLIT * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-}
-
