@@ -262,6 +262,44 @@ export function genCase(rng: Rng, op: OpSpec): Case {
   return { op, cw, depth, eflags, a, b, mem: genMemory(rng, op.mem, a) };
 }
 
+/** The arithmetic forms the double-precision float64 shortcut serves (register and m64 operands). */
+export const DOUBLE_PATH_OPS: readonly OpSpec[] = OPS.filter((o) =>
+  /^(fadd|fsub|fsubr|fmul|fdiv|fdivr) (st,st1|st1,st|m64)$|^(faddp|fsubp|fsubrp|fmulp|fdivp|fdivrp|fsqrt)$/.test(o.name));
+
+/**
+ * A double with the given unbiased exponent (it may lie outside the double range; the value is
+ * then an extended one with a 53-bit significand). Significands are random, short (exact
+ * results), or all ones.
+ */
+function doubleLike(rng: Rng, exponent: number): Value80 {
+  const k = rng.int(4);
+  let f = rng.sig64() & ((1n << 52n) - 1n);
+  if (k === 0) f &= ~((1n << BigInt(20 + rng.int(33))) - 1n);
+  if (k === 1) f = (1n << 52n) - 1n - BigInt(rng.int(4));
+  return { sx: (rng.int(2) << 15) | (16383 + exponent), sig: J | (f << 11n) };
+}
+
+/** Unbiased exponents around the limits where the shortcut stops applying. */
+const DOUBLE_EDGES = [0, 1, -1, 30, -30, 400, -400, 450, -450, 800, -800, 900, -900, 1000, -1000, 1021, -1021, 1022, -1022, 1023, -1023, 1100, -1100];
+
+/**
+ * Cases for PC = double, RC = nearest with double operands: the float64 shortcut, its range
+ * limits, exact and inexact results, and unmasked precision/underflow/overflow exceptions.
+ */
+export function genDoubleCase(rng: Rng, op: OpSpec): Case {
+  const masks = rng.int(4) === 0 ? rng.int(64) | 0x02 : 0x3f;
+  const cw = masks | 0x40 | 0x200;
+  const pick = (): number => (rng.int(2) === 0 ? rng.int(61) - 30 : DOUBLE_EDGES[rng.int(DOUBLE_EDGES.length)]! + rng.int(5) - 2);
+  const a = doubleLike(rng, pick());
+  // The other operand: independent, or close to A (cancellation, quotients near 1, ties).
+  const b = rng.int(3) === 0 ? doubleLike(rng, (a.sx & 0x7fff) - 16383 + rng.int(3) - 1) : doubleLike(rng, pick());
+  if (op.name === 'fsqrt') a.sx &= 0x7fff;
+  const mem = new Uint8Array(128);
+  const be = (b.sx & 0x7fff) - 16383 + 1023;
+  if (be > 0 && be < 2047) put(mem, 0, (BigInt(b.sx >> 15) << 63n) | (BigInt(be) << 52n) | ((b.sig >> 11n) & ((1n << 52n) - 1n)), 8);
+  return { op, cw, depth: 2, eflags: 0x2, a, b, mem };
+}
+
 export function caseLine(c: Case): string {
   const memHex = Array.from(c.mem, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${c.cw.toString(16)} ${c.depth} ${c.eflags.toString(16)} ${c.op.esc.toString(16)} ${c.op.modrm.toString(16)} ${hex80(c.a)} ${hex80(c.b)} ${memHex}`;

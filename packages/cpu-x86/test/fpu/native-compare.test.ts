@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OPS, Rng, TRANSCENDENTAL_OPS, caseLine, diffOutcome, genCase, parseOutcome, runSoftware, type Case } from './native-cases.js';
+import {
+  DOUBLE_PATH_OPS, OPS, Rng, TRANSCENDENTAL_OPS, caseLine, diffOutcome, genCase, genDoubleCase, parseOutcome, runSoftware, type Case,
+} from './native-cases.js';
 
 /**
  * Differential test against the host CPU's own x87 unit: a fixed-seed sample of instruction cases
@@ -44,6 +46,24 @@ describe('x87 versus the host CPU', () => {
     }
     const summary = [...perOp].map(([n, k]) => `${n}: ${k}`).join(', ');
     expect(failures.length, `${failures.length}/${cases.length} mismatches (${summary})\n${failures.slice(0, 40).join('\n')}`).toBe(0);
+  }, 120_000);
+
+  it.skipIf(!available)(`agrees bit-for-bit at double precision control with double operands ${skipReason}`, () => {
+    // The float64 shortcut (x87-double-path.ts) and the limits where it hands over to the
+    // word-based path.
+    const rng = new Rng(SEED + 2);
+    const cases: Case[] = [];
+    for (let k = 0; k < CASES_PER_OP * 4; k++) for (const op of DOUBLE_PATH_OPS) cases.push(genDoubleCase(rng, op));
+    const out = execFileSync(binary, { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+    const lines = out.trim().split('\n');
+    expect(lines.length).toBe(cases.length);
+    const failures: string[] = [];
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i]!;
+      const d = diffOutcome(c, parseOutcome(lines[i]!), runSoftware(c));
+      if (d !== null) failures.push(d);
+    }
+    expect(failures.length, `${failures.length}/${cases.length} mismatches\n${failures.slice(0, 30).join('\n')}`).toBe(0);
   }, 120_000);
 
   it.skipIf(!available)(`transcendentals agree within 2^-48 relative error ${skipReason}`, () => {
