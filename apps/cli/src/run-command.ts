@@ -73,6 +73,12 @@ export async function runCommand(options: RunOptions, output: CommandOutput): Pr
     return backend;
   };
 
+  // A signal stops the machine normally, so the terminal leaves raw mode and files are closed.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, quit);
+  closers.push(() => {
+    for (const signal of signals) process.off(signal, quit);
+  });
   try {
     let kernelPath = options.kernel;
     let initrdPath = options.initrd;
