@@ -40,8 +40,8 @@ export function mul64(ah: number, al: number, bh: number, bl: number): void {
  * wide = floor(A * 2^96 / B) for normalized A = ah:al and B = bh:bl (bit 63 set in both), a 96-
  * or 97-bit quotient. Returns whether the division left a remainder.
  *
- * Long division in three 32-bit quotient digits: each digit is estimated in float64 (relative
- * error below 2^-50, so the estimate is off by at most one) and corrected against the exact
+ * Long division in three 32-bit quotient digits: each digit is estimated in float64 (four
+ * roundings, relative error below 2^-50, so the estimate is off by at most one) and corrected against the exact
  * partial remainder, which always stays below B.
  */
 export function divide64(ah: number, al: number, bh: number, bl: number): boolean {
@@ -55,9 +55,10 @@ export function divide64(ah: number, al: number, bh: number, bl: number): boolea
     q0 = 1;
   }
   wide[3] = q0;
-  const bf = bh * TWO32 + bl;
+  // 2^32 / B: one more rounding keeps the digit estimate within one of the true digit.
+  const scale = TWO32 / (bh * TWO32 + bl);
   for (let k = 2; k >= 0; k--) {
-    let d = Math.floor(((rh * TWO32 + rl) / bf) * TWO32);
+    let d = Math.floor((rh * TWO32 + rl) * scale);
     if (d > 0xffffffff) d = 0xffffffff;
     // d * B as three words p2:p1:p0.
     const p0 = Math.imul(d, bl) >>> 0;

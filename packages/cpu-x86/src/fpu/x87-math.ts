@@ -204,7 +204,9 @@ export class X87Math {
 
   /** The kept value of roundAt() reached 2^p (a carry out of the p-bit significand). */
   private keptCarried(p: number): boolean {
-    return p > 32 ? this.keptHi >= 2 ** (p - 32) : this.keptHi !== 0 || this.keptLo >= 2 ** p;
+    if (p === 64) return this.keptHi > 0xffffffff;
+    if (p === 53) return this.keptHi >= 0x200000;
+    return this.keptHi !== 0 || this.keptLo >= 0x1000000;
   }
 
   /** gHi:gLo = kept << shift (the kept value fits in 64 - shift bits). */
