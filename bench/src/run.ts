@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatReport } from '@typevisor/perf-model';
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  const loadAtStart = Math.round(os.loadavg()[0] * 100) / 100;
   const guest = benchGuest({ kernel: null, initrd: null, append: null, memoryMiB: 128 });
   const workerUrl = new URL('./driver-worker.mjs', import.meta.url);
   const typevisorOptions = { guest, managerWorkerUrl: existsSync(fileURLToPath(workerUrl)) ? workerUrl : null };
@@ -113,7 +115,7 @@ async function main(): Promise<number> {
   const report = assembleReport({
     results,
     host: {
-      ...hostFacts(), commit: gitCommit(), runs: options.runs,
+      ...hostFacts(), loadAverage1mAtStart: loadAtStart, commit: gitCommit(), runs: options.runs,
       guest: `${guest.kernel.replace(/.*\/guest\//, 'guest/')} + initramfs.cpio.gz (${guest.cmdline}), ${guest.memoryMiB} MiB`,
       'typevisor.startLatency': startLatencyMethod(typevisorOptions),
       ...(options.platforms.includes('qemu') ? { 'note.qemu-tcg.model': 'no R/P/Q: QEMU TCG exposes no retired-instruction count (only with -icount, which changes its timing)' } : {}),

@@ -13,6 +13,8 @@ export function hostFacts(): Record<string, string | number> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    // The machine may be shared: a busy host slows every platform, so the load is part of the result.
+    loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }
 
