@@ -25,7 +25,7 @@ const common = {
   alias,
   logLevel: 'warning',
 };
-await build({ ...common, entryPoints: { run: path.join(here, 'src/run.ts'), chart: path.join(here, 'src/chart.ts') } });
+await build({ ...common, entryPoints: { run: path.join(here, 'src/run.ts'), chart: path.join(here, 'src/chart.ts'), table: path.join(here, 'src/table.ts') } });
 
 // The VM manager's driver worker, for start latency through VmManager. When it does not build (the
 // manager is being worked on), run.mjs measures start latency in-process and the report says so.

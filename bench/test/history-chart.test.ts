@@ -21,3 +21,19 @@ describe('history chart', () => {
     expect(svg).toContain('no data');
   });
 });
+
+describe('markdown table', () => {
+  it('puts platforms in columns with median and min–max, and the model figures below', async () => {
+    const { reportToMarkdown } = await import('../src/markdown.js');
+    const markdown = reportToMarkdown(buildReport({
+      runs: [
+        { benchmark: 'boot-to-shell', platform: 'typevisor', unit: 's', lowerIsBetter: true, runs: [20, 22, 21] },
+        { benchmark: 'boot-to-shell', platform: 'qemu-tcg', unit: 's', lowerIsBetter: true, runs: [1.4] },
+      ],
+      model: { typevisor: { r: { value: 10, unit: 'MIPS' }, p: { value: 20, unit: 'MIPS/s' }, q: null } },
+    }));
+    expect(markdown).toContain('| benchmark | typevisor | qemu-tcg |');
+    expect(markdown).toContain('| `boot-to-shell` ↓ | 21.0 s<br><sub>20.0–22.0</sub> | 1.40 s<br><sub>1.40–1.40</sub> |');
+    expect(markdown).toContain('| typevisor | 10.0 MIPS | 20.0 MIPS/s | — |');
+  });
+});
