@@ -53,6 +53,26 @@ describe.skipIf(!hasNasm())('boot with the real CPU: raw firmware ROM', () => {
   });
 });
 
+describe.skipIf(!hasNasm())('boot with the real CPU: the deterministic clock', () => {
+  async function measure(): Promise<{ tscDelta: number; pmTimer: number }> {
+    const debugcon = collect();
+    const machine = new Machine({ memorySize: 16 * 1024 * 1024, kernel: assemble('./fixtures/tsc-multiboot.asm'), debugcon, clock: 'deterministic' });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
+    const [tscDelta, pmTimer] = debugcon.text().trim().split('\n').map((hexText) => Number.parseInt(hexText, 16));
+    return { tscDelta: tscDelta!, pmTimer: pmTimer! };
+  }
+
+  it('gives the same TSC and PM timer readings on every run, following the instruction count', async () => {
+    const first = await measure();
+    const second = await measure();
+    expect(second).toEqual(first);
+    // 1 GHz TSC at the default 0.1 instructions/ns: 10 ticks per instruction; the loop is ~2002.
+    expect(first.tscDelta).toBeGreaterThanOrEqual(2000 * 10);
+    expect(first.tscDelta).toBeLessThanOrEqual(2010 * 10);
+  });
+});
+
 const IMAGES = fileURLToPath(new URL('../../../guest/images/', import.meta.url));
 const haveGuest = existsSync(join(IMAGES, 'bzImage')) && existsSync(join(IMAGES, 'initramfs.cpio.gz'));
 /** The Linux boot takes 15-40 s of host time; TYPEVISOR_SKIP_LINUX_BOOT=1 skips it on a slow machine. */
