@@ -515,7 +515,7 @@ export class Fpu {
     const ylo = r.lo[p1]!;
     switch (modrm) {
       case 0xfa: // FSQRT
-        if (m.sqrt(xsx, xhi, xlo)) this.setSt(0, m.rsx, m.rhi, m.rlo);
+        if (m.sqrt(xsx, xhi | 0, xlo | 0)) this.setSt(0, m.rsx, m.rhi, m.rlo);
         break;
       case 0xfc: // FRNDINT
         this.roundToInteger(xsx, xhi, xlo);
@@ -680,12 +680,14 @@ export class Fpu {
     }
     let ok: boolean;
     switch (kind) {
-      case 0: ok = m.add(xsx, xhi, xlo, ysx, yhi, ylo, false); break;
-      case 1: ok = m.mul(xsx, xhi, xlo, ysx, yhi, ylo); break;
-      case 4: ok = m.add(xsx, xhi, xlo, ysx, yhi, ylo, true); break;
-      case 5: ok = m.add(ysx, yhi, ylo, xsx, xhi, xlo, true); break;
-      case 6: ok = m.div(xsx, xhi, xlo, ysx, yhi, ylo); break;
-      default: ok = m.div(ysx, yhi, ylo, xsx, xhi, xlo); break;
+      // Significand words travel as int32 (the callees reinterpret them as uint32): V8 would
+      // box uint32 values >= 2^31 into heap numbers at every call boundary.
+      case 0: ok = m.add(xsx, xhi | 0, xlo | 0, ysx, yhi | 0, ylo | 0, false); break;
+      case 1: ok = m.mul(xsx, xhi | 0, xlo | 0, ysx, yhi | 0, ylo | 0); break;
+      case 4: ok = m.add(xsx, xhi | 0, xlo | 0, ysx, yhi | 0, ylo | 0, true); break;
+      case 5: ok = m.add(ysx, yhi | 0, ylo | 0, xsx, xhi | 0, xlo | 0, true); break;
+      case 6: ok = m.div(xsx, xhi | 0, xlo | 0, ysx, yhi | 0, ylo | 0); break;
+      default: ok = m.div(ysx, yhi | 0, ylo | 0, xsx, xhi | 0, xlo | 0); break;
     }
     if (ok) {
       this.setSt(dst, m.rsx, m.rhi, m.rlo);

@@ -147,6 +147,9 @@ export class X87Math {
    * 2^32 when a 64-bit significand rounds up), `inexact` and `roundedUp`.
    */
   private roundAt(h: number, l: number, x: number, drop: number, sign: number, rc: number): void {
+    h >>>= 0;
+    l >>>= 0;
+    x >>>= 0;
     let kh: number;
     let kl: number;
     let half: number;
@@ -234,6 +237,9 @@ export class X87Math {
    * exponent 1 for denormals); returns whether to store.
    */
   roundPack(sign: number, E: number, h: number, l: number, x: number, p: number, bias: number, emax: number, wrap: number): boolean {
+    h >>>= 0;
+    l >>>= 0;
+    x >>>= 0;
     const rc = this.rc();
     const drop = 64 - p;
     if (E < 1 && this.masked(UE)) {
@@ -241,10 +247,10 @@ export class X87Math {
       // up to the smallest normal does not underflow.
       let tinyAfter = true;
       if (E === 0) {
-        this.roundAt(h, l, x, drop, sign, rc);
+        this.roundAt(h | 0, l | 0, x | 0, drop, sign, rc);
         tinyAfter = !this.keptCarried(p);
       }
-      this.roundAt(h, l, x, drop + 1 - E, sign, rc);
+      this.roundAt(h | 0, l | 0, x | 0, drop + 1 - E, sign, rc);
       this.placeKept(drop);
       this.gExp = this.gHi >>> 31;
       if (this.inexact) {
@@ -254,7 +260,7 @@ export class X87Math {
       return true;
     }
     const excBefore = this.exc;
-    this.roundAt(h, l, x, drop, sign, rc);
+    this.roundAt(h | 0, l | 0, x | 0, drop, sign, rc);
     if (this.keptCarried(p)) {
       this.gHi = 0x80000000;
       this.gLo = 0;
@@ -327,6 +333,9 @@ export class X87Math {
    * extended register format at precision p and writes the result.
    */
   roundSig(sign: number, h: number, l: number, x: number, scale: number, p: number): boolean {
+    h >>>= 0;
+    l >>>= 0;
+    x >>>= 0;
     if (h === 0) {
       if (l === 0) {
         h = x;
@@ -347,7 +356,7 @@ export class X87Math {
       x = (x << lz) >>> 0;
       scale -= lz;
     }
-    if (!this.roundPack(sign, scale, h, l, x, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
+    if (!this.roundPack(sign, scale, h | 0, l | 0, x | 0, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
     this.setResult((sign << 15) | (this.gExp & 0x7fff), this.gHi, this.gLo);
     return true;
   }
@@ -377,7 +386,7 @@ export class X87Math {
       scale -= lz;
     }
     if (y !== 0 || sticky) x = (x | 1) >>> 0;
-    if (!this.roundPack(sign, scale, h, l, x, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
+    if (!this.roundPack(sign, scale, h | 0, l | 0, x | 0, p, EXP_BIAS, 0x7ffe, WRAP)) return false;
     this.setResult((sign << 15) | (this.gExp & 0x7fff), this.gHi, this.gLo);
     return true;
   }
@@ -765,6 +774,10 @@ export class X87Math {
 
   /** a + b (or a - b when negB). */
   add(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number, negB: boolean): boolean {
+    ahi >>>= 0;
+    alo >>>= 0;
+    bhi >>>= 0;
+    blo >>>= 0;
     const ca = classify(asx, ahi, alo);
     const cb = classify(bsx, bhi, blo);
     if (ca >= CLS_QNAN || cb >= CLS_QNAN) return this.nan2(asx, ahi, alo, ca, bsx, bhi, blo, cb);
@@ -785,11 +798,15 @@ export class X87Math {
       const b = doubleOperand(bsx, bhi, blo, 1000);
       if (a === a && b === b && this.takeDouble(addDoubles(a, b))) return true;
     }
-    return this.addSignificands(asx, ahi, alo, bsx, bhi, blo, p);
+    return this.addSignificands(asx, ahi | 0, alo | 0, bsx, bhi | 0, blo | 0, p);
   }
 
   /** Exact a + b of finite values (b's sign already final), rounded to precision p. */
   private addSignificands(asx: number, ah: number, al: number, bsx: number, bh: number, bl: number, p: number): boolean {
+    ah >>>= 0;
+    al >>>= 0;
+    bh >>>= 0;
+    bl >>>= 0;
     let sa = asx >>> 15;
     let sb = bsx >>> 15;
     let ea = Math.max(asx & 0x7fff, 1);
@@ -876,7 +893,7 @@ export class X87Math {
         return true;
       }
     }
-    return this.roundSig(sign, h, l, x, ea, p);
+    return this.roundSig(sign, h | 0, l | 0, x | 0, ea, p);
   }
 
   /** Writes a float64 shortcut result (NaN: the shortcut did not apply) with its PE and C1. */
@@ -891,6 +908,10 @@ export class X87Math {
   }
 
   mul(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number): boolean {
+    ahi >>>= 0;
+    alo >>>= 0;
+    bhi >>>= 0;
+    blo >>>= 0;
     const ca = classify(asx, ahi, alo);
     const cb = classify(bsx, bhi, blo);
     if (ca >= CLS_QNAN || cb >= CLS_QNAN) return this.nan2(asx, ahi, alo, ca, bsx, bhi, blo, cb);
@@ -916,6 +937,10 @@ export class X87Math {
   }
 
   div(asx: number, ahi: number, alo: number, bsx: number, bhi: number, blo: number): boolean {
+    ahi >>>= 0;
+    alo >>>= 0;
+    bhi >>>= 0;
+    blo >>>= 0;
     const ca = classify(asx, ahi, alo);
     const cb = classify(bsx, bhi, blo);
     if (ca >= CLS_QNAN || cb >= CLS_QNAN) return this.nan2(asx, ahi, alo, ca, bsx, bhi, blo, cb);
@@ -950,6 +975,8 @@ export class X87Math {
   }
 
   sqrt(sx: number, hi: number, lo: number): boolean {
+    hi >>>= 0;
+    lo >>>= 0;
     const c = classify(sx, hi, lo);
     if (c >= CLS_QNAN) return this.nan1(sx, hi, lo, c);
     if (c === CLS_ZERO) {
