@@ -53,7 +53,8 @@ export function partialRemainder(m: X87Math, asx: number, ahi: number, alo: numb
   if (ca === CLS_INF || cb === CLS_ZERO) return m.invalid();
   if ((ca === CLS_DENORMAL || cb === CLS_DENORMAL) && !m.denormal()) return false;
   if (cb === CLS_INF || ca === CLS_ZERO) {
-    m.setResult(asx, ahi, alo);
+    // ST(0) is returned; a pseudo-denormal (J set, exponent 0) comes back with exponent 1.
+    m.setResult(ca === CLS_DENORMAL && (ahi & 0x80000000) !== 0 ? asx | 1 : asx, ahi, alo);
     return true;
   }
   const expA = normalize(asx, ahi, alo);
