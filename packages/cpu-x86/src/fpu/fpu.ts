@@ -1045,6 +1045,8 @@ export class Fpu {
     const m = this.m;
     const e = m.rsx & 0x7fff;
     if (e !== 0x7fff && (e !== 0 || (m.rhi | m.rlo) !== 0)) m.exc |= PE;
+    // A tiny inexact result underflows (masked: the denormal stays, UE is reported).
+    if (e === 0 && (m.rhi | m.rlo) !== 0 && m.masked(UE)) m.exc |= UE;
     return true;
   }
 
