@@ -1,16 +1,16 @@
 import { EXP_BIAS } from './float80.js';
 
 /**
- * Float64 shortcut for x87 arithmetic at double precision control (PC = 10b) with
- * round-to-nearest, when both operands are doubles.
+ * Float64 shortcut for FDIV and FSQRT at double precision control (PC = 10b) with
+ * round-to-nearest, when the operands are doubles. (FADD/FSUB/FMUL are faster on the word-based
+ * path than with the conversions and error terms this needs, so they do not use it.)
  *
  * Why it is exact: with PC = 53 the x87 rounds the exact result to 53 bits, ties to even, with the
  * 15-bit extended exponent range. IEEE double arithmetic does the same rounding whenever the
  * result lies in the double *normal* range, so the callers only accept operands and results well
  * inside it (double-subnormal or overflowing results differ: the x87 keeps them normal in the
- * extended range). The flags come from the exact error of the float64 operation: TwoSum for
- * add/sub, Dekker's TwoProduct for mul, and the exactly representable residual a - q*b /
- * a - s*s for div/sqrt. PE is set iff the error is nonzero and C1 iff the result's magnitude was
+ * extended range). The flags come from the sign of the exactly representable residual a - q*b
+ * (a - s*s for sqrt), formed with Dekker's TwoProduct. PE is set iff the error is nonzero and C1 iff the result's magnitude was
  * rounded up, which is what the x87 reports.
  */
 
@@ -50,15 +50,6 @@ function setStatus(err: number, result: number): void {
   doubleStatus.roundedUp = err !== 0 && (err < 0) === (result > 0);
 }
 
-/** a + b for double operands with |exponent| <= 1000, or NaN when the shortcut does not apply. */
-export function addDoubles(a: number, b: number): number {
-  const s = a + b;
-  if (!inRange(s, 1021, 1023)) return NaN;
-  const bb = s - a;
-  setStatus(a - (s - bb) + (b - bb), s);
-  return s;
-}
-
 const SPLIT = 134217729; // 2^27 + 1
 
 /** Exact error of a float64 product (Dekker), valid when no intermediate over/underflows. */
@@ -70,14 +61,6 @@ function productError(a: number, b: number, p: number): number {
   const bh = t - (t - b);
   const bl = b - bh;
   return ah * bh - p + ah * bl + al * bh + al * bl;
-}
-
-/** a * b for double operands with |exponent| <= 450, or NaN when the shortcut does not apply. */
-export function mulDoubles(a: number, b: number): number {
-  const p = a * b;
-  if (!inRange(p, 800, 900)) return NaN;
-  setStatus(productError(a, b, p), p);
-  return p;
 }
 
 /** a / b for double operands with |exponent| <= 400, or NaN when the shortcut does not apply. */

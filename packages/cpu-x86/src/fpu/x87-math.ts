@@ -3,7 +3,7 @@ import {
   OE, PE, SIG_BIAS, UE, ZE, bitLength, classify,
 } from './float80.js';
 import { divide64, mul64, sqrt64, wide } from './significand-kernels.js';
-import { addDoubles, divDoubles, doubleOperand, doubleStatus, mulDoubles, sqrtDouble } from './x87-double-path.js';
+import { divDoubles, doubleOperand, doubleStatus, sqrtDouble } from './x87-double-path.js';
 
 const RC_NEAREST = 0;
 const RC_DOWN = 1;
@@ -31,8 +31,8 @@ const TWO32 = 4294967296;
  * suppresses the result, or a memory store hits an unmasked overflow/underflow).
  *
  * Significands are handled as 32-bit words by the fixed-width kernels of significand-kernels.ts;
- * nothing on these paths allocates. At double precision control with round-to-nearest, operations
- * on double operands use float64 arithmetic with an exact error term (see x87-double-path.ts).
+ * nothing on these paths allocates. At double precision control with round-to-nearest, FDIV and
+ * FSQRT of double operands use float64 arithmetic with an exact residual (see x87-double-path.ts).
  */
 export class X87Math {
   /** Control word in effect (masks, PC, RC). */
@@ -793,11 +793,6 @@ export class X87Math {
       return true;
     }
     const p = this.precision();
-    if (p === 53 && ca === CLS_NORMAL && cb === CLS_NORMAL && this.rc() === RC_NEAREST) {
-      const a = doubleOperand(asx, ahi, alo, 1000);
-      const b = doubleOperand(bsx, bhi, blo, 1000);
-      if (a === a && b === b && this.takeDouble(addDoubles(a, b))) return true;
-    }
     return this.addSignificands(asx, ahi | 0, alo | 0, bsx, bhi | 0, blo | 0, p);
   }
 
@@ -927,11 +922,6 @@ export class X87Math {
       return true;
     }
     const p = this.precision();
-    if (p === 53 && ca === CLS_NORMAL && cb === CLS_NORMAL && this.rc() === RC_NEAREST) {
-      const a = doubleOperand(asx, ahi, alo, 450);
-      const b = doubleOperand(bsx, bhi, blo, 450);
-      if (a === a && b === b && this.takeDouble(mulDoubles(a, b))) return true;
-    }
     mul64(ahi, alo, bhi, blo);
     return this.roundWide(sign, Math.max(asx & 0x7fff, 1) + Math.max(bsx & 0x7fff, 1) - SIG_BIAS + 64, false, p);
   }
