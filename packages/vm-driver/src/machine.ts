@@ -84,6 +84,8 @@ function defaultWallClock(mode: ResolvedMachineConfig['clock']): { epochMs(): nu
   return { epochMs: () => epoch };
 }
 const DEFAULT_CHUNK_MS = 10;
+/** Shortest slice when cutting at a real-time deadline (keeps the per-slice overhead small). */
+const MIN_REALTIME_SLICE = 256;
 
 /**
  * One virtual machine: guest RAM, the microVM board, virtio devices, the boot image loaded, a CPU
@@ -126,6 +128,8 @@ export class Machine {
   private pendingExit: MachineExit | null = null;
   private scheduled: { cancel(): void } | null = null;
   private sleepingSince = -1;
+  /** Real-time mode: guest instructions per host nanosecond, a moving average over slices. */
+  private measuredInstructionsPerNs = 0.01;
   /** The last slice ended in HLT with nothing the CPU could take. */
   private haltedWithoutProgress = false;
   private readonly slice: number;
@@ -390,13 +394,24 @@ export class Machine {
 
   private runSlice(): CpuStopReason {
     let budget = this.slice;
+    const deadline = this.clock.nextDeadline();
     if (this.clock.mode === 'deterministic') {
-      const untilTimer = this.clock.instructionsUntil(this.clock.nextDeadline());
+      const untilTimer = this.clock.instructionsUntil(deadline);
       if (untilTimer < budget) budget = Math.max(1, untilTimer);
+    } else if (Number.isFinite(deadline)) {
+      // Cut the slice where the next timer is due at the measured host speed, so timers are late by
+      // microseconds rather than a whole slice.
+      const untilTimer = Math.ceil((deadline - this.clock.now()) * this.measuredInstructionsPerNs);
+      if (untilTimer < budget) budget = Math.max(MIN_REALTIME_SLICE, untilTimer);
     }
     const before = this.cpu.instructionsRetired;
+    const hostBefore = this.clock.mode === 'realtime' ? this.scheduler.now() : 0;
     const reason = this.cpu.run(budget);
     const retired = this.cpu.instructionsRetired - before;
+    if (this.clock.mode === 'realtime' && retired >= MIN_REALTIME_SLICE) {
+      const elapsedNs = (this.scheduler.now() - hostBefore) * 1e6;
+      if (elapsedNs > 0) this.measuredInstructionsPerNs = 0.75 * this.measuredInstructionsPerNs + 0.25 * (retired / elapsedNs);
+    }
     this.counters[MachineCounter.instructions] += retired;
     this.perf.add(Counter.Instructions, retired);
     this.counters[MachineCounter.slices]++;
