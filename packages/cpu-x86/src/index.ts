@@ -14,6 +14,7 @@ export { disassemble, disassembleRange } from './disasm/disassemble.js';
 export type { DisassembleOptions, DisassembledInstruction, DisassembledLine } from './disasm/types.js';
 export { Fpu } from './fpu/fpu.js';
 export type { FpuHost } from './fpu/fpu-host.js';
+export type { FpuRegisters } from './fpu/fpu-registers.js';
 export { FPU_STATE_VERSION, FpuSnapshotError } from './fpu/fpu-state.js';
 export type { FpuStateSnapshot } from './fpu/fpu-state.js';
 /** The package name (kept for tooling that probes packages). */

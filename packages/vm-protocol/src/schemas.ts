@@ -70,11 +70,11 @@ export const VmInfoSchema = v.strictObject({
   id: VmIdSchema,
   state,
   config: VmConfigSchema,
-  /** Milliseconds the guest has been running (excluding pauses). */
+  // Milliseconds the guest has been running (excluding pauses).
   uptimeMs: v.pipe(v.number(), v.minValue(0)),
-  /** Guest instructions retired. */
+  // Guest instructions retired.
   instructions: v.pipe(v.number(), v.minValue(0)),
-  /** Why the VM failed, when it did. */
+  // Why the VM failed, when it did.
   failure: v.optional(shortText(4096)),
 });
 
