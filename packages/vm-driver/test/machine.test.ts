@@ -24,6 +24,15 @@ function machineWith(script: Step[], config: Partial<MachineConfig> = {}, onInte
   return { machine, cpu: () => cpu! };
 }
 
+/** Waits (polling the event loop) until `condition` holds; fails after 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 5000) throw new Error('condition not reached in 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const out = (port: number, value: number, size: 1 | 2 | 4 = 1): Step => ({ op: 'out', port, value, size });
 const print = (text: string): Step[] => [...text].map((c) => out(PORTS.debugcon.base, c.charCodeAt(0)));
 
@@ -91,7 +100,7 @@ describe('Machine run loop with a fake CPU', () => {
     expect(() => machine.pause()).toThrow(MachineStateError);
     machine.start();
     expect(() => machine.start()).toThrow(/cannot start a machine that is running/);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => machine.counters[MachineCounter.instructions] > 0);
     machine.pause();
     const frozen = machine.clock.now();
     const retired = machine.counters[MachineCounter.instructions];
@@ -103,8 +112,7 @@ describe('Machine run loop with a fake CPU', () => {
     expect(snapshot.devices.map((d) => d.name)).toEqual(['pic', 'ioapic', 'lapic', 'pit', 'port92', 'i8042', 'rtc', 'uart']);
     expect(() => machine.restoreState({ ...snapshot, version: 2 as 1 })).toThrow(/snapshot version 2/);
     machine.resume();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(machine.counters[MachineCounter.instructions]).toBeGreaterThan(retired);
+    await until(() => machine.counters[MachineCounter.instructions] > retired);
     machine.stop();
     expect(await machine.exited).toEqual({ reason: 'stopped' });
     expect(states).toEqual(['running', 'paused', 'running', 'stopped']);
@@ -153,14 +161,14 @@ describe('deterministic idle pacing', () => {
         { paceIdle, cpu: (context) => (cpu = new FakeCpu(context, [{ op: 'hlt' }])) },
       );
       expect(cpu).not.toBeNull();
-      machine.clock.setTimer(40e6, () => machine.stop()); // 40 ms of virtual time
+      machine.clock.setTimer(300e6, () => machine.stop()); // 300 ms of virtual time
       const started = performance.now();
       machine.start();
       await machine.exited;
       const hostMs = performance.now() - started;
-      expect(machine.clock.now()).toBe(40e6);
-      if (paceIdle) expect(hostMs).toBeGreaterThanOrEqual(35);
-      else expect(hostMs).toBeLessThan(35);
+      expect(machine.clock.now()).toBe(300e6);
+      if (paceIdle) expect(hostMs).toBeGreaterThanOrEqual(290);
+      else expect(hostMs).toBeLessThan(250); // generous: the build machine is often overloaded
     }
   });
 });
@@ -173,7 +181,7 @@ describe('snapshot hooks', () => {
     const { machine } = machineWith([...picInit, out(0x70, 0x0a), { op: 'spin', count: 1e9 }], config);
     machine.memory.ram[0x5000] = 0x77;
     machine.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(() => machine.counters[MachineCounter.instructions] > 0);
     machine.pause();
     const snapshot = machine.saveState();
     expect(snapshot.devices.map((d) => d.name)).toContain('virtio-blk0');
