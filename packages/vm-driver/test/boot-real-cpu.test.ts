@@ -8,13 +8,17 @@ import { MemoryBlockBackend } from '@typevisor/devices';
 import type { CharBackend } from '@typevisor/devices';
 import { Machine } from '../src/index.js';
 
-function hasNasm(): boolean {
+function hasTool(name: string): boolean {
   try {
-    execFileSync('which', ['nasm'], { stdio: 'ignore' });
+    execFileSync('which', [name], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
+}
+
+function hasNasm(): boolean {
+  return hasTool('nasm');
 }
 
 function assemble(source: string): Uint8Array {
@@ -41,6 +45,21 @@ describe.skipIf(!hasNasm())('boot with the real CPU: tiny multiboot kernel', () 
       expect(exit).toEqual({ reason: 'debug-exit', exitCode: 0x21 });
     });
   }
+});
+
+describe.skipIf(!hasNasm() || !hasTool('ld'))('boot with the real CPU: ELF multiboot kernel', () => {
+  it('loads the ELF program headers, passes the initrd as a module and the loader name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mbelf-'));
+    execFileSync('nasm', ['-f', 'elf32', '-o', join(dir, 'k.o'), fileURLToPath(new URL('./fixtures/hello-elf.asm', import.meta.url))]);
+    execFileSync('ld', ['-m', 'elf_i386', '-Ttext', '0x100000', '-o', join(dir, 'k.elf'), join(dir, 'k.o')]);
+    const debugcon = collect();
+    const machine = new Machine({
+      memorySize: 16 * 1024 * 1024, kernel: new Uint8Array(readFileSync(join(dir, 'k.elf'))), initrd: new Uint8Array(7), debugcon,
+    });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 0x21 });
+    expect(debugcon.text()).toBe('typevisor 7\n');
+  });
 });
 
 describe.skipIf(!hasNasm())('boot with the real CPU: raw firmware ROM', () => {

@@ -75,7 +75,9 @@ describe('multiboot v1', () => {
   it('rejects images without a header, below 1 MiB, too big, or truncated', () => {
     expect(() => plan(new Uint8Array(9000))).toThrow(BootImageError);
     expect(() => plan(new Uint8Array(9000))).toThrow(/no multiboot header/);
-    expect(() => plan(fakeMultibootAout(code, 0x8000))).toThrow(/below 1 MiB/);
+    expect(() => plan(fakeMultibootAout(code, 0x8000))).toThrow(/over the boot stack and multiboot info at 0x6000\.\.0x8800/);
+    expect(() => plan(fakeMultibootAout(code, 0xe8000))).toThrow(/over the ACPI tables/);
+    expect(plan(fakeMultibootAout(code, 0xff000)).entry!.entry).toBe(0xff020); // below 1 MiB but clear of the loader's data
     expect(() => plan(fakeMultibootAout(code, 0x1f00000, 0x200000))).toThrow(/needs RAM up to/);
     const truncated = fakeMultibootElf(code);
     new DataView(truncated.buffer).setUint16(44, 50, true); // 50 program headers in a 99-byte file

@@ -24,6 +24,12 @@ const MODULES = INFO + 0x400;
 const STRINGS = INFO + 0x800;
 const LOADER_NAME = 'typevisor';
 const SUPPORTED_HEADER_FLAGS = 0x0000_0007; // every bit of the low 16 we understand
+/** Low-memory areas the loader and the machine fill; a kernel segment may not overlap them. */
+const LOADER_AREAS = [
+  { start: LOW_MEMORY.gdt, end: STRINGS + 0x1000, name: 'boot stack and multiboot info' },
+  { start: LOW_MEMORY.cmdline, end: LOW_MEMORY.cmdline + 0x1000, name: 'command line' },
+  { start: LOW_MEMORY.acpiTables, end: LOW_MEMORY.acpiTables + LOW_MEMORY.acpiTablesSize, name: 'ACPI tables' },
+] as const;
 
 /** A found multiboot header. */
 export interface MultibootHeader {
@@ -137,8 +143,13 @@ export function planMultibootBoot(input: MultibootInput): BootPlan {
   const kernel = header.addresses !== null ? loadAout(input.kernel, header) : loadElf32(input.kernel);
   for (const piece of kernel.pieces) {
     const pieceEnd = piece.address + piece.bytes.length + piece.zeroBytes;
-    if (piece.address < LOW_MEMORY.highMemory) {
-      throw new BootImageError('unsupported', `multiboot kernel loads at ${hex(piece.address)}, below 1 MiB, where the loader keeps its boot data`);
+    for (const area of LOADER_AREAS) {
+      if (piece.address < area.end && pieceEnd > area.start) {
+        throw new BootImageError(
+          'unsupported',
+          `multiboot kernel loads at ${hex(piece.address)}..${hex(pieceEnd)}, over the ${area.name} at ${hex(area.start)}..${hex(area.end)}`,
+        );
+      }
     }
     if (pieceEnd > input.memorySize) {
       throw new BootImageError('too-big', `multiboot kernel needs RAM up to ${hex(pieceEnd)} but the guest has ${hex(input.memorySize)} bytes`);
