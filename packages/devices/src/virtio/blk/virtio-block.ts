@@ -5,6 +5,7 @@ import type { VirtioDevice, VirtioDeviceContext } from '../device.js';
 import { FeatureSet } from '../features.js';
 import type { DescriptorChain } from '../queue/descriptor-chain.js';
 import { QueueError } from '../queue/queue-error.js';
+import { serveQueue, type ChainHandler } from '../queue/serve-queue.js';
 import type { SplitQueue } from '../queue/split-queue.js';
 import { expectState } from '../state-io.js';
 import {
@@ -106,6 +107,10 @@ export class VirtioBlock implements VirtioDevice {
   private readonly idBytes = new Uint8Array(BLOCK_ID_LENGTH);
   private readonly capacitySectors: number;
   private context: VirtioDeviceContext | null = null;
+  private readonly serveRequest: ChainHandler = (queue, chain) => {
+    const written = this.handleRequest(queue, chain);
+    return written >= 0 && queue.addUsed(chain.head, written);
+  };
 
   constructor(options: VirtioBlockOptions) {
     const backend = options.backend;
@@ -168,12 +173,12 @@ export class VirtioBlock implements VirtioDevice {
 
   /** @inheritDoc */
   activate(): void {
-    this.processQueue();
+    serveQueue(this.context, 0, this.serveRequest);
   }
 
   /** @inheritDoc */
   queueNotify(index: number): void {
-    if (index === 0) this.processQueue();
+    if (index === 0) serveQueue(this.context, 0, this.serveRequest);
   }
 
   /** @inheritDoc */
@@ -189,25 +194,6 @@ export class VirtioBlock implements VirtioDevice {
   /** @inheritDoc */
   restoreState(state: DeviceState): void {
     expectState(state, STATE_KIND, STATE_VERSION);
-  }
-
-  private processQueue(): void {
-    const context = this.context;
-    if (context === null || !context.active) return;
-    const queue = context.queue(0);
-    if (!queue.usable) return;
-    queue.setNotifications(false);
-    for (;;) {
-      for (let chain = queue.pop(); chain !== null; chain = queue.pop()) {
-        const written = this.handleRequest(queue, chain);
-        if (written < 0 || !queue.addUsed(chain.head, written)) break;
-      }
-      if (!queue.usable) break;
-      queue.setNotifications(true);
-      if (queue.pending() === 0) break;
-      queue.setNotifications(false);
-    }
-    context.notifyUsed(0);
   }
 
   /** Executes one request; returns the bytes written into the chain, or -1 when the queue broke. */

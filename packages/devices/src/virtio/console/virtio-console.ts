@@ -3,7 +3,10 @@ import { ConfigSpace } from '../config-space.js';
 import { VirtioDeviceId, VirtioFeature } from '../constants.js';
 import type { VirtioDevice, VirtioDeviceContext } from '../device.js';
 import { FeatureSet } from '../features.js';
+import type { DescriptorChain } from '../queue/descriptor-chain.js';
 import { QueueError } from '../queue/queue-error.js';
+import { serveQueue, type ChainHandler } from '../queue/serve-queue.js';
+import type { SplitQueue } from '../queue/split-queue.js';
 import { base64ToBytes, bytesToBase64, expectState, numberField, stringField } from '../state-io.js';
 import { CONSOLE_CONFIG_SIZE, ConsoleConfigOffset, ConsoleFeature, ConsoleQueue } from './console-constants.js';
 
@@ -67,6 +70,7 @@ export class VirtioConsole implements VirtioDevice {
   private inputStart = 0;
   private inputCount = 0;
   private context: VirtioDeviceContext | null = null;
+  private readonly serveTransmit: ChainHandler = (queue, chain) => this.transmitChain(queue, chain);
 
   constructor(options: VirtioConsoleOptions) {
     this.backend = options.backend;
@@ -217,29 +221,20 @@ export class VirtioConsole implements VirtioDevice {
   }
 
   private transmit(): void {
-    const context = this.context;
-    if (context === null || !context.active) return;
-    const queue = context.queue(ConsoleQueue.TX);
-    if (!queue.usable) return;
-    queue.setNotifications(false);
-    for (;;) {
-      for (let chain = queue.pop(); chain !== null; chain = queue.pop()) {
-        const bytes = new Uint8Array(chain.readableBytes);
-        if (chain.read(0, bytes) !== bytes.length) {
-          queue.fail(QueueError.BUFFER_FAULT);
-          break;
-        }
-        if (bytes.length > 0) {
-          this.stats.outputBytes += bytes.length;
-          this.backend.write(bytes);
-        }
-        if (!queue.addUsed(chain.head, 0)) break;
-      }
-      if (!queue.usable) break;
-      queue.setNotifications(true);
-      if (queue.pending() === 0) break;
-      queue.setNotifications(false);
+    serveQueue(this.context, ConsoleQueue.TX, this.serveTransmit);
+  }
+
+  /** Writes one transmit chain's bytes to the backend; false when the queue broke. */
+  private transmitChain(queue: SplitQueue, chain: DescriptorChain): boolean {
+    const bytes = new Uint8Array(chain.readableBytes);
+    if (chain.read(0, bytes) !== bytes.length) {
+      queue.fail(QueueError.BUFFER_FAULT);
+      return false;
     }
-    context.notifyUsed(ConsoleQueue.TX);
+    if (bytes.length > 0) {
+      this.stats.outputBytes += bytes.length;
+      this.backend.write(bytes);
+    }
+    return queue.addUsed(chain.head, 0);
   }
 }

@@ -6,6 +6,7 @@ import type { GuestPhys } from '../dma.js';
 import { FeatureSet } from '../features.js';
 import type { DescriptorChain } from '../queue/descriptor-chain.js';
 import { QueueError } from '../queue/queue-error.js';
+import { serveQueue, type ChainHandler } from '../queue/serve-queue.js';
 import type { SplitQueue } from '../queue/split-queue.js';
 import { booleanField, expectState } from '../state-io.js';
 import {
@@ -90,6 +91,8 @@ export class VirtioNet implements VirtioDevice {
   private readonly rxLengths: Uint32Array;
   private context: VirtioDeviceContext | null = null;
   private linkUp: boolean;
+  private readonly serveTransmit: ChainHandler = (queue, chain) =>
+    this.transmitChain(queue, chain) && queue.addUsed(chain.head, 0);
 
   constructor(options: VirtioNetOptions) {
     this.backend = options.backend;
@@ -215,21 +218,7 @@ export class VirtioNet implements VirtioDevice {
   }
 
   private transmit(): void {
-    const context = this.context;
-    if (context === null || !context.active) return;
-    const queue = context.queue(NetQueue.TX);
-    if (!queue.usable) return;
-    queue.setNotifications(false);
-    for (;;) {
-      for (let chain = queue.pop(); chain !== null; chain = queue.pop()) {
-        if (!this.transmitChain(queue, chain) || !queue.addUsed(chain.head, 0)) break;
-      }
-      if (!queue.usable) break;
-      queue.setNotifications(true);
-      if (queue.pending() === 0) break;
-      queue.setNotifications(false);
-    }
-    context.notifyUsed(NetQueue.TX);
+    serveQueue(this.context, NetQueue.TX, this.serveTransmit);
   }
 
   private transmitChain(queue: SplitQueue, chain: DescriptorChain): boolean {

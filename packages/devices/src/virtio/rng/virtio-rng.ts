@@ -2,7 +2,10 @@ import type { DeviceState, EntropySource } from '../../types.js';
 import { VirtioDeviceId, VirtioFeature } from '../constants.js';
 import type { VirtioDevice, VirtioDeviceContext } from '../device.js';
 import { FeatureSet } from '../features.js';
+import type { DescriptorChain } from '../queue/descriptor-chain.js';
 import { QueueError } from '../queue/queue-error.js';
+import { serveQueue, type ChainHandler } from '../queue/serve-queue.js';
+import type { SplitQueue } from '../queue/split-queue.js';
 import { expectState } from '../state-io.js';
 
 const STATE_KIND = 'virtio-rng';
@@ -50,6 +53,7 @@ export class VirtioRng implements VirtioDevice {
   private readonly maxBytes: number;
   private readonly buffer = new Uint8Array(CHUNK);
   private context: VirtioDeviceContext | null = null;
+  private readonly serveRequest: ChainHandler = (queue, chain) => this.fill(queue, chain);
 
   constructor(options: VirtioRngOptions) {
     this.source = options.source;
@@ -79,12 +83,12 @@ export class VirtioRng implements VirtioDevice {
 
   /** @inheritDoc */
   activate(): void {
-    this.process();
+    serveQueue(this.context, 0, this.serveRequest);
   }
 
   /** @inheritDoc */
   queueNotify(index: number): void {
-    if (index === 0) this.process();
+    if (index === 0) serveQueue(this.context, 0, this.serveRequest);
   }
 
   /** @inheritDoc */
@@ -102,35 +106,23 @@ export class VirtioRng implements VirtioDevice {
     expectState(state, STATE_KIND, STATE_VERSION);
   }
 
-  private process(): void {
-    const context = this.context;
-    if (context === null || !context.active) return;
-    const queue = context.queue(0);
-    if (!queue.usable) return;
-    queue.setNotifications(false);
-    for (;;) {
-      for (let chain = queue.pop(); chain !== null; chain = queue.pop()) {
-        const total = Math.min(chain.writableBytes, this.maxBytes);
-        let done = 0;
-        while (done < total) {
-          const count = Math.min(CHUNK, total - done);
-          const part = count === CHUNK ? this.buffer : this.buffer.subarray(0, count);
-          this.source.fill(part);
-          if (chain.write(done, part) !== count) {
-            queue.fail(QueueError.BUFFER_FAULT);
-            break;
-          }
-          done += count;
-        }
-        if (!queue.usable || !queue.addUsed(chain.head, total)) break;
-        this.stats.requests++;
-        this.stats.bytes += total;
+  /** Fills one request's writable buffers with random bytes; false when the queue broke. */
+  private fill(queue: SplitQueue, chain: DescriptorChain): boolean {
+    const total = Math.min(chain.writableBytes, this.maxBytes);
+    let done = 0;
+    while (done < total) {
+      const count = Math.min(CHUNK, total - done);
+      const part = count === CHUNK ? this.buffer : this.buffer.subarray(0, count);
+      this.source.fill(part);
+      if (chain.write(done, part) !== count) {
+        queue.fail(QueueError.BUFFER_FAULT);
+        break;
       }
-      if (!queue.usable) break;
-      queue.setNotifications(true);
-      if (queue.pending() === 0) break;
-      queue.setNotifications(false);
+      done += count;
     }
-    context.notifyUsed(0);
+    if (!queue.usable || !queue.addUsed(chain.head, total)) return false;
+    this.stats.requests++;
+    this.stats.bytes += total;
+    return true;
   }
 }
