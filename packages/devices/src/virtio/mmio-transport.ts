@@ -306,27 +306,26 @@ export class VirtioMmioTransport implements IoRegion, Snapshottable {
   }
 
   private readConfig(offset: number, size: AccessSize): number {
-    if (offset % size !== 0) {
-      this.stats.badWidthAccesses++;
-      return 0;
-    }
-    if (offset + size > this.device.configSize) {
-      this.stats.unknownRegisterAccesses++;
-      return 0;
-    }
+    if (!this.configAccessAllowed(offset, size)) return 0;
     return this.guardValue(() => this.device.readConfig(offset, size), 0) >>> 0;
   }
 
   private writeConfig(offset: number, size: AccessSize, value: number): void {
+    if (!this.configAccessAllowed(offset, size)) return;
+    if (!this.guardValue(() => this.device.writeConfig(offset, size, value), false)) this.stats.illegalStateWrites++;
+  }
+
+  /** A config-space access must be naturally aligned and inside the device's config space; counts why not. */
+  private configAccessAllowed(offset: number, size: AccessSize): boolean {
     if (offset % size !== 0) {
       this.stats.badWidthAccesses++;
-      return;
+      return false;
     }
     if (offset + size > this.device.configSize) {
       this.stats.unknownRegisterAccesses++;
-      return;
+      return false;
     }
-    if (!this.guardValue(() => this.device.writeConfig(offset, size, value), false)) this.stats.illegalStateWrites++;
+    return true;
   }
 
   private writeDriverFeatures(value: number): void {
