@@ -138,6 +138,8 @@ export class CpuCore implements FpuHost {
   readonly ram32: Int32Array | null;
 
   fpu: FpuEngine | null = null;
+  /** CPUID reports a local APIC. */
+  reportApic = false;
   stopOnException = false;
 
   constructor(

@@ -24,6 +24,8 @@ export interface CpuOptions {
   paging?: CpuPaging;
   /** x87 unit to use instead of a new `Fpu`; `null` builds a CPU without FPU (CPUID reports none, ESC raises #NM). */
   fpu?: FpuEngine | null;
+  /** Report an on-chip local APIC in CPUID (leaf 1 EDX bit 9): set when the machine has a LAPIC at APIC_BASE. */
+  apic?: boolean;
 }
 
 const FLAT_CODE_HI = 0x00cf9b00;
@@ -53,6 +55,7 @@ export class Cpu {
     this.#core = new CpuCore(memory, paging, options.io, options.interrupts ?? null, options.time ?? null);
     this.#core.fpu = options.fpu === undefined ? new Fpu() : options.fpu;
     this.#core.stopOnException = options.stopOnException ?? false;
+    this.#core.reportApic = options.apic ?? false;
     const core = this.#core;
     memory.onCodeWrite = (page: number): void => core.codeWritten(page);
     this.reset();

@@ -45,6 +45,12 @@ describe('decoder limits', () => {
     expect(r.edx & (1 << 25)).toBe(0);
     expect(r.edx & (1 << 8)).toBe(1 << 8);
   });
+  it('CPUID reports the local APIC only when asked to', () => {
+    const m = flat('mov eax, 1\ncpuid\nhlt', { apic: true });
+    m.cpu.run(10);
+    expect(m.cpu.getRegisters().edx & (1 << 9)).toBe(1 << 9);
+    expect(runFlat('mov eax, 1\ncpuid\nhlt').edx & (1 << 9)).toBe(0);
+  });
   it('RDMSR of an unknown MSR raises #GP(0)', () => {
     const r = runFlat('mov ecx, 0x12345\nrdmsr\nhlt');
     expect(r.m.cpu.lastException).toEqual({ vector: 13, errorCode: 0 });
