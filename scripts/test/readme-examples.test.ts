@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  EXAMPLES_ROOT, README_DIRS, bundleExamples, collectExamples, extractExamples, runBundle, typecheckExamples, writeExampleModules,
+  EXAMPLES_ROOT, README_DIRS, bundleExamples, collectDocExamples, collectExamples, extractExamples, runBundle, typecheckExamples, writeExampleModules,
 } from './readme-examples.js';
 import type { Example } from './readme-examples.js';
 
@@ -12,6 +12,7 @@ import type { Example } from './readme-examples.js';
 const RUN_TIMEOUT_MS = 15_000;
 
 const examples = collectExamples();
+let docExamples: Example[] = [];
 let typeErrors: Map<Example, string[]>;
 let bundles: Map<Example, string>;
 
@@ -21,16 +22,18 @@ const workDir = fs.mkdtempSync(path.join(EXAMPLES_ROOT, 'run-'));
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  const files = writeExampleModules(examples, workDir);
-  typeErrors = typecheckExamples(files);
+  const docs = collectDocExamples();
+  docExamples = docs.examples;
+  const files = writeExampleModules([...examples, ...docExamples], workDir);
+  typeErrors = typecheckExamples(files, docs.program);
   bundles = await bundleExamples(files, path.join(workDir, 'bundles'));
 }, 60_000);
 
-const title = (example: Example) => `${example.readme}:${example.fenceLine}`;
+const title = (example: Example) => `${example.source}:${example.fenceLine}`;
 
 describe('README usage examples', () => {
   it.each(README_DIRS.map((dir) => [dir]))('%s/README.md has a checked usage example', (dir) => {
-    expect(examples.filter((e) => e.readme === `${dir}/README.md`).length).toBeGreaterThan(0);
+    expect(examples.filter((e) => e.source === `${dir}/README.md`).length).toBeGreaterThan(0);
   });
 
   it.each(examples.map((e) => [title(e), e] as const))('%s type-checks', (_, example) => {
@@ -43,6 +46,15 @@ describe('README usage examples', () => {
     expect(result.timedOut, `still running after ${RUN_TIMEOUT_MS} ms:\n${result.output}`).toBe(false);
     expect(result.exitCode, result.output).toBe(0);
   }, RUN_TIMEOUT_MS + 5_000);
+});
+
+describe('TSDoc @example blocks of exported declarations', () => {
+  // Collected in beforeAll (it needs a compiler program), so one test reports every failing block.
+  it('type-check against the public API', () => {
+    expect(docExamples.length).toBeGreaterThan(0);
+    const failures = docExamples.flatMap((e) => typeErrors.get(e) ?? []);
+    expect(failures).toEqual([]);
+  });
 });
 
 describe('example extraction', () => {

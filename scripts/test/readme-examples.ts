@@ -37,12 +37,14 @@ export function workspaceEntries(): Record<string, string> {
 export type ExampleMode = 'run' | 'typecheck-only';
 
 export interface Example {
-  /** README path relative to the repository root, e.g. `packages/mmu/README.md`. */
-  readonly readme: string;
-  /** 1-based line of the opening fence in the README. */
+  /** README (or source file) path relative to the repository root, e.g. `packages/mmu/README.md`. */
+  readonly source: string;
+  /** 1-based line of the opening fence in `source`. */
   readonly fenceLine: number;
   readonly mode: ExampleMode;
   readonly code: string;
+  /** Lines written before `code` in the generated module (imports added for TSDoc examples). */
+  readonly prelude?: string;
   /** A file name for the generated module, unique across all examples. */
   readonly moduleName: string;
 }
@@ -68,7 +70,7 @@ export function extractExamples(markdown: string, readme: string): Example[] {
     if (end < 0) throw new Error(`${readme}:${i + 2}: the example's code block is never closed`);
     const slug = path.dirname(readme).replace(/[^\w]+/g, '-');
     examples.push({
-      readme, fenceLine: i + 2, mode, code: lines.slice(i + 2, end).join('\n'),
+      source: readme, fenceLine: i + 2, mode, code: lines.slice(i + 2, end).join('\n'),
       moduleName: `${slug}-L${i + 2}`,
     });
     i = end;
@@ -93,7 +95,7 @@ export function writeExampleModules(examples: readonly Example[], dir: string): 
   const files = new Map<Example, string>();
   for (const example of examples) {
     const file = path.join(dir, `${example.moduleName}.ts`);
-    fs.writeFileSync(file, `${example.code}\nexport {};\n`);
+    fs.writeFileSync(file, `${example.prelude ?? ''}${example.code}\nexport {};\n`);
     files.set(example, file);
   }
   return files;
@@ -105,23 +107,8 @@ export function writeExampleModules(examples: readonly Example[], dir: string): 
  * the workspace sources. Unused locals are allowed: an example may name a value to show its type.
  * Returns the formatted errors of each example, located in its README.
  */
-export function typecheckExamples(files: ReadonlyMap<Example, string>): Map<Example, string[]> {
-  const base = ts.readConfigFile(path.join(ROOT, 'tsconfig.base.json'), ts.sys.readFile);
-  if (base.error) throw new Error(ts.flattenDiagnosticMessageText(base.error.messageText, '\n'));
-  const paths: Record<string, string[]> = {};
-  for (const [name, entry] of Object.entries(workspaceEntries())) paths[name] = [`./${entry}`];
-  const config = ts.parseJsonConfigFileContent(
-    {
-      compilerOptions: {
-        ...base.config.compilerOptions, lib: ['ES2023'], types: ['node'], paths,
-        noUnusedLocals: false, noUnusedParameters: false, noEmit: true, sourceMap: false, declaration: false,
-      },
-      files: [...files.values()],
-    },
-    ts.sys, ROOT,
-  );
-  if (config.errors.length > 0) throw new Error(ts.formatDiagnostics(config.errors, formatHost));
-  const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
+export function typecheckExamples(files: ReadonlyMap<Example, string>, oldProgram?: ts.Program): Map<Example, string[]> {
+  const program = ts.createProgram({ rootNames: [...files.values()], options: exampleCompilerOptions(), ...(oldProgram ? { oldProgram } : {}) });
   const results = new Map<Example, string[]>();
   for (const [example, file] of files) {
     const source = program.getSourceFile(file);
@@ -132,15 +119,100 @@ export function typecheckExamples(files: ReadonlyMap<Example, string>): Map<Exam
   return results;
 }
 
+/** `tsconfig.base.json` with the Node types, `paths` to every public entry and unused locals allowed. */
+function exampleCompilerOptions(): ts.CompilerOptions {
+  const base = ts.readConfigFile(path.join(ROOT, 'tsconfig.base.json'), ts.sys.readFile);
+  if (base.error) throw new Error(ts.flattenDiagnosticMessageText(base.error.messageText, '\n'));
+  const paths: Record<string, string[]> = {};
+  for (const [name, entry] of Object.entries(workspaceEntries())) paths[name] = [`./${entry}`];
+  const config = ts.parseJsonConfigFileContent(
+    {
+      compilerOptions: {
+        ...base.config.compilerOptions, lib: ['ES2023'], types: ['node'], paths,
+        noUnusedLocals: false, noUnusedParameters: false, noEmit: true, sourceMap: false, declaration: false,
+      },
+      files: [],
+    },
+    ts.sys, ROOT,
+  );
+  const errors = config.errors.filter((e) => e.code !== 18002); // "files list is empty": roots are given later
+  if (errors.length > 0) throw new Error(ts.formatDiagnostics(errors, formatHost));
+  return config.options;
+}
+
+/**
+ * The ```ts blocks inside `@example` tags of every declaration exported from a public entry of a
+ * workspace package. They are type-checked only (they show one call in context). Every workspace
+ * export the block names is imported for it; values the context provides are declared in the block
+ * (`declare const memory: PhysicalMemory;`). Returns the program used, to be reused by
+ * {@link typecheckExamples}.
+ */
+export function collectDocExamples(): { examples: Example[]; program: ts.Program } {
+  const entries = workspaceEntries();
+  const program = ts.createProgram({ rootNames: Object.values(entries).map((e) => path.join(ROOT, e)), options: exampleCompilerOptions() });
+  const checker = program.getTypeChecker();
+  /** Exported name -> how to import it (the first public entry that exports it wins). */
+  const importable = new Map<string, { from: string; clause: string }>();
+  const seen = new Set<ts.Node>();
+  const examples: Example[] = [];
+  const documented: ts.Node[] = [];
+  for (const [specifier, entry] of Object.entries(entries)) {
+    const source = program.getSourceFile(path.join(ROOT, entry));
+    const moduleSymbol = source && checker.getSymbolAtLocation(source);
+    if (!moduleSymbol) throw new Error(`cannot read the exports of ${entry}`);
+    for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+      const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      const isValue = (symbol.flags & ts.SymbolFlags.Value) !== 0;
+      if (!importable.has(exported.name)) importable.set(exported.name, { from: specifier, clause: isValue ? exported.name : `type ${exported.name}` });
+      for (const declaration of symbol.declarations ?? []) {
+        if (seen.has(declaration)) continue;
+        seen.add(declaration);
+        documented.push(declaration);
+      }
+    }
+  }
+  for (const declaration of documented) {
+    for (const tag of ts.getJSDocTags(declaration)) {
+      if (tag.tagName.text !== 'example') continue;
+      const file = tag.getSourceFile();
+      const relative = path.relative(ROOT, file.fileName);
+      const tagLine = file.getLineAndCharacterOfPosition(tag.getStart(file)).line;
+      const text = ts.getTextOfJSDocComment(tag.comment) ?? '';
+      const blocks = [...text.matchAll(/```(?:ts|typescript)\n([\s\S]*?)```/g)];
+      blocks.forEach((block, n) => {
+        const code = block[1]!.replace(/\n$/, '');
+        // Where the block's opening fence is in the file: the n-th "```ts" at or after the tag.
+        let fence = tagLine;
+        for (let found = -1; found < n; fence++) if (/^\s*\*?\s*```(ts|typescript)\s*$/.test(file.text.split('\n')[fence] ?? '')) found++;
+        const names = new Set(code.match(/[A-Za-z_$][\w$]*/g) ?? []);
+        const bySpecifier = new Map<string, string[]>();
+        for (const name of [...names].sort()) {
+          const how = importable.get(name);
+          if (how === undefined || new RegExp(`(?:const|let|var|function|class)\\s+${name}\\b`).test(code)) continue;
+          bySpecifier.set(how.from, [...(bySpecifier.get(how.from) ?? []), how.clause]);
+        }
+        const prelude = [...bySpecifier].map(([from, list]) => `import { ${list.join(', ')} } from '${from}';\n`).join('');
+        examples.push({
+          source: relative, fenceLine: fence, mode: 'typecheck-only', code, prelude,
+          moduleName: `${relative.replace(/[^\w]+/g, '-')}-L${fence}`,
+        });
+      });
+    }
+  }
+  return { examples, program };
+}
+
 const formatHost: ts.FormatDiagnosticsHost = {
   getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n',
 };
 
 function locate(example: Example, diagnostic: ts.Diagnostic): string {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n  ');
-  if (!diagnostic.file || diagnostic.start === undefined) return `${example.readme}: TS${diagnostic.code}: ${message}`;
+  if (!diagnostic.file || diagnostic.start === undefined) return `${example.source}: TS${diagnostic.code}: ${message}`;
   const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
-  return `${example.readme}:${example.fenceLine + line + 1}:${character + 1}: TS${diagnostic.code}: ${message}`;
+  const preludeLines = example.prelude === undefined ? 0 : example.prelude.split('\n').length - 1;
+  if (line < preludeLines) return `${example.source}:${example.fenceLine} (added imports): TS${diagnostic.code}: ${message}`;
+  return `${example.source}:${example.fenceLine + line - preludeLines + 1}:${character + 1}: TS${diagnostic.code}: ${message}`;
 }
 
 /**

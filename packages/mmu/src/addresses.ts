@@ -19,6 +19,7 @@ export type AccessSize = 1 | 2 | 4;
  *
  * @example
  * ```ts
+ * declare const memory: PhysicalMemory;
  * memory.read32(guestPhys(0x1000));
  * ```
  */

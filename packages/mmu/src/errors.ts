@@ -14,6 +14,7 @@ export type MemoryMapErrorCode =
  *
  * @example
  * ```ts
+ * declare const memory: PhysicalMemory, apic: MmioHandler;
  * try { memory.addMmio(guestPhys(0xfee00000), 0x1000, apic, 'lapic'); }
  * catch (e) { if (e instanceof MemoryMapError && e.code === 'overlap') console.error(e.message); }
  * ```

@@ -76,6 +76,7 @@ const XD_HI = 0x80000000 | 0;
  *
  * @example
  * ```ts
+ * declare const memory: PhysicalMemory, raisePageFault: (errorCode: number, cr2: number) => void;
  * const paging = new Paging(memory);
  * paging.setControl(0x80000001, 0x1000, 0, 0);   // PE + PG, page directory at 0x1000
  * const phys = paging.translate(0xc0001234, AccessKind.Read, false);

@@ -78,6 +78,7 @@ function hex(n: number): string {
  *
  * @example
  * ```ts
+ * declare const biosBytes: Uint8Array, virtioBlk: MmioHandler;
  * const memory = new PhysicalMemory({ ramSize: 16 << 20 });
  * memory.addRom(guestPhys(0xfffe0000), biosBytes, 'bios');
  * memory.addMmio(guestPhys(0xd0000000), 0x200, virtioBlk, 'virtio-blk');

@@ -48,6 +48,7 @@ export const TLB_FRAME_MASK = -4096;
  *
  * @example
  * ```ts
+ * declare const paging: Paging, linear: number, cpl: number;
  * const need = tlbAccessBit(AccessKind.Write, cpl === 3);
  * const e = paging.tlbEntries[linear >>> 12];
  * const phys = (e & need) !== 0 ? ((e & TLB_FRAME_MASK) | (linear & 0xfff)) >>> 0 : paging.translate(linear, 1, cpl === 3);

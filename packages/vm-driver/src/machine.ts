@@ -96,6 +96,7 @@ const MIN_REALTIME_SLICE = 256;
  *
  * @example
  * ```ts
+ * declare const kernel: Uint8Array, initrd: Uint8Array, serial: CharBackend;
  * const machine = new Machine({ memorySize: 128 << 20, kernel, initrd, cmdline: 'console=ttyS0', serial }, { cpu: (ctx) => new Cpu(ctx) });
  * machine.start();
  * const exit = await machine.exited; // { reason: 'poweroff' }

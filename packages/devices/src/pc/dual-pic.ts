@@ -33,6 +33,8 @@ const STATE_VERSION = 1;
  *
  * @example
  * ```ts
+ * declare const clock: Clock, backend: CharBackend, cpuDeliver: (vector: number) => void;
+ * declare const io: { map(base: number, size: number, region: IoRegion): void };   // the VMM's port bus
  * const pic = new DualPic();
  * io.map(0x20, 2, pic.master); io.map(0xa0, 2, pic.slave); io.map(0x4d0, 2, pic.elcr);
  * const uart = new Uart16550({ irq: pic.irqLine(4), clock, backend });

@@ -93,6 +93,8 @@ export interface I8042Options {
  *
  * @example
  * ```ts
+ * declare const pic: DualPic, cpu: { setA20(on: boolean): void }, machine: { reset(): void };
+ * declare const io: { map(base: number, size: number, region: IoRegion): void };   // the VMM's port bus
  * const kbc = new I8042Controller({ irq1: pic.irqLine(1), irq12: pic.irqLine(12),
  *   onA20: (on) => cpu.setA20(on), onReset: () => machine.reset() });
  * io.map(0x60, 1, kbc.dataPort); io.map(0x64, 1, kbc.commandPort);

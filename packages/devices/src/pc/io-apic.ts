@@ -58,6 +58,7 @@ export interface IoApicOptions {
  *
  * @example
  * ```ts
+ * declare const lapic: LocalApic, memory: PhysicalMemory;
  * const ioapic = new IoApic({ target: lapic });
  * memory.addMmio(guestPhys(IOAPIC_DEFAULT_BASE), IOAPIC_WINDOW_SIZE, ioapic, 'ioapic');
  * const com1Irq = ioapic.irqLine(4);

@@ -131,6 +131,8 @@ export interface LocalApicOptions {
  *
  * @example
  * ```ts
+ * declare const clock: Clock, pic: DualPic, ioapic: IoApic, memory: PhysicalMemory;
+ * declare const io: PortIoBus;   // the VMM's port bus
  * const lapic = new LocalApic({ clock, extInt: pic, onLevelEoi: (v) => ioapic.endOfInterrupt(v) });
  * memory.addMmio(guestPhys(LAPIC_DEFAULT_BASE), LAPIC_WINDOW_SIZE, lapic, 'lapic');
  * const cpu = new Cpu({ memory, io, interrupts: lapic });

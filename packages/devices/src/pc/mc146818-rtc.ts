@@ -107,6 +107,8 @@ export interface Mc146818RtcOptions {
  *
  * @example
  * ```ts
+ * declare const clock: Clock, pic: DualPic, ramBytes: number;
+ * declare const io: { map(base: number, size: number, region: IoRegion): void };   // the VMM's port bus
  * const rtc = new Mc146818Rtc({ clock, wallClock: { epochMs: () => Date.now() }, irq: pic.irqLine(8),
  *   cmos: pcCmosMemorySize(ramBytes) });
  * io.map(0x70, 2, rtc);

@@ -396,6 +396,8 @@ function toBcd(value: number): number {
  *
  * @example
  * ```ts
+ * declare const clock: Clock, pic: DualPic;
+ * declare const io: { map(base: number, size: number, region: IoRegion): void };   // the VMM's port bus
  * const pit = new Pit8254({ clock, irq0: pic.irqLine(0) });
  * io.map(0x40, 4, pit);
  * io.map(0x61, 1, new SystemControlPortB({ pit, clock }));

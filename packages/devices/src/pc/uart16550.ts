@@ -151,6 +151,8 @@ export interface Uart16550Options {
  *
  * @example
  * ```ts
+ * declare const clock: Clock, pic: DualPic, stdio: CharBackend;
+ * declare const io: { map(base: number, size: number, region: IoRegion): void };   // the VMM's port bus
  * const com1 = new Uart16550({ irq: pic.irqLine(4), clock, backend: stdio });
  * io.map(0x3f8, 8, com1);
  * ```

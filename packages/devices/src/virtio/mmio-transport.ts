@@ -44,6 +44,7 @@ export interface VirtioMmioTransportOptions {
  *
  * @example
  * ```ts
+ * declare const memory: PhysicalMemory, irq: IrqLine;
  * const blk = new VirtioBlock({ backend: new MemoryBlockBackend({ size: 1 << 20 }) });
  * const transport = new VirtioMmioTransport({ device: blk, memory, irq });
  * memory.addMmio(guestPhys(0xd000_0000), VIRTIO_MMIO_WINDOW_SIZE, transport, 'virtio-blk');
