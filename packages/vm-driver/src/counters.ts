@@ -22,13 +22,15 @@ export const MachineCounter = {
   interrupts: 7,
   /** Host milliseconds spent running guest code. */
   runHostMs: 8,
+  /** Real-time mode: host stall milliseconds hidden from the guest's clock. */
+  hiddenStallMs: 9,
 } as const;
 
 /** Name of one {@link MachineCounter}. */
 export type MachineCounterName = keyof typeof MachineCounter;
 
 /** Number of counters. */
-export const MACHINE_COUNTER_COUNT = 9;
+export const MACHINE_COUNTER_COUNT = 10;
 
 /** Reads the counters into a plain object (for reports and `--verbose`). */
 export function countersToObject(counters: Float64Array): Record<MachineCounterName, number> {

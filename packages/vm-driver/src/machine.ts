@@ -86,6 +86,8 @@ function defaultWallClock(mode: ResolvedMachineConfig['clock']): { epochMs(): nu
 const DEFAULT_CHUNK_MS = 10;
 /** Shortest slice when cutting at a real-time deadline (keeps the per-slice overhead small). */
 const MIN_REALTIME_SLICE = 256;
+/** Host time a slice may overrun its expected duration before the excess counts as a host stall. */
+const STALL_SLACK_MS = 1;
 
 /**
  * One virtual machine: guest RAM, the microVM board, virtio devices, the boot image loaded, a CPU
@@ -131,6 +133,7 @@ export class Machine {
   private sleepingSince = -1;
   /** Real-time mode: guest instructions per host nanosecond, a moving average over slices. */
   private measuredInstructionsPerNs = 0.01;
+  private speedSamples = 0;
   /** The last slice ended in HLT with nothing the CPU could take. */
   private haltedWithoutProgress = false;
   private readonly slice: number;
@@ -409,16 +412,36 @@ export class Machine {
     const hostBefore = this.clock.mode === 'realtime' ? this.scheduler.now() : 0;
     const reason = this.cpu.run(budget);
     const retired = this.cpu.instructionsRetired - before;
-    if (this.clock.mode === 'realtime' && retired >= MIN_REALTIME_SLICE) {
-      const elapsedNs = (this.scheduler.now() - hostBefore) * 1e6;
-      if (elapsedNs > 0) this.measuredInstructionsPerNs = 0.75 * this.measuredInstructionsPerNs + 0.25 * (retired / elapsedNs);
-    }
+    if (this.clock.mode === 'realtime' && retired >= MIN_REALTIME_SLICE) this.accountHostTime(retired, this.scheduler.now() - hostBefore);
     this.counters[MachineCounter.instructions] += retired;
     this.perf.add(Counter.Instructions, retired);
     this.counters[MachineCounter.slices]++;
     // HLT with an interrupt pending but masked (IF = 0) makes no progress either: that is idle too.
     this.haltedWithoutProgress = reason === 'halt' && (retired === 0 || !this.board.interrupts.hasInterrupt());
     return reason;
+  }
+
+  /**
+   * Real-time mode: learns the guest speed from a slice, and hides host stalls from the guest. A slice
+   * that took far longer than its instruction count explains (the host descheduled us, a GC pause)
+   * would otherwise show up as lost timer ticks and clocks that disagree (the PIT-driven jiffies
+   * against the TSC and PM timer) — Linux then rejects its PM timer or TSC.
+   */
+  private accountHostTime(retired: number, elapsedMs: number): void {
+    if (!(elapsedMs > 0)) return;
+    const expectedMs = retired / (this.measuredInstructionsPerNs * 1e6);
+    const excessMs = elapsedMs - Math.max(2 * expectedMs, expectedMs + STALL_SLACK_MS);
+    const stalled = this.speedSamples >= 8 && excessMs > 0;
+    if (stalled) {
+      this.clock.discountHostTime(excessMs);
+      this.counters[MachineCounter.hiddenStallMs] += excessMs;
+    }
+    // Stalled slices still teach the average, slowly, so a guest phase that is really slower per
+    // instruction (page-table churn, device work) is learned within a few dozen slices, not hidden.
+    this.speedSamples++;
+    const rate = retired / (elapsedMs * 1e6);
+    const weight = this.speedSamples === 1 ? 1 : stalled ? 0.05 : 0.25;
+    this.measuredInstructionsPerNs += weight * (rate - this.measuredInstructionsPerNs);
   }
 
   /** The guest halted. Returns true when the loop must stop and wait for a timer or host input. */

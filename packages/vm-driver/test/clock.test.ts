@@ -85,3 +85,23 @@ describe('VirtualClock (realtime)', () => {
     expect(() => clock.skipTo(1e9)).toThrow(/deterministic/);
   });
 });
+
+describe('VirtualClock (realtime) host stalls', () => {
+  it('hides discounted host time without ever going backwards', () => {
+    let host = 0;
+    const clock = new VirtualClock({ mode: 'realtime', hostNowMs: () => host });
+    clock.setRunning(true);
+    host = 10;
+    expect(clock.now()).toBe(10e6);
+    clock.discountHostTime(5); // the guest already saw 10 ms: time holds still
+    host = 13;
+    expect(clock.now()).toBe(10e6);
+    host = 16;
+    expect(clock.now()).toBe(11e6);
+    clock.discountHostTime(4); // not yet observed this time
+    host = 20;
+    expect(clock.now()).toBe(11e6);
+    host = 21;
+    expect(clock.now()).toBe(12e6);
+  });
+});

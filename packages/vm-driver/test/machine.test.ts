@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockBackend } from '@typevisor/devices';
 import type { CharBackend } from '@typevisor/devices';
-import { BootImageError, Machine, MachineCounter, MachineStateError, PORTS, SLP_TYP_S5 } from '../src/index.js';
+import { BootImageError, Machine, MachineCounter, MachineStateError, PORTS, SLP_TYP_S5, defaultHostScheduler } from '../src/index.js';
 import type { CpuEngineContext, MachineConfig, MachineExit } from '../src/index.js';
 import { FakeCpu } from './helpers/fake-cpu.js';
 import type { Step } from './helpers/fake-cpu.js';
@@ -234,5 +234,69 @@ describe('APIC interrupt path', () => {
     machine.start();
     expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
     expect(vectors).toEqual([0x40, 0x40, 0x40]);
+  });
+});
+
+describe('real-time host stalls', () => {
+  it('keeps a 50 ms host stall out of guest time', async () => {
+    let hostMs = 0;
+    const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
+    let calls = 0;
+    let retired = 0;
+    const machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
+      scheduler,
+      cpu: (context) => ({
+        get instructionsRetired() { return retired; },
+        lastException: null,
+        reset() {},
+        setA20() {},
+        run(budget: number) {
+          calls++;
+          retired += budget;
+          hostMs += budget / 10_000; // 10 MIPS
+          if (calls === 20) hostMs += 50; // the host descheduled us
+          if (calls === 40) context.io.write(PORTS.debugExit.base, 1, 0);
+          return 'budget';
+        },
+      }),
+    });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
+    const guestMs = machine.clock.now() / 1e6;
+    expect(hostMs - guestMs).toBeGreaterThan(45);
+    expect(machine.counters[MachineCounter.hiddenStallMs]).toBeGreaterThan(45);
+    expect(guestMs).toBeGreaterThan(75); // 40 slices of 2 ms of guest code
+  });
+});
+
+describe('real-time speed changes', () => {
+  it('learns a guest that became slower per instruction instead of hiding its time for good', async () => {
+    let hostMs = 0;
+    const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
+    let calls = 0;
+    let retired = 0;
+    const hiddenAt: number[] = [];
+    let machine: Machine | null = null;
+    machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
+      scheduler,
+      cpu: (context) => ({
+        get instructionsRetired() { return retired; },
+        lastException: null,
+        reset() {},
+        setA20() {},
+        run(budget: number) {
+          calls++;
+          retired += budget;
+          hostMs += budget / (calls < 20 ? 10_000 : 3_000); // 10 MIPS, then 3 MIPS for good
+          if (calls === 150 || calls === 300) hiddenAt.push(machine!.counters[MachineCounter.hiddenStallMs]);
+          if (calls === 300) context.io.write(PORTS.debugExit.base, 1, 0);
+          return 'budget';
+        },
+      }),
+    });
+    machine.start();
+    await machine.exited;
+    // Some time is hidden while the average adapts; afterwards (slices 150-300) almost none.
+    expect(hiddenAt[1]! - hiddenAt[0]!).toBeLessThan(1);
   });
 });

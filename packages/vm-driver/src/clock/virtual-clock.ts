@@ -38,6 +38,8 @@ export class VirtualClock implements Clock {
   /** Host time (ms) or instruction count at the last rebase. */
   private baseSource = 0;
   private running = false;
+  /** Realtime mode: the largest time returned so far (monotonic across {@link discountHostTime}). */
+  private floorNs = 0;
 
   constructor(options: VirtualClockOptions) {
     this.mode = options.mode;
@@ -77,7 +79,21 @@ export class VirtualClock implements Clock {
       return this.baseNs + (this.instructionCounter() - this.baseSource) * this.nsPerInstruction;
     }
     if (!this.running) return this.baseNs;
-    return this.baseNs + (this.hostNowMs() - this.baseSource) * 1e6;
+    const ns = this.baseNs + (this.hostNowMs() - this.baseSource) * 1e6;
+    // After a discount the formula may fall below a value already handed out: hold time still instead.
+    if (ns < this.floorNs) return this.floorNs;
+    this.floorNs = ns;
+    return ns;
+  }
+
+  /**
+   * Realtime mode: hides `ms` of host time that has passed (a host stall the guest should not see as
+   * time). Virtual time never goes backwards: if the guest already saw part of the stall, time stands
+   * still until the host clock catches up with what it saw.
+   */
+  discountHostTime(ms: number): void {
+    if (this.mode !== 'realtime' || !this.running || !(ms > 0)) return;
+    this.baseSource += ms;
   }
 
   setTimer(deadlineNs: number, callback: () => void): TimerHandle {
@@ -126,6 +142,7 @@ export class VirtualClock implements Clock {
   /** Continues from a saved virtual time. */
   restoreState(state: { readonly nowNs: number }): void {
     this.baseNs = state.nowNs;
+    this.floorNs = state.nowNs;
     this.baseSource = this.mode === 'realtime' ? this.hostNowMs() : this.instructionCounter();
   }
 }
