@@ -127,6 +127,8 @@ export class CpuCore implements FpuHost {
   // ---- code fetch page cache ----
   fetchLin = 1; // linear page base of the cached fetch page, 1 = invalid
   fetchPhys = 0;
+  /** pageGen[fetch page] << 1 | CS.D, recomputed on every refill of the fetch page. */
+  fetchGenKey = -1;
 
   // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
   readonly tlbTag = new Int32Array(4 * TLB_SIZE);
@@ -394,6 +396,7 @@ export class CpuCore implements FpuHost {
   codeWritten(page: number): void {
     this.codePages[page] = 0;
     this.pageGen[page]++;
+    this.fetchLin = 1; // refetch so the cached generation of the current code page is re-read
   }
   private physWrite(val: number, lin: number): number {
     const phys = this.physOf(val, lin);

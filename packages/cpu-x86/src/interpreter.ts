@@ -56,7 +56,7 @@ function loop(c: CpuCore, endAt: number): StopReason {
     // Everything below is constant within a chunk: CS, mode and privilege changes end the chunk.
     const key = c.cs32 ? 1 : 0;
     const csBase = c.segBase[CS], csLimit = c.segLimit[CS], ipMask = c.ipMask;
-    const dTag = c.dTag, dGen = c.dGen, dLen = c.dLen, dH = c.dH, pageGen = c.pageGen;
+    const dTag = c.dTag, dGen = c.dGen, dLen = c.dLen, dH = c.dH;
     while (n-- > 0) {
       const eip = c.eip;
       // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
@@ -65,7 +65,7 @@ function loop(c: CpuCore, endAt: number): StopReason {
       if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
       const phys = (c.fetchPhys + (lin & 4095)) | 0;
       let d = (phys ^ (phys >>> 13)) & DMASK;
-      if (dTag[d] !== phys || dGen[d] !== ((pageGen[phys >>> 12] << 1) | key)) d = decodeSlot(c, d, lin, phys, key);
+      if (dTag[d] !== phys || dGen[d] !== c.fetchGenKey) d = decodeSlot(c, d, lin, phys, key);
       const len = dLen[d];
       if ((eip >>> 0) + len - 1 > csLimit) c.gp(0);
       c.eip = (eip + len) & ipMask;
@@ -85,6 +85,8 @@ function refillFetch(c: CpuCore, lin: number): void {
   const phys = c.translateFetch(lin);
   c.fetchLin = lin & -4096;
   c.fetchPhys = phys - (lin & 4095);
+  // Valid decoded slots of this page carry this value; a code write to any page forces a refill.
+  c.fetchGenKey = (c.pageGen[(phys >>> 12) & 0xfffff] << 1) | (c.cs32 ? 1 : 0);
 }
 
 function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: number): number {

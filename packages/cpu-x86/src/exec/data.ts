@@ -236,22 +236,22 @@ export function enter(c: CpuCore, d: number): void {
   const w = o32 ? 4 : 2;
   const size = c.dImm[d] & 0xffff, level = c.dImm2[d] & 31;
   const bp = c.ss32 ? c.r32[10] : c.r16[20];
-  const wrap = (x: number): number => (c.ss32 ? x | 0 : x & 0xffff);
+  const wmask = c.ss32 ? -1 : 0xffff;
   let sp = c.spOff(0);
   // Nothing is committed until every store succeeded, so a fault restarts cleanly.
-  sp = wrap(sp - w);
+  sp = ((sp - w) & wmask);
   if (o32) c.writeSeg32(SS, sp, c.r32[10]); else c.writeSeg16(SS, sp, c.r16[20]);
   const frame = sp;
   for (let i = 1; i < level; i++) {
-    const src = wrap(bp - i * w);
-    sp = wrap(sp - w);
+    const src = ((bp - i * w) & wmask);
+    sp = ((sp - w) & wmask);
     if (o32) c.writeSeg32(SS, sp, c.readSeg32(SS, src)); else c.writeSeg16(SS, sp, c.readSeg16(SS, src));
   }
   if (level > 0) {
-    sp = wrap(sp - w);
+    sp = ((sp - w) & wmask);
     if (o32) c.writeSeg32(SS, sp, frame); else c.writeSeg16(SS, sp, frame);
   }
-  sp = wrap(sp - size);
+  sp = ((sp - size) & wmask);
   if (size > 0) c.linW(SS, sp, 1);
   if (o32) c.r32[10] = frame; else c.r16[20] = frame;
   if (c.ss32) c.r32[8] = sp; else c.r16[16] = sp;

@@ -95,9 +95,12 @@ export function loadSeg(c: CpuCore, seg: number, sel: number): void {
   loadCache(c, seg, sel, desc.lo, desc.hi);
 }
 
+const DATA_SEGS = [ES, DS, FS, GS] as const;
+
 /** After a return to an outer privilege level: data segments the new CPL may not use become null. */
 export function invalidateDataSegs(c: CpuCore): void {
-  for (const s of [ES, DS, FS, GS]) {
+  for (let i = 0; i < DATA_SEGS.length; i++) {
+    const s = DATA_SEGS[i];
     const a = c.segAttr[s];
     if ((a & 0x80) === 0) continue;
     const conformingCode = (a & 0x18) === 0x18 && (a & 0x4) !== 0;
