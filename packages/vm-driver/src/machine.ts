@@ -75,6 +75,8 @@ export interface MachineSnapshot {
   readonly cpu: unknown;
 }
 
+/** Ctrl, Alt, Delete pressed and released, in scan code set 1 (what the guest sees through the i8042's translation). */
+const CTRL_ALT_DEL_SCANCODES = [0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d];
 const DEFAULT_SLICE = 20_000;
 /** 2000-01-01T00:00:00Z: the RTC's start in deterministic mode, so runs do not depend on the host date. */
 const DETERMINISTIC_EPOCH_MS = 946_684_800_000;
@@ -255,6 +257,14 @@ export class Machine {
   /** Presses the ACPI power button (the guest may shut down cleanly if it listens). */
   pressPowerButton(): void {
     this.board.acpiPm.pressPowerButton();
+  }
+
+  /**
+   * Types Ctrl-Alt-Del on the PS/2 keyboard (as Firecracker's SendCtrlAltDel does); Linux reacts by
+   * rebooting, which this machine reports as a `reset` exit.
+   */
+  sendCtrlAltDel(): void {
+    this.board.i8042.sendKeyboardBytes(CTRL_ALT_DEL_SCANCODES);
   }
 
   /**

@@ -8,3 +8,5 @@ export { FileBlockBackend } from './file-block-backend.js';
 export { FileCharBackend } from './file-char-backend.js';
 export type { StdioCharBackendOptions, StdioStreams } from './stdio-char-backend.js';
 export { ESCAPE_BYTE, StdioCharBackend } from './stdio-char-backend.js';
+export type { DefaultGuest } from './default-guest.js';
+export { DEFAULT_GUEST_CMDLINE, DefaultGuestNotFoundError, findDefaultGuest } from './default-guest.js';
