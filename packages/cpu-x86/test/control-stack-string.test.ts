@@ -113,3 +113,24 @@ describe('port I/O', () => {
     expect(r.m.io.writes.map((w) => w[2])).toEqual([0x61, 0x62, 0x63]);
   });
 });
+
+describe('near branches and the CS limit', () => {
+  it('a near jump beyond the CS limit faults on the jump itself', async () => {
+    const { pmMachine, record } = await import('./support/pm-program.js');
+    // 16-bit code segment (limit 0xFFFF): a JMP to 0x10000 via a 32-bit operand size is out of limits.
+    const m = pmMachine(`
+      jmp 0x30:code16
+    bits 16
+    code16:
+      mov cx, 5
+    here:
+      jmp dword 0x10000
+    bits 32`);
+    m.cpu.run(100000);
+    const r = record(m);
+    expect(r.vector).toBe(13);
+    expect(r.error).toBe(0);
+    expect(r.cs).toBe(0x30);
+    expect(m.memory.ram[r.eip]).toBe(0x66); // the jump (with its operand-size prefix), not its target
+  });
+});

@@ -1,31 +1,44 @@
-import { BR, CR0_PE, DB, OF, OFV, P_A32, P_O32, UD, VM } from '../constants.js';
+import { BR, CR0_PE, CS, DB, OF, OFV, P_A32, P_O32, UD, VM } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { farCall, farJump, farReturn } from '../system/far-transfer.js';
 import { deliver, EV_EXCEPTION, EV_SOFTWARE, iret } from '../system/interrupts.js';
 import { eaOff, rdEv } from './operands.js';
 
+/** Near branch: a target beyond the CS limit faults on the branch itself (#GP(0), nothing changed). */
+function go(c: CpuCore, target: number): void {
+  if ((target >>> 0) > c.segLimit[CS]) c.gp(0);
+  c.eip = target;
+}
+function rel(c: CpuCore, d: number): number {
+  return (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
+}
+
 export function jcc(c: CpuCore, d: number): void {
-  if (c.cond(c.dExt[d])) {
-    c.eip = (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
-  }
+  if (c.cond(c.dExt[d])) go(c, rel(c, d));
 }
-export function jmpRel(c: CpuCore, d: number): void {
-  c.eip = (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
-}
+export function jmpRel(c: CpuCore, d: number): void { go(c, rel(c, d)); }
 export function callRel(c: CpuCore, d: number): void {
-  if ((c.dPfx[d] & P_O32) !== 0) { c.push32(c.eip); c.eip = (c.eip + c.dImm[d]) | 0; }
-  else { c.push16(c.eip); c.eip = (c.eip + c.dImm[d]) & 0xffff; }
+  const target = rel(c, d);
+  if ((target >>> 0) > c.segLimit[CS]) c.gp(0);
+  if ((c.dPfx[d] & P_O32) !== 0) c.push32(c.eip); else c.push16(c.eip);
+  c.eip = target;
 }
 export function retNear(c: CpuCore, d: number): void {
-  if ((c.dPfx[d] & P_O32) !== 0) { const v = c.peek32(0); c.addSp(4 + c.dImm[d]); c.eip = v; }
-  else { const v = c.peek16(0); c.addSp(2 + c.dImm[d]); c.eip = v; }
+  const o32 = (c.dPfx[d] & P_O32) !== 0;
+  const v = o32 ? c.peek32(0) : c.peek16(0);
+  go(c, v);
+  c.addSp((o32 ? 4 : 2) + c.dImm[d]);
 }
 export function callEv(c: CpuCore, d: number): void {
-  const t = rdEv(c, d);
-  if ((c.dPfx[d] & P_O32) !== 0) c.push32(c.eip); else c.push16(c.eip);
+  const o32 = (c.dPfx[d] & P_O32) !== 0;
+  const t = o32 ? rdEv(c, d) : rdEv(c, d) & 0xffff;
+  if ((t >>> 0) > c.segLimit[CS]) c.gp(0);
+  if (o32) c.push32(c.eip); else c.push16(c.eip);
   c.eip = t;
 }
-export function jmpEv(c: CpuCore, d: number): void { c.eip = rdEv(c, d); }
+export function jmpEv(c: CpuCore, d: number): void {
+  go(c, (c.dPfx[d] & P_O32) !== 0 ? rdEv(c, d) : rdEv(c, d) & 0xffff);
+}
 /** Far pointer operand m16:16/32 (FF /3, FF /5). */
 function readFarPtr(c: CpuCore, d: number): number {
   if (c.dRm[d] >= 0xc0) c.fault(UD, -1);
@@ -64,16 +77,16 @@ export function iretOp(c: CpuCore, d: number): void { iret(c, (c.dPfx[d] & P_O32
 export function loop(c: CpuCore, d: number): void {
   const a32 = (c.dPfx[d] & P_A32) !== 0;
   const kind = c.dExt[d];
-  let take: boolean;
-  if (kind === 3) take = a32 ? c.r32[2] === 0 : c.r16[4] === 0;
-  else {
-    let n: number;
-    if (a32) { n = (c.r32[2] - 1) | 0; c.r32[2] = n; } else { n = (c.r16[4] - 1) & 0xffff; c.r16[4] = n; }
-    take = n !== 0;
-    if (kind === 0) take = take && c.getZF() === 0;
-    else if (kind === 1) take = take && c.getZF() !== 0;
+  if (kind === 3) {
+    if (a32 ? c.r32[2] === 0 : c.r16[4] === 0) go(c, rel(c, d));
+    return;
   }
-  if (take) c.eip = (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
+  const n = a32 ? (c.r32[2] - 1) | 0 : (c.r16[4] - 1) & 0xffff;
+  let take = n !== 0;
+  if (kind === 0) take = take && c.getZF() === 0;
+  else if (kind === 1) take = take && c.getZF() !== 0;
+  if (take) go(c, rel(c, d)); // faults before the count register changes
+  if (a32) c.r32[2] = n; else c.r16[4] = n;
 }
 
 function v86SoftIntCheck(c: CpuCore): void {
