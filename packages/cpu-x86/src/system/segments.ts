@@ -68,28 +68,31 @@ export function loadCs(c: CpuCore, sel: number, lo: number, hi: number, cpl: num
   c.csChanged();
 }
 
-/** MOV/POP/LxS to a segment register, with all protected-mode checks. */
-export function loadSeg(c: CpuCore, seg: number, sel: number): void {
+/**
+ * MOV/POP/LxS to a segment register, with all protected-mode checks. A task switch passes #TS as
+ * `vector` for the checks that raise #GP otherwise.
+ */
+export function loadSeg(c: CpuCore, seg: number, sel: number, vector = GP): void {
   sel &= 0xffff;
   if ((c.cr0 & CR0_PE) === 0 || (c.flags & VM) !== 0) { c.loadSegReal(seg, sel); return; }
   const rpl = sel & 3;
   if (seg === SS) {
-    if ((sel & 0xfffc) === 0) c.gp(0);
-    readDescriptor(c, sel, GP);
+    if ((sel & 0xfffc) === 0) c.fault(vector, 0);
+    readDescriptor(c, sel, vector);
     const hi = desc.hi;
-    if (rpl !== c.cpl || dDpl(hi) !== c.cpl || !dIsSegment(hi) || (hi & 0x800) !== 0 || (hi & 0x200) === 0) c.gp(sel & 0xfffc);
+    if (rpl !== c.cpl || dDpl(hi) !== c.cpl || !dIsSegment(hi) || (hi & 0x800) !== 0 || (hi & 0x200) === 0) c.fault(vector, sel & 0xfffc);
     if (!dPresent(hi)) c.fault(SSF, sel & 0xfffc);
     setAccessed(c);
     loadCache(c, SS, sel, desc.lo, desc.hi);
     return;
   }
   if ((sel & 0xfffc) === 0) { loadNull(c, seg, sel); return; }
-  readDescriptor(c, sel, GP);
+  readDescriptor(c, sel, vector);
   const hi = desc.hi;
-  if (!dIsSegment(hi)) c.gp(sel & 0xfffc);
-  if (dIsCode(hi) && (hi & 0x200) === 0) c.gp(sel & 0xfffc); // execute-only code
+  if (!dIsSegment(hi)) c.fault(vector, sel & 0xfffc);
+  if (dIsCode(hi) && (hi & 0x200) === 0) c.fault(vector, sel & 0xfffc); // execute-only code
   const conformingCode = dIsCode(hi) && (hi & 0x400) !== 0;
-  if (!conformingCode && (rpl > dDpl(hi) || c.cpl > dDpl(hi))) c.gp(sel & 0xfffc);
+  if (!conformingCode && (rpl > dDpl(hi) || c.cpl > dDpl(hi))) c.fault(vector, sel & 0xfffc);
   if (!dPresent(hi)) c.fault(NP, sel & 0xfffc);
   setAccessed(c);
   loadCache(c, seg, sel, desc.lo, desc.hi);

@@ -89,6 +89,8 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
   c.flags = (nflags & 0x3f7fd5) | 2;
   c.lazy = 0;
   c.eip = eip;
+  // From here on faults belong to the new task: they restart at its EIP, not at the old instruction.
+  c.curEip = eip;
   c.chunkBreak = true;
 
   // LDT, then segments under the new task's privilege.
@@ -113,6 +115,6 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
   const cpl = (desc.hi & 0x400) !== 0 ? dDpl(desc.hi) : cs & 3;
   loadCs(c, cs, desc.lo, desc.hi, cs & 3);
   c.setCpl(cpl === (cs & 3) ? cpl : cs & 3);
-  loadSeg(c, SS, sels[SS]);
-  for (const s of [ES, DS, FS, GS]) if (s < sels.length) loadSeg(c, s, sels[s]);
+  loadSeg(c, SS, sels[SS], TSF);
+  for (const s of [ES, DS, FS, GS]) loadSeg(c, s, sels[s], TSF);
 }
