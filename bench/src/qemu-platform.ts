@@ -67,7 +67,7 @@ export function qemuPlatform(guest: GuestImages, machine: QemuMachine): GuestPla
       console,
       startedAtMs,
       instructions: () => null,
-      memoryMiB: () => ({ rss: child.pid === undefined ? Number.NaN : residentMiB(child.pid), arrayBuffers: null }),
+      memoryMiB: async () => ({ rss: child.pid === undefined ? Number.NaN : residentMiB(child.pid), arrayBuffers: null }),
       async stop() {
         child.kill('SIGKILL');
         await exited;

@@ -5,14 +5,14 @@
  *
  * Checks prerequisites and says how to get what is missing; installs nothing (bench/setup.sh does).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatReport } from '@typevisor/perf-model';
 import {
-  BENCHMARK_GROUPS, MissingPrerequisiteError, assembleReport, benchGuest, createScratchDisk, hostFacts, parseGroups, runSuite, startLatencyMethod,
+  BENCHMARK_GROUPS, MissingPrerequisiteError, SHELL_PROMPT, assembleReport, benchGuest, createScratchDisk, hostFacts, parseGroups, runSuite, startLatencyMethod,
   typevisorPlatform,
 } from '@typevisor/cli/bench';
 import type { GuestPlatform, PlatformResult } from '@typevisor/cli/bench';
@@ -43,6 +43,8 @@ function parse(argv: string[]) {
     options: {
       platforms: { type: 'string' }, runs: { type: 'string' }, only: { type: 'string' }, out: { type: 'string' }, history: { type: 'string' },
       'qemu-machine': { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      // Internal: boot one guest of this platform, print its memory at the prompt as JSON, exit.
+      'memory-probe': { type: 'string' },
     },
   });
   const platforms = (values.platforms ?? PLATFORMS.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -55,8 +57,34 @@ function parse(argv: string[]) {
   if (qemuMachine !== 'microvm' && qemuMachine !== 'pc') throw new Error(`--qemu-machine: use microvm or pc, not "${qemuMachine}"`);
   return {
     platforms: platforms as PlatformName[], runs, groups: parseGroups(values.only), out: values.out ?? null, history: values.history ?? null,
-    qemuMachine: qemuMachine as QemuMachine, timeout, help: values.help ?? false,
+    qemuMachine: qemuMachine as QemuMachine, timeout, help: values.help ?? false, memoryProbe: values['memory-probe'] ?? null,
   };
+}
+
+/** Runs this script again with `--memory-probe` so one guest's memory is measured in a fresh process. */
+function memoryInChild(platform: string): Promise<{ rss: number; arrayBuffers: number | null }> {
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', script, '--platforms', platform === 'typevisor' ? 'typevisor' : platform, '--memory-probe', platform],
+      { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+        if (error !== null) return reject(new Error(`memory probe of ${platform} failed: ${stderr.trim() || error.message}`));
+        resolve(JSON.parse(stdout) as { rss: number; arrayBuffers: number | null });
+      });
+  });
+}
+
+/** The `--memory-probe` mode: boot one guest, wait for its prompt, print its memory as JSON. */
+async function probeMemory(platforms: GuestPlatform[], name: string, timeoutSeconds: number): Promise<number> {
+  const platform = platforms.find((p) => p.name === name);
+  if (platform === undefined) throw new Error(`--memory-probe ${name}: that platform is not selected`);
+  const session = await platform.boot({ disk: null });
+  try {
+    await session.console.expect(SHELL_PROMPT, timeoutSeconds * 1000, 'the shell prompt');
+    process.stdout.write(JSON.stringify(await session.memoryMiB()));
+  } finally {
+    await session.stop();
+  }
+  return 0;
 }
 
 function gitCommit(): string {
@@ -99,7 +127,9 @@ async function main(): Promise<number> {
     native?.dispose();
     return 2;
   }
+  if (options.memoryProbe !== null) return probeMemory(platforms, options.memoryProbe, options.timeout);
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') log('note: run node with --expose-gc for steadier per-VM memory figures');
+  for (const platform of platforms) if (platform.name === 'typevisor' || platform.name === 'v86') platform.memoryProbe = () => memoryInChild(platform.name);
 
   const disk = options.groups.has('blk') ? createScratchDisk() : null;
   const results: PlatformResult[] = [];

@@ -46,7 +46,7 @@ export async function v86Platform(guest: GuestImages): Promise<GuestPlatform> {
   });
 
   async function boot(): Promise<GuestSession> {
-    const baseline = processMemoryMiB();
+    const baseline = await processMemoryMiB();
     const startedAtMs = performance.now();
     const emulator = create();
     const console = new GuestConsole((bytes) => emulator.serial0_send(String.fromCharCode(...bytes)));
@@ -59,8 +59,8 @@ export async function v86Platform(guest: GuestImages): Promise<GuestPlatform> {
       console,
       startedAtMs,
       instructions: () => emulator.get_instruction_counter(),
-      memoryMiB() {
-        const now = processMemoryMiB();
+      async memoryMiB() {
+        const now = await processMemoryMiB();
         return { rss: now.rss - baseline.rss, arrayBuffers: now.arrayBuffers - baseline.arrayBuffers };
       },
       async stop() {

@@ -21,7 +21,7 @@ export interface GuestSession {
   /** Guest instructions retired so far, or null when the platform does not count them. */
   instructions(): number | null;
   /** Host memory this guest costs right now, in MiB (resident set, and ArrayBuffer bytes when in-process). */
-  memoryMiB(): { readonly rss: number; readonly arrayBuffers: number | null };
+  memoryMiB(): Promise<{ readonly rss: number; readonly arrayBuffers: number | null }>;
   /** Stops the guest and frees what it holds. */
   stop(): Promise<void>;
 }
@@ -40,11 +40,27 @@ export interface GuestPlatform {
    * stopped: the start latency.
    */
   startLatency(): Promise<number>;
+  /**
+   * Host memory of one guest at its prompt measured in a fresh process, when the platform can do that.
+   * In-process platforms need it: earlier guests of the same process leave memory behind that GC
+   * does not reliably give back, which makes in-process deltas meaningless after the first guest.
+   */
+  memoryProbe?(): Promise<{ readonly rss: number; readonly arrayBuffers: number | null }>;
 }
 
-/** Resident set and ArrayBuffer memory of this process in MiB, after a GC when `--expose-gc` is on. */
-export function processMemoryMiB(): { rss: number; arrayBuffers: number } {
-  (globalThis as { gc?: () => void }).gc?.();
+/**
+ * Resident set and ArrayBuffer memory of this process in MiB. With `--expose-gc` it first collects
+ * garbage a few times across event-loop turns, so a stopped guest's buffers (freed by V8's background
+ * sweeper) are gone before the count; without it the figures include whatever garbage is left.
+ */
+export async function processMemoryMiB(): Promise<{ rss: number; arrayBuffers: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
   const usage = process.memoryUsage();
   return { rss: usage.rss / 1048576, arrayBuffers: usage.arrayBuffers / 1048576 };
 }

@@ -133,7 +133,7 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
       log(`${platform.name}: run ${run}: shell prompt after ${bootSeconds.toFixed(2)} s`);
       if (groups.has('boot')) table.add(BENCHMARKS.boot, bootSeconds);
       if (groups.has('memory')) {
-        const memory = session.memoryMiB();
+        const memory = platform.memoryProbe === undefined ? await session.memoryMiB() : await platform.memoryProbe();
         table.add(BENCHMARKS.rss, memory.rss);
         if (memory.arrayBuffers !== null) table.add(BENCHMARKS.arrayBuffers, memory.arrayBuffers);
       }

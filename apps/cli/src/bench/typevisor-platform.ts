@@ -55,7 +55,7 @@ export function typevisorPlatform(options: TypevisorPlatformOptions): GuestPlatf
   const initrd = readImage(guest.initrd, 'initrd');
 
   async function boot({ disk }: { readonly disk: string | null }): Promise<GuestSession> {
-    const baseline = processMemoryMiB();
+    const baseline = await processMemoryMiB();
     let receiver: ((bytes: Uint8Array) => void) | null = null;
     const console = new GuestConsole((bytes) => {
       if (receiver === null) throw new BenchError('the guest UART has no receiver yet');
@@ -74,8 +74,8 @@ export function typevisorPlatform(options: TypevisorPlatformOptions): GuestPlatf
       console,
       startedAtMs,
       instructions: () => machine.counters[MachineCounter.instructions],
-      memoryMiB() {
-        const now = processMemoryMiB();
+      async memoryMiB() {
+        const now = await processMemoryMiB();
         return { rss: now.rss - baseline.rss, arrayBuffers: now.arrayBuffers - baseline.arrayBuffers };
       },
       async stop() {
