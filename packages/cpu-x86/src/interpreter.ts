@@ -18,6 +18,9 @@ export const stopInfo = { vector: -1, error: -1 };
  */
 export function run(c: CpuCore, budget: number): StopReason {
   const endAt = c.retired + budget;
+  // Exceptions retire no instruction; count them too so a handler that faults on its own first
+  // instruction (a loop on real hardware as well) cannot keep run() from returning.
+  let events = 0;
   for (;;) {
     try {
       return loop(c, endAt);
@@ -25,6 +28,7 @@ export function run(c: CpuCore, budget: number): StopReason {
       if (e !== FAULT) throw internalError(c, e);
       const r = handleFault(c);
       if (r !== null) return r;
+      if (++events >= budget) return 'budget';
     }
   }
 }

@@ -219,3 +219,22 @@ describe('protected mode', () => {
     expect(m.io.writes.length).toBe(0);
   });
 });
+
+describe('hostile exception loops', () => {
+  it('a #PF handler on a not-present page faults forever on hardware; run() still returns', () => {
+    const m = pmMachine(`
+      call setup_paging
+      mov eax, 0x300000
+      mov word [A(idt)+14*8], ax
+      shr eax, 16
+      mov word [A(idt)+14*8+6], ax
+      mov dword [0x21000 + 0x300*4], 0
+      mov eax, cr3
+      mov cr3, eax
+      mov esp, 0x200000
+      jmp 0x300000`);
+    expect(m.cpu.run(5000)).toBe('budget');
+    expect(m.cpu.run(5000)).toBe('budget');
+    expect(m.cpu.getRegisters().cr2).toBe(0x300000);
+  });
+});
