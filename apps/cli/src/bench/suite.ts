@@ -122,6 +122,9 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
   if (groups.has('blk') && !useDisk) {
     notes.push(platform.features.virtioBlk ? 'blk: no scratch disk given' : `blk: ${platform.name} has no virtio-blk device the default guest can use`);
   }
+  if (groups.has('memory') && platform.memoryProbe === undefined && options.runs > 1) {
+    notes.push('memory: measured in-process on the first guest only (no fresh-process probe)');
+  }
   const needsGuest = ['boot', 'memory', 'cpu', 'console', 'blk'].some((g) => groups.has(g as BenchmarkGroup));
 
   for (let run = 1; needsGuest && run <= options.runs; run++) {
@@ -132,7 +135,9 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
       const bootSeconds = (prompt.atMs - session.startedAtMs) / 1000;
       log(`${platform.name}: run ${run}: shell prompt after ${bootSeconds.toFixed(2)} s`);
       if (groups.has('boot')) table.add(BENCHMARKS.boot, bootSeconds);
-      if (groups.has('memory')) {
+      // Without a fresh-process probe only the first guest's in-process delta means anything: later
+      // ones are blurred by what earlier guests left behind.
+      if (groups.has('memory') && (platform.memoryProbe !== undefined || run === 1)) {
         const memory = platform.memoryProbe === undefined ? await session.memoryMiB() : await platform.memoryProbe();
         table.add(BENCHMARKS.rss, memory.rss);
         if (memory.arrayBuffers !== null) table.add(BENCHMARKS.arrayBuffers, memory.arrayBuffers);
