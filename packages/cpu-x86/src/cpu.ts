@@ -1,6 +1,7 @@
 import { Paging, type PhysicalMemory } from '@typevisor/mmu';
 import { Fpu } from './fpu/fpu.js';
-import { CR0_PE, CS, DS, ES, FLAGS_FIXED, FS, GS, LDTR, SS, TR, VM } from './constants.js';
+import { CR0_PE, CR4_SUPPORTED, CS, DS, ES, FLAGS_FIXED, FS, GS, LDTR, SS, TR, VM } from './constants.js';
+import { CpuConfigurationError } from './errors.js';
 import { CpuCore } from './core.js';
 import type { FpuEngine } from './fpu-engine.js';
 import { checkCr0Change } from './exec/control-registers.js';
@@ -121,6 +122,7 @@ export class Cpu {
   /**
    * Set registers. In real and v8086 mode a segment selector also sets the base (selector * 16);
    * in protected mode only the selector value changes and the descriptor cache is kept.
+   * Throws {@link CpuConfigurationError} for control-register values the CPU would refuse with #GP.
    */
   setRegisters(values: Partial<Registers>): void {
     const c = this.#core, r = c.r32;
@@ -131,10 +133,20 @@ export class Cpu {
       c.flags = (values.eflags & 0x3f7fd5) | FLAGS_FIXED;
       c.lazy = 0;
     }
-    if (values.cr4 !== undefined) c.cr4 = values.cr4 | 0;
+    if (values.cr4 !== undefined) {
+      if ((values.cr4 & ~CR4_SUPPORTED) !== 0) {
+        throw new CpuConfigurationError(`CR4 bits 0x${(values.cr4 & ~CR4_SUPPORTED).toString(16)} are not supported by this CPU.`);
+      }
+      c.cr4 = values.cr4 | 0;
+    }
     if (values.cr3 !== undefined) c.cr3 = values.cr3 | 0;
     if (values.cr2 !== undefined) c.cr2 = values.cr2 | 0;
-    if (values.cr0 !== undefined) checkCr0Change(c, values.cr0 | 0);
+    if (values.cr0 !== undefined) {
+      const v = values.cr0 | 0;
+      if ((v & 0x80000000) !== 0 && (v & CR0_PE) === 0) throw new CpuConfigurationError('CR0.PG requires CR0.PE; set both or neither.');
+      if ((v & 0x20000000) !== 0 && (v & 0x40000000) === 0) throw new CpuConfigurationError('CR0.NW requires CR0.CD.');
+      checkCr0Change(c, v);
+    }
     if (values.cr3 !== undefined || values.cr4 !== undefined) {
       c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
       c.flushTlb();

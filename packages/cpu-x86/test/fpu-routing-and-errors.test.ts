@@ -60,3 +60,14 @@ describe('internal errors', () => {
     expect(e.message).toContain('device exploded');
   });
 });
+
+describe('embedder errors', () => {
+  it('setRegisters rejects control-register values the CPU would refuse, with a typed error', async () => {
+    const { CpuConfigurationError } = await import('@typevisor/cpu-x86');
+    const memory = new PhysicalMemory({ ramSize: 1 << 20 });
+    const cpu = new Cpu({ memory, io: { read: () => 0, write: () => undefined } });
+    expect(() => cpu.setRegisters({ cr0: 0x80000000 })).toThrow(CpuConfigurationError);
+    expect(() => cpu.setRegisters({ cr4: 0x2000 })).toThrow(CpuConfigurationError);
+    expect(cpu.getRegisters().cr0 & 0x80000000).toBe(0);
+  });
+});
