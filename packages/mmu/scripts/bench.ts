@@ -10,6 +10,7 @@ import { AccessKind, Paging, PhysicalMemory, TLB_FRAME_MASK, guestPhys, tlbAcces
 const RAM = 64 << 20;
 const memory = new PhysicalMemory({ ramSize: RAM });
 memory.addMmio(guestPhys(0xd0000000), 0x200, { read: (offset) => offset, write: () => undefined }, 'dev');
+memory.addRom(guestPhys(0xfffe0000), new Uint8Array(0x2000).fill(0x90), 'rom');
 
 // Identity-map the first 64 MiB with 4 KiB pages: directory at 0x1000, tables from 0x2000.
 const CR3 = 0x1000;
@@ -51,6 +52,23 @@ bench('writePhys32, RAM', N, () => {
 bench('readPhys32, MMIO dispatch', N / 10, () => {
   let sum = 0;
   for (let i = 0; i < N / 10; i++) sum = (sum + memory.readPhys32(0xd0000000 + (i & 0x1fc))) | 0;
+  return sum;
+});
+const dmaBlock = new Uint8Array(4096);
+const DMA_OPS = N / 20;
+bench('writeBytes, 4 KiB DMA into RAM', DMA_OPS, () => {
+  for (let i = 0; i < DMA_OPS; i++) memory.writeBytes(guestPhys(0x800000 + ((i & 0xff) << 12)), dmaBlock);
+  return memory.readPhys32(0x800000);
+});
+bench('readBytes, 4 KiB DMA from RAM', DMA_OPS, () => {
+  let sum = 0;
+  for (let i = 0; i < DMA_OPS; i++) sum = (sum + memory.readBytes(guestPhys(0x800000 + ((i & 0xff) << 12)), dmaBlock)) | 0;
+  return sum;
+});
+bench('readBytes, 16 bytes of ROM (byte path)', DMA_OPS, () => {
+  let sum = 0;
+  const small = dmaBlock.subarray(0, 16);
+  for (let i = 0; i < DMA_OPS; i++) sum = (sum + memory.readBytes(guestPhys(0xfffe0ff8), small)) | 0;
   return sum;
 });
 bench('translate, TLB hit (read, 64 pages)', N, () => {
