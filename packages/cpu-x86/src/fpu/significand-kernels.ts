@@ -16,6 +16,32 @@ const INV32 = 1 / TWO32;
 /** 128-bit scratch result: wide[3] is the most significant word. */
 export const wide = new Uint32Array(4);
 
+/** Normalized significands written by normalizeInto(): slot 0 at [0..1], slot 2 at [2..3]. */
+export const normalized = new Uint32Array(4);
+
+/**
+ * Normalizes a finite nonzero extended value (sign and biased exponent `sx`, significand hi:lo)
+ * into normalized[slot] (high) and normalized[slot + 1] (low), bit 63 set; returns e such that
+ * value = significand * 2^(e - SIG_BIAS). Exponent 0 (denormals) counts as 1.
+ */
+export function normalizeInto(sx: number, hi: number, lo: number, slot: number): number {
+  let e = Math.max(sx & 0x7fff, 1);
+  if (hi === 0) {
+    hi = lo;
+    lo = 0;
+    e -= 32;
+  }
+  const lz = Math.clz32(hi);
+  if (lz !== 0) {
+    hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
+    lo = (lo << lz) >>> 0;
+    e -= lz;
+  }
+  normalized[slot] = hi;
+  normalized[slot + 1] = lo;
+  return e;
+}
+
 /** wide = (ah:al) * (bh:bl), the exact 128-bit product. */
 export function mul64(ah: number, al: number, bh: number, bl: number): void {
   const w0 = Math.imul(al, bl) >>> 0;

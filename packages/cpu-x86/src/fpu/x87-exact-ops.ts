@@ -1,37 +1,13 @@
 import {
   CLS_DENORMAL, CLS_INF, CLS_QNAN, CLS_ZERO, EXP_BIAS, classify,
 } from './float80.js';
+import { normalizeInto, normalized } from './significand-kernels.js';
 import type { X87Math } from './x87-math.js';
 
 /**
  * FPREM, FPREM1, FSCALE and FXTRACT: operations whose x87 results are exact, computed exactly on
  * 32-bit significand words.
  */
-
-/** Significand of the last normalize(): [high word, low word]. */
-const norm = new Uint32Array(2);
-
-/**
- * Normalizes a finite nonzero value into `norm` (bit 63 set); returns e such that
- * value = significand * 2^(e - SIG_BIAS).
- */
-function normalize(sx: number, hi: number, lo: number): number {
-  let e = Math.max(sx & 0x7fff, 1);
-  if (hi === 0) {
-    hi = lo;
-    lo = 0;
-    e -= 32;
-  }
-  const lz = Math.clz32(hi);
-  if (lz !== 0) {
-    hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
-    lo = (lo << lz) >>> 0;
-    e -= lz;
-  }
-  norm[0] = hi;
-  norm[1] = lo;
-  return e;
-}
 
 /** Quotient bits and completion of the last partial remainder. */
 export const remainderResult = { q: 0, incomplete: false };
@@ -57,12 +33,12 @@ export function partialRemainder(m: X87Math, asx: number, ahi: number, alo: numb
     m.setResult(ca === CLS_DENORMAL && (ahi & 0x80000000) !== 0 ? asx | 1 : asx, ahi, alo);
     return true;
   }
-  const expA = normalize(asx, ahi, alo);
-  let rh = norm[0]!;
-  let rl = norm[1]!;
-  const expB = normalize(bsx, bhi, blo);
-  const bh = norm[0]!;
-  const bl = norm[1]!;
+  const expA = normalizeInto(asx, ahi, alo, 0);
+  const expB = normalizeInto(bsx, bhi, blo, 2);
+  let rh = normalized[0]!;
+  let rl = normalized[1]!;
+  const bh = normalized[2]!;
+  const bl = normalized[3]!;
   const d = expA - expB;
   const signA = asx >>> 15;
   if (d < (nearest ? -1 : 0)) {
@@ -156,16 +132,16 @@ export function scaleByPowerOfTwo(m: X87Math, asx: number, ahi: number, alo: num
     else n = Math.floor(bhi / 2 ** (31 - (eb - EXP_BIAS)));
     if (bNeg) n = -n;
   }
-  const e = normalize(asx, ahi, alo);
-  return m.roundSig(asx >>> 15, norm[0]!, norm[1]!, 0, e + n, 64);
+  const e = normalizeInto(asx, ahi, alo, 0);
+  return m.roundSig(asx >>> 15, normalized[0]!, normalized[1]!, 0, e + n, 64);
 }
 
 /** FXTRACT of a finite nonzero value: exponent (unbiased) and significand scaled to [1, 2). */
 export function extractParts(sx: number, hi: number, lo: number): { exponent: number; sx: number; hi: number; lo: number } {
-  extracted.exponent = normalize(sx, hi, lo) - EXP_BIAS;
+  extracted.exponent = normalizeInto(sx, hi, lo, 0) - EXP_BIAS;
   extracted.sx = (sx & 0x8000) | EXP_BIAS;
-  extracted.hi = norm[0]!;
-  extracted.lo = norm[1]!;
+  extracted.hi = normalized[0]!;
+  extracted.lo = normalized[1]!;
   return extracted;
 }
 

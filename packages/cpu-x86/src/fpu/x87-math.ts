@@ -2,7 +2,7 @@ import {
   CLS_DENORMAL, CLS_INF, CLS_NORMAL, CLS_QNAN, CLS_SNAN, CLS_UNSUPPORTED, CLS_ZERO, DE, EXP_BIAS, IE,
   OE, PE, SIG_BIAS, UE, ZE, bitLength, classify,
 } from './float80.js';
-import { divide64, mul64, sqrt64, wide } from './significand-kernels.js';
+import { divide64, mul64, normalizeInto, normalized, sqrt64, wide } from './significand-kernels.js';
 import { divDoubles, doubleOperand, doubleStatus, sqrtDouble } from './x87-double-path.js';
 
 const RC_NEAREST = 0;
@@ -659,19 +659,8 @@ export class X87Math {
    * format with p-bit significands (gExp/gHi/gLo; nothing to store on unmasked OE/UE).
    */
   private roundToMemory(sign: number, e: number, hi: number, lo: number, p: number, bias: number, emax: number): boolean {
-    let E = Math.max(e, 1) - EXP_BIAS + bias;
-    if (hi === 0) {
-      hi = lo;
-      lo = 0;
-      E -= 32;
-    }
-    const lz = Math.clz32(hi);
-    if (lz !== 0) {
-      hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
-      lo = (lo << lz) >>> 0;
-      E -= lz;
-    }
-    return this.roundPack(sign, E, hi, lo, 0, p, bias, emax, 0);
+    const E = normalizeInto(e, hi, lo, 0) - EXP_BIAS + bias;
+    return this.roundPack(sign, E, normalized[0]! | 0, normalized[1]! | 0, 0, p, bias, emax, 0);
   }
 
   /**
@@ -1029,29 +1018,4 @@ function compareMagnitude(asx: number, ahi: number, alo: number, ca: number, bsx
   if (ahi !== bhi) return ahi > bhi ? 1 : -1;
   if (alo !== blo) return alo > blo ? 1 : -1;
   return 0;
-}
-
-/** Normalized significands written by normalizeInto(): slot 0 at [0..1], slot 2 at [2..3]. */
-const normalized = new Uint32Array(4);
-
-/**
- * Normalizes a finite nonzero extended value into normalized[slot] (high) and
- * normalized[slot + 1] (low); returns e such that value = significand * 2^(e - SIG_BIAS).
- */
-function normalizeInto(sx: number, hi: number, lo: number, slot: number): number {
-  let e = Math.max(sx & 0x7fff, 1);
-  if (hi === 0) {
-    hi = lo;
-    lo = 0;
-    e -= 32;
-  }
-  const lz = Math.clz32(hi);
-  if (lz !== 0) {
-    hi = ((hi << lz) | (lo >>> (32 - lz))) >>> 0;
-    lo = (lo << lz) >>> 0;
-    e -= lz;
-  }
-  normalized[slot] = hi;
-  normalized[slot + 1] = lo;
-  return e;
 }
