@@ -6,6 +6,7 @@ import { CpuCore } from './core.js';
 import type { FpuEngine } from './fpu-engine.js';
 import { checkCr0Change } from './exec/control-registers.js';
 import { run, stopInfo } from './interpreter.js';
+import { restoreCpu, saveCpu, type CpuSnapshot } from './snapshot.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
 import type { ExceptionRecord, InterruptSource, PortIoBus, Registers, StopReason, TimeSource } from './types.js';
 
@@ -92,6 +93,7 @@ export class Cpu {
     c.paging.setA20(true);
     c.flushTlb();
     c.fpu?.reset();
+    this.#a20 = true;
     this.#lastException = null;
   }
 
@@ -202,8 +204,24 @@ export class Cpu {
   get cpl(): number { return this.#core.cpl; }
   /** Open/close the A20 gate (physical address bit 20 forced to 0 when closed). */
   setA20(enabled: boolean): void {
+    this.#a20 = enabled;
     this.#core.paging.setA20(enabled);
     this.#core.flushTlb();
+  }
+  #a20 = true;
+
+  /** Plain, versioned copy of the whole CPU state (registers, caches, MSRs, FPU). */
+  saveState(): CpuSnapshot {
+    return saveCpu(this.#core, this.#a20);
+  }
+  /**
+   * Restore state from {@link Cpu.saveState} (typically after the machine restored RAM). Validates the
+   * data and throws {@link CpuConfigurationError} for anything malformed.
+   */
+  restoreState(snapshot: CpuSnapshot): void {
+    restoreCpu(this.#core, snapshot);
+    this.#a20 = snapshot.a20 !== false;
+    this.#lastException = null;
   }
   /** Assert NMI (edge): delivered before the next instruction unless an NMI handler is running. */
   raiseNmi(): void {

@@ -12,4 +12,7 @@ export interface FpuEngine {
     instructionPointer: number, codeSelector: number, dataSelector: number): void;
   fxsave(host: FpuHost, ea: number): void;
   fxrstor(host: FpuHost, ea: number): void;
+  /** Plain snapshot of the x87 state (optional: CPU snapshots then carry no FPU state). */
+  saveState?(): unknown;
+  restoreState?(state: never): void;
 }

@@ -10,6 +10,8 @@ export type { ExceptionRecord, InterruptSource, PortIoBus, Registers, StopReason
 export type { CpuMemory, CpuPaging } from './memory-ports.js';
 export type { FpuEngine } from './fpu-engine.js';
 export { CpuConfigurationError, CpuInternalError } from './errors.js';
+export { CPU_SNAPSHOT_VERSION } from './snapshot.js';
+export type { CpuSnapshot, SegmentSnapshot } from './snapshot.js';
 export { disassemble, disassembleRange } from './disasm/disassemble.js';
 export type { DisassembleOptions, DisassembledInstruction, DisassembledLine } from './disasm/types.js';
 export { Fpu } from './fpu/fpu.js';
