@@ -1,6 +1,6 @@
 import {
-  AF, ARITH, CF, CR0_PE, CS, DS, ES, FLAGS_FIXED, FS, GP, GS, IF, LDTR, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB,
-  OP_SHIFT, OP_SUB, PF, PFV, SF, SS, SSF, TR, VM, ZF,
+  AF, ARITH, CF, CR0_PE, CS, FLAGS_FIXED, GP, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, PF, PFV, SF,
+  SS, SSF, VM, ZF,
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
@@ -513,7 +513,6 @@ export class CpuCore implements FpuHost {
   }
 
   // ---- stack ----
-  get esp(): number { return this.r32[8]; }
   /** Push a value of 2 or 4 bytes. ESP changes only if the write succeeded. */
   push16(v: number): void {
     if (this.ss32) {
@@ -577,9 +576,4 @@ export class CpuCore implements FpuHost {
   writeSys16(lin: number, v: number): void { this.write16k(lin, v, 1); }
   readSys8(lin: number): number { return this.read8k(lin, 0); }
   writeSys8(lin: number, v: number): void { this.write8k(lin, v, 1); }
-
-  /** Segment register slots in order, for iteration. */
-  static readonly SEGS = [ES, CS, SS, DS, FS, GS, LDTR, TR] as const;
-  static readonly DATA_SEGS = [ES, DS, FS, GS] as const;
-  static readonly IF_FLAG = IF;
 }

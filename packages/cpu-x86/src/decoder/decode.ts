@@ -91,10 +91,6 @@ const fetcher = new ByteFetcher();
 export function lastDecodeCrossedPage(): boolean {
   return fetcher.crossed;
 }
-/** Physical page of the second page of the last page-crossing decode. */
-export function lastDecodeSecondPage(): number {
-  return Math.floor(fetcher.nextPhys / 4096);
-}
 
 /**
  * Decode the instruction at linear `lin` (physical `phys` for its first byte) into slot `d` of the
