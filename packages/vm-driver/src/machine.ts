@@ -86,8 +86,8 @@ function defaultWallClock(mode: ResolvedMachineConfig['clock']): { epochMs(): nu
   return { epochMs: () => epoch };
 }
 const DEFAULT_CHUNK_MS = 10;
-/** Shortest slice when cutting at a real-time deadline (keeps the per-slice overhead small). */
-const MIN_REALTIME_SLICE = 256;
+/** Shortest slice whose host time is used to measure the guest's speed (shorter ones are noise). */
+const MIN_MEASURED_SLICE = 256;
 /** Host time a slice may overrun its expected duration before the excess counts as a host stall. */
 const STALL_SLACK_MS = 1;
 
@@ -133,8 +133,7 @@ export class Machine {
   private pendingExit: MachineExit | null = null;
   private scheduled: { cancel(): void } | null = null;
   private sleepingSince = -1;
-  /** Real-time mode: guest instructions per host nanosecond, a moving average over slices. */
-  private measuredInstructionsPerNs = 0.01;
+  /** Real-time mode: slices measured so far (the first few always count, stalls cannot be told yet). */
   private speedSamples = 0;
   /** The last slice ended in HLT with nothing the CPU could take. */
   private haltedWithoutProgress = false;
@@ -205,7 +204,7 @@ export class Machine {
 
     const createCpu = options.cpu ?? ((context) => new Cpu(context));
     this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
-    if (this.clock.mode === 'deterministic') this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
+    this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
     this.cpu.reset();
     this.cpu.setA20(true);
   }
@@ -374,7 +373,7 @@ export class Machine {
     this.scheduled = null;
     this.noteWakeUp();
     if (this.runState !== 'running') return;
-    this.clock.setRunning(true);
+    this.clock.setIdle(false);
     const started = this.scheduler.now();
     try {
       for (;;) {
@@ -395,34 +394,20 @@ export class Machine {
     }
   }
 
-  /**
-   * Lets host I/O run. Virtual time stands still until the loop continues, so host scheduling gaps
-   * (event loop, GC) do not look to the guest like lost time: timer calibration against the PIT and
-   * PM timer stays consistent even when the host is busy.
-   */
+  /** Lets host I/O run. Virtual time does not pass meanwhile: it follows the guest's instructions. */
   private yieldToHost(): void {
-    this.clock.setRunning(false);
     this.scheduleRun(0);
   }
 
-
   private runSlice(): CpuStopReason {
-    let budget = this.slice;
-    const deadline = this.clock.nextDeadline();
-    if (this.clock.mode === 'deterministic') {
-      const untilTimer = this.clock.instructionsUntil(deadline);
-      if (untilTimer < budget) budget = Math.max(1, untilTimer);
-    } else if (Number.isFinite(deadline)) {
-      // Cut the slice where the next timer is due at the measured host speed, so timers are late by
-      // microseconds rather than a whole slice.
-      const untilTimer = Math.ceil((deadline - this.clock.now()) * this.measuredInstructionsPerNs);
-      if (untilTimer < budget) budget = Math.max(MIN_REALTIME_SLICE, untilTimer);
-    }
+    // Virtual time advances with instructions, so the slice ends exactly where the next timer is due.
+    const untilTimer = this.clock.instructionsUntil(this.clock.nextDeadline());
+    const budget = untilTimer < this.slice ? Math.max(1, untilTimer) : this.slice;
     const before = this.cpu.instructionsRetired;
     const hostBefore = this.clock.mode === 'realtime' ? this.scheduler.now() : 0;
     const reason = this.cpu.run(budget);
     const retired = this.cpu.instructionsRetired - before;
-    if (this.clock.mode === 'realtime' && retired >= MIN_REALTIME_SLICE) this.accountHostTime(retired, this.scheduler.now() - hostBefore);
+    if (this.clock.mode === 'realtime' && retired >= MIN_MEASURED_SLICE) this.measureGuestSpeed(retired, this.scheduler.now() - hostBefore);
     this.counters[MachineCounter.instructions] += retired;
     this.perf.add(Counter.Instructions, retired);
     this.counters[MachineCounter.slices]++;
@@ -432,26 +417,25 @@ export class Machine {
   }
 
   /**
-   * Real-time mode: learns the guest speed from a slice, and hides host stalls from the guest. A slice
-   * that took far longer than its instruction count explains (the host descheduled us, a GC pause)
-   * would otherwise show up as lost timer ticks and clocks that disagree (the PIT-driven jiffies
-   * against the TSC and PM timer) — Linux then rejects its PM timer or TSC.
+   * Real-time mode: learns how fast the guest runs on this host (a moving average of host ns per
+   * instruction) and sets the clock's rate to it. A slice that took far longer than its instruction
+   * count explains is a host stall (the process was descheduled, a GC pause): it barely moves the
+   * average, so the stall never becomes guest time — yet a guest phase that is really slower per
+   * instruction (page-table churn, device work) is learned within a few dozen slices.
    */
-  private accountHostTime(retired: number, elapsedMs: number): void {
+  private measureGuestSpeed(retired: number, elapsedMs: number): void {
     if (!(elapsedMs > 0)) return;
-    const expectedMs = retired / (this.measuredInstructionsPerNs * 1e6);
+    const current = this.clock.guestNsPerInstruction;
+    const expectedMs = (retired * current) / 1e6;
     const excessMs = elapsedMs - Math.max(2 * expectedMs, expectedMs + STALL_SLACK_MS);
     const stalled = this.speedSamples >= 8 && excessMs > 0;
-    if (stalled) {
-      this.clock.discountHostTime(excessMs);
-      this.counters[MachineCounter.hiddenStallMs] += excessMs;
-    }
-    // Stalled slices still teach the average, slowly, so a guest phase that is really slower per
-    // instruction (page-table churn, device work) is learned within a few dozen slices, not hidden.
+    if (stalled) this.counters[MachineCounter.hiddenStallMs] += excessMs;
     this.speedSamples++;
-    const rate = retired / (elapsedMs * 1e6);
+    // A stalled slice counts as at most twice the current figure, so one long stall moves the rate by
+    // 5 % while a lasting slowdown still compounds at 5 % per slice.
+    const measured = stalled ? Math.min((elapsedMs * 1e6) / retired, 2 * current) : (elapsedMs * 1e6) / retired;
     const weight = this.speedSamples === 1 ? 1 : stalled ? 0.05 : 0.25;
-    this.measuredInstructionsPerNs += weight * (rate - this.measuredInstructionsPerNs);
+    this.clock.setGuestSpeed(current + weight * (measured - current));
   }
 
   /** The guest halted. Returns true when the loop must stop and wait for a timer or host input. */
@@ -471,6 +455,7 @@ export class Machine {
       return true;
     }
     this.sleepingSince = this.scheduler.now();
+    this.clock.setIdle(true); // real-time mode: idle time is host time
     if (Number.isFinite(deadline)) this.scheduleRun(Math.max(0, (deadline - this.clock.now()) / 1e6));
     // Without a deadline only an interrupt from host input (wake) can continue the guest.
     return true;

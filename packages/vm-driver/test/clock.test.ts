@@ -69,39 +69,41 @@ describe('VirtualClock (deterministic)', () => {
 });
 
 describe('VirtualClock (realtime)', () => {
-  it('follows host time only while running', () => {
-    let host = 1000;
-    const clock = new VirtualClock({ mode: 'realtime', hostNowMs: () => host });
-    expect(clock.now()).toBe(0);
-    clock.setRunning(true);
-    host += 2;
-    expect(clock.now()).toBe(2e6);
-    clock.setRunning(false);
-    host += 50;
-    expect(clock.now()).toBe(2e6);
-    clock.setRunning(true);
-    host += 1;
-    expect(clock.now()).toBe(3e6);
-    expect(() => clock.skipTo(1e9)).toThrow(/deterministic/);
-  });
-});
+  function make(): { clock: VirtualClock; host: { ms: number }; counter: { n: number } } {
+    const host = { ms: 1000 };
+    const counter = { n: 0 };
+    const clock = new VirtualClock({ mode: 'realtime', hostNowMs: () => host.ms, initialNsPerInstruction: 100 });
+    clock.attachInstructionCounter(() => counter.n);
+    return { clock, host, counter };
+  }
 
-describe('VirtualClock (realtime) host stalls', () => {
-  it('hides discounted host time without ever going backwards', () => {
-    let host = 0;
-    const clock = new VirtualClock({ mode: 'realtime', hostNowMs: () => host });
+  it('follows instructions at the guest speed while executing, so host stalls are invisible', () => {
+    const { clock, host, counter } = make();
     clock.setRunning(true);
-    host = 10;
-    expect(clock.now()).toBe(10e6);
-    clock.discountHostTime(5); // the guest already saw 10 ms: time holds still
-    host = 13;
-    expect(clock.now()).toBe(10e6);
-    host = 16;
-    expect(clock.now()).toBe(11e6);
-    clock.discountHostTime(4); // not yet observed this time
-    host = 20;
-    expect(clock.now()).toBe(11e6);
-    host = 21;
-    expect(clock.now()).toBe(12e6);
+    counter.n = 1000;
+    host.ms += 50; // a host stall between two guest instructions
+    expect(clock.now()).toBe(100_000);
+    clock.setGuestSpeed(50);
+    expect(clock.now()).toBe(100_000); // continuous across a speed change
+    counter.n = 2000;
+    expect(clock.now()).toBe(150_000);
+    expect(clock.instructionsUntil(200_000)).toBe(1000);
+  });
+
+  it('follows host time while the guest idles, and stands still while paused', () => {
+    const { clock, host, counter } = make();
+    clock.setRunning(true);
+    counter.n = 10;
+    clock.setIdle(true);
+    host.ms += 3;
+    expect(clock.now()).toBe(1000 + 3e6);
+    clock.setIdle(false);
+    counter.n = 20;
+    expect(clock.now()).toBe(2000 + 3e6);
+    clock.setRunning(false);
+    host.ms += 50;
+    counter.n = 30;
+    expect(clock.now()).toBe(2000 + 3e6);
+    expect(() => clock.skipTo(1e9)).toThrow(/deterministic/);
   });
 });

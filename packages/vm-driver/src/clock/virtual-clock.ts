@@ -13,6 +13,8 @@ export type VirtualClockOptions =
       readonly mode: 'realtime';
       /** Host monotonic time in milliseconds; defaults to `performance.now`. */
       readonly hostNowMs?: () => number;
+      /** Guest speed to assume until the machine has measured it (default 100 ns per instruction). */
+      readonly initialNsPerInstruction?: number;
     }
   | {
       readonly mode: 'deterministic';
@@ -20,80 +22,103 @@ export type VirtualClockOptions =
       readonly instructionsPerNs: number;
     };
 
+/** Guest speed a real-time clock assumes before the first measurement: 10 MIPS. */
+export const DEFAULT_REALTIME_NS_PER_INSTRUCTION = 100;
+
 /**
  * The one clock of a machine: the devices' {@link Clock} (PIT, RTC, LAPIC timer, PM timer), the CPU's
- * TSC source, and the timer queue the run loop drives. In `realtime` mode virtual time is host
- * monotonic time while the machine runs (it stands still while paused); in `deterministic` mode it is
- * `instructions retired / rate` plus the idle time skipped while the guest was halted, so a run with
- * the same inputs is reproducible instruction by instruction.
+ * TSC source, and the timer queue the run loop drives.
+ *
+ * While the guest executes, virtual time always advances with the instructions it retires, so every
+ * device sees one smooth, consistent time and a guest cannot observe host hiccups between two of its
+ * instructions. The modes differ in the rate and in idle time:
+ * - `deterministic`: a fixed rate, and idle time is skipped to the next deadline, so a run with the
+ *   same inputs is reproducible instruction by instruction;
+ * - `realtime`: the rate is the guest's measured speed on this host ({@link VirtualClock.setGuestSpeed}),
+ *   and while the guest idles (HLT, waiting) time follows the host's monotonic clock, so timers and
+ *   sleeps take real time. Host stalls (the process descheduled, a GC pause) are not guest time; on an
+ *   overloaded host the guest's clock therefore runs behind the wall clock.
+ * Time stands still while the machine is paused.
  */
 export class VirtualClock implements Clock {
   readonly mode: ClockMode;
   private readonly timers = new TimerQueue();
   private readonly hostNowMs: () => number;
-  private readonly nsPerInstruction: number;
+  private nsPerInstruction: number;
   private instructionCounter: () => number = () => 0;
   /** Virtual time at the last rebase. */
   private baseNs = 0;
-  /** Host time (ms) or instruction count at the last rebase. */
-  private baseSource = 0;
+  /** Instruction count at the last rebase. */
+  private baseInstructions = 0;
+  /** Host time (ms) at the last rebase. */
+  private baseHostMs = 0;
   private running = false;
-  /** Realtime mode: the largest time returned so far (monotonic across {@link discountHostTime}). */
-  private floorNs = 0;
+  /** Realtime mode: the guest is idle and time follows the host clock. */
+  private idle = false;
 
   constructor(options: VirtualClockOptions) {
     this.mode = options.mode;
     if (options.mode === 'realtime') {
       this.hostNowMs = options.hostNowMs ?? (() => performance.now());
-      this.nsPerInstruction = 0;
+      this.nsPerInstruction = options.initialNsPerInstruction ?? DEFAULT_REALTIME_NS_PER_INSTRUCTION;
     } else {
-      if (!(options.instructionsPerNs > 0)) throw new RangeError('instructionsPerNs must be positive');
       this.hostNowMs = () => 0;
       this.nsPerInstruction = 1 / options.instructionsPerNs;
     }
+    if (!(this.nsPerInstruction > 0) || !Number.isFinite(this.nsPerInstruction)) throw new RangeError('the guest instruction rate must be positive');
   }
 
-  /** Deterministic mode: where the instruction count comes from (the CPU's `instructionsRetired`). */
+  /** Where the instruction count comes from (the CPU's `instructionsRetired`). */
   attachInstructionCounter(counter: () => number): void {
-    this.baseNs = this.now();
+    this.rebase();
     this.instructionCounter = counter;
-    this.baseSource = counter();
+    this.baseInstructions = counter();
   }
 
   /** Call right before the instruction counter restarts from zero (CPU reset); time keeps going. */
   instructionCounterWillReset(): void {
     this.baseNs = this.now();
-    this.baseSource = 0;
+    this.baseInstructions = 0;
   }
 
-  /** Realtime mode: starts or stops the passing of time (pause, resume). */
+  /** Starts or stops the passing of time (start, pause, resume, stop). */
   setRunning(running: boolean): void {
     if (running === this.running) return;
-    this.baseNs = this.now();
+    this.rebase();
     this.running = running;
-    this.baseSource = this.mode === 'realtime' ? this.hostNowMs() : this.instructionCounter();
+  }
+
+  /** Realtime mode: the guest went idle (time follows the host) or executes again (time follows instructions). */
+  setIdle(idle: boolean): void {
+    if (this.mode !== 'realtime' || idle === this.idle) return;
+    this.rebase();
+    this.idle = idle;
+  }
+
+  /** Realtime mode: the guest's measured speed in host nanoseconds per instruction (from now on). */
+  setGuestSpeed(nsPerInstruction: number): void {
+    if (this.mode !== 'realtime' || !(nsPerInstruction > 0) || !Number.isFinite(nsPerInstruction)) return;
+    this.rebase();
+    this.nsPerInstruction = nsPerInstruction;
+  }
+
+  /** Virtual nanoseconds per guest instruction (fixed in deterministic mode, learned in realtime mode). */
+  get guestNsPerInstruction(): number {
+    return this.nsPerInstruction;
   }
 
   now(): number {
-    if (this.mode === 'deterministic') {
-      return this.baseNs + (this.instructionCounter() - this.baseSource) * this.nsPerInstruction;
+    if (this.mode === 'realtime') {
+      if (!this.running) return this.baseNs;
+      if (this.idle) return this.baseNs + (this.hostNowMs() - this.baseHostMs) * 1e6;
     }
-    if (!this.running) return this.baseNs;
-    const ns = this.baseNs + (this.hostNowMs() - this.baseSource) * 1e6;
-    // After a discount the formula may fall below a value already handed out: hold time still instead.
-    if (ns < this.floorNs) return this.floorNs;
-    this.floorNs = ns;
-    return ns;
+    return this.baseNs + (this.instructionCounter() - this.baseInstructions) * this.nsPerInstruction;
   }
 
-  /**
-   * Realtime mode: hides `ms` of host time that has passed (a host stall the guest should not see as
-   * time). Virtual time never goes backwards: if the guest already saw part of the stall, time stands
-   * still until the host clock catches up with what it saw.
-   */
-  discountHostTime(ms: number): void {
-    if (this.mode !== 'realtime' || !this.running || !(ms > 0)) return;
-    this.baseSource += ms;
+  private rebase(): void {
+    this.baseNs = this.now();
+    this.baseInstructions = this.instructionCounter();
+    this.baseHostMs = this.hostNowMs();
   }
 
   setTimer(deadlineNs: number, callback: () => void): TimerHandle {
@@ -127,11 +152,11 @@ export class VirtualClock implements Clock {
     if (ns > now && Number.isFinite(ns)) this.baseNs += ns - now;
   }
 
-  /** Instructions the guest may run before virtual time reaches `deadlineNs` (deterministic mode). */
+  /** Instructions the guest may run before virtual time reaches `deadlineNs` at the current rate. */
   instructionsUntil(deadlineNs: number): number {
-    if (this.mode !== 'deterministic') return Infinity;
     const ns = deadlineNs - this.now();
-    return ns <= 0 ? 0 : Math.ceil(ns / this.nsPerInstruction);
+    if (ns <= 0) return 0;
+    return Number.isFinite(ns) ? Math.ceil(ns / this.nsPerInstruction) : Infinity;
   }
 
   /** Plain state for snapshots: the virtual time (timers belong to their devices). */
@@ -141,8 +166,7 @@ export class VirtualClock implements Clock {
 
   /** Continues from a saved virtual time. */
   restoreState(state: { readonly nowNs: number }): void {
+    this.rebase();
     this.baseNs = state.nowNs;
-    this.floorNs = state.nowNs;
-    this.baseSource = this.mode === 'realtime' ? this.hostNowMs() : this.instructionCounter();
   }
 }
