@@ -204,9 +204,9 @@ export class Machine {
 
     const createCpu = options.cpu ?? ((context) => new Cpu(context));
     this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
-    this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
     this.cpu.reset();
     this.cpu.setA20(true);
+    this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
   }
 
   /** Current lifecycle state. */
