@@ -150,3 +150,32 @@ describe('bit, exchange and conversion instructions', () => {
     expect(r.eax & 0xff).toBe(0x77);
   });
 });
+
+describe('signed divide across the double/BigInt boundary', () => {
+  const cases: Array<[number, number, number, number, number]> = [
+    // [edx, eax, divisor, quotient, remainder] (checked with exact integer arithmetic)
+    [0xffffffff, 0xfffffff9, 2, -3, -1],
+    [0x000fffff, 0xffffffff, 0x10000000, Number(0x000fffffffffffffn / 0x10000000n), Number(0x000fffffffffffffn % 0x10000000n)],
+    [0x3fffffff, 0x00000000, 0x7fffffff, Number((0x3fffffff00000000n) / 0x7fffffffn), Number((0x3fffffff00000000n) % 0x7fffffffn)],
+    [0xffe00000, 0x00000001, 0x7fffffff, Number((-0x001fffffffffffffn) / 0x7fffffffn), Number((-0x001fffffffffffffn) % 0x7fffffffn)],
+    [0xfff00000, 0x00000000, -0x7fffffff, Number((-0x0010000000000000n) / -0x7fffffffn), Number((-0x0010000000000000n) % -0x7fffffffn)],
+  ];
+  for (const [edx, eax, divisor, q, r] of cases) {
+    it(`idiv ${edx.toString(16)}:${eax.toString(16)} / ${divisor}`, () => {
+      const res = runFlat(`mov edx,${edx}\nmov eax,${eax}\nmov ecx,${divisor}\nidiv ecx\nhlt`);
+      expect(res.eax | 0).toBe(q | 0);
+      expect(res.edx | 0).toBe(r | 0);
+    });
+  }
+});
+
+describe('divide: quotients near 2^32 are exact (no floating-point rounding)', () => {
+  it('div where the true quotient is just below an integer', () => {
+    // dividend = s * k - 1 with k close to 2^32: floor must give k - 1, remainder s - 1.
+    const s = 0x1fffffn, k = 0xfffffff0n; // dividend just below 2^53: the double path
+    const a = s * k - 1n;
+    const r = runFlat(`mov edx,${Number(a >> 32n)}\nmov eax,${Number(a & 0xffffffffn)}\nmov ecx,${Number(s)}\ndiv ecx\nhlt`);
+    expect(r.eax).toBe(Number(k - 1n));
+    expect(r.edx).toBe(Number(s - 1n));
+  });
+});

@@ -258,8 +258,10 @@ export function divEv(c: CpuCore, d: number): void {
     const hi = c.r32[4] >>> 0, lo = c.r32[0] >>> 0;
     if (hi >= s) c.fault(DE, -1);
     if (hi < 0x200000) {
+      // a < 2^53 is exact; the remainder is exact, and so is the division of a - r by s.
       const a = hi * 4294967296 + lo;
-      c.r32[0] = Math.floor(a / s); c.r32[4] = a % s;
+      const r = a % s;
+      c.r32[0] = (a - r) / s; c.r32[4] = r;
     } else {
       const a = (BigInt(hi) << 32n) | BigInt(lo), bs = BigInt(s);
       c.r32[0] = Number(a / bs); c.r32[4] = Number(a % bs);
@@ -278,6 +280,15 @@ export function idivEv(c: CpuCore, d: number): void {
     const s = rdEv(c, d) | 0;
     if (s === 0) c.fault(DE, -1);
     const hi = c.r32[4], lo = c.r32[0] >>> 0;
+    if (hi >= -0x100000 && hi < 0x100000) {
+      // |dividend| < 2^52: exact in a double.
+      const a = hi * 4294967296 + lo;
+      const r = a % s; // exact, with the dividend's sign like IDIV
+      const q = (a - r) / s;
+      if (q > 0x7fffffff || q < -0x80000000) c.fault(DE, -1);
+      c.r32[0] = q; c.r32[4] = r;
+      return;
+    }
     const a = (BigInt(hi) << 32n) | BigInt(lo);
     const bs = BigInt(s);
     const q = a / bs;
