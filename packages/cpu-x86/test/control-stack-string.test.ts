@@ -77,6 +77,10 @@ describe('string instructions', () => {
     expect(r.ebx).toBe(0x42414241);
     expect(r.eax).toBe(0x42414241);
   });
+  it('overlapping rep movsd moves whole dwords (read 4, write 4), as hardware does', () => {
+    const r = runFlat('mov dword [0x3000],0x04030201\nmov dword [0x3004],0x08070605\nmov dword [0x3008],0x0c0b0a09\nmov esi,0x3000\nmov edi,0x3002\nmov ecx,2\nrep movsd\nhlt');
+    expect(Array.from(r.m.memory.ram.slice(0x3000, 0x300a))).toEqual([1, 2, 1, 2, 3, 4, 3, 4, 7, 8]);
+  });
   it('rep stosd across many pages, unaligned, fills exactly', () => {
     const r = runFlat('mov edi,0x10001\nmov ecx,5000\nmov eax,0x11223344\nrep stosd\nhlt');
     const mem = r.m.memory;

@@ -74,8 +74,17 @@ function fastMovs(c: CpuCore, size: number, seg: number): boolean {
     const dp = c.ramOffset(dl, c.userKind + 1);
     if (sp < 0 || dp < 0) return false;
     const n = Math.min(room, r[2] >>> 0, budget), bytes = n * size;
-    if (dp > sp && dp < sp + bytes) for (let i = 0; i < bytes; i++) ram[dp + i] = ram[sp + i];
-    else ram.copyWithin(dp, sp, sp + bytes);
+    if (dp > sp && dp < sp + bytes) {
+      // Overlapping forward copy: element by element (each element read whole, then written).
+      for (let o = 0; o < bytes; o += size) {
+        if (size === 1) ram[dp + o] = ram[sp + o];
+        else if (size === 2) { const a = ram[sp + o], b = ram[sp + o + 1]; ram[dp + o] = a; ram[dp + o + 1] = b; }
+        else {
+          const a = ram[sp + o], b = ram[sp + o + 1], x = ram[sp + o + 2], y = ram[sp + o + 3];
+          ram[dp + o] = a; ram[dp + o + 1] = b; ram[dp + o + 2] = x; ram[dp + o + 3] = y;
+        }
+      }
+    } else ram.copyWithin(dp, sp, sp + bytes);
     r[12] = (r[12] + bytes) | 0;
     r[14] = (r[14] + bytes) | 0;
     r[2] = (r[2] - n) | 0;
