@@ -155,3 +155,52 @@ describe('system instructions', () => {
     expect(mem32(m, 0x5f8)).toBe(0x7000);
   });
 });
+
+describe('virtual-8086 interrupt frames', () => {
+  it('INT n at IOPL 3 goes to ring 0 pushing GS FS DS ES SS ESP EFLAGS CS EIP, and IRETD returns to v8086', () => {
+    const main = `
+      push dword 0x4444  ; gs
+      push dword 0x3333  ; fs
+      push dword 0x2222  ; ds
+      push dword 0x1111  ; es
+      push dword 0x0900  ; ss
+      push dword 0x100   ; esp
+      push dword 0x23002 ; eflags: VM, IOPL 3
+      push dword A(v86code) >> 4
+      push dword 0
+      iretd
+    align 16
+    bits 16
+    v86code:
+      int 0x80
+      mov word [cs:0x20], 0x5a5a
+      hlt
+    bits 32`;
+    const m = pmMachine(main, {
+      int80: `
+        mov eax, [esp+20]
+        mov [ss:0x5a0], eax
+        mov eax, [esp+24]
+        mov [ss:0x5a4], eax
+        mov eax, [esp+28]
+        mov [ss:0x5a8], eax
+        mov eax, [esp+32]
+        mov [ss:0x5ac], eax
+        mov eax, [esp+8]
+        mov [ss:0x5b0], eax
+        mov ax, ds
+        mov [ss:0x5b4], ax
+        iretd`,
+    });
+    m.cpu.run(100000);
+    const r32 = (a: number): number => m.memory.readPhys32(a) >>> 0;
+    expect([r32(0x5a0), r32(0x5a4), r32(0x5a8), r32(0x5ac)]).toEqual([0x1111, 0x2222, 0x3333, 0x4444]);
+    expect(r32(0x5b0) & 0x20000).toBe(0x20000);
+    expect(r32(0x5b4) & 0xffff).toBe(0); // DS is null inside the ring-0 handler
+    // Back in v8086 mode: the store through CS ran, then HLT (CPL 3) raised #GP(0).
+    expect(record(m)).toMatchObject({ vector: 13, error: 0 });
+    const v86Base = (record(m).cs & 0xffff) << 4;
+    expect(m.memory.readPhys16(v86Base + 0x20)).toBe(0x5a5a);
+    expect(record(m).eflags & 0x20000).toBe(0x20000);
+  });
+});
