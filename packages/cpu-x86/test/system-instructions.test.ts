@@ -151,8 +151,10 @@ describe('system instructions', () => {
     back:
       mov [0x5fc], esp
       hlt`);
-    m.cpu.run(10000);
+    expect(m.cpu.run(10000)).toBe('halt');
     expect(mem32(m, 0x5f8)).toBe(0x7000);
+    expect(mem32(m, 0x5fc)).toBe(0x7000 - 2); // 8 bytes pushed, the same-privilege 16-bit IRET pops 6
+    expect(mem32(m, 0x500)).toBe(0); // no exception was recorded
   });
 });
 
