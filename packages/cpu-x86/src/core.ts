@@ -273,6 +273,11 @@ export class CpuCore implements FpuHost {
   }
 
   // ---- FpuHost extras ----
+  /** Legacy x87 error reporting (CR0.NE = 0): the machine raises IRQ 13 from this. */
+  ferrHandler: (() => void) | null = null;
+  signalFerr(): void {
+    if (this.ferrHandler !== null) this.ferrHandler();
+  }
   setEflagsZPC(zf: boolean, pf: boolean, cf: boolean): void {
     this.setArith(ARITH, (zf ? ZF : 0) | (pf ? PF : 0) | (cf ? CF : 0));
   }

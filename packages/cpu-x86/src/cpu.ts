@@ -28,6 +28,8 @@ export interface CpuOptions {
   fpu?: FpuEngine | null;
   /** Report an on-chip local APIC in CPUID (leaf 1 EDX bit 9): set when the machine has a LAPIC at APIC_BASE. */
   apic?: boolean;
+  /** FERR# for x87 errors when CR0.NE = 0 (PC-compatible error reporting): the machine raises IRQ 13. */
+  onFerr?: () => void;
 }
 
 const FLAT_CODE_HI = 0x00cf9b00;
@@ -58,6 +60,7 @@ export class Cpu {
     this.#core.fpu = options.fpu === undefined ? new Fpu() : options.fpu;
     this.#core.stopOnException = options.stopOnException ?? false;
     this.#core.reportApic = options.apic ?? false;
+    this.#core.ferrHandler = options.onFerr ?? null;
     const core = this.#core;
     memory.onCodeWrite = (page: number): void => core.codeWritten(page);
     this.reset();

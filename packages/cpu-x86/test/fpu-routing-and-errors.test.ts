@@ -71,3 +71,29 @@ describe('embedder errors', () => {
     expect(cpu.getRegisters().cr0 & 0x80000000).toBe(0);
   });
 });
+
+describe('x87 error reporting', () => {
+  it('with CR0.NE = 0 an unmasked x87 error signals FERR# (IRQ 13 path) at the next FWAIT', () => {
+    let ferr = 0;
+    const memory = new PhysicalMemory({ ramSize: 1 << 20 });
+    // Unmask invalid-operation, then FSQRT of -1 sets it; FWAIT reports it.
+    memory.ram.set(asm(`
+      fninit
+      mov word [0x2000], 0x037e
+      fldcw [0x2000]
+      fld1
+      fchs
+      fsqrt
+      fwait
+      hlt`, 32, 0x1000), 0x1000);
+    const cpu = new Cpu({ memory, io: { read: () => 0, write: () => undefined }, onFerr: () => { ferr++; }, stopOnException: true });
+    cpu.enterFlatProtectedMode(0);
+    cpu.setRegisters({ eip: 0x1000, esp: 0x8000, cr0: (cpu.getRegisters().cr0 & ~0x20) >>> 0 });
+    expect(cpu.run(100)).toBe('halt');
+    expect(ferr).toBeGreaterThan(0);
+  });
+  it('with CR0.NE = 1 the same error raises #MF (16)', () => {
+    const r = runFlat('mov eax, cr0\nor eax, 0x20\nmov cr0, eax\nfninit\nmov word [0x2000], 0x037e\nfldcw [0x2000]\nfld1\nfchs\nfsqrt\nfwait\nhlt');
+    expect(r.m.cpu.lastException?.vector).toBe(16);
+  });
+});
