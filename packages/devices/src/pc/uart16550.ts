@@ -288,6 +288,7 @@ export class Uart16550 implements IoRegion, Snapshottable {
     if (this.rxCount > 0) this.lineErrors |= this.rxFlags[this.rxHead]!;
     this.restartTimeout();
     this.updateIrq();
+    this.resumeHostInput();
     return value;
   }
 
@@ -360,6 +361,7 @@ export class Uart16550 implements IoRegion, Snapshottable {
     this.rxCount = 0;
     this.timeoutInterrupt = false;
     this.cancelTimeout();
+    this.resumeHostInput();
   }
 
   private writeModemControl(value: number): void {
@@ -373,6 +375,7 @@ export class Uart16550 implements IoRegion, Snapshottable {
     if (changed & MSR_DCD) deltas |= MSR_DDCD;
     if (old & MSR_RI && !(inputs & MSR_RI)) deltas |= MSR_TERI;
     this.msr = inputs | deltas;
+    this.resumeHostInput(); // leaving loopback reconnects the line
   }
 
   /** The modem status inputs: in loopback the outputs fed back, otherwise a connected terminal. */
@@ -455,10 +458,28 @@ export class Uart16550 implements IoRegion, Snapshottable {
     this.arrivalTimer = this.clock.setTimer(deadline, this.onArrival);
   }
 
+  private receiverFull(): boolean {
+    return this.rxCount >= (this.fifoEnabled ? UART_FIFO_SIZE : 1);
+  }
+
+  /**
+   * Host input is flow-controlled, as if the host end used RTS/CTS: while the receiver is full the
+   * next byte waits on the host side instead of overrunning, so a slow guest never loses pasted or
+   * scripted input (QEMU's character backends hold input back the same way). Called whenever the
+   * receiver gains room.
+   */
+  private resumeHostInput(): void {
+    if (this.arrivalTimer === null && this.lineHead < this.line.length && !this.receiverFull()) {
+      this.armArrival(this.clock.now() + this.characterTime());
+    }
+  }
+
   private readonly onArrival = (): void => {
     this.arrivalTimer = null;
     this.arrivalDeadline = -1;
     if (this.lineHead >= this.line.length) return;
+    // Loopback ignores the line; otherwise a full receiver holds the byte back (resumeHostInput).
+    if ((this.mcr & MCR_LOOP) === 0 && this.receiverFull()) return;
     const value = this.line[this.lineHead++]!;
     if (this.lineHead > 4096 && this.lineHead * 2 > this.line.length) {
       this.line = this.line.slice(this.lineHead);
@@ -541,6 +562,7 @@ export class Uart16550 implements IoRegion, Snapshottable {
     this.arrivalDeadline = -1;
     this.cancelTimeout();
     if (values.arrivalDeadline >= 0 && this.line.length > 0) this.armArrival(values.arrivalDeadline);
+    else this.resumeHostInput();
     if (values.timeoutDeadline >= 0) this.armTimeout(values.timeoutDeadline);
     this.irqLevel = this.irqOutput();
     this.irq.setLevel(this.irqLevel);

@@ -139,13 +139,13 @@ describe('16550A UART', () => {
     }
   });
 
-  it('overruns when a 17th byte meets a full FIFO; the line status interrupt has top priority', () => {
-    const { clock, backend, out, inb } = setup();
+  it('overruns when a 17th byte meets a full FIFO (loopback); the line status interrupt has top priority', () => {
+    const { out, inb } = setup();
     out(LCR, 0x03);
     out(FCR, 0xc7);
     out(IER, 0x05);
-    backend.type(Array.from({ length: 17 }, (_, i) => 0x30 + i));
-    clock.advance(CHAR_115200 * 17 + 1);
+    out(MCR, 0x10); // loopback: the transmitter feeds the receiver, as a wire with no flow control
+    for (let i = 0; i < 17; i++) out(THR, 0x30 + i);
     expect(inb(IIR)).toBe(0xc6);
     expect(inb(LSR) & 0x03).toBe(0x03);
     expect(inb(LSR) & 0x02).toBe(0); // cleared by the read
@@ -154,11 +154,39 @@ describe('16550A UART', () => {
     expect(got).toEqual(Array.from({ length: 16 }, (_, i) => 0x30 + i));
   });
 
-  it('non-FIFO mode holds one byte and overwrites it on overrun', () => {
+  it('non-FIFO mode holds one byte and overwrites it on overrun (loopback)', () => {
+    const { out, inb } = setup();
+    out(MCR, 0x10);
+    out(THR, 0x78);
+    out(THR, 0x79);
+    expect(inb(LSR) & 0x03).toBe(0x03);
+    expect(inb(RBR)).toBe(0x79);
+  });
+
+  it('holds host input back while the receiver is full instead of overrunning it', () => {
+    const { clock, backend, out, inb } = setup();
+    out(LCR, 0x03);
+    out(FCR, 0xc7);
+    const sent = Array.from({ length: 40 }, (_, i) => 0x40 + i);
+    backend.type(sent);
+    clock.advance(CHAR_115200 * 40 + 1);
+    expect(inb(LSR) & 0x02).toBe(0); // no overrun although 40 bytes were due
+    const got: number[] = [];
+    for (let round = 0; round < 10 && got.length < sent.length; round++) {
+      while (inb(LSR) & 1) got.push(inb(RBR));
+      clock.advance(CHAR_115200 * 16 + 1);
+    }
+    expect(got).toEqual(sent);
+    expect(inb(LSR) & 0x02).toBe(0);
+  });
+
+  it('non-FIFO mode: host input waits for each byte to be read', () => {
     const { clock, backend, inb } = setup();
     backend.type('xy');
     clock.advance(CHAR_115200 * 2 + 1);
-    expect(inb(LSR) & 0x03).toBe(0x03);
+    expect(inb(LSR) & 0x03).toBe(0x01);
+    expect(inb(RBR)).toBe(0x78);
+    clock.advance(CHAR_115200 + 1);
     expect(inb(RBR)).toBe(0x79);
   });
 
