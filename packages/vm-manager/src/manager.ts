@@ -2,6 +2,8 @@
  * The VM manager: many VMs, each machine in its own worker thread, controlled only through the
  * protocol. A guest that spins, faults or kills its worker changes only its own VM's state.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 // typevisor-allow-import: the inter-VM switch is the devices package's NetworkSwitch, run here in the manager so frames can cross workers
@@ -11,6 +13,7 @@ import {
   parseWith, type Command, type LifecycleAction, type VmConfig, type VmEvent, type VmInfo, type VmState,
 } from '@typevisor/vm-protocol';
 import { ConsoleHub, type ConsoleSession } from './console-hub.js';
+import { readSnapshotConfig } from './snapshot/snapshot-file.js';
 import type { DriverWorkerData } from './worker/run-driver-worker.js';
 
 /** Host memory a VM's worker needs beyond guest RAM: its JS heap cap plus code and buffers. */
@@ -46,6 +49,8 @@ interface ManagedVm {
   runningSince: number | null;
   uptimeMs: number;
   expectingExit: boolean;
+  /** Why the worker died, when it did. */
+  deathReason: string | null;
 }
 
 /** A manager event: a VM id and what happened to it. */
@@ -58,6 +63,7 @@ export class VmManager {
   readonly #listeners = new Set<ManagerListener>();
   /** Creations (create or restore) in flight, by VM id: a second one for the id waits for the first. */
   readonly #creating = new Map<string, Promise<unknown>>();
+  #macCounter = 0;
   readonly #workerUrl: URL | string;
   readonly #budgetMiB: number;
   readonly #stopTimeoutMs: number;
@@ -65,6 +71,10 @@ export class VmManager {
 
   constructor(options: VmManagerOptions = {}) {
     this.#workerUrl = options.workerUrl ?? new URL('./driver-worker.js', import.meta.url);
+    const url = this.#workerUrl instanceof URL ? this.#workerUrl : new URL(this.#workerUrl, 'file:///');
+    if (url.protocol === 'file:' && !existsSync(fileURLToPath(url))) {
+      throw new VmError('internal', `the VM worker module ${fileURLToPath(url)} does not exist: use the built package (its dist holds driver-worker.js), or pass workerUrl`);
+    }
     this.#budgetMiB = options.hostMemoryMiB ?? 8192;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 500;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
@@ -96,22 +106,40 @@ export class VmManager {
   /** Creates a VM from a configuration (validated here) in the `created` state. */
   async create(id: string, config: unknown): Promise<VmInfo> {
     parseWith(VmIdSchema, id);
-    const valid = parseWith(VmConfigSchema, config);
+    const valid = this.#withMacs(parseWith(VmConfigSchema, config));
     return this.#creation(id, async (vm) => {
       await this.#request(vm, { name: 'create', config: valid });
       this.#emit(vm, { name: 'stateChanged', from: 'created', to: 'created' });
     }, valid);
   }
 
-  /** Creates VM `id` from a snapshot file; it starts `paused` where the snapshot was taken. */
-  async restore(id: string, path: string, memoryMiB: number): Promise<VmInfo> {
+  /**
+   * Creates VM `id` from a snapshot file; it starts `paused` where the snapshot was taken, with the
+   * configuration saved in the snapshot (memory, disks, NICs). The whole file is verified in the
+   * VM's worker before anything is restored.
+   */
+  async restore(id: string, path: string): Promise<VmInfo> {
     parseWith(VmIdSchema, id);
     return this.#creation(id, async (vm) => {
       await this.#request(vm, { name: 'snapshotRestore', path });
-      const info = (await this.#request(vm, { name: 'inspect' })) as VmInfo;
-      vm.config = info.config;
       this.#setState(vm, 'paused');
-    }, parseWith(VmConfigSchema, { memoryMiB }));
+    }, () => readSnapshotConfig(path));
+  }
+
+  /**
+   * Gives every NIC without a MAC address a unique one, so that guests on one switch can tell each
+   * other apart (two NICs with one MAC would make the switch drop their frames). Locally
+   * administered addresses 02:74:76:xx:xx:xx ("tv"), counted per manager.
+   */
+  #withMacs(config: VmConfig): VmConfig {
+    if (!config.nets?.some((n) => n.mac === undefined)) return config;
+    const nets = config.nets.map((nic) => {
+      if (nic.mac !== undefined) return nic;
+      const n = ++this.#macCounter;
+      const mac = [0x02, 0x74, 0x76, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':');
+      return { ...nic, mac };
+    });
+    return { ...config, nets };
   }
 
   /**
@@ -119,17 +147,18 @@ export class VmManager {
    * concurrent creations behave as if one ran after the other), spawns the worker, and removes the
    * VM again if `initialize` fails — a failed creation leaves nothing behind.
    */
-  async #creation(id: string, initialize: (vm: ManagedVm) => Promise<void>, config: VmConfig): Promise<VmInfo> {
+  async #creation(id: string, initialize: (vm: ManagedVm) => Promise<void>, config: VmConfig | (() => VmConfig)): Promise<VmInfo> {
     for (let pending = this.#creating.get(id); pending; pending = this.#creating.get(id)) await pending.catch(() => undefined);
     if (this.#vms.has(id)) throw new VmError('already_exists', `a VM named ${id} already exists; delete it or choose another id`);
-    const vm = this.#spawn(id, config);
+    const vm = this.#spawn(id, typeof config === 'function' ? config() : config);
     const done = this.#enqueue(vm, async () => {
       try {
         await initialize(vm);
       } catch (error) {
         vm.expectingExit = true;
         this.#destroy(vm);
-        throw VmError.from(error);
+        const reason = vm.deathReason;
+        throw reason !== null && VmError.from(error).code === 'transport_closed' ? new VmError('internal', `the VM's worker failed: ${reason}`) : VmError.from(error);
       }
       return this.#info(vm);
     });
@@ -328,6 +357,7 @@ export class VmManager {
       runningSince: null,
       uptimeMs: 0,
       expectingExit: false,
+      deathReason: null,
     };
     client.onEvent((_vm, event) => this.#fromWorker(vm, event));
     worker.on('error', (error) => this.#workerDied(vm, `worker error: ${error.message}`));
@@ -360,6 +390,7 @@ export class VmManager {
 
   #workerDied(vm: ManagedVm, message: string): void {
     if (!vm.worker) return;
+    vm.deathReason ??= message;
     this.#destroyWorker(vm);
     if (vm.expectingExit) return;
     this.#emit(vm, { name: 'workerDied', message });

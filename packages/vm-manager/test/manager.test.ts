@@ -131,7 +131,7 @@ describe('VmManager', () => {
     const file = path.join(scratch, 'a.snap');
     const written = await m.snapshot('a', file);
     expect(written.bytes).toBeLessThan(64 * 1024);
-    expect((await m.restore('b', file, 16)).state).toBe('paused');
+    expect((await m.restore('b', file)).state).toBe('paused');
     await m.resume('b');
     const b = consoleOf(m, 'b');
     b.type('two\n');
@@ -139,7 +139,7 @@ describe('VmManager', () => {
     const bytes = fs.readFileSync(file);
     bytes[bytes.length - 1] ^= 0xff;
     fs.writeFileSync(path.join(scratch, 'bad.snap'), bytes);
-    await expect(m.restore('c', path.join(scratch, 'bad.snap'), 16)).rejects.toMatchObject({ code: 'snapshot_invalid' });
+    await expect(m.restore('c', path.join(scratch, 'bad.snap'))).rejects.toMatchObject({ code: 'snapshot_invalid' });
     expect(m.list().map((v) => v.id)).toEqual(['a', 'b']);
   });
 

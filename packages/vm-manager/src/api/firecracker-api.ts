@@ -14,7 +14,6 @@ import { createServer, type Server } from 'node:http';
 import * as v from 'valibot';
 import { MAX_MEMORY_MIB, MIN_MEMORY_MIB, VmError, parseWith, type VmConfig } from '@typevisor/vm-protocol';
 import type { VmManager } from '../manager.js';
-import { readSnapshotConfig } from '../snapshot/snapshot-file.js';
 import { readJsonBody } from './http-io.js';
 
 /** The Firecracker API version typevisor answers for. */
@@ -236,8 +235,7 @@ export function createFirecrackerApiServer(options: FirecrackerApiOptions): Serv
         if (parts[1] === 'load') {
           const load = await body(SnapshotLoad, request);
           preBoot('snapshot load');
-          const config = readSnapshotConfig(load.snapshot_path);
-          await manager.restore(vmId, load.snapshot_path, config.memoryMiB);
+          await manager.restore(vmId, load.snapshot_path);
           attachConsole();
           phase = 'Paused';
           if (load.resume_vm) {

@@ -20,7 +20,6 @@ import type { Duplex } from 'node:stream';
 import { VmError, parseWith } from '@typevisor/vm-protocol';
 import { ActionRequestSchema, CreateVmRequestSchema, RestoreRequestSchema, SnapshotRequestSchema } from './requests.js';
 import type { VmManager } from '../manager.js';
-import { readSnapshotConfig } from '../snapshot/snapshot-file.js';
 import { readJsonBody, sendError, sendJson } from './http-io.js';
 import { managerOpenApi } from './openapi.js';
 
@@ -51,8 +50,7 @@ async function route(manager: VmManager, request: IncomingMessage, response: Ser
   }
   if (parts.length === 3 && parts[2] === 'restore' && method === 'POST') {
     const body = parseWith(RestoreRequestSchema, await readJsonBody(request));
-    const config = readSnapshotConfig(body.path);
-    return sendJson(response, 201, await manager.restore(body.id, body.path, config.memoryMiB));
+    return sendJson(response, 201, await manager.restore(body.id, body.path));
   }
   const id = parts[2];
   if (parts.length === 3) {

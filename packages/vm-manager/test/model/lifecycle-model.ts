@@ -78,7 +78,7 @@ const steps: fc.Arbitrary<Step> = fc.oneof(
       m.states.set(id, 'paused');
       return { ok: true };
     },
-    real: (r) => r.manager.restore(id, snapshotPath(r, from), 16),
+    real: (r) => r.manager.restore(id, snapshotPath(r, from)),
   })),
   fc.constantFrom(...IDS).map((id): Step => ({
     label: `delete(${id})`,
