@@ -206,3 +206,58 @@ describe('virtual-8086 interrupt frames', () => {
     expect(record(m).eflags & 0x20000).toBe(0x20000);
   });
 });
+
+describe('virtual-8086 mode extensions (CR4.VME)', () => {
+  it('CLI/STI/PUSHF use VIF at IOPL 0; INT n is redirected to the v8086 IVT unless its bitmap bit is set', () => {
+    const main = `
+      mov word [A(gdt)+0x58], 0x0100          ; 32-bit TSS at 0x600, limit 0x100
+      mov word [A(gdt)+0x5a], 0x0600
+      mov word [A(gdt)+0x5c], 0x8900
+      mov word [A(gdt)+0x5e], 0
+      mov word [0x666], 0x88                  ; I/O map at 0x688, redirection bitmap at 0x668
+      mov byte [0x668 + 4], 0x04              ; vector 0x22: not redirected
+      mov ax, 0x58
+      ltr ax
+      mov eax, cr4
+      or eax, 1
+      mov cr4, eax
+      mov word [0x21*4], v86h - v86code
+      mov word [0x21*4+2], A(v86code) >> 4
+      push dword 0
+      push dword 0
+      push dword 0
+      push dword 0
+      push dword 0x0900
+      push dword 0x100
+      push dword 0x20202                      ; VM, IF, IOPL 0
+      push dword A(v86code) >> 4
+      push dword 0
+      iretd
+    align 16
+    bits 16
+    v86code:
+      cli
+      pushf
+      pop ax
+      mov [cs:0x40], ax
+      sti
+      int 0x21
+      int 0x22
+    v86h:
+      mov word [cs:0x42], 0x1234
+      iret
+    bits 32`;
+    const m = pmMachine(main);
+    m.cpu.run(100000);
+    const r = record(m);
+    const base = (r.cs & 0xffff) << 4;
+    const image = m.memory.readPhys16(base + 0x40);
+    expect(image & 0x200).toBe(0); // IF in the image shows VIF, cleared by CLI
+    expect(image & 0x3000).toBe(0x3000); // IOPL reads as 3
+    expect(m.memory.readPhys16(base + 0x42)).toBe(0x1234); // INT 21h ran the v8086 handler
+    expect(r.vector).toBe(13); // INT 22h: bitmap bit set, IOPL 0 -> #GP(0)
+    expect(r.error).toBe(0);
+    expect(r.eflags & 0x80000).toBe(0x80000); // VIF set by STI
+    expect(r.eflags & 0x200).toBe(0x200); // the real IF was never touched
+  });
+});

@@ -2,6 +2,7 @@ import { BR, CR0_PE, CS, DB, OF, OFV, P_A32, P_O32, UD, VM } from '../constants.
 import type { CpuCore } from '../core.js';
 import { farCall, farJump, farReturn } from '../system/far-transfer.js';
 import { deliver, EV_EXCEPTION, EV_SOFTWARE, iret } from '../system/interrupts.js';
+import { redirectV86Interrupt } from '../system/vme.js';
 import { eaOff, rdEv } from './operands.js';
 
 /** Near branch: a target beyond the CS limit faults on the branch itself (#GP(0), nothing changed). */
@@ -93,8 +94,10 @@ function v86SoftIntCheck(c: CpuCore): void {
   if ((c.flags & VM) !== 0 && c.iopl < 3) c.gp(0);
 }
 export function intN(c: CpuCore, d: number): void {
+  const vector = c.dImm[d] & 0xff;
+  if ((c.flags & VM) !== 0 && redirectV86Interrupt(c, vector)) return;
   v86SoftIntCheck(c);
-  deliver(c, c.dImm[d] & 0xff, -1, EV_SOFTWARE);
+  deliver(c, vector, -1, EV_SOFTWARE);
   c.chunkBreak = true;
 }
 export function int3(c: CpuCore): void {

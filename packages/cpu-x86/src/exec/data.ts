@@ -3,6 +3,7 @@ import {
 } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { loadSeg } from '../system/segments.js';
+import { pviActive, virtualCli, virtualFlagsImage, virtualPopFlags, virtualSti, vmeActive } from '../system/vme.js';
 import { alu } from './alu.js';
 import { eaOff, linWrite, rdEb, rdEv, rdEw, rdGb, rdGv, wrEb, wrEv, wrEw, wrGb, wrGv } from './operands.js';
 
@@ -278,14 +279,23 @@ export function writeFlags(c: CpuCore, value: number, o32: boolean): void {
   if (((c.flags ^ f) & (IF | TF)) !== 0) c.chunkBreak = true; // interrupts or single-step may now be due
 }
 export function pushf(c: CpuCore, d: number): void {
-  if ((c.flags & VM) !== 0 && c.iopl < 3) c.gp(0);
   const o32 = (c.dPfx[d] & P_O32) !== 0;
+  if ((c.flags & VM) !== 0 && c.iopl < 3) {
+    if (o32 || !vmeActive(c)) c.gp(0);
+    c.push16(virtualFlagsImage(c));
+    return;
+  }
   const f = c.getFlags() & ~(0x10000 | VM); // RF and VM read as 0 in the pushed image
   c.pushV(o32 ? f : f & 0xffff, o32);
 }
 export function popf(c: CpuCore, d: number): void {
-  if ((c.flags & VM) !== 0 && c.iopl < 3) c.gp(0);
   const o32 = (c.dPfx[d] & P_O32) !== 0;
+  if ((c.flags & VM) !== 0 && c.iopl < 3) {
+    if (o32 || !vmeActive(c)) c.gp(0);
+    virtualPopFlags(c, c.peek16(0));
+    c.addSp(2);
+    return;
+  }
   const v = o32 ? c.peek32(0) : c.peek16(0);
   writeFlags(c, v, o32);
   c.addSp(o32 ? 4 : 2);
@@ -301,8 +311,13 @@ function checkIopl(c: CpuCore): void {
   if ((c.cr0 & 1) === 0) return;
   if ((c.flags & VM) !== 0 ? c.iopl < 3 : c.cpl > c.iopl) c.gp(0);
 }
-export function cli(c: CpuCore): void { checkIopl(c); c.flags &= ~IF; }
+export function cli(c: CpuCore): void {
+  if (vmeActive(c) || pviActive(c)) { virtualCli(c); return; }
+  checkIopl(c);
+  c.flags &= ~IF;
+}
 export function sti(c: CpuCore): void {
+  if (vmeActive(c) || pviActive(c)) { virtualSti(c); return; }
   checkIopl(c);
   if ((c.flags & IF) === 0) { c.flags |= IF; c.shadow = true; c.chunkBreak = true; }
 }

@@ -229,8 +229,8 @@ export function cpuid(c: CpuCore): void {
     case 1: {
       r[0] = 0x0619; // family 6, model 1, stepping 9
       r[6] = 0; r[2] = 0;
-      // DE PSE TSC MSR PAE CX8 SEP PGE CMOV (+ FPU, FXSR when an FPU is attached)
-      let edx = (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
+      // VME DE PSE TSC MSR PAE CX8 SEP PGE CMOV (+ FPU, FXSR when an FPU is attached)
+      let edx = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 11) | (1 << 13) | (1 << 15);
       if (c.fpu !== null) edx |= 1 | (1 << 24);
       if (c.reportApic) edx |= 1 << 9;
       r[4] = edx;

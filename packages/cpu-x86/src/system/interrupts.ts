@@ -6,6 +6,7 @@ import {
   loadCs, loadNull, readDescriptor, setAccessed, ssDesc, tssStack,
 } from './segments.js';
 import { TASK_INT, TASK_IRET, taskSwitch } from './task.js';
+import { virtualPopFlags, vmeActive } from './vme.js';
 
 /** How an event reached the CPU: it decides the gate-DPL check and the EXT bit of error codes. */
 export const EV_SOFTWARE = 0, EV_EXCEPTION = 1, EV_EXTERNAL = 2;
@@ -131,7 +132,16 @@ export function iret(c: CpuCore, o32: boolean): void {
     return;
   }
   if ((flags & VM) !== 0) {
-    if (((flags >> 12) & 3) < 3) c.gp(0);
+    if (((flags >> 12) & 3) < 3) {
+      // VME: a 16-bit IRET in v8086 mode works on VIF; everything else is the monitor's job.
+      if (o32 || !vmeActive(c)) c.gp(0);
+      const ip = c.peek16(0), cs = c.peek16(2), fl = c.peek16(4);
+      virtualPopFlags(c, fl);
+      c.addSp(6);
+      c.loadSegReal(CS, cs);
+      c.eip = ip;
+      return;
+    }
     const ip = o32 ? c.peek32(0) : c.peek16(0);
     const cs = o32 ? c.peek32(4) & 0xffff : c.peek16(2);
     const fl = o32 ? c.peek32(8) : c.peek16(4);
