@@ -66,7 +66,10 @@ export class Cpu {
     this.reset();
   }
 
-  /** Power-on state: real mode, CS=F000 (base FFFF0000), EIP=FFF0, EDX = CPU signature. */
+  /**
+   * Power-on state: real mode, CS=F000 (base FFFF0000), EIP=FFF0, EDX = CPU signature. Also forgets
+   * every decoded instruction, so RAM rewritten directly through `memory.ram` before a reset is seen.
+   */
   reset(): void {
     const c = this.#core;
     c.r32.fill(0);
@@ -95,6 +98,9 @@ export class Cpu {
     c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
     c.paging.setA20(true);
     c.flushTlb();
+    // The embedder may have rewritten RAM directly (ram.set) before a reset: decode everything afresh.
+    c.dTag.fill(-1);
+    c.codePages.fill(0);
     c.fpu?.reset();
     this.#a20 = true;
     this.#lastException = null;

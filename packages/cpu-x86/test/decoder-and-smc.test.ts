@@ -108,3 +108,16 @@ describe('self-modifying code', () => {
     expect(m.cpu.getRegisters().eax & 0xff).toBe(0x33);
   });
 });
+
+describe('decoded code and direct RAM rewrites', () => {
+  it('reset() forgets decoded instructions, so code rewritten through memory.ram runs after a reset', () => {
+    const m = flat('mov eax, 1\nhlt');
+    m.cpu.run(10);
+    m.memory.ram[0x1001] = 5; // direct write: no code-write notification
+    m.cpu.reset();
+    m.cpu.enterFlatProtectedMode(0);
+    m.cpu.setRegisters({ eip: 0x1000 });
+    m.cpu.run(10);
+    expect(m.cpu.getRegisters().eax).toBe(5);
+  });
+});
