@@ -4,17 +4,74 @@ export const MAIN_HELP = `typevisor - a pure-TypeScript x86 (i686) hypervisor
 Usage: typevisor <command> [options]
 
 Commands:
-  run     boot one machine in this process (see: typevisor run --help)
-  serve   run the VM manager API server            (not available yet)
-  ctl     talk to a running typevisor serve         (not available yet)
-  bench   run the benchmark suite                   (not available yet)
+  run          boot one machine in this process          (typevisor run --help)
+  serve        run the VM manager and its HTTP API       (typevisor serve --help)
+  ctl          control VMs of a running typevisor serve  (typevisor ctl --help)
+  firecracker  serve Firecracker's REST API for one VM   (typevisor firecracker --help)
+  bench        run the benchmark suite                   (typevisor bench --help)
 
 Options:
   -h, --help     show this help
       --version  print the version
 
+Examples:
+  typevisor run                                   boot the default guest (Linux + busybox) to a shell
+  typevisor serve --socket /tmp/tv.sock &         start the manager
+  typevisor ctl --socket /tmp/tv.sock create web --mem 128M --net switch:lan
+`;
+
+/** `typevisor serve --help`. */
+export const SERVE_HELP = `Usage: typevisor serve [--socket PATH | --port N] [--host-memory MiB]
+
+Runs the VM manager: every VM in its own worker thread, controlled through an HTTP+JSON API
+(GET /openapi.json describes it). Stops every VM on Ctrl-C or SIGTERM.
+
+  --socket PATH        listen on a Unix socket (default /tmp/typevisor.sock).
+                         e.g. --socket /run/typevisor.sock
+  --port N             listen on TCP port N of 127.0.0.1 instead.
+                         e.g. --port 8080
+  --host-memory MiB    host memory all VMs together may use (guest RAM + worker overhead;
+                       default 8192). A create beyond it is refused.   e.g. --host-memory 4096
+`;
+
+/** `typevisor ctl --help`. */
+export const CTL_HELP = `Usage: typevisor ctl [--socket PATH | --port N] <command> [arguments]
+
+Controls the VMs of a running \`typevisor serve\` (default socket /tmp/typevisor.sock).
+
+Commands:
+  ls                              list VMs with state, memory and uptime
+  create ID [options]             create a VM (state: created). Options as for typevisor run:
+                                    --mem SIZE  --kernel FILE  --initrd FILE  --append STR  --bios FILE
+                                    --disk FILE[,ro] (repeatable)  --net switch:NAME (repeatable)
+                                    --clock realtime|deterministic
+                                  e.g. typevisor ctl create web --mem 128M --net switch:lan
+  start|pause|resume|stop|reboot ID
+  ctrl-alt-del ID                 press Ctrl-Alt-Del on the guest's keyboard
+  delete ID                       delete a VM in any state
+  inspect ID                      print a VM as JSON
+  snapshot ID FILE                write a snapshot of a paused VM
+                                    e.g. typevisor ctl pause web && typevisor ctl snapshot web web.snap
+  restore ID FILE                 create VM ID from a snapshot (state: paused; resume it)
+  console ID [--read-only]        attach the terminal to the VM's console (Ctrl-A X detaches;
+                                  one writer at a time, any number of readers)
+`;
+
+/** `typevisor firecracker --help`. */
+export const FIRECRACKER_HELP = `Usage: typevisor firecracker --api-sock PATH [--id ID]
+
+Serves Firecracker's REST API for one microVM on a Unix socket, so tools written for Firecracker
+drive typevisor unchanged. The guest's serial console is this process's stdout; the process ends
+when the guest stops. Differences from Firecracker are listed in docs/quirks.md.
+
+  --api-sock PATH      the API socket.   e.g. --api-sock /tmp/firecracker.socket
+  --id ID              the microVM id reported by GET / (default anonymous-instance).
+
 Example:
-  typevisor run                      boot the default guest (Linux + busybox) to a shell
+  typevisor firecracker --api-sock /tmp/fc.sock &
+  curl --unix-socket /tmp/fc.sock -X PUT http://fc/boot-source \\
+       -d '{"kernel_image_path":"guest/images/bzImage","initrd_path":"guest/images/initramfs.cpio.gz","boot_args":"console=ttyS0"}'
+  curl --unix-socket /tmp/fc.sock -X PUT http://fc/actions -d '{"action_type":"InstanceStart"}'
 `;
 
 /** `typevisor run --help`. */

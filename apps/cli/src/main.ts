@@ -1,4 +1,8 @@
+import { runBenchCommand } from './bench/index.js';
+import { ctlCommand } from './ctl-command.js';
 import { CliUsageError } from './errors.js';
+import { firecrackerCommand } from './firecracker-command.js';
+import { serveCommand } from './serve-command.js';
 import { MAIN_HELP, RUN_HELP } from './help.js';
 import { parseRunArgs } from './run-args.js';
 import { runCommand } from './run-command.js';
@@ -6,13 +10,6 @@ import type { CommandOutput } from './run-command.js';
 
 /** Version printed by `--version`. */
 export const VERSION = '0.1.0';
-
-/** Subcommands that exist in the command set but are not implemented yet, with what they wait for. */
-const NOT_YET: Readonly<Record<string, string>> = {
-  serve: 'serve (the VM manager API server) waits on the @typevisor/vm-manager server work',
-  ctl: 'ctl (the client of typevisor serve) waits on the @typevisor/vm-manager server work',
-  bench: 'bench (the benchmark suite) waits on the @typevisor/perf-model benchmark runner',
-};
 
 /** Runs the CLI with `argv` (without node and script) and resolves with the exit status. */
 export async function main(argv: readonly string[], output: CommandOutput = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
@@ -34,12 +31,11 @@ export async function main(argv: readonly string[], output: CommandOutput = { st
       }
       return await runCommand(options, output);
     }
-    const pending = NOT_YET[command];
-    if (pending !== undefined) {
-      output.stderr.write(`typevisor: not available yet: ${pending}\n`);
-      return 2;
-    }
-    throw new CliUsageError(command, 'unknown command; use run, serve, ctl or bench (typevisor --help)');
+    if (command === 'serve') return await serveCommand(rest, output);
+    if (command === 'ctl') return await ctlCommand(rest, output);
+    if (command === 'firecracker') return await firecrackerCommand(rest, output);
+    if (command === 'bench') return await runBenchCommand(rest);
+    throw new CliUsageError(command, 'unknown command; use run, serve, ctl, firecracker or bench (typevisor --help)');
   } catch (error) {
     if (error instanceof CliUsageError) {
       output.stderr.write(`typevisor: ${error.message}\n`);

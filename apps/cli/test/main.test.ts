@@ -32,10 +32,23 @@ describe('typevisor main', () => {
     expect(top.out.join('')).toBe(MAIN_HELP);
   });
 
-  it.each(['serve', 'ctl', 'bench'])('says plainly that %s is not available yet and exits 2', async (command) => {
-    const { err, io } = capture();
-    expect(await main([command], io)).toBe(2);
-    expect(err.join('')).toMatch(new RegExp(`^typevisor: not available yet: ${command} \\(.+\\) waits on .+\\n$`));
+  it.each([['serve', '--socket PATH'], ['ctl', 'snapshot ID FILE'], ['firecracker', '--api-sock PATH']])('explains %s with --help', async (command, needle) => {
+    const { out, io } = capture();
+    expect(await main([command, '--help'], io)).toBe(0);
+    expect(out.join('')).toContain(needle);
+    expect(MAIN_HELP).toContain(command);
+  });
+
+  it('names the missing flag or the unreachable server', async () => {
+    const fc = capture();
+    expect(await main(['firecracker'], fc.io)).toBe(2);
+    expect(fc.err.join('')).toMatch(/--api-sock: required/);
+    const ctl = capture();
+    expect(await main(['ctl', '--socket', join(dir, 'no.sock'), 'ls'], ctl.io)).toBe(2);
+    expect(ctl.err.join('')).toMatch(/cannot reach typevisor serve at .*no\.sock.*is it running\?/);
+    const port = capture();
+    expect(await main(['serve', '--port', '99999'], port.io)).toBe(2);
+    expect(port.err.join('')).toMatch(/--port: "99999" is not a TCP port/);
   });
 
   it('rejects an unknown command and bad flags with exit 2 and the flag name', async () => {

@@ -109,7 +109,6 @@ export class VmManager {
     const valid = this.#withMacs(parseWith(VmConfigSchema, config));
     return this.#creation(id, async (vm) => {
       await this.#request(vm, { name: 'create', config: valid });
-      this.#emit(vm, { name: 'stateChanged', from: 'created', to: 'created' });
     }, valid);
   }
 

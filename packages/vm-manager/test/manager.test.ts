@@ -51,7 +51,7 @@ describe('VmManager', () => {
     expect(m.list().map((v) => [v.id, v.state])).toEqual([['a', 'stopped']]);
     await m.delete('a');
     expect(m.list()).toEqual([]);
-    expect(events).toEqual(['a:created->created', 'a:created->running', 'a:running->paused', 'a:paused->running', 'a:running->stopped']);
+    expect(events).toEqual(['a:created->running', 'a:running->paused', 'a:paused->running', 'a:running->stopped']);
   });
 
   it('refuses illegal commands with a typed error and changes nothing', async () => {
