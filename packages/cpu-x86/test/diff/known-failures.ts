@@ -15,20 +15,8 @@ export interface KnownFailure {
   matches?: (c: DiffCase) => boolean;
 }
 
-export const KNOWN_FAILURES: readonly KnownFailure[] = [
-  {
-    opcode: 'CC',
-    bug: 'F1: INT3 with stopOnException goes through the IDT instead of stopping with #BP (EIP after the instruction); at CPL 3 without a valid IDT it stops with #GP(0x1A) at the instruction',
-  },
-  {
-    opcode: 'CE',
-    bug: 'F1: INTO (OF=1) with stopOnException goes through the IDT instead of stopping with #OF (EIP after the instruction); reports #GP(0x22) at the instruction',
-  },
-  {
-    opcode: 'F1',
-    bug: 'F1: INT1/ICEBP with stopOnException goes through the IDT instead of stopping with #DB (EIP after the instruction); reports #GP(0xB) at the instruction',
-  },
-];
+// F1 (INT3/INTO/INT1 under stopOnException) was fixed in 4740e56; see FINDINGS.md.
+export const KNOWN_FAILURES: readonly KnownFailure[] = [];
 
 /** Opcode keys a case exercises (one for a single instruction, several for a sequence). */
 export function opcodesOf(c: DiffCase): string[] {

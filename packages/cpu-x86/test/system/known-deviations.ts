@@ -11,11 +11,5 @@ export interface KnownDeviation {
   typevisor: string;
 }
 
-export const KNOWN_DEVIATIONS: readonly KnownDeviation[] = [
-  {
-    program: 'paging',
-    bug: 'F2: #PF on the instruction fetch at a CALL target reports the CALL (EIP 0x103017) instead of the target 0x300000',
-    qemu: 'exception=0000000e error=00000000 eip=00300000 cs=00000008 cr2=00300000 ',
-    typevisor: 'exception=0000000e error=00000000 eip=00103017 cs=00000008 cr2=00300000 ',
-  },
-];
+// F2 (#PF on the fetch at a CALL target) was fixed in 4740e56; see ../diff/FINDINGS.md.
+export const KNOWN_DEVIATIONS: readonly KnownDeviation[] = [];
