@@ -97,6 +97,13 @@ const workloads: Array<{ name: string; paging: boolean; source: string }> = [
       jnz c1
       ret`,
   },
+  {
+    name: 'NOP loop (pure dispatch overhead)',
+    paging: false,
+    source: `
+    l: times 63 nop
+      jmp l`,
+  },
 ];
 
 for (const w of workloads) {

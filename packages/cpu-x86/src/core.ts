@@ -35,6 +35,16 @@ for (let i = 0; i < 256; i++) {
 export const DCACHE_BITS = 16;
 export const DCACHE_SIZE = 1 << DCACHE_BITS;
 export const SCRATCH_SLOT = DCACHE_SIZE;
+/**
+ * Basic blocks keep their instructions in consecutive slots of the same decoded arrays, allocated
+ * from a pool after the direct-mapped slots; a full pool drops every block and starts over.
+ */
+export const POOL_BASE = DCACHE_SIZE + 1;
+export const POOL_SIZE = 1 << 17;
+/** Direct-mapped block cache entries (by physical address of the block's first instruction). */
+export const BCACHE_BITS = 14;
+export const BCACHE_SIZE = 1 << BCACHE_BITS;
+const DSLOTS = POOL_BASE + POOL_SIZE;
 const TLB_BITS = 10;
 const TLB_SIZE = 1 << TLB_BITS;
 
@@ -106,16 +116,16 @@ export class CpuCore implements FpuHost {
   pendingTrap = false;
 
   // ---- decoded instruction cache (flat arrays, one slot per instruction) ----
-  readonly dH = new Uint16Array(DCACHE_SIZE + 1);
-  readonly dLen = new Uint8Array(DCACHE_SIZE + 1);
-  readonly dRm = new Uint8Array(DCACHE_SIZE + 1);
-  readonly dPfx = new Uint16Array(DCACHE_SIZE + 1);
-  readonly dSeg = new Uint8Array(DCACHE_SIZE + 1);
-  readonly dEa = new Int32Array(DCACHE_SIZE + 1);
-  readonly dDisp = new Int32Array(DCACHE_SIZE + 1);
-  readonly dImm = new Int32Array(DCACHE_SIZE + 1);
-  readonly dImm2 = new Int32Array(DCACHE_SIZE + 1);
-  readonly dExt = new Uint8Array(DCACHE_SIZE + 1);
+  readonly dH = new Uint16Array(DSLOTS);
+  readonly dLen = new Uint8Array(DSLOTS);
+  readonly dRm = new Uint8Array(DSLOTS);
+  readonly dPfx = new Uint16Array(DSLOTS);
+  readonly dSeg = new Uint8Array(DSLOTS);
+  readonly dEa = new Int32Array(DSLOTS);
+  readonly dDisp = new Int32Array(DSLOTS);
+  readonly dImm = new Int32Array(DSLOTS);
+  readonly dImm2 = new Int32Array(DSLOTS);
+  readonly dExt = new Uint8Array(DSLOTS);
   readonly dTag = new Int32Array(DCACHE_SIZE + 1).fill(-1);
   /** Page generation << 1 | CS.D at decode time: a mismatch means stale or decoded for the other mode. */
   readonly dGen = new Int32Array(DCACHE_SIZE + 1);
@@ -123,6 +133,20 @@ export class CpuCore implements FpuHost {
   readonly pageGen = new Int32Array(1 << 20);
   /** Pages marked with memory.markCodePage (cleared by onCodeWrite). */
   readonly codePages = new Uint8Array(1 << 20);
+
+  // ---- basic-block cache (see src/blocks.ts) ----
+  /** Physical address of the block's first instruction, -1 = empty. */
+  readonly bTag = new Int32Array(BCACHE_SIZE).fill(-1);
+  /** Same meaning as dGen: pageGen << 1 | CS.D when the block was built. */
+  readonly bGen = new Int32Array(BCACHE_SIZE);
+  /** First pool slot of the block. */
+  readonly bStart = new Int32Array(BCACHE_SIZE);
+  /** Instructions in the block; 0 = run this address one instruction at a time. */
+  readonly bCount = new Int32Array(BCACHE_SIZE);
+  /** Bytes covered by the block (its last byte is at start + bBytes - 1). */
+  readonly bBytes = new Int32Array(BCACHE_SIZE);
+  /** Next free pool slot. */
+  poolNext = POOL_BASE;
 
   // ---- code fetch page cache ----
   fetchLin = 1; // linear page base of the cached fetch page, 1 = invalid
@@ -296,6 +320,8 @@ export class CpuCore implements FpuHost {
   flushTlb(): void {
     this.tlbTag.fill(0);
     this.fetchLin = 1;
+    // The next instruction's linear address may now map elsewhere: end the running block.
+    this.chunkBreak = true;
   }
   /** Fill the TLB for `lin` with access kind `kind` (0..3) or raise #PF. Returns the tlbVal entry. */
   private tlbFill(lin: number, kind: number): number {
@@ -402,6 +428,14 @@ export class CpuCore implements FpuHost {
     this.codePages[page] = 0;
     this.pageGen[page]++;
     this.fetchLin = 1; // refetch so the cached generation of the current code page is re-read
+    this.chunkBreak = true; // the rest of the running block may be stale
+  }
+  /** Forget every decoded instruction and block (RAM may have been rewritten without notification). */
+  dropDecoded(): void {
+    this.dTag.fill(-1);
+    this.bTag.fill(-1);
+    this.poolNext = POOL_BASE;
+    this.codePages.fill(0);
   }
   private physWrite(val: number, lin: number): number {
     const phys = this.physOf(val, lin);

@@ -99,8 +99,7 @@ export class Cpu {
     c.paging.setA20(true);
     c.flushTlb();
     // The embedder may have rewritten RAM directly (ram.set) before a reset: decode everything afresh.
-    c.dTag.fill(-1);
-    c.codePages.fill(0);
+    c.dropDecoded();
     c.fpu?.reset();
     this.#a20 = true;
     this.#lastException = null;

@@ -1,4 +1,5 @@
 import { CS, DB, DFV, IF, PFV, TF } from './constants.js';
+import { blockIndex, buildBlock } from './blocks.js';
 import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
@@ -34,7 +35,6 @@ export function run(c: CpuCore, budget: number): StopReason {
 }
 
 function loop(c: CpuCore, endAt: number): StopReason {
-  const handlers = HANDLERS;
   for (;;) {
     if (c.retired >= endAt) return 'budget';
     const inhibit = c.shadow;
@@ -55,34 +55,81 @@ function loop(c: CpuCore, endAt: number): StopReason {
     }
     if (c.halted) return 'halt';
     const singleStep = (c.flags & TF) !== 0;
-    let n = inhibit || singleStep ? 1 : Math.min(CHUNK, endAt - c.retired);
     c.chunkBreak = false;
-    // Everything below is constant within a chunk: CS, mode and privilege changes end the chunk.
-    const key = c.cs32 ? 1 : 0;
-    const csBase = c.segBase[CS], csLimit = c.segLimit[CS], ipMask = c.ipMask;
-    const dTag = c.dTag, dGen = c.dGen, dLen = c.dLen, dH = c.dH;
-    while (n-- > 0) {
-      const eip = c.eip;
-      // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
-      c.curEip = eip;
-      const lin = (csBase + eip) | 0;
-      if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
-      const phys = (c.fetchPhys + (lin & 4095)) | 0;
-      let d = (phys ^ (phys >>> 13)) & DMASK;
-      if (dTag[d] !== phys || dGen[d] !== c.fetchGenKey) d = decodeSlot(c, d, lin, phys, key);
-      const len = dLen[d];
-      if ((eip >>> 0) + len - 1 > csLimit) c.gp(0);
-      c.eip = (eip + len) & ipMask;
-      handlers[dH[d]](c, d);
-      c.retired++;
-      if (c.chunkBreak) break;
-    }
-    if (singleStep && !c.halted) {
-      c.dr[6] |= 0x4000;
-      c.curEip = c.eip;
-      deliver(c, DB, -1, EV_EXCEPTION);
+    if (inhibit || singleStep) {
+      step(c);
+      if (singleStep && !c.halted) {
+        c.dr[6] |= 0x4000;
+        c.curEip = c.eip;
+        deliver(c, DB, -1, EV_EXCEPTION);
+      }
+    } else {
+      runChunk(c, Math.min(CHUNK, endAt - c.retired));
     }
   }
+}
+
+/**
+ * Execute up to `n` instructions block by block. Everything hoisted here is constant within a
+ * chunk: CS, mode and privilege changes set chunkBreak, which ends the chunk.
+ */
+function runChunk(c: CpuCore, n: number): void {
+  const handlers = HANDLERS;
+  const csBase = c.segBase[CS], ipMask = c.ipMask;
+  // A block runs without per-instruction limit checks when all its bytes are within CS.limit
+  // and below the IP wrap-around (16-bit code); otherwise its instructions go one at a time.
+  const maxEnd = Math.min(c.segLimit[CS], ipMask >>> 0);
+  const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes;
+  const dLen = c.dLen, dH = c.dH;
+  while (n > 0) {
+    let eip = c.eip;
+    // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
+    c.curEip = eip;
+    const lin = (csBase + eip) | 0;
+    if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
+    const phys = (c.fetchPhys + (lin & 4095)) | 0;
+    const b = blockIndex(phys);
+    if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) buildBlock(c, b, lin, phys, c.fetchGenKey);
+    const count = bCount[b];
+    if (count === 0 || (eip >>> 0) + bBytes[b] - 1 > maxEnd) {
+      step(c);
+      n--;
+      if (c.chunkBreak) return;
+      continue;
+    }
+    const start = bStart[b];
+    const end = start + (count < n ? count : n);
+    let d = start;
+    // c.curEip is this instruction's EIP whenever a handler runs (a fault restarts it); the block is
+    // left as soon as an instruction moves EIP off the fall-through (taken branch, REP yield) or
+    // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...).
+    for (;;) {
+      eip = (eip + dLen[d]) & ipMask;
+      c.eip = eip;
+      handlers[dH[d]](c, d);
+      c.retired++;
+      if (++d === end || c.eip !== eip || c.chunkBreak) break;
+      c.curEip = eip;
+    }
+    if (c.chunkBreak) return;
+    n -= d - start;
+  }
+}
+
+/** Execute one instruction through the per-instruction decoded cache (with its own CS-limit check). */
+function step(c: CpuCore): void {
+  const eip = c.eip;
+  c.curEip = eip;
+  const lin = (c.segBase[CS] + eip) | 0;
+  if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
+  const phys = (c.fetchPhys + (lin & 4095)) | 0;
+  let d = (phys ^ (phys >>> 13)) & DMASK;
+  if (c.dTag[d] !== phys || c.dGen[d] !== c.fetchGenKey) d = decodeSlot(c, d, lin, phys, c.cs32 ? 1 : 0);
+  const len = c.dLen[d];
+  if ((eip >>> 0) + len - 1 > c.segLimit[CS]) c.gp(0);
+  c.eip = (eip + len) & c.ipMask;
+  HANDLERS[c.dH[d]](c, d);
+  c.retired++;
 }
 
 function refillFetch(c: CpuCore, lin: number): void {

@@ -145,7 +145,6 @@ export function restoreCpu(c: CpuCore, s: CpuSnapshot): void {
   c.paging.setA20(s.a20 !== false);
   c.flushTlb();
   // RAM was replaced behind the CPU's back: no decoded instruction can be trusted.
-  c.dTag.fill(-1);
-  c.codePages.fill(0);
+  c.dropDecoded();
   if (c.fpu !== null && s.fpu !== null && c.fpu.restoreState !== undefined) c.fpu.restoreState(s.fpu as never); // the FPU validates its own snapshot
 }

@@ -65,6 +65,8 @@ class ByteFetcher {
   firstRam = false;
   nextRam = false;
   ram: Uint8Array = new Uint8Array(0);
+  /** Block building: never look at the next page (no translation, no #PF); `crossed` reports the attempt. */
+  samePageOnly = false;
   setup(c: CpuCore, lin: number, phys: number): void {
     this.c = c; this.lin = lin; this.phys = phys; this.avail = 4096 - (lin & 4095);
     this.nextPhys = -1; this.crossed = false; this.ram = c.ram;
@@ -74,6 +76,10 @@ class ByteFetcher {
     if (pos < this.avail) {
       const p = this.phys + pos;
       return this.firstRam ? this.ram[p] : this.c.memory.readPhys8(p) & 0xff;
+    }
+    if (this.samePageOnly) {
+      this.crossed = true;
+      return 0;
     }
     if (this.nextPhys < 0) {
       const lin2 = ((this.lin & -4096) + 4096) | 0;
@@ -90,6 +96,32 @@ const fetcher = new ByteFetcher();
 /** True if the last decode read bytes from a second page (such instructions are not cached). */
 export function lastDecodeCrossedPage(): boolean {
   return fetcher.crossed;
+}
+
+/**
+ * Decode the instruction at linear `lin` (physical `phys` for its first byte) into slot `d` without
+ * reading past the end of its page: returns false (slot contents meaningless) if the instruction
+ * would continue on the next page. Never faults; the page must be RAM.
+ */
+export function decodeInPage(c: CpuCore, d: number, lin: number, phys: number): boolean {
+  fetcher.samePageOnly = true;
+  decodeInto(c, d, lin, phys);
+  fetcher.samePageOnly = false;
+  return !fetcher.crossed;
+}
+
+/**
+ * Handler indices after which straight-line decoding stops: unconditional transfers, and
+ * instructions that always fault or stop (the bytes after them are rarely the next instruction).
+ */
+export const ENDS_BLOCK = new Uint8Array(HANDLERS.length);
+ENDS_BLOCK[H_UD] = 1;
+ENDS_BLOCK[H_TOO_LONG] = 1;
+{
+  const enders = new Set(['jmp', 'jmpf', 'call', 'callf', 'ret', 'retf', 'iret', 'int', 'int1', 'int3', 'into',
+    'hlt', 'ud2', 'sysenter', 'sysexit']);
+  const index = new Map<Handler, number>(HANDLERS.map((h, i) => [h, i]));
+  for (const r of OPCODE_TABLE) if (enders.has(r.mnemonic)) ENDS_BLOCK[index.get(r.handler) ?? H_UD] = 1;
 }
 
 /**

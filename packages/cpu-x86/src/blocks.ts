@@ -1,0 +1,53 @@
+import { BCACHE_SIZE, POOL_BASE, POOL_SIZE, type CpuCore } from './core.js';
+import { decodeInPage, ENDS_BLOCK } from './decoder/decode.js';
+
+/** Longest block: bounds decoding work past a rarely-taken side exit and the pool use of one block. */
+export const MAX_BLOCK = 64;
+const BMASK = BCACHE_SIZE - 1;
+
+/** Block-cache entry for the instruction at physical address `phys`. */
+export function blockIndex(phys: number): number {
+  return (phys ^ (phys >>> 12)) & BMASK;
+}
+
+/**
+ * Decode the straight-line run starting at linear `lin` / physical `phys` into consecutive pool
+ * slots and record it in block entry `b` with generation `gen`. A block never leaves its page (so
+ * it never faults while being built and one page generation covers it) and ends after an
+ * unconditional transfer or MAX_BLOCK instructions. Conditional branches do not end it: the run
+ * loop leaves a block whenever an instruction changes EIP away from the fall-through. A block of 0
+ * instructions (the first one crosses the page, or the page is not RAM) means "execute this
+ * address one instruction at a time".
+ */
+export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number): void {
+  const page = phys >>> 12;
+  c.bTag[b] = phys;
+  c.bGen[b] = gen;
+  c.bCount[b] = 0;
+  c.bBytes[b] = 0;
+  if (!c.memory.isRamPage(page) || page >= 0x80000) return;
+  if (c.poolNext + MAX_BLOCK > POOL_BASE + POOL_SIZE) {
+    // Pool exhausted: every block goes (this one is rebuilt right below).
+    c.bTag.fill(-1);
+    c.bTag[b] = phys;
+    c.poolNext = POOL_BASE;
+  }
+  const start = c.poolNext;
+  let n = 0, off = 0;
+  while (n < MAX_BLOCK) {
+    const d = start + n;
+    if (!decodeInPage(c, d, (lin + off) | 0, phys + off)) break;
+    off += c.dLen[d];
+    n++;
+    if (ENDS_BLOCK[c.dH[d]] !== 0 || off >= 4096 - (phys & 4095)) break;
+  }
+  if (n === 0) return;
+  if (c.codePages[page] === 0) {
+    c.codePages[page] = 1;
+    c.memory.markCodePage(page);
+  }
+  c.poolNext = start + n;
+  c.bStart[b] = start;
+  c.bCount[b] = n;
+  c.bBytes[b] = off;
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { asm, flat, machine, runFlat } from './support/harness.js';
+
+// Straight-line code runs as decoded basic blocks; these pin down the per-instruction guarantees
+// that must survive executing a whole block per dispatch.
+describe('basic-block dispatch', () => {
+  it('stops exactly at the budget in the middle of a block and resumes there', () => {
+    const m = flat('times 10 inc eax\nhlt');
+    expect(m.cpu.run(3)).toBe('budget');
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 3, eip: 0x1003 });
+    expect(m.cpu.instructionsRetired).toBe(3);
+    expect(m.cpu.run(4)).toBe('budget');
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 7, eip: 0x1007 });
+    expect(m.cpu.run(100)).toBe('halt');
+    expect(m.cpu.getRegisters().eax).toBe(10);
+    expect(m.cpu.instructionsRetired).toBe(11);
+  });
+
+  it('a fault in the middle of a block reports that instruction and retires only the ones before it', () => {
+    const m = flat('inc eax\ninc eax\nxor ecx, ecx\nfault: div ecx\ninc eax\nhlt');
+    expect(m.cpu.run(100)).toBe('exception');
+    expect(m.cpu.lastException?.vector).toBe(0);
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 2, eip: 0x1004 });
+    expect(m.cpu.instructionsRetired).toBe(3);
+  });
+
+  it('a taken conditional branch in the middle of a block leaves it; a not-taken one falls through', () => {
+    const r = runFlat(`
+      mov ecx, 3
+    l: inc eax
+      dec ecx
+      jnz l
+      add eax, 100
+      xor ecx, ecx
+      jnz l
+      add eax, 1000
+      hlt`);
+    expect(r.stop).toBe('halt');
+    expect(r.eax).toBe(1103);
+  });
+
+  it('a store into a later instruction of the block being executed is seen by that instruction', () => {
+    const r = runFlat('mov byte [t+1], 0x42\nnop\nnop\nt: mov al, 0\nhlt');
+    expect(r.eax & 0xff).toBe(0x42);
+  });
+
+  it('a store into an already built block changes it on the next pass', () => {
+    // Each pass patches the immediate of `t` (inside the running block) with CL.
+    const r = runFlat('mov ecx, 3\nxor edx, edx\nl: mov [t+1], cl\nnop\nt: mov bl, 0\nadd dl, bl\nloop l\nhlt');
+    expect(r.edx & 0xff).toBe(3 + 2 + 1);
+  });
+
+  it('a block that runs into the real-mode 64 KiB CS limit faults on the crossing instruction', () => {
+    const m = machine({ stopOnException: true });
+    // CS base 0x1000: offsets FFF8..FFFD are NOPs, the MOV at FFFE would end at 0x10000.
+    m.memory.ram.set(asm('times 6 nop\nmov ax, 0x1234', 16, 0xfff8), 0x1000 + 0xfff8);
+    m.cpu.setRegisters({ cs: 0x100, eip: 0xfff8 });
+    expect(m.cpu.run(100)).toBe('exception');
+    expect(m.cpu.lastException?.vector).toBe(13);
+    expect(m.cpu.getRegisters().eip).toBe(0xfffe);
+    expect(m.cpu.instructionsRetired).toBe(6);
+  });
+
+  it('an instruction crossing into the next page still runs after a block that ends at the page end', () => {
+    const m = flat('jmp 0x1ff0');
+    m.memory.ram.set(asm('times 13 inc eax\nmov ebx, 0x11223344\nhlt', 32, 0x1ff0), 0x1ff0);
+    expect(m.cpu.run(100)).toBe('halt');
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 13, ebx: 0x11223344 });
+  });
+});
