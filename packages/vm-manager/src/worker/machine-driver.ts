@@ -11,6 +11,7 @@ import { Machine, type MachineConfig, type MachineSnapshot } from '@typevisor/vm
 import { DefaultGuestNotFoundError, FileBlockBackend, findDefaultGuest } from '@typevisor/vm-driver/node';
 import { VmError, type VmConfig } from '@typevisor/vm-protocol';
 import type { SnapshotContent } from '../snapshot/snapshot-file.js';
+import { PanicDetector } from './panic-detector.js';
 import type { DriverEvent, DriverFactory, FramePort, VmDriverPort } from './vm-driver-port.js';
 
 function readHostFile(path: string, what: string): Uint8Array {
@@ -52,8 +53,12 @@ export const machineDriverFactory: DriverFactory = (config, nets, restore) => {
   const listeners: ((event: DriverEvent) => void)[] = [];
   const emit = (event: DriverEvent) => listeners.forEach((l) => l(event));
   let input: ((bytes: Uint8Array) => void) | null = null;
+  const panics = new PanicDetector((message) => emit({ kind: 'guestPanic', message }));
   const serial: CharBackend = {
-    write: (bytes: Uint8Array) => emit({ kind: 'console', bytes: bytes.slice() }),
+    write: (bytes: Uint8Array) => {
+      emit({ kind: 'console', bytes: bytes.slice() });
+      panics.scan(bytes);
+    },
     setReceiver: (receiver: ((bytes: Uint8Array) => void) | null) => {
       input = receiver;
     },
