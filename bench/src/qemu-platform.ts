@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { GuestConsole, MissingPrerequisiteError } from '@typevisor/cli/bench';
-import type { GuestImages, GuestPlatform, GuestSession } from '@typevisor/cli/bench';
+import type { GuestImages, GuestPlatform, GuestSession, StartLatencySample } from '@typevisor/cli/bench';
 
 /** QEMU machine types the suite knows how to drive. */
 export type QemuMachine = 'microvm' | 'pc';
@@ -75,7 +75,7 @@ export function qemuPlatform(guest: GuestImages, machine: QemuMachine): GuestPla
     };
   }
 
-  async function startLatency(): Promise<number> {
+  async function startLatency(): Promise<StartLatencySample> {
     const started = performance.now();
     const child = spawn(QEMU, qemuArgs(guest, machine, null), { stdio: ['pipe', 'pipe', 'inherit'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -85,7 +85,7 @@ export function qemuPlatform(guest: GuestImages, machine: QemuMachine): GuestPla
     });
     child.kill('SIGKILL');
     await exited;
-    return (firstByte - started) / 1000;
+    return { firstByte: (firstByte - started) / 1000, prompt: null };
   }
 
   return {

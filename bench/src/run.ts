@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatReport } from '@typevisor/perf-model';
 import {
-  BENCHMARK_GROUPS, MissingPrerequisiteError, SHELL_PROMPT, assembleReport, benchGuest, createScratchDisk, hostFacts, parseGroups, runSuite, startLatencyMethod,
-  typevisorPlatform,
+  BENCHMARKS, BENCHMARK_GROUPS, MissingPrerequisiteError, OPT_IN_GROUPS, SHELL_PROMPT, assembleReport, benchGuest, benchmarkRow, createScratchDisk, debianGuest,
+  hostFacts, measureBootToShell, parseGroups, runSuite, startLatencyMethod, typevisorPlatform,
 } from '@typevisor/cli/bench';
-import type { GuestPlatform, PlatformResult } from '@typevisor/cli/bench';
+import type { DebianGuest, GuestPlatform, PlatformResult } from '@typevisor/cli/bench';
 import { appendHistory } from './history.js';
 import { prepareNativeBusybox, runNative } from './native-platform.js';
 import { qemuPlatform } from './qemu-platform.js';
@@ -29,7 +29,9 @@ const HELP = `Usage: node --expose-gc bench/dist/run.mjs [options]   (build firs
 
   --platforms LIST     comma-separated: ${PLATFORMS.join(',')} (default all)
   --runs N             fresh guests per platform (default 3)
-  --only LIST          benchmark groups: ${BENCHMARK_GROUPS.join(',')} (default all)
+  --only LIST          benchmark groups: ${BENCHMARK_GROUPS.join(',')} (default all of these),
+                       or the opt-in ${OPT_IN_GROUPS.join(',')} (Debian's stock linux-image-686 to its
+                       shell; slow: minutes per boot in typevisor; guest/debian/build-initramfs.sh)
   --out FILE           write the JSON report (schema typevisor.bench/1)
   --history FILE       append the report to this history (e.g. docs/bench-history.json)
   --qemu-machine M     microvm (default; has virtio-blk) or pc
@@ -109,6 +111,8 @@ async function main(): Promise<number> {
 
   // Prerequisites first, all of them, so a missing one is reported before an hour of benchmarks.
   const platforms: GuestPlatform[] = [];
+  const debianPlatforms: GuestPlatform[] = [];
+  let debian: DebianGuest | null = null;
   let native: ReturnType<typeof prepareNativeBusybox> | null = null;
   const missing: string[] = [];
   for (const name of options.platforms) {
@@ -117,6 +121,12 @@ async function main(): Promise<number> {
       if (name === 'v86') platforms.push(await v86Platform(guest));
       if (name === 'qemu') platforms.push(qemuPlatform(guest, options.qemuMachine));
       if (name === 'native') native = prepareNativeBusybox(guest);
+      if (options.groups.has('boot-debian') && name !== 'native') {
+        debian ??= debianGuest();
+        if (name === 'typevisor') debianPlatforms.push(typevisorPlatform({ guest: debian, managerWorkerUrl: null }));
+        if (name === 'v86') debianPlatforms.push(await v86Platform(debian));
+        if (name === 'qemu') debianPlatforms.push(qemuPlatform(debian, options.qemuMachine));
+      }
     } catch (error) {
       if (!(error instanceof MissingPrerequisiteError)) throw error;
       missing.push(`${name}: ${error.message}`);
@@ -138,6 +148,19 @@ async function main(): Promise<number> {
       results.push(await runSuite(platform, { runs: options.runs, groups: options.groups, disk: disk?.path ?? null, timeoutSeconds: options.timeout, log }));
     }
     if (native !== null) results.push(await runNative(native, options.runs, { cpu: options.groups.has('cpu'), start: options.groups.has('start'), log }));
+    for (const platform of debianPlatforms) {
+      const result = results.find((r) => r.platform === platform.name);
+      if (result === undefined) throw new Error(`boot-debian: no result row for ${platform.name}`);
+      try {
+        const seconds = await measureBootToShell(platform, { runs: options.runs, timeoutSeconds: options.timeout, log });
+        result.runs.push(benchmarkRow(platform.name, BENCHMARKS.bootDebian, seconds));
+      } catch (error) {
+        // One platform failing to boot this kernel must not lose the others' numbers.
+        const reason = error instanceof Error ? error.message : String(error);
+        log(`${platform.name}: boot-debian failed: ${reason}`);
+        result.notes.push(`boot-debian: failed: ${reason}`);
+      }
+    }
   } finally {
     disk?.dispose();
     native?.dispose();
@@ -148,6 +171,10 @@ async function main(): Promise<number> {
       ...hostFacts(), loadAverage1mAtStart: loadAtStart, commit: gitCommit(), runs: options.runs,
       guest: `${guest.kernel.replace(/.*\/guest\//, 'guest/')} + initramfs.cpio.gz (${guest.cmdline}), ${guest.memoryMiB} MiB`,
       'typevisor.startLatency': startLatencyMethod(typevisorOptions),
+      ...(debian === null ? {} : {
+        'guest.debian': `Debian linux-image-${debian.release} (${debian.kernel}) + busybox initramfs (${debian.initrd}), ${debian.cmdline}, ${debian.memoryMiB} MiB; ` +
+          'boot-to-shell.debian-686 is measured like boot-to-shell',
+      }),
       ...(options.platforms.includes('qemu') ? { 'note.qemu-tcg.model': 'no R/P/Q: QEMU TCG exposes no retired-instruction count (only with -icount, which changes its timing)' } : {}),
     },
   });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GuestConsole, MissingPrerequisiteError, processMemoryMiB } from '@typevisor/cli/bench';
-import type { GuestImages, GuestPlatform, GuestSession } from '@typevisor/cli/bench';
+import type { GuestImages, GuestPlatform, GuestSession, StartLatencySample } from '@typevisor/cli/bench';
 import type { V86, V86Options } from 'v86';
 
 /** Debian's SeaBIOS and VGA BIOS images (apt-get install -y seabios). */
@@ -70,12 +70,12 @@ export async function v86Platform(guest: GuestImages): Promise<GuestPlatform> {
     };
   }
 
-  async function startLatency(): Promise<number> {
+  async function startLatency(): Promise<StartLatencySample> {
     const started = performance.now();
     const emulator = create();
     const firstByte = await new Promise<number>((resolve) => emulator.add_listener('serial0-output-byte', () => resolve(performance.now())));
     await emulator.destroy();
-    return (firstByte - started) / 1000;
+    return { firstByte: (firstByte - started) / 1000, prompt: null };
   }
 
   return {

@@ -12,7 +12,8 @@ import { CliUsageError } from '../errors.js';
 import { BENCH_HELP, parseBenchArgs } from './args.js';
 import { assembleReport } from './assemble.js';
 import { createScratchDisk, hostFacts } from './host.js';
-import { runSuite } from './suite.js';
+import { debianGuest } from './debian-guest.js';
+import { BENCHMARKS, benchmarkRow, measureBootToShell, runSuite } from './suite.js';
 import { startLatencyMethod, typevisorPlatform } from './typevisor-platform.js';
 import type { GuestImages } from './typevisor-platform.js';
 
@@ -25,10 +26,12 @@ export { GuestConsole } from './guest-console.js';
 export type { ConsoleMatch } from './guest-console.js';
 export { createScratchDisk, hostFacts } from './host.js';
 export { processMemoryMiB } from './platform.js';
-export type { GuestPlatform, GuestSession, PlatformFeatures } from './platform.js';
-export { BENCHMARKS, BENCHMARK_GROUPS, CPU_UNIT, runSuite, runWorkload } from './suite.js';
-export type { BenchmarkGroup, CommandTiming, PlatformResult, SuiteOptions } from './suite.js';
-export { startLatencyMethod, typevisorPlatform } from './typevisor-platform.js';
+export type { GuestPlatform, GuestSession, PlatformFeatures, StartLatencySample } from './platform.js';
+export { BENCHMARKS, BENCHMARK_GROUPS, CPU_UNIT, OPT_IN_GROUPS, benchmarkRow, measureBootToShell, runSuite, runWorkload } from './suite.js';
+export type { BenchmarkGroup, BenchmarkSpec, CommandTiming, PlatformResult, SuiteOptions } from './suite.js';
+export { DEBIAN_CACHE_DEFAULT, DEBIAN_MEMORY_MIB, debianGuest } from './debian-guest.js';
+export type { DebianGuest } from './debian-guest.js';
+export { IN_PROCESS_START, startLatencyMethod, typevisorPlatform } from './typevisor-platform.js';
 export type { GuestImages, TypevisorPlatformOptions } from './typevisor-platform.js';
 export {
   AWK_ITERATIONS, BLK_RANDOM_WORKLOAD, BLK_SEQ_WORKLOAD, CONSOLE_BYTES, CONSOLE_WORKLOAD, CPU_WORKLOADS, DISK_MIB, GUEST_BANNER,
@@ -86,13 +89,22 @@ export async function runBenchCommand(argv: string[], deps: BenchCommandDeps = {
     const managerWorkerUrl = deps.managerWorkerUrl === undefined ? installedDriverWorker() : deps.managerWorkerUrl;
     const platformOptions = { guest, managerWorkerUrl };
     const log = options.quiet ? () => undefined : (line: string) => void output.stderr.write(`[bench] ${line}\n`);
+    // Found before anything runs, so a missing Debian build is reported before minutes of benchmarks.
+    const debian = options.groups.has('boot-debian') ? debianGuest() : null;
     if (options.groups.has('blk')) disk = createScratchDisk();
     const result = await runSuite(typevisorPlatform(platformOptions), {
       runs: options.runs, groups: options.groups, disk: disk?.path ?? null, timeoutSeconds: options.timeoutSeconds, log,
     });
+    if (debian !== null) {
+      const seconds = await measureBootToShell(typevisorPlatform({ guest: debian, managerWorkerUrl: null }), { runs: options.runs, timeoutSeconds: options.timeoutSeconds, log });
+      result.runs.push(benchmarkRow(result.platform, BENCHMARKS.bootDebian, seconds));
+    }
     const report: BenchmarkReport = assembleReport({
       results: [result],
-      host: { ...hostFacts(), guest: `${guest.kernel} + ${guest.initrd} (${guest.cmdline}), ${guest.memoryMiB} MiB`, startLatency: startLatencyMethod(platformOptions) },
+      host: {
+        ...hostFacts(), guest: `${guest.kernel} + ${guest.initrd} (${guest.cmdline}), ${guest.memoryMiB} MiB`, startLatency: startLatencyMethod(platformOptions),
+        ...(debian === null ? {} : { 'guest.debian': `Debian linux-image-${debian.release}: ${debian.kernel} + ${debian.initrd} (${debian.cmdline}), ${debian.memoryMiB} MiB` }),
+      },
     });
     output.stdout.write(`${formatReport(report)}\n`);
     if (options.json !== null) {

@@ -4,6 +4,7 @@
  * private bench workspace package, which implements the same interface.
  */
 import type { GuestConsole } from './guest-console.js';
+import type { BenchmarkSpec } from './suite.js';
 
 /** What a platform supports beyond booting and the console. */
 export interface PlatformFeatures {
@@ -26,6 +27,16 @@ export interface GuestSession {
   stop(): Promise<void>;
 }
 
+/** One start-latency measurement, in seconds. */
+export interface StartLatencySample {
+  /** From "create" to the first console byte: the start latency (its p50 is C′ of P = R/C′). */
+  readonly firstByte: number;
+  /** From "create" to the shell prompt of the same guest, or null when the platform stops at the first byte. */
+  readonly prompt: number | null;
+  /** Further start figures of the same platform measured another way, each reported as its own row. */
+  readonly extra?: readonly { readonly spec: BenchmarkSpec; readonly seconds: number }[];
+}
+
 /** Something that boots the default guest. */
 export interface GuestPlatform {
   /** Name in reports: `typevisor`, `v86`, `qemu-tcg`. */
@@ -36,10 +47,10 @@ export interface GuestPlatform {
   /** Boots a fresh guest. `disk` is a scratch image path when the platform supports virtio-blk. */
   boot(options: { readonly disk: string | null }): Promise<GuestSession>;
   /**
-   * Time from "create" to the first console byte, in seconds, for one fresh guest that is then
-   * stopped: the start latency.
+   * Start latency of one fresh guest that is then stopped: from "create" to its first console byte
+   * (and to its prompt where the platform waits for it).
    */
-  startLatency(): Promise<number>;
+  startLatency(): Promise<StartLatencySample>;
   /**
    * Host memory of one guest at its prompt measured in a fresh process, when the platform can do that.
    * In-process platforms need it: earlier guests of the same process leave memory behind that GC

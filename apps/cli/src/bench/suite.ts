@@ -12,10 +12,15 @@ import {
   BLK_RANDOM_WORKLOAD, BLK_SEQ_WORKLOAD, CONSOLE_WORKLOAD, CPU_WORKLOADS, RANDOM_READS, SEQ_READ_MIB, SHELL_PROMPT, cleanConsoleOutput, markCommand,
 } from './workloads.js';
 
-/** The benchmark groups a run can select. */
+/** The benchmark groups a run selects by default. */
 export const BENCHMARK_GROUPS = ['boot', 'memory', 'cpu', 'console', 'blk', 'start'] as const;
+/**
+ * Groups that run only when named in `--only`, because they take long: `boot-debian` boots Debian's
+ * stock `linux-image-686` to its shell (minutes in typevisor).
+ */
+export const OPT_IN_GROUPS = ['boot-debian'] as const;
 /** One benchmark group. */
-export type BenchmarkGroup = (typeof BENCHMARK_GROUPS)[number];
+export type BenchmarkGroup = (typeof BENCHMARK_GROUPS)[number] | (typeof OPT_IN_GROUPS)[number];
 
 /** Report names, units and directions of the benchmarks. */
 export const BENCHMARKS = {
@@ -27,7 +32,16 @@ export const BENCHMARKS = {
   blkSeq: { benchmark: 'blk.seq-read', unit: 'MiB/s', lowerIsBetter: false },
   blkRandom: { benchmark: 'blk.rand-read-4k', unit: 'reads/s', lowerIsBetter: false },
   start: { benchmark: 'start-latency', unit: 's', lowerIsBetter: true },
+  startToPrompt: { benchmark: 'start-latency.to-prompt', unit: 's', lowerIsBetter: true },
+  bootDebian: { benchmark: 'boot-to-shell.debian-686', unit: 's', lowerIsBetter: true },
 } as const;
+
+/** A benchmark's report name, unit and direction. */
+export interface BenchmarkSpec {
+  readonly benchmark: string;
+  readonly unit: string;
+  readonly lowerIsBetter: boolean;
+}
 
 /** Unit of the CPU workload timings. */
 export const CPU_UNIT = 's';
@@ -96,7 +110,7 @@ class RunTable {
   readonly #rows = new Map<string, BenchmarkRuns & { runs: number[] }>();
   constructor(readonly platform: string) {}
 
-  add(spec: { benchmark: string; unit: string; lowerIsBetter: boolean }, value: number): void {
+  add(spec: BenchmarkSpec, value: number): void {
     if (!Number.isFinite(value)) throw new BenchError(`${this.platform} ${spec.benchmark}: measured ${value}`);
     let row = this.#rows.get(spec.benchmark);
     if (row === undefined) {
@@ -178,11 +192,42 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
   const startLatencies: number[] = [];
   if (groups.has('start')) {
     for (let run = 1; run <= options.runs; run++) {
-      const seconds = await platform.startLatency();
-      log(`${platform.name}: start latency ${run}/${options.runs}: ${(seconds * 1000).toFixed(0)} ms`);
-      startLatencies.push(seconds);
-      table.add(BENCHMARKS.start, seconds);
+      const sample = await platform.startLatency();
+      const extras = sample.extra ?? [];
+      log(`${platform.name}: start latency ${run}/${options.runs}: ${(sample.firstByte * 1000).toFixed(0)} ms to the first byte` +
+        `${sample.prompt === null ? '' : `, ${sample.prompt.toFixed(2)} s to the prompt`}${extras.map((e) => `, ${e.spec.benchmark} ${(e.seconds * 1000).toFixed(0)} ms`).join('')}`);
+      startLatencies.push(sample.firstByte);
+      table.add(BENCHMARKS.start, sample.firstByte);
+      if (sample.prompt !== null) table.add(BENCHMARKS.startToPrompt, sample.prompt);
+      for (const extra of extras) table.add(extra.spec, extra.seconds);
     }
   }
   return { platform: platform.name, description: platform.description, runs: table.rows(), cpuInstructions, cpuSeconds, startLatencies, notes };
+}
+
+/**
+ * Boots `platform`'s guest `runs` times, each fresh, and returns the seconds from asking it to start
+ * to its shell prompt: the boot benchmark alone, for guests (like the Debian kernel) that run nothing
+ * else.
+ */
+export async function measureBootToShell(platform: GuestPlatform, options: Pick<SuiteOptions, 'runs' | 'timeoutSeconds' | 'log'>): Promise<number[]> {
+  const seconds: number[] = [];
+  for (let run = 1; run <= options.runs; run++) {
+    options.log(`${platform.name}: boot ${run}/${options.runs}: booting`);
+    const session = await platform.boot({ disk: null });
+    try {
+      const prompt = await session.console.expect(SHELL_PROMPT, options.timeoutSeconds * 1000, 'the shell prompt');
+      seconds.push((prompt.atMs - session.startedAtMs) / 1000);
+      options.log(`${platform.name}: boot ${run}: shell prompt after ${(seconds[seconds.length - 1] ?? 0).toFixed(2)} s`);
+    } finally {
+      await session.stop();
+    }
+  }
+  return seconds;
+}
+
+/** One row of `spec` with the values `runs` measured on `platform`, for a {@link PlatformResult}. */
+export function benchmarkRow(platform: string, spec: BenchmarkSpec, runs: number[]): BenchmarkRuns {
+  for (const value of runs) if (!Number.isFinite(value)) throw new BenchError(`${platform} ${spec.benchmark}: measured ${value}`);
+  return { ...spec, platform, runs };
 }
