@@ -40,9 +40,9 @@ export const SCRATCH_SLOT = DCACHE_SIZE;
  * from a pool after the direct-mapped slots; a full pool drops every block and starts over.
  */
 export const POOL_BASE = DCACHE_SIZE + 1;
-export const POOL_SIZE = 1 << 17;
+export const POOL_SIZE = 1 << 18;
 /** Direct-mapped block cache entries (by physical address of the block's first instruction). */
-export const BCACHE_BITS = 14;
+export const BCACHE_BITS = 16;
 export const BCACHE_SIZE = 1 << BCACHE_BITS;
 const DSLOTS = POOL_BASE + POOL_SIZE;
 const TLB_BITS = 10;

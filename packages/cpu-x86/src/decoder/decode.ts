@@ -2,6 +2,7 @@ import {
   DS, EA_A16, EA_MEM, EA_NONE, P_A32, P_LOCK, P_O32, P_REP, P_REPNE, P_SEG_SHIFT, SS,
 } from '../constants.js';
 import type { CpuCore } from '../core.js';
+import * as alu from '../exec/alu.js';
 import { tooLong, undefinedOpcode } from '../exec/control.js';
 import { OPCODE_TABLE, type Handler } from './opcode-table.js';
 
@@ -52,6 +53,22 @@ function opIndex(opcode: number): number {
     }
   }
 })();
+
+/**
+ * Specialised handlers for the 32-bit register forms of the busiest generic handlers (see
+ * exec/alu.ts): fastReg32[generic] is the index of the operation-0 variant, 0 = none.
+ */
+const fastReg32 = new Uint16Array(HANDLERS.length);
+/** The specialised variant is chosen by ModRM.reg (group 1) instead of the row's ext. */
+const fastOpFromReg = new Uint8Array(HANDLERS.length);
+for (const [generic, variants, opFromReg] of [
+  [alu.aluEvGv, alu.ALU_EVGV_R32, 0], [alu.aluGvEv, alu.ALU_GVEV_R32, 0], [alu.grp1Ev, alu.ALU_GRP1_R32, 1],
+] as const) {
+  const g = HANDLERS.indexOf(generic);
+  fastReg32[g] = HANDLERS.length;
+  fastOpFromReg[g] = opFromReg;
+  HANDLERS.push(...variants);
+}
 
 /** Reads instruction bytes for the decoder: same-page bytes from physical memory, the next page translated (#PF). */
 class ByteFetcher {
@@ -241,6 +258,7 @@ export function decodeInto(c: CpuCore, d: number, lin: number, phys: number): vo
     else if (n === 0) imm = v; else imm2 = v;
   }
   let h = cHandler[slot];
+  if (modrm >= 0xc0 && o32 && fastReg32[h] !== 0) h = fastReg32[h] + (fastOpFromReg[h] !== 0 ? (modrm >> 3) & 7 : cExt[slot]);
   if ((pfx & P_LOCK) !== 0 && ((cFlags[slot] & F_LOCK) === 0 || modrm >= 0xc0)) h = H_UD;
   c.dH[d] = h;
   c.dLen[d] = pos;

@@ -85,8 +85,8 @@ row(0x6b, 'imul', ['Gv', 'Ev', 'Ibs'], alu.imulGvEvI);
 row(0x6c, 'insb', [], str.ins, { ext: 0 }); row(0x6d, 'ins', [], str.ins, { ext: 1 });
 row(0x6e, 'outsb', [], str.outs, { ext: 0 }); row(0x6f, 'outs', [], str.outs, { ext: 1 });
 for (let cc = 0; cc < 16; cc++) {
-  row(0x70 + cc, 'j' + CC[cc], ['Jb'], ctl.jcc, { ext: cc });
-  row(0x0f80 + cc, 'j' + CC[cc], ['Jz'], ctl.jcc, { ext: cc });
+  row(0x70 + cc, 'j' + CC[cc], ['Jb'], ctl.JCC[cc], { ext: cc });
+  row(0x0f80 + cc, 'j' + CC[cc], ['Jz'], ctl.JCC[cc], { ext: cc });
   row(0x0f90 + cc, 'set' + CC[cc], ['Eb'], dat.setcc, { ext: cc });
   row(0x0f40 + cc, 'cmov' + CC[cc], ['Gv', 'Ev'], dat.cmovcc, { ext: cc });
 }

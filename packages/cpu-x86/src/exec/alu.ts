@@ -67,6 +67,42 @@ function aluEv(c: CpuCore, d: number, op: number, b: number): void {
 
 export function aluEbGb(c: CpuCore, d: number): void { aluE8(c, d, c.dExt[d], rdGb(c, d)); }
 export function aluEvGv(c: CpuCore, d: number): void { aluEv(c, d, c.dExt[d], rdGv(c, d)); }
+
+// 32-bit register-register and register-immediate forms, one handler per operation: the decoder
+// picks these for the most frequent ALU encodings, so the operation is a constant (alu() inlines
+// to one case) and no operand-size or memory test runs. Same results and flags as the generic
+// handlers above.
+function addR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 0, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function orR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 1, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function adcR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 2, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function sbbR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 3, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function andR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 4, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function subR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 5, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function xorR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; c.r32[i] = alu(c, 6, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function cmpR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = (m & 7) << 1; alu(c, 7, c.r32[i], c.r32[((m >> 3) & 7) << 1], 2); }
+function addGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 0, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function orGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 1, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function adcGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 2, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function sbbGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 3, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function andGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 4, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function subGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 5, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function xorGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; c.r32[i] = alu(c, 6, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function cmpGR32(c: CpuCore, d: number): void { const m = c.dRm[d], i = ((m >> 3) & 7) << 1; alu(c, 7, c.r32[i], c.r32[(m & 7) << 1], 2); }
+function addI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 0, c.r32[i], c.dImm[d], 2); }
+function orI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 1, c.r32[i], c.dImm[d], 2); }
+function adcI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 2, c.r32[i], c.dImm[d], 2); }
+function sbbI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 3, c.r32[i], c.dImm[d], 2); }
+function andI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 4, c.r32[i], c.dImm[d], 2); }
+function subI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 5, c.r32[i], c.dImm[d], 2); }
+function xorI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; c.r32[i] = alu(c, 6, c.r32[i], c.dImm[d], 2); }
+function cmpI32(c: CpuCore, d: number): void { const i = (c.dRm[d] & 7) << 1; alu(c, 7, c.r32[i], c.dImm[d], 2); }
+/** ALU Ev,Gv (01, 09, ...) with a 32-bit register destination, by operation. */
+export const ALU_EVGV_R32 = [addR32, orR32, adcR32, sbbR32, andR32, subR32, xorR32, cmpR32];
+/** ALU Gv,Ev (03, 0B, ...) with a 32-bit register source, by operation. */
+export const ALU_GVEV_R32 = [addGR32, orGR32, adcGR32, sbbGR32, andGR32, subGR32, xorGR32, cmpGR32];
+/** Group 1 (81, 83) with a 32-bit register destination, by operation (ModRM.reg). */
+export const ALU_GRP1_R32 = [addI32, orI32, adcI32, sbbI32, andI32, subI32, xorI32, cmpI32];
+
 export function aluGbEb(c: CpuCore, d: number): void {
   const op = c.dExt[d];
   const r = alu(c, op, rdGb(c, d), rdEb(c, d), 0);

@@ -14,9 +14,32 @@ function rel(c: CpuCore, d: number): number {
   return (c.dPfx[d] & P_O32) !== 0 ? (c.eip + c.dImm[d]) | 0 : (c.eip + c.dImm[d]) & 0xffff;
 }
 
-export function jcc(c: CpuCore, d: number): void {
-  if (c.cond(c.dExt[d])) go(c, rel(c, d));
+// Jcc: one handler per condition (the hottest branch in most code), so neither the condition
+// code nor the flag it needs is chosen at run time.
+function jo(c: CpuCore, d: number): void { if (c.getOF() !== 0) go(c, rel(c, d)); }
+function jno(c: CpuCore, d: number): void { if (c.getOF() === 0) go(c, rel(c, d)); }
+function jb(c: CpuCore, d: number): void { if (c.getCF() !== 0) go(c, rel(c, d)); }
+function jae(c: CpuCore, d: number): void { if (c.getCF() === 0) go(c, rel(c, d)); }
+function je(c: CpuCore, d: number): void { if (c.getZF() !== 0) go(c, rel(c, d)); }
+function jne(c: CpuCore, d: number): void { if (c.getZF() === 0) go(c, rel(c, d)); }
+function jbe(c: CpuCore, d: number): void { if (c.getCF() !== 0 || c.getZF() !== 0) go(c, rel(c, d)); }
+function ja(c: CpuCore, d: number): void { if (c.getCF() === 0 && c.getZF() === 0) go(c, rel(c, d)); }
+function js(c: CpuCore, d: number): void { if (c.getSF() !== 0) go(c, rel(c, d)); }
+function jns(c: CpuCore, d: number): void { if (c.getSF() === 0) go(c, rel(c, d)); }
+function jp(c: CpuCore, d: number): void { if (c.getPF() !== 0) go(c, rel(c, d)); }
+function jnp(c: CpuCore, d: number): void { if (c.getPF() === 0) go(c, rel(c, d)); }
+function jl(c: CpuCore, d: number): void { if ((c.getSF() !== 0) !== (c.getOF() !== 0)) go(c, rel(c, d)); }
+function jge(c: CpuCore, d: number): void { if ((c.getSF() !== 0) === (c.getOF() !== 0)) go(c, rel(c, d)); }
+function jle(c: CpuCore, d: number): void {
+  if (c.getZF() !== 0 || (c.getSF() !== 0) !== (c.getOF() !== 0)) go(c, rel(c, d));
 }
+function jg(c: CpuCore, d: number): void {
+  if (c.getZF() === 0 && (c.getSF() !== 0) === (c.getOF() !== 0)) go(c, rel(c, d));
+}
+/** Jcc handlers indexed by condition code (the opcode's low nibble). */
+export const JCC: ReadonlyArray<(c: CpuCore, d: number) => void> = [
+  jo, jno, jb, jae, je, jne, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg,
+];
 export function jmpRel(c: CpuCore, d: number): void { go(c, rel(c, d)); }
 export function callRel(c: CpuCore, d: number): void {
   const target = rel(c, d);
