@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBlockBackend } from '@typevisor/devices';
 import type { CharBackend } from '@typevisor/devices';
 import { Machine } from '../src/index.js';
+import { scriptedConsole } from './helpers/scripted-console.js';
 
 function hasTool(name: string): boolean {
   try {
@@ -99,25 +100,6 @@ const skipLinux = !haveGuest || process.env.TYPEVISOR_SKIP_LINUX_BOOT === '1';
 /** A second Linux boot (ACPI off) doubles the time; TYPEVISOR_LINUX_BOOT_FULL=1 runs it. */
 const runFullLinux = haveGuest && process.env.TYPEVISOR_LINUX_BOOT_FULL === '1';
 
-/** A serial console that types `commands` one by one, each after the next shell prompt. */
-function scriptedConsole(commands: string[]): CharBackend & { log(): string } {
-  let output = '';
-  let receiver: ((bytes: Uint8Array) => void) | null = null;
-  let prompts = 0;
-  return {
-    write(bytes) {
-      output += String.fromCharCode(...bytes);
-      const seen = output.split('/ # ').length - 1;
-      if (seen > prompts) {
-        prompts = seen;
-        const next = commands.shift();
-        if (next !== undefined) receiver?.(new TextEncoder().encode(`${next}\r`));
-      }
-    },
-    setReceiver(r) { receiver = r; },
-    log: () => output,
-  };
-}
 
 describe('boot the default Linux guest', () => {
   it.skipIf(skipLinux)('reaches the shell, finds the virtio disk through ACPI, and powers off through ACPI S5 (needs guest/images)', async () => {

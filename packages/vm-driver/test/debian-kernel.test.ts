@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockBackend } from '@typevisor/devices';
-import type { CharBackend } from '@typevisor/devices';
 import { Machine } from '../src/index.js';
+import { scriptedConsole } from './helpers/scripted-console.js';
 
 /**
  * Debian's stock i386 kernel (linux-image-686) boots in typevisor to a busybox shell and finds its
@@ -51,25 +51,6 @@ function fillRandom(bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
 }
 
-/** A serial console that types `commands` one by one, each after the next shell prompt. */
-function scriptedConsole(commands: string[]): CharBackend & { log(): string } {
-  let output = '';
-  let receiver: ((bytes: Uint8Array) => void) | null = null;
-  let prompts = 0;
-  return {
-    write(bytes) {
-      output += String.fromCharCode(...bytes);
-      const seen = output.split('/ # ').length - 1;
-      if (seen > prompts) {
-        prompts = seen;
-        const next = commands.shift();
-        if (next !== undefined) receiver?.(new TextEncoder().encode(`${next}\r`));
-      }
-    },
-    setReceiver(r) { receiver = r; },
-    log: () => output,
-  };
-}
 
 describe('boot Debian\'s stock linux-image-686 kernel', () => {
   it.skipIf(skipReason !== null)('reaches the shell with virtio-blk, -net, -console and -rng found through ACPI (TYPEVISOR_DEBIAN_BOOT_TEST=1)', async () => {
