@@ -10,5 +10,5 @@ export default defineProject({
       ...workspaceAliases,
     ],
   },
-  test: { name: 'bench', include: ['test/**/*.test.ts'] },
+  test: { name: 'bench', testTimeout: 120_000, hookTimeout: 120_000, include: ['test/**/*.test.ts'] },
 });

@@ -3,5 +3,5 @@ import { workspaceAliases } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: 'cpu-x86', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] },
+  test: { name: 'cpu-x86', testTimeout: 120_000, hookTimeout: 120_000, include: ['test/**/*.test.ts', 'src/**/*.test.ts'] },
 });

@@ -3,5 +3,5 @@ import { workspaceAliases } from '../../vitest.shared.js';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: 'devices', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] },
+  test: { name: 'devices', testTimeout: 120_000, hookTimeout: 120_000, include: ['test/**/*.test.ts', 'src/**/*.test.ts'] },
 });
