@@ -6,7 +6,9 @@
 import type { BenchmarkReport } from '@typevisor/perf-model';
 
 /** The benchmarks charted by default. */
-export const MAIN_BENCHMARKS = ['boot-to-shell', 'cpu.sha256-16MiB', 'cpu.awk-loop', 'cpu.guest-mips', 'console.throughput', 'start-latency'] as const;
+export const MAIN_BENCHMARKS = [
+  'boot-to-shell', 'cpu.sha256-16MiB', 'cpu.awk-loop', 'cpu.guest-mips', 'console.throughput', 'start-latency', 'boot-to-shell.debian-686',
+] as const;
 
 const COLORS: Readonly<Record<string, string>> = { typevisor: '#d62728', v86: '#1f77b4', 'qemu-tcg': '#2ca02c', native: '#7f7f7f' };
 const PANEL_W = 300;

@@ -154,6 +154,7 @@ async function main(): Promise<number> {
       try {
         const seconds = await measureBootToShell(platform, { runs: options.runs, timeoutSeconds: options.timeout, log });
         result.runs.push(benchmarkRow(platform.name, BENCHMARKS.bootDebian, seconds));
+        result.notes.push(`boot-debian on ${platform.description}`);
       } catch (error) {
         // One platform failing to boot this kernel must not lose the others' numbers.
         const reason = error instanceof Error ? error.message : String(error);
