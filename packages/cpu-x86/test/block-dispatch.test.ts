@@ -67,4 +67,50 @@ describe('basic-block dispatch', () => {
     expect(m.cpu.run(100)).toBe('halt');
     expect(m.cpu.getRegisters()).toMatchObject({ eax: 13, ebx: 0x11223344 });
   });
+
+  it('after MOV CR3 in the middle of a block the next instruction is fetched through the new page tables', () => {
+    const program = (marker: number): string => `mov eax, 0x102000\nmov cr3, eax\nmov ebx, ${marker}\nhlt`;
+    const m = flat(program(1));
+    // Tables 1 (PD 0x100000) identity-map 0-4 MiB; tables 2 (PD 0x102000) map linear 0x1000 to 0x5000.
+    m.memory.ram.set(asm(program(2), 32, 0x1000), 0x5000);
+    m.memory.writePhys32(0x100000, 0x101007);
+    m.memory.writePhys32(0x102000, 0x103007);
+    for (let i = 0; i < 1024; i++) {
+      m.memory.writePhys32(0x101000 + i * 4, (i << 12) | 7);
+      m.memory.writePhys32(0x103000 + i * 4, ((i === 1 ? 5 : i) << 12) | 7);
+    }
+    m.cpu.setRegisters({ cr3: 0x100000 });
+    m.cpu.setRegisters({ cr0: (m.cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
+    expect(m.cpu.run(100)).toBe('halt');
+    expect(m.cpu.getRegisters().ebx).toBe(2);
+  });
+
+  it('specialised 32-bit register ALU forms give the generic results and flags', () => {
+    const r = runFlat(`
+      mov eax, 0x7fffffff
+      mov ecx, 1
+      add eax, ecx        ; 01 /r: overflow to 0x80000000
+      pushfd
+      mov edx, 5
+      sub edx, eax        ; 29 /r
+      pushfd
+      mov esi, 3
+      adc esi, ecx        ; 11 /r with CF from the SUB (borrow) = 1
+      cmp esi, 5          ; 83 /7
+      pushfd
+      xor edi, edi
+      or edi, 0x40        ; 81 /1
+      and ecx, edi        ; 21 /r -> 0, ZF
+      pushfd
+      pop ebx
+      pop ebp
+      hlt`);
+    expect(r.eax).toBe(0x80000000);
+    expect(r.edx).toBe(0x80000005);
+    expect(r.esi).toBe(5);
+    expect(r.edi).toBe(0x40);
+    expect(r.ecx).toBe(0);
+    expect(r.ebx & 0x8c5).toBe(0x44); // AND: ZF PF, no CF/OF/SF
+    expect(r.ebp & 0x8c1).toBe(0x40); // CMP 5,5: ZF only
+  });
 });
