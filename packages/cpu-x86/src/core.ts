@@ -1,5 +1,5 @@
 import {
-  AF, ARITH, CF, CR0_PE, CS, FLAGS_FIXED, GP, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, PF, PFV, SF,
+  AC, ACV, AF, ARITH, CF, CR0_AM, CR0_PE, CR4_DE, CS, FLAGS_FIXED, GP, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, PF, PFV, SF,
   SS, SSF, VM, ZF,
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
@@ -19,6 +19,13 @@ export const FAULT = new FaultSignal();
 
 /** Segment-check bits (segCheck): accesses that must take the slow path. */
 export const CHK_NO_READ = 1, CHK_NO_WRITE = 2, CHK_EXPAND_DOWN = 4;
+/**
+ * Alignment checking is on (CR0.AM, EFLAGS.AC, CPL 3): set in every data segment's check bits so the
+ * one-compare fast path of linR/linW sends every access to segSlow, which tests alignment there.
+ */
+export const CHK_ALIGN = 8;
+/** Alignment mask of an access of `size` bytes (SDM table "Alignment Requirements by Data Type"). */
+const ALIGN_MASK = new Int32Array([0, 0, 1, 0, 3, 0, 3, 0, 7, 0, 7]); // 6: 48-bit pointer / GDTR image, 10: m80
 
 const SIZE_MASK = [0xff, 0xffff, -1];
 const SIGN_BIT = [0x80, 0x8000, 0x80000000 | 0];
@@ -78,11 +85,27 @@ export class CpuCore implements FpuHost {
   /** Descriptor attribute bits (descriptor bits 40..55 with the limit nibble cleared). */
   readonly segAttr = new Int32Array(8);
   readonly segCheck = new Int32Array(8);
+  /** CHK_ALIGN when alignment checking is on, else 0; OR-ed into segCheck of ES..GS. */
+  alignCheck = 0;
   gdtBase = 0; gdtLimit = 0xffff; idtBase = 0; idtLimit = 0x3ff;
 
   // ---- control ----
   cr0 = 0x60000010; cr2 = 0; cr3 = 0; cr4 = 0; efer = 0;
   readonly dr = new Int32Array(8);
+  /**
+   * Breakpoints enabled in DR7 (bit n = DRn), split by kind; all 0 when none is enabled, which is
+   * the only thing the fast paths ever look at (through `debugArmed`, the data TLB and the run loop).
+   */
+  bpExec = 0; bpData = 0; bpIo = 0;
+  /** Some breakpoint is enabled: the run loop executes one instruction at a time and checks them. */
+  debugArmed = false;
+  /** First and last byte (unsigned) of each breakpoint's range (DRn aligned down to its LEN). */
+  readonly bpFirst = new Float64Array(4);
+  readonly bpLast = new Float64Array(4);
+  /** DR6 B0-B3 bits of data/I/O breakpoints hit by the current instruction (reported as a trap after it). */
+  bpHit = 0;
+  /** The pending fault is an instruction breakpoint: its EFLAGS image keeps RF as it is (SDM 17.3.1.1). */
+  bpFault = false;
   cpl = 0;
   /** 0 for supervisor accesses, 2 for user (CPL 3): offset into the TLB kinds. */
   userKind = 0;
@@ -323,8 +346,12 @@ export class CpuCore implements FpuHost {
     // The next instruction's linear address may now map elsewhere: end the running block.
     this.chunkBreak = true;
   }
-  /** Fill the TLB for `lin` with access kind `kind` (0..3) or raise #PF. Returns the tlbVal entry. */
-  private tlbFill(lin: number, kind: number): number {
+  /**
+   * Fill the TLB for `lin` with access kind `kind` (0..3) or raise #PF. Returns the tlbVal entry.
+   * `size` is the access (0 = translate only). Pages holding a data breakpoint are never cached, so
+   * every access to them comes here and is matched against the breakpoints.
+   */
+  private tlbFill(lin: number, kind: number, size: number): number {
     const phys = this.paging.translate(lin, (kind & 1) as 0 | 1, (kind & 2) !== 0);
     if (phys < 0) {
       this.cr2 = this.paging.faultAddress | 0;
@@ -332,10 +359,63 @@ export class CpuCore implements FpuHost {
     }
     const page = Math.floor(phys / 4096);
     const val = this.memory.isRamPage(page) && page < 0x80000 ? (page << 12) : (page * 2 + 1);
+    if (this.bpData !== 0 && this.dataBreakpointPage(lin)) {
+      if (size !== 0) this.matchData(lin, size, (kind & 1) !== 0);
+      return val;
+    }
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     this.tlbTag[i] = (lin & -4096) | 1;
     this.tlbVal[i] = val;
     return val;
+  }
+
+  // =====================================================================================
+  // Debug breakpoints (DR0-DR3, DR7)
+  // =====================================================================================
+
+  /** Recompute the enabled breakpoints after a write to DR0-DR3, DR7 or CR4 (DE), a task switch or a restore. */
+  updateBreakpoints(): void {
+    const dr7 = this.dr[7];
+    let exec = 0, data = 0, io = 0;
+    for (let n = 0; n < 4; n++) {
+      if (((dr7 >>> (n * 2)) & 3) === 0) continue;
+      const rw = (dr7 >>> (16 + n * 4)) & 3;
+      const lenBits = (dr7 >>> (18 + n * 4)) & 3;
+      // LEN 00 = 1, 01 = 2, 11 = 4 bytes; 10 is undefined on P6 and taken as 8 (what later processors do).
+      const len = lenBits === 0 ? 1 : lenBits === 1 ? 2 : lenBits === 3 ? 4 : 8;
+      const first = (this.dr[n] >>> 0) - ((this.dr[n] >>> 0) % len);
+      this.bpFirst[n] = rw === 2 ? first & 0xffff : first;
+      this.bpLast[n] = this.bpFirst[n] + len - 1;
+      if (rw === 0) exec |= 1 << n;
+      else if (rw !== 2) data |= 1 << n;
+      else if ((this.cr4 & CR4_DE) !== 0) io |= 1 << n; // RW = 10 without CR4.DE is undefined: never triggers
+    }
+    this.bpExec = exec; this.bpData = data; this.bpIo = io;
+    this.debugArmed = (exec | data | io) !== 0;
+    this.flushTlb(); // data-breakpoint pages must leave the TLB (and the loop must see debugArmed)
+  }
+  /** Some enabled data breakpoint lies in the 4 KiB page of `lin`. */
+  private dataBreakpointPage(lin: number): boolean {
+    const page = Math.floor((lin >>> 0) / 4096);
+    for (let n = 0; n < 4; n++) {
+      if ((this.bpData & (1 << n)) !== 0 && Math.floor(this.bpFirst[n] / 4096) === page) return true;
+    }
+    return false;
+  }
+  /** Record (for the trap after this instruction) the data breakpoints a `size`-byte access at `lin` hits. */
+  private matchData(lin: number, size: number, write: boolean): void {
+    const first = lin >>> 0, last = first + size - 1;
+    for (let n = 0; n < 4; n++) {
+      if ((this.bpData & (1 << n)) === 0) continue;
+      if (!write && ((this.dr[7] >>> (16 + n * 4)) & 3) === 1) continue; // RW 01: writes only
+      if (first <= this.bpLast[n] && last >= this.bpFirst[n]) this.bpHit |= 1 << n;
+    }
+  }
+  /** Record the I/O breakpoints (RW 10, CR4.DE) a `size`-byte port access hits. */
+  matchIo(port: number, size: number): void {
+    for (let n = 0; n < 4; n++) {
+      if ((this.bpIo & (1 << n)) !== 0 && port <= this.bpLast[n] && port + size - 1 >= this.bpFirst[n]) this.bpHit |= 1 << n;
+    }
   }
   private physOf(val: number, lin: number): number {
     return (val & 1) === 0 ? (val | (lin & 4095)) >>> 0 : ((val - 1) / 2) * 4096 + (lin & 4095);
@@ -344,7 +424,7 @@ export class CpuCore implements FpuHost {
   read8k(lin: number, kind: number): number {
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind, 1);
     if ((v & 1) === 0) return this.ram[v | (lin & 4095)];
     return this.memory.readPhys8(this.physOf(v, lin)) & 0xff;
   }
@@ -352,7 +432,7 @@ export class CpuCore implements FpuHost {
     if ((lin & 4095) > 4094) return this.read8k(lin, kind) | (this.read8k((lin + 1) | 0, kind) << 8);
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind, 2);
     if ((v & 1) === 0) {
       const p = v | (lin & 4095);
       if ((p & 1) === 0 && this.ram16 !== null) return this.ram16[p >>> 1];
@@ -364,7 +444,7 @@ export class CpuCore implements FpuHost {
     if ((lin & 4095) > 4092) return this.read16k(lin, kind) | (this.read16k((lin + 2) | 0, kind) << 16);
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind, 4);
     if ((v & 1) === 0) {
       const p = v | (lin & 4095);
       if ((p & 3) === 0 && this.ram32 !== null) return this.ram32[p >>> 2];
@@ -376,7 +456,7 @@ export class CpuCore implements FpuHost {
   write8k(lin: number, value: number, kind: number): void {
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind, 1);
     if ((v & 1) === 0 && this.codePages[v >>> 12] === 0) { this.ram[v | (lin & 4095)] = value; return; }
     this.memory.writePhys8(this.physWrite(v, lin), value & 0xff);
   }
@@ -388,7 +468,7 @@ export class CpuCore implements FpuHost {
     }
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind, 2);
     if ((v & 1) === 0 && this.codePages[v >>> 12] === 0) {
       const p = v | (lin & 4095);
       if ((p & 1) === 0 && this.ram16 !== null) this.ram16[p >>> 1] = value;
@@ -405,7 +485,7 @@ export class CpuCore implements FpuHost {
     }
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind, 4);
     if ((v & 1) === 0 && this.codePages[v >>> 12] === 0) {
       const p = v | (lin & 4095);
       if ((p & 3) === 0 && this.ram32 !== null) this.ram32[p >>> 2] = value;
@@ -446,7 +526,7 @@ export class CpuCore implements FpuHost {
   /** Translate (and fault) without accessing. */
   probe(lin: number, kind: number): void {
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) this.tlbFill(lin, kind, 0);
   }
   /**
    * Offset into `ram` of linear `lin` for an access of `kind` (0..3) when its page is plain RAM
@@ -455,7 +535,12 @@ export class CpuCore implements FpuHost {
   ramOffset(lin: number, kind: number): number {
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
     let v = this.tlbVal[i];
-    if (this.tlbTag[i] !== ((lin & -4096) | 1)) v = this.tlbFill(lin, kind);
+    if (this.tlbTag[i] !== ((lin & -4096) | 1)) {
+      v = this.tlbFill(lin, kind, 0);
+      // Pages with a data breakpoint are never cached (so they always miss): a bulk string access
+      // would skip the breakpoint, so the caller goes element by element.
+      if (this.bpData !== 0 && this.dataBreakpointPage(lin)) return -1;
+    }
     if ((v & 1) !== 0 || ((kind & 1) !== 0 && this.codePages[v >>> 12] !== 0)) return -1;
     return v | (lin & 4095);
   }
@@ -494,9 +579,37 @@ export class CpuCore implements FpuHost {
     if (chk & CHK_EXPAND_DOWN) {
       const upper = (this.segAttr[seg] & 0x4000) !== 0 ? 0xffffffff : 0xffff;
       if (o <= this.segLimit[seg] || o + size - 1 > upper) this.fault(vec, 0);
-      return;
+    } else if (o + size - 1 > this.segLimit[seg]) this.fault(vec, 0);
+    if ((chk & CHK_ALIGN) !== 0 && size < ALIGN_MASK.length) {
+      this.checkAlignment((this.segBase[seg] + off) | 0, ALIGN_MASK[size], size, write ? this.userKind + 1 : this.userKind);
     }
-    if (o + size - 1 > this.segLimit[seg]) this.fault(vec, 0);
+  }
+  /**
+   * #AC(0) when linear `lin` is not aligned to `mask` + 1. The SDM ranks #PF above #AC, so the
+   * pages of the access are translated first (a not-present page faults as #PF).
+   */
+  checkAlignment(lin: number, mask: number, size: number, kind: number): void {
+    if ((lin & mask) === 0) return;
+    this.probe(lin, kind);
+    this.probe((lin + size - 1) | 0, kind);
+    this.fault(ACV, 0);
+  }
+  /**
+   * Recompute whether alignment checks apply (CR0.AM and EFLAGS.AC at CPL 3) after a change of
+   * CR0, EFLAGS.AC or CPL, and fold the result into the data segments' check bits.
+   */
+  /** updateAlignCheck after segment check bits were rewritten wholesale (reset, restore, mode switch). */
+  syncAlignCheck(): void {
+    this.alignCheck = 0;
+    for (let s = 0; s < 6; s++) this.segCheck[s] &= ~CHK_ALIGN;
+    this.updateAlignCheck();
+  }
+  updateAlignCheck(): void {
+    const on = (this.cr0 & CR0_AM) !== 0 && (this.flags & AC) !== 0 && this.cpl === 3 ? CHK_ALIGN : 0;
+    if (on === this.alignCheck) return;
+    this.alignCheck = on;
+    for (let s = 0; s < 6; s++) this.segCheck[s] = (this.segCheck[s] & ~CHK_ALIGN) | on;
+    this.chunkBreak = true;
   }
 
   readSeg8(seg: number, off: number): number { return this.read8(this.linR(seg, off, 1)); }
@@ -518,7 +631,7 @@ export class CpuCore implements FpuHost {
       if ((a & 0x2) === 0) chk |= CHK_NO_WRITE;
       if (a & 0x4) chk |= CHK_EXPAND_DOWN;
     }
-    this.segCheck[seg] = chk;
+    this.segCheck[seg] = chk | (seg < 6 ? this.alignCheck : 0);
   }
   /** Real-mode / v8086 segment load: base = selector * 16. */
   loadSegReal(seg: number, sel: number): void {
@@ -532,7 +645,7 @@ export class CpuCore implements FpuHost {
       // Real mode keeps the cached limit ("unreal mode") but makes the segment usable and writable.
       this.segAttr[seg] = (this.segAttr[seg] & ~0xff) | 0x93 | (seg === CS ? 0x8 | 0x2 : 0);
     }
-    this.segCheck[seg] = 0;
+    this.segCheck[seg] = this.alignCheck;
     if (seg === CS) this.csChanged();
     else if (seg === SS) this.ssChanged();
   }
@@ -540,7 +653,7 @@ export class CpuCore implements FpuHost {
     this.cs32 = (this.segAttr[CS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
     this.ipMask = this.cs32 ? -1 : 0xffff;
     this.chunkBreak = true;
-    if (!(this.cr0 & CR0_PE) || (this.flags & VM)) this.segCheck[CS] = 0;
+    if (!(this.cr0 & CR0_PE) || (this.flags & VM)) this.segCheck[CS] = this.alignCheck;
     this.fetchLin = 1;
   }
   ssChanged(): void {
@@ -549,6 +662,7 @@ export class CpuCore implements FpuHost {
   setCpl(cpl: number): void {
     if (cpl !== this.cpl) { this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true; }
     this.userKind = cpl === 3 ? 2 : 0;
+    this.updateAlignCheck();
   }
 
   // ---- stack ----

@@ -98,6 +98,8 @@ export class Cpu {
     c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
     c.paging.setA20(true);
     c.flushTlb();
+    c.syncAlignCheck();
+    c.updateBreakpoints();
     // The embedder may have rewritten RAM directly (ram.set) before a reset: decode everything afresh.
     c.dropDecoded();
     c.fpu?.reset();
@@ -170,6 +172,7 @@ export class Cpu {
       else c.segSel[s] = v & 0xffff;
     }
     c.csChanged(); c.ssChanged();
+    c.syncAlignCheck();
     c.halted = false;
   }
 
@@ -198,6 +201,7 @@ export class Cpu {
     // No TSS either: CPL 3 port I/O finds no I/O permission bitmap and raises #GP(0), as on Linux.
     c.segSel[TR] = 0; c.segBase[TR] = 0; c.segLimit[TR] = 0; c.segAttr[TR] = 0;
     c.csChanged(); c.ssChanged();
+    c.syncAlignCheck();
     c.halted = false;
   }
 

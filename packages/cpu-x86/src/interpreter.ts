@@ -1,10 +1,13 @@
-import { CS, DB, DFV, IF, PFV, TF } from './constants.js';
+import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
 import { blockIndex, buildBlock } from './blocks.js';
 import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
 import { deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
 import type { StopReason } from './types.js';
+
+/** DR6 bits: single step (BS). B0-B3 are bits 0-3. */
+const DR6_BS = 0x4000;
 
 /** Instructions executed between interrupt checks (a taken interrupt waits at most this long). */
 const CHUNK = 256;
@@ -56,10 +59,16 @@ function loop(c: CpuCore, endAt: number): StopReason {
     if (c.halted) return 'halt';
     const singleStep = (c.flags & TF) !== 0;
     c.chunkBreak = false;
-    if (inhibit || singleStep) {
+    if (inhibit || singleStep || c.debugArmed || (c.flags & RF) !== 0) {
+      if (c.bpExec !== 0 || (c.flags & RF) !== 0) instructionBreakpoints(c);
+      c.bpHit = 0;
       step(c);
-      if (singleStep && !c.halted) {
-        c.dr[6] |= 0x4000;
+      // Debug traps of this instruction (data/I/O breakpoints, single step) are one #DB after it.
+      let status = c.bpHit;
+      if (singleStep && !c.halted) status |= DR6_BS;
+      if (status !== 0) {
+        c.bpHit = 0;
+        c.dr[6] |= status;
         c.curEip = c.eip;
         deliver(c, DB, -1, EV_EXCEPTION);
       }
@@ -116,6 +125,29 @@ function runChunk(c: CpuCore, n: number): void {
   }
 }
 
+/**
+ * Instruction breakpoints are faults, checked before the instruction at EIP is fetched: #DB with
+ * DR6.Bn, EIP = the instruction. EFLAGS.RF suppresses them for one instruction and is cleared here,
+ * at the start of that instruction after the check (SDM 17.3.1.1), so a handler's IRET with RF set
+ * in the image resumes past the breakpoint once.
+ */
+function instructionBreakpoints(c: CpuCore): void {
+  c.curEip = c.eip;
+  if ((c.flags & RF) !== 0) {
+    c.flags &= ~RF;
+    return;
+  }
+  const lin = (c.segBase[CS] + c.eip) >>> 0;
+  let hit = 0;
+  for (let n = 0; n < 4; n++) {
+    if ((c.bpExec & (1 << n)) !== 0 && c.bpFirst[n] === lin) hit |= 1 << n;
+  }
+  if (hit === 0) return;
+  c.dr[6] |= hit;
+  c.bpFault = true;
+  c.fault(DB, -1);
+}
+
 /** Execute one instruction through the per-instruction decoded cache (with its own CS-limit check). */
 function step(c: CpuCore): void {
   const eip = c.eip;
@@ -163,12 +195,19 @@ function copySlot(c: CpuCore, from: number, to: number): void {
 function handleFault(c: CpuCore): StopReason | null {
   let vector = c.pendingVector, error = c.pendingError;
   // Faults restart the instruction; a trap stop (INT3/INTO/INT1 under stopOnException) keeps EIP after it.
-  if (c.pendingTrap) c.pendingTrap = false; else c.eip = c.curEip;
+  const trap = c.pendingTrap;
+  if (trap) c.pendingTrap = false; else c.eip = c.curEip;
   c.shadow = false;
+  c.bpHit = 0; // the faulting instruction did not complete: its data breakpoints are not reported
+  const instructionBreakpoint = c.bpFault;
+  c.bpFault = false;
   if (c.stopOnException) {
     stopInfo.vector = vector; stopInfo.error = error;
     return 'exception';
   }
+  // Fault-class exceptions (except instruction breakpoints) push RF = 1, so returning to the
+  // faulting instruction does not hit its instruction breakpoint again (SDM 17.3.1.1).
+  if (!trap && !instructionBreakpoint) c.flags |= RF;
   for (;;) {
     try {
       deliver(c, vector, error, EV_EXCEPTION);

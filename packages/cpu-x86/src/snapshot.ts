@@ -144,6 +144,8 @@ export function restoreCpu(c: CpuCore, s: CpuSnapshot): void {
   c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
   c.paging.setA20(s.a20 !== false);
   c.flushTlb();
+  c.syncAlignCheck();
+  c.updateBreakpoints();
   // RAM was replaced behind the CPU's back: no decoded instruction can be trusted.
   c.dropDecoded();
   if (c.fpu !== null && s.fpu !== null && c.fpu.restoreState !== undefined) c.fpu.restoreState(s.fpu as never); // the FPU validates its own snapshot

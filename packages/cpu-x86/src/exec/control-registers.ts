@@ -21,5 +21,6 @@ export function checkCr0Change(c: CpuCore, v: number): void {
     c.csChanged();
     c.ssChanged();
   }
+  c.syncAlignCheck(); // CR0.AM, and a switch to real mode rewrote the segment check bits
   c.chunkBreak = true;
 }

@@ -277,6 +277,7 @@ export function writeFlags(c: CpuCore, value: number, o32: boolean): void {
   const f = c.getFlags();
   c.flags = (f & ~mask) | (value & mask);
   if (((c.flags ^ f) & (IF | TF)) !== 0) c.chunkBreak = true; // interrupts or single-step may now be due
+  if (((c.flags ^ f) & AC) !== 0) c.updateAlignCheck();
 }
 export function pushf(c: CpuCore, d: number): void {
   const o32 = (c.dPfx[d] & P_O32) !== 0;

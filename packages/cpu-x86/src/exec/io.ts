@@ -28,6 +28,7 @@ function input(c: CpuCore, d: number, port: number): void {
   const size = opSize(c, d);
   checkIoPermission(c, port, size);
   const v = c.io.read(port, size);
+  if (c.bpIo !== 0) c.matchIo(port, size);
   if (size === 1) c.r8[0] = v; else if (size === 2) c.r16[0] = v; else c.r32[0] = v;
 }
 function output(c: CpuCore, d: number, port: number): void {
@@ -35,6 +36,7 @@ function output(c: CpuCore, d: number, port: number): void {
   checkIoPermission(c, port, size);
   const v = size === 1 ? c.r8[0] : size === 2 ? c.r16[0] : c.r32[0];
   c.io.write(port, size, v >>> 0);
+  if (c.bpIo !== 0) c.matchIo(port, size);
   c.chunkBreak = true; // a device write may raise an interrupt line
 }
 export function inImm(c: CpuCore, d: number): void { input(c, d, c.dImm[d] & 0xff); }

@@ -11,6 +11,13 @@ import { alu } from './alu.js';
  */
 const MAX_ITERATIONS = 4096;
 
+/**
+ * Iterations per execution: one while data or I/O breakpoints are armed, so a hit is reported as a
+ * trap right after the iteration that caused it (EIP still at the REP instruction when more remain).
+ */
+function iterationLimit(c: CpuCore): number {
+  return (c.bpData | c.bpIo) !== 0 ? 1 : MAX_ITERATIONS;
+}
 function srcSeg(c: CpuCore, d: number): number {
   const s = c.dPfx[d] >> P_SEG_SHIFT;
   return s !== 0 ? s - 1 : DS;
@@ -108,7 +115,7 @@ export function movs(c: CpuCore, d: number): void {
     if (r[2] !== 0) again(c);
     return;
   }
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (a32) {
       if (r[2] === 0) return;
       wr(c, ES, r[14], size, rd(c, seg, r[12], size));
@@ -136,7 +143,7 @@ export function stos(c: CpuCore, d: number): void {
     if (r[2] !== 0) again(c);
     return;
   }
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (a32) {
       if (r[2] === 0) return;
       wr(c, ES, r[14], size, v); r[14] += step; r[2]--;
@@ -153,7 +160,7 @@ export function lods(c: CpuCore, d: number): void {
   const a32 = (c.dPfx[d] & P_A32) !== 0;
   const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
   const r = c.r32, r16 = c.r16;
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
     const v = rd(c, seg, a32 ? r[12] : r16[24], size);
     if (size === 1) c.r8[0] = v; else if (size === 2) r16[0] = v; else r[0] = v;
@@ -171,7 +178,7 @@ export function cmps(c: CpuCore, d: number): void {
   const pfx = c.dPfx[d];
   const rep = (pfx & (P_REP | P_REPNE)) !== 0;
   const r = c.r32, r16 = c.r16;
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
     const a = rd(c, seg, a32 ? r[12] : r16[24], size);
     const b = rd(c, ES, a32 ? r[14] : r16[28], size);
@@ -192,7 +199,7 @@ export function scas(c: CpuCore, d: number): void {
   const rep = (pfx & (P_REP | P_REPNE)) !== 0;
   const r = c.r32, r16 = c.r16;
   const acc = size === 1 ? c.r8[0] : size === 2 ? r16[0] : r[0];
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
     const b = rd(c, ES, a32 ? r[14] : r16[28], size);
     alu(c, 7, acc, b, sz);
@@ -212,11 +219,12 @@ export function ins(c: CpuCore, d: number): void {
   const a32 = (c.dPfx[d] & P_A32) !== 0;
   const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
   const r = c.r32, r16 = c.r16;
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
     const off = a32 ? r[14] : r16[28];
     c.linW(ES, off, size); // check the destination before the port read has side effects
     wr(c, ES, off, size, c.io.read(port, size as 1 | 2 | 4));
+    if (c.bpIo !== 0) c.matchIo(port, size);
     if (a32) r[14] += step; else r16[28] += step;
     if (!rep) return;
     if (a32) r[2]--; else r16[4]--;
@@ -231,9 +239,10 @@ export function outs(c: CpuCore, d: number): void {
   const a32 = (c.dPfx[d] & P_A32) !== 0;
   const rep = (c.dPfx[d] & (P_REP | P_REPNE)) !== 0;
   const r = c.r32, r16 = c.r16;
-  for (let n = 0; n < MAX_ITERATIONS; n++) {
+  for (let n = 0, max = iterationLimit(c); n < max; n++) {
     if (rep && (a32 ? r[2] === 0 : r16[4] === 0)) return;
     c.io.write(port, size as 1 | 2 | 4, rd(c, seg, a32 ? r[12] : r16[24], size));
+    if (c.bpIo !== 0) c.matchIo(port, size);
     if (a32) r[12] += step; else r16[24] += step;
     if (!rep) return;
     if (a32) r[2]--; else r16[4]--;

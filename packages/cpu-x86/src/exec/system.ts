@@ -1,5 +1,5 @@
 import {
-  CR0_EM, CR0_MP, CR0_PE, CR0_TS, CR4_DE, CR4_SUPPORTED, CR4_TSD, CS, EA_A16, IF, LDTR, NM, P_O32, RF, SS, TR,
+  CR0_EM, CR0_MP, CR0_PE, CR0_TS, CR4_DE, CR4_SUPPORTED, CR4_TSD, CS, DB, EA_A16, IF, LDTR, NM, P_O32, RF, SS, TR,
   UD, VM, ZF,
 } from '../constants.js';
 import type { CpuCore } from '../core.js';
@@ -53,7 +53,7 @@ export function movToCr(c: CpuCore, d: number): void {
       if ((v & ~CR4_SUPPORTED) !== 0) c.gp(0);
       c.cr4 = v;
       if (c.paging.writeCr4) c.paging.writeCr4(c.cr4); else c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
-      c.flushTlb();
+      c.updateBreakpoints(); // CR4.DE enables I/O breakpoints; also flushes the TLB
       break;
     default: c.fault(UD, -1);
   }
@@ -66,8 +66,19 @@ function drIndex(c: CpuCore, n: number): number {
   }
   return n;
 }
+/**
+ * General detect (DR7.GD): any MOV to or from a debug register is a #DB fault with DR6.BD, so a
+ * debugger can keep the registers to itself; the processor clears GD when it delivers the #DB.
+ */
+const DR7_GD = 0x2000, DR6_BD = 0x2000;
+function generalDetect(c: CpuCore): void {
+  if ((c.dr[7] & DR7_GD) === 0) return;
+  c.dr[6] |= DR6_BD;
+  c.fault(DB, -1);
+}
 export function movFromDr(c: CpuCore, d: number): void {
   requireCpl0(c);
+  generalDetect(c);
   const n = drIndex(c, (c.dRm[d] >> 3) & 7);
   let v = c.dr[n];
   if (n === 6) v = (v & 0xe00f) | 0xffff0ff0;
@@ -76,8 +87,10 @@ export function movFromDr(c: CpuCore, d: number): void {
 }
 export function movToDr(c: CpuCore, d: number): void {
   requireCpl0(c);
+  generalDetect(c);
   const n = drIndex(c, (c.dRm[d] >> 3) & 7);
   c.dr[n] = c.r32[(c.dRm[d] & 7) << 1];
+  if (n <= 3 || n === 7) c.updateBreakpoints();
 }
 export function clts(c: CpuCore): void { requireCpl0(c); c.cr0 &= ~CR0_TS; }
 export function lmsw(c: CpuCore, d: number): void {
@@ -100,10 +113,17 @@ export function sdt(c: CpuCore, d: number): void {
   const isIdt = ((c.dRm[d] >> 3) & 7) === 1;
   const limit = isIdt ? c.idtLimit : c.gdtLimit, base = isIdt ? c.idtBase : c.gdtBase;
   const next = (c.dEa[d] & EA_A16) !== 0 ? (off + 2) & 0xffff : (off + 2) | 0;
-  c.linW(seg, off, 6);
-  c.writeSeg16(seg, off, limit);
+  // One 6-byte check: the image as a whole needs 4-byte alignment under #AC, not its base field.
+  const lin = c.linW(seg, off, 6);
   // A 16-bit operand size stores the base with the top byte 0 on P6 (the SDM's 386/486 behaviour of 0xFF is for older parts).
-  c.writeSeg32(seg, next, (c.dPfx[d] & P_O32) !== 0 ? base : base & 0xffffff);
+  const stored = (c.dPfx[d] & P_O32) !== 0 ? base : base & 0xffffff;
+  if (next === ((off + 2) | 0)) {
+    c.write16(lin, limit);
+    c.write32((lin + 2) | 0, stored);
+  } else { // the 16-bit offset wraps inside the image
+    c.writeSeg16(seg, off, limit);
+    c.writeSeg32(seg, next, stored);
+  }
 }
 export function ldt(c: CpuCore, d: number): void {
   requireCpl0(c);
@@ -325,8 +345,33 @@ export function esc(c: CpuCore, d: number): void {
   if ((c.cr0 & (CR0_EM | CR0_TS)) !== 0 || c.fpu === null) c.fault(NM, -1);
   const m = c.dRm[d];
   const ea = m >= 0xc0 ? 0 : (c.segBase[c.dSeg[d]] + eaOff(c, d)) | 0;
+  if (c.alignCheck !== 0 && m < 0xc0) x87AlignmentCheck(c, d, ea);
   c.fpu.execute(c, 0xd8 + c.dExt[d], m, ea, (c.dPfx[d] & P_O32) !== 0, (c.cr0 & CR0_PE) !== 0 && (c.flags & VM) === 0,
     c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]]);
+}
+/**
+ * Alignment mask of an x87 memory operand by escape byte (D8..DF) and ModRM.reg, per the SDM's
+ * alignment table: m16 2, m32 4, m64 and m80 8, control/status words 2, FLDENV/FSTENV/FRSTOR/FSAVE
+ * 4 (32-bit operand size) or 2. Packed BCD (FBLD/FBSTP) has no entry there and is not checked.
+ * -1 marks the environment/save-area forms.
+ */
+const X87_ALIGN = new Int8Array([
+  3, 3, 3, 3, 3, 3, 3, 3, // D8 m32real
+  3, 0, 3, 3, -1, 1, -1, 1, // D9 FLD/FST(P) m32, FLDENV, FLDCW, FNSTENV, FNSTCW
+  3, 3, 3, 3, 3, 3, 3, 3, // DA m32int
+  3, 3, 3, 3, 0, 7, 0, 7, // DB m32int, FLD/FSTP m80
+  7, 7, 7, 7, 7, 7, 7, 7, // DC m64real
+  7, 7, 7, 7, -1, 0, -1, 1, // DD FLD/FST(P) m64, FRSTOR, FNSAVE, FNSTSW
+  1, 1, 1, 1, 1, 1, 1, 1, // DE m16int
+  1, 1, 1, 1, 0, 7, 0, 7, // DF m16int, FBLD, FILD m64, FBSTP, FISTP m64
+]);
+function x87AlignmentCheck(c: CpuCore, d: number, ea: number): void {
+  const reg = (c.dRm[d] >> 3) & 7;
+  let mask = X87_ALIGN[(c.dExt[d] << 3) | reg];
+  if (mask < 0) mask = (c.dPfx[d] & P_O32) !== 0 ? 3 : 1;
+  // Stores (D9/DB/DD/DF with reg 2, 3, 6, 7) probe the pages as writes, so a #PF reports a write.
+  const store = (c.dExt[d] & 1) !== 0 && (reg & 2) !== 0;
+  if (mask !== 0) c.checkAlignment(ea, mask, mask + 1, c.userKind + (store ? 1 : 0));
 }
 export function fwait(c: CpuCore): void {
   if ((c.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) c.fault(NM, -1);

@@ -1,4 +1,4 @@
-import { AC, CR0_PE, CS, DS, ES, FS, GP, GS, IF, IOPL, NP, NT, RF, SS, TF, VIF, VIP, VM } from '../constants.js';
+import { AC, CR0_PE, CS, DB, DS, ES, FS, GP, GS, IF, IOPL, NP, NT, RF, SS, TF, VIF, VIP, VM } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { writeFlags } from '../exec/data.js';
 import {
@@ -17,6 +17,8 @@ export const EV_SOFTWARE = 0, EV_EXCEPTION = 1, EV_EXTERNAL = 2;
  */
 export function deliver(c: CpuCore, vector: number, error: number, kind: number): void {
   c.halted = false;
+  // Entering the debug exception handler clears DR7.GD so the handler can use the debug registers.
+  if (vector === DB && kind === EV_EXCEPTION) c.dr[7] &= ~0x2000;
   const flags = c.getFlags();
   if ((c.cr0 & CR0_PE) === 0) {
     if (vector * 4 + 3 > c.idtLimit) c.gp(0);
@@ -129,6 +131,7 @@ export function iret(c: CpuCore, o32: boolean): void {
     c.loadSegReal(CS, cs);
     c.eip = o32 ? ip : ip & 0xffff;
     writeFlags(c, fl, o32);
+    if (o32) c.flags = (c.flags & ~RF) | (fl & RF); // IRETD loads RF (POPF cannot)
     return;
   }
   if ((flags & VM) !== 0) {
@@ -151,6 +154,7 @@ export function iret(c: CpuCore, o32: boolean): void {
     c.eip = ip;
     const mask = o32 ? ~(IOPL | VM | VIP | VIF) : 0xffff & ~IOPL;
     c.flags = (c.getFlags() & ~mask) | (fl & mask);
+    c.updateAlignCheck();
     return;
   }
   if ((flags & NT) !== 0) {
@@ -208,6 +212,9 @@ function writeFlagsAt(c: CpuCore, value: number, o32: boolean, cpl: number): voi
   c.cpl = cpl;
   writeFlags(c, value, o32);
   c.cpl = saved;
+  c.updateAlignCheck();
+  // IRETD loads RF (POPF cannot): a debug handler sets it to step over an instruction breakpoint.
+  if (o32) c.flags = (c.flags & ~RF) | (value & RF);
   // VIF/VIP are only writable at CPL 0 with a 32-bit IRET.
   if (o32 && cpl === 0) c.flags = (c.flags & ~(VIF | VIP)) | (value & (VIF | VIP));
 }
@@ -223,6 +230,7 @@ function returnToV86(c: CpuCore, eip: number, cs: number, fl: number): void {
   c.r32[8] = esp;
   c.eip = eip & 0xffff;
   c.csChanged(); c.ssChanged();
+  c.syncAlignCheck();
 }
 
 /** The vector classes of the double-fault table. */

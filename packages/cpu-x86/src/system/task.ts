@@ -88,6 +88,9 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
   for (let i = 0; i < 8; i++) r[i << 1] = regs[i];
   c.flags = (nflags & 0x3f7fd5) | 2;
   c.lazy = 0;
+  c.updateAlignCheck();
+  // A task switch clears the local breakpoint enables L0-L3 and LE (DR7 bits 0, 2, 4, 6, 8).
+  if ((c.dr[7] & 0x155) !== 0) { c.dr[7] &= ~0x155; c.updateBreakpoints(); }
   c.eip = eip;
   // From here on faults belong to the new task: they restart at its EIP, not at the old instruction.
   c.curEip = eip;
