@@ -1,6 +1,6 @@
 import { Cpu } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
-import { Counter, Counters } from '@typevisor/perf-model';
+import { Counter, Counters, DeviceCounter } from '@typevisor/perf-model';
 import type { DeviceState, Snapshottable } from '@typevisor/devices';
 import type { AcpiTableSet } from './acpi/acpi-tables.js';
 import { buildAcpiTables } from './acpi/acpi-tables.js';
@@ -136,6 +136,23 @@ export class Machine {
   /** Real-time mode: slices measured so far (the first few always count, stalls cannot be told yet). */
   private speedSamples = 0;
   /** The last slice ended in HLT with nothing the CPU could take. */
+  /** Copies the virtio queues' request and byte totals into the perf-model counters. */
+  private countVirtioRequests(): void {
+    if (!this.perf.enabled || this.virtio.length === 0) return;
+    let requests = 0;
+    let bytes = 0;
+    for (const slot of this.virtio) {
+      const totals = slot.transport.queueTotals();
+      const device = this.perf.device(slot.name);
+      device[DeviceCounter.Requests] = totals.requests;
+      device[DeviceCounter.Bytes] = totals.bytes;
+      requests += totals.requests;
+      bytes += totals.bytes;
+    }
+    this.perf.values[Counter.VirtioRequests] = requests;
+    this.perf.values[Counter.VirtioBytes] = bytes;
+  }
+
   private haltedWithoutProgress = false;
   private readonly slice: number;
   private readonly chunkMs: number;
@@ -171,6 +188,7 @@ export class Machine {
       a20Enabled: true,
       wallClock: this.config.wallClock ?? defaultWallClock(this.config.clock),
       memorySize,
+      perf: this.perf,
       hooks: {
         onPowerOff: () => this.requestExit({ reason: 'poweroff' }),
         onReset: () => this.requestExit({ reason: 'reset' }),
@@ -184,7 +202,7 @@ export class Machine {
         },
       },
     });
-    this.virtio = attachVirtioDevices(this.config, this.memory, this.board.irqs);
+    this.virtio = attachVirtioDevices(this.config, this.memory, this.board.irqs, this.perf);
     this.snapshottables = [...this.board.snapshottables, ...this.virtio.map((slot) => ({ name: slot.name, device: slot.transport }))];
 
     const isKernelBoot = this.config.kernel !== null;
@@ -391,6 +409,7 @@ export class Machine {
     } finally {
       this.counters[MachineCounter.runHostMs] += this.scheduler.now() - started;
       this.counters[MachineCounter.portAccesses] = this.ports.accesses;
+      this.countVirtioRequests();
     }
   }
 

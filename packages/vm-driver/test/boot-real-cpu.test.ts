@@ -126,6 +126,12 @@ describe('boot the default Linux guest', () => {
     expect(log).toMatch(/cat \/proc\/cmdline\r?\nconsole=ttyS0 panic=-1\r?\n/); // ACPI on: no virtio_mmio.device= added
     expect(log).toContain('reboot: Power down');
     expect(exit).toEqual({ reason: 'poweroff' });
+    // perf-model counters: the guest's virtio-blk requests and MMIO accesses, per device and in total.
+    const perf = machine.perf.snapshot();
+    expect(perf.devices['virtio-blk0']?.['mmio.reads']).toBeGreaterThan(0);
+    expect(perf.devices['virtio-blk0']?.['requests']).toBeGreaterThan(0);
+    expect(perf.counters['virtio.requests']).toBe(perf.devices['virtio-blk0']?.['requests']);
+    expect(perf.counters['mmio.writes']).toBeGreaterThan(0);
   }, 300_000);
 
   it.skipIf(!runFullLinux)('without ACPI finds the virtio disk from virtio_mmio.device= on the command line (TYPEVISOR_LINUX_BOOT_FULL=1)', async () => {

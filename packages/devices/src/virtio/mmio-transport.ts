@@ -55,6 +55,17 @@ export class VirtioMmioTransport implements IoRegion, Snapshottable {
   readonly device: VirtioDevice;
   /** Counters of ignored guest mistakes and of notifications. */
   readonly stats: VirtioTransportStats = createTransportStats();
+
+  /** Requests (chains) the device completed on all its queues, and the bytes it wrote into them. */
+  queueTotals(): { requests: number; bytes: number } {
+    let requests = 0;
+    let bytes = 0;
+    for (const queue of this.queues) {
+      requests += queue.completedChains;
+      bytes += queue.usedBytes;
+    }
+    return { requests, bytes };
+  }
   /** Why the device last entered DEVICE_NEEDS_RESET, or null. */
   lastError: string | null = null;
 

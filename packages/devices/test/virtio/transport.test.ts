@@ -166,3 +166,16 @@ describe('virtio-mmio transport', () => {
     expect(() => a.transport.restoreState({ ...state, data: { ...state.data, queues } })).toThrow(/not 16-byte aligned/);
   });
 });
+
+describe('queue totals (metrics for perf-model)', () => {
+  it('counts the chains a device completes and the bytes it wrote, over all queues', () => {
+    const { driver, transport } = rig(new VirtioRng({ source: { fill: (dst: Uint8Array) => dst.fill(7) } }));
+    expect(transport.queueTotals()).toEqual({ requests: 0, bytes: 0 });
+    driver.init();
+    driver.submit(0, [{ writable: 32 }]);
+    driver.submit(0, [{ writable: 100 }]);
+    driver.kick(0);
+    expect(driver.takeUsed(0)).toHaveLength(2);
+    expect(transport.queueTotals()).toEqual({ requests: 2, bytes: 132 });
+  });
+});

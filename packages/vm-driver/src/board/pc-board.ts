@@ -13,6 +13,8 @@ import type { CpuInterruptSource } from '../cpu-engine.js';
 import { DebugConsole } from '../debug/debug-console.js';
 import { DebugExitDevice } from '../debug/debug-exit.js';
 import { IOAPIC_ID, IRQ, MMIO, PORTS } from '../layout.js';
+import type { Counters } from '@typevisor/perf-model';
+import { countedMmio } from '../bus/counted-mmio.js';
 
 /** What the board tells the machine. */
 export interface BoardHooks {
@@ -46,6 +48,8 @@ export interface BoardInput {
   /** The A20 gate at reset (port 0x92 bit 1). */
   readonly a20Enabled: boolean;
   readonly hooks: BoardHooks;
+  /** perf-model counters for MMIO accesses per device (absent: not counted). */
+  readonly perf?: Counters | null;
 }
 
 /** The PC chipset of the microVM, wired. */
@@ -126,8 +130,8 @@ export function buildPcBoard(input: BoardInput): PcBoard {
     { ...PORTS.debugExit, region: new DebugExitDevice(hooks.onDebugExit), name: 'debug exit' },
   ];
   for (const window of ports) input.ports.map(window);
-  input.memory.addMmio(guestPhys(MMIO.lapic.base), MMIO.lapic.size, lapic, 'local APIC');
-  input.memory.addMmio(guestPhys(MMIO.ioapic.base), MMIO.ioapic.size, ioapic, 'I/O APIC');
+  input.memory.addMmio(guestPhys(MMIO.lapic.base), MMIO.lapic.size, countedMmio(lapic, input.perf ?? null, 'local APIC'), 'local APIC');
+  input.memory.addMmio(guestPhys(MMIO.ioapic.base), MMIO.ioapic.size, countedMmio(ioapic, input.perf ?? null, 'I/O APIC'), 'I/O APIC');
 
   return {
     irqs,

@@ -3,6 +3,8 @@ import type { PhysicalMemory } from '@typevisor/mmu';
 import { BlockIoError, VIRTIO_MMIO_WINDOW_SIZE, VirtioBlock, VirtioConsole, VirtioMmioTransport, VirtioNet, VirtioRng } from '@typevisor/devices';
 import type { VirtioDevice } from '@typevisor/devices';
 import type { AcpiVirtioDevice } from '../acpi/acpi-tables.js';
+import type { Counters } from '@typevisor/perf-model';
+import { countedMmio } from '../bus/counted-mmio.js';
 import type { IrqRouter } from '../bus/irq-router.js';
 import type { ResolvedMachineConfig } from '../config.js';
 import { MMIO, VIRTIO_IRQS } from '../layout.js';
@@ -18,9 +20,10 @@ export interface VirtioSlot {
 
 /**
  * Creates the virtio devices the config asks for (disks, then nets, console, rng), each behind a
- * virtio-mmio transport at `virtioBase + n * stride` with the n-th free IRQ, and maps the windows.
+ * virtio-mmio transport at `virtioBase + n * stride` with the n-th free IRQ, and maps the windows
+ * (their accesses counted in `counters` per device when given).
  */
-export function attachVirtioDevices(config: ResolvedMachineConfig, memory: PhysicalMemory, irqs: IrqRouter): VirtioSlot[] {
+export function attachVirtioDevices(config: ResolvedMachineConfig, memory: PhysicalMemory, irqs: IrqRouter, counters: Counters | null = null): VirtioSlot[] {
   const devices: { name: string; device: VirtioDevice }[] = [];
   config.disks.forEach((disk, i) => {
     const backend = disk.readOnly && !disk.backend.readOnly ? readOnlyView(disk.backend) : disk.backend;
@@ -34,7 +37,7 @@ export function attachVirtioDevices(config: ResolvedMachineConfig, memory: Physi
     const base = MMIO.virtioBase + index * MMIO.virtioStride;
     const irq = VIRTIO_IRQS[index]!;
     const transport = new VirtioMmioTransport({ device, memory, irq: irqs.line(irq) });
-    memory.addMmio(guestPhys(base), VIRTIO_MMIO_WINDOW_SIZE, transport, name);
+    memory.addMmio(guestPhys(base), VIRTIO_MMIO_WINDOW_SIZE, countedMmio(transport, counters, name), name);
     return { name, base, size: VIRTIO_MMIO_WINDOW_SIZE, irq, transport };
   });
 }

@@ -190,6 +190,11 @@ export class SplitQueue {
     if (this.eventIdx && this.notificationsEnabled && this.usable) this.writeAvailEvent();
   }
 
+  /** Chains returned to the driver since this queue was created (a metric; not guest state). */
+  completedChains = 0;
+  /** Bytes the device reported written into returned chains (a metric; not guest state). */
+  usedBytes = 0;
+
   /** Writes a used ring element without publishing it (see {@link SplitQueue.publishUsed}). */
   pushUsed(head: number, length: number): boolean {
     if (!this.usable) return false;
@@ -199,6 +204,8 @@ export class SplitQueue {
     view.setUint32(4, length >>> 0, true);
     if (!this.writeRing(this.usedRing + 4 + 8 * slot, this.scratch8)) return false;
     this.usedIdx = (this.usedIdx + 1) & 0xffff;
+    this.completedChains++;
+    this.usedBytes += length >>> 0;
     return true;
   }
 
