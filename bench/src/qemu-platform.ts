@@ -90,7 +90,7 @@ export function qemuPlatform(guest: GuestImages, machine: QemuMachine): GuestPla
 
   return {
     name: 'qemu-tcg',
-    description: `${version}, -M ${machine}, TCG, ${guest.memoryMiB} MiB${machine === 'pc' ? ' (no virtio-blk: the guest has no PCI)' : ', virtio-blk-device (virtio-mmio)'}`,
+    description: `${version}, -M ${machine}, TCG, ${guest.memoryMiB} MiB${machine === 'pc' ? ' (no disk: -M pc has virtio-blk only as a PCI device, which the default guest cannot see)' : ', virtio-blk-device (virtio-mmio)'}`,
     features: { virtioBlk: machine === 'microvm', instructionCounter: false },
     boot,
     startLatency,
