@@ -1,5 +1,6 @@
 import { BCACHE_SIZE, POOL_BASE, POOL_SIZE, type CpuCore } from './core.js';
 import { decodeInPage, ENDS_BLOCK } from './decoder/decode.js';
+import { CpuStat } from './stats.js';
 
 /** Longest block: bounds decoding work past a rarely-taken side exit and the pool use of one block. */
 export const MAX_BLOCK = 64;
@@ -21,6 +22,7 @@ export function blockIndex(phys: number): number {
  */
 export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number): void {
   const page = phys >>> 12;
+  c.stats[CpuStat.BlocksBuilt]++;
   c.bTag[b] = phys;
   c.bGen[b] = gen;
   c.bCount[b] = 0;
@@ -41,6 +43,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     n++;
     if (ENDS_BLOCK[c.dH[d]] !== 0 || off >= 4096 - (phys & 4095)) break;
   }
+  c.stats[CpuStat.DecodedInstructions] += n;
   if (n === 0) return;
   if (c.codePages[page] === 0) {
     c.codePages[page] = 1;

@@ -3,6 +3,7 @@ import {
   SS, SSF, VM, ZF,
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
+import { CPU_STAT_COUNT, CpuStat } from './stats.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
 import type { FpuHost } from './fpu/fpu-host.js';
 import type { FpuEngine } from './fpu-engine.js';
@@ -176,6 +177,9 @@ export class CpuCore implements FpuHost {
   fetchPhys = 0;
   /** pageGen[fetch page] << 1 | CS.D, recomputed on every refill of the fetch page. */
   fetchGenKey = -1;
+
+  /** Event statistics indexed by CpuStat (src/stats.ts); only slow paths increment them. */
+  readonly stats = new Float64Array(CPU_STAT_COUNT);
 
   // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
   readonly tlbTag = new Int32Array(4 * TLB_SIZE);
@@ -352,6 +356,7 @@ export class CpuCore implements FpuHost {
    * every access to them comes here and is matched against the breakpoints.
    */
   private tlbFill(lin: number, kind: number, size: number): number {
+    this.stats[CpuStat.TlbMisses]++;
     const phys = this.paging.translate(lin, (kind & 1) as 0 | 1, (kind & 2) !== 0);
     if (phys < 0) {
       this.cr2 = this.paging.faultAddress | 0;
@@ -496,6 +501,7 @@ export class CpuCore implements FpuHost {
   }
   /** Instruction-fetch translation (execute access at the current privilege); raises #PF. */
   translateFetch(lin: number): number {
+    this.stats[CpuStat.FetchTranslations]++;
     const phys = this.paging.translate(lin, 2, this.cpl === 3);
     if (phys < 0) {
       this.cr2 = this.paging.faultAddress | 0;

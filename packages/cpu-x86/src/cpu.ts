@@ -210,6 +210,13 @@ export class Cpu {
   get lastException(): ExceptionRecord | null { return this.#lastException; }
   /** Instructions retired since reset (a REP string instruction counts once per resumption). */
   get instructionsRetired(): number { return this.#core.retired; }
+  /**
+   * Event statistics indexed by {@link CpuStat} (decoded instructions, blocks built, TLB misses,
+   * page faults, exceptions). A live view: the CPU increments it on its slow paths only, and the
+   * values only grow over the CPU's lifetime (`reset()` and `restoreState()` leave them), so a
+   * reader takes differences. Decode-cache hits are `instructionsRetired - stats[CpuStat.DecodedInstructions]`.
+   */
+  get stats(): ArrayLike<number> { return this.#core.stats; }
   /** Whether the CPU is halted (HLT) waiting for an interrupt. */
   get halted(): boolean { return this.#core.halted; }
   /** Current privilege level. */

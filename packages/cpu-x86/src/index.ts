@@ -9,6 +9,7 @@ export type { CpuOptions } from './cpu.js';
 export type { ExceptionRecord, InterruptSource, PortIoBus, Registers, StopReason, TimeSource } from './types.js';
 export type { CpuMemory, CpuPaging } from './memory-ports.js';
 export type { FpuEngine } from './fpu-engine.js';
+export { CPU_STAT_COUNT, CpuStat } from './stats.js';
 export { CpuConfigurationError, CpuInternalError } from './errors.js';
 export { CPU_SNAPSHOT_VERSION } from './snapshot.js';
 export type { CpuSnapshot, SegmentSnapshot } from './snapshot.js';

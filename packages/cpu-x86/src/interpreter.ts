@@ -3,7 +3,8 @@ import { blockIndex, buildBlock } from './blocks.js';
 import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
-import { deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
+import { countException, deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
+import { CpuStat } from './stats.js';
 import type { StopReason } from './types.js';
 
 /** DR6 bits: single step (BS). B0-B3 are bits 0-3. */
@@ -174,6 +175,7 @@ function refillFetch(c: CpuCore, lin: number): void {
 
 function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: number): number {
   const page = phys >>> 12;
+  c.stats[CpuStat.DecodedInstructions]++;
   decodeInto(c, SCRATCH_SLOT, lin, phys);
   if (lastDecodeCrossedPage()) return SCRATCH_SLOT;
   if (c.codePages[page] === 0) {
@@ -202,6 +204,8 @@ function handleFault(c: CpuCore): StopReason | null {
   const instructionBreakpoint = c.bpFault;
   c.bpFault = false;
   if (c.stopOnException) {
+    // Not delivered, so deliver() does not see it: count it here.
+    countException(c, vector);
     stopInfo.vector = vector; stopInfo.error = error;
     return 'exception';
   }

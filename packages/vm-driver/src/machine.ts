@@ -1,4 +1,4 @@
-import { Cpu } from '@typevisor/cpu-x86';
+import { Cpu, CPU_STAT_COUNT, CpuStat } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
 import { Counter, Counters, DeviceCounter } from '@typevisor/perf-model';
 import type { DeviceState, Snapshottable } from '@typevisor/devices';
@@ -151,6 +151,34 @@ export class Machine {
     }
     this.perf.values[Counter.VirtioRequests] = requests;
     this.perf.values[Counter.VirtioBytes] = bytes;
+  }
+
+  /** `cpu.stats` as last added to the perf counters (they only grow, so each copy adds the difference). */
+  private readonly cpuStatsSeen = new Float64Array(CPU_STAT_COUNT);
+
+  /**
+   * Adds the CPU's event statistics (cpu-x86 `Cpu.stats`, absent on fake engines) to the perf-model
+   * counters: decode misses, TLB misses (data refills and fetch-page translations), page faults,
+   * exceptions. Differences, so `perf.reset()` starts them from zero like the other counters.
+   */
+  private countCpuEvents(): void {
+    if (!this.perf.enabled) return;
+    const stats = (this.cpu as { readonly stats?: ArrayLike<number> }).stats;
+    if (stats === undefined || stats.length < CPU_STAT_COUNT) return;
+    const seen = this.cpuStatsSeen;
+    const delta = (stat: number): number => {
+      const d = stats[stat] - seen[stat];
+      seen[stat] = stats[stat];
+      return d;
+    };
+    const values = this.perf.values;
+    values[Counter.DecodeCacheMisses] += delta(CpuStat.DecodedInstructions);
+    values[Counter.TlbMisses] += delta(CpuStat.TlbMisses) + delta(CpuStat.FetchTranslations);
+    values[Counter.PageFaults] += delta(CpuStat.PageFaults);
+    values[Counter.Exceptions] += delta(CpuStat.Exceptions);
+    // Decode-cache hits are the retired instructions that needed no decoding (approximate: a block
+    // may decode instructions past a taken branch that never run).
+    values[Counter.DecodeCacheHits] = Math.max(0, values[Counter.Instructions] - values[Counter.DecodeCacheMisses]);
   }
 
   private haltedWithoutProgress = false;
@@ -410,6 +438,7 @@ export class Machine {
       this.counters[MachineCounter.runHostMs] += this.scheduler.now() - started;
       this.counters[MachineCounter.portAccesses] = this.ports.accesses;
       this.countVirtioRequests();
+      this.countCpuEvents();
     }
   }
 

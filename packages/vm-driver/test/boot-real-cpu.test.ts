@@ -132,6 +132,12 @@ describe('boot the default Linux guest', () => {
     expect(perf.devices['virtio-blk0']?.['requests']).toBeGreaterThan(0);
     expect(perf.counters['virtio.requests']).toBe(perf.devices['virtio-blk0']?.['requests']);
     expect(perf.counters['mmio.writes']).toBeGreaterThan(0);
+    // The CPU's events: Linux maps its memory on demand (page faults), and decoding is the rare case.
+    expect(perf.counters['pageFaults']).toBeGreaterThan(0);
+    expect(perf.counters['exceptions']).toBeGreaterThanOrEqual(perf.counters['pageFaults']);
+    expect(perf.counters['tlb.misses']).toBeGreaterThan(0);
+    expect(perf.counters['decodeCache.misses']).toBeGreaterThan(0);
+    expect(perf.counters['decodeCache.hits']).toBeGreaterThan(perf.counters['decodeCache.misses']);
   }, 300_000);
 
   it.skipIf(!runFullLinux)('without ACPI finds the virtio disk from virtio_mmio.device= on the command line (TYPEVISOR_LINUX_BOOT_FULL=1)', async () => {

@@ -1,10 +1,11 @@
-import { AC, CR0_PE, CS, DB, DS, ES, FS, GP, GS, IF, IOPL, NP, NT, RF, SS, TF, VIF, VIP, VM } from '../constants.js';
+import { AC, CR0_PE, CS, DB, DS, ES, FS, GP, GS, IF, IOPL, NP, NT, PFV, RF, SS, TF, VIF, VIP, VM } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { writeFlags } from '../exec/data.js';
 import {
   checkInnerStack, dBase, dDpl, desc, dIsCode, dIsSegment, dLimit, dPresent, frame, invalidateDataSegs, loadCache,
   loadCs, loadNull, readDescriptor, setAccessed, ssDesc, tssStack,
 } from './segments.js';
+import { CpuStat } from '../stats.js';
 import { TASK_INT, TASK_IRET, taskSwitch } from './task.js';
 import { virtualPopFlags, vmeActive } from './vme.js';
 
@@ -16,6 +17,7 @@ export const EV_SOFTWARE = 0, EV_EXCEPTION = 1, EV_EXTERNAL = 2;
  * error code. `c.eip` must hold the return address. May raise (a fault during delivery).
  */
 export function deliver(c: CpuCore, vector: number, error: number, kind: number): void {
+  if (kind === EV_EXCEPTION) countException(c, vector);
   c.halted = false;
   // Entering the debug exception handler clears DR7.GD so the handler can use the debug registers.
   if (vector === DB && kind === EV_EXCEPTION) c.dr[7] &= ~0x2000;
@@ -239,3 +241,9 @@ export function isContributory(v: number): boolean {
 }
 
 export { dLimit };
+
+/** Counts one exception (and a #PF separately) in the CPU statistics. */
+export function countException(c: CpuCore, vector: number): void {
+  c.stats[CpuStat.Exceptions]++;
+  if (vector === PFV) c.stats[CpuStat.PageFaults]++;
+}

@@ -1,0 +1,28 @@
+/**
+ * CPU event statistics. Every counter sits on a path that is already slow (decoding, a page walk,
+ * exception delivery), so counting costs one array increment there and nothing in the block loop.
+ */
+
+/**
+ * Index of each CPU statistic in `Cpu.stats`, e.g. `cpu.stats[CpuStat.PageFaults]`.
+ *
+ * Decode-cache hits are not counted: they are `instructionsRetired - DecodedInstructions`
+ * (approximately: a block may decode instructions past a taken branch that never run).
+ */
+export const CpuStat = {
+  /** Instructions decoded, into a block or the single-step cache: the decode-cache misses. */
+  DecodedInstructions: 0,
+  /** Basic blocks built (including empty ones for addresses run one instruction at a time). */
+  BlocksBuilt: 1,
+  /** Data-TLB refills: data accesses that walked the page tables (`Paging.translate`). */
+  TlbMisses: 2,
+  /** Instruction-fetch page translations: the fetch page changed (jump, fall-through, flush). */
+  FetchTranslations: 3,
+  /** Page faults (#PF) delivered or stopped on. */
+  PageFaults: 4,
+  /** Exceptions delivered or stopped on (any vector, #PF and #DF included; not INT n/INT3/INTO). */
+  Exceptions: 5,
+} as const;
+
+/** Number of CPU statistics (the length of `Cpu.stats`). */
+export const CPU_STAT_COUNT = 6;
