@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCHMARK_GROUPS, parseBenchArgs, runBenchCommand } from '@typevisor/cli/bench';
+import { BENCHMARK_GROUPS, instructionMixNote, parseBenchArgs, runBenchCommand } from '@typevisor/cli/bench';
 
 function capture() {
   const text = { stdout: '', stderr: '' };
@@ -29,5 +29,19 @@ describe('typevisor bench arguments', () => {
     const lonely = capture();
     expect(await runBenchCommand(['--kernel', '/k'], { output: lonely.output })).toBe(2);
     expect(lonely.text.stderr).toMatch(/--initrd: is needed with --kernel/);
+  });
+});
+
+describe('instruction mix in the report', () => {
+  it('is off unless --instruction-mix is given', () => {
+    expect(parseBenchArgs([]).instructionMix).toBe(false);
+    expect(parseBenchArgs(['--instruction-mix', '--only', 'cpu']).instructionMix).toBe(true);
+  });
+
+  it('turns class counts into a note with shares of the total, and says nothing when nothing was counted', () => {
+    const note = instructionMixNote(new Map([['alu', 500_000_000], ['dataTransfer', 300_000_000], ['branch', 150_000_000], ['string', 50_000_000], ['fpu', 0], ['system', 0]]));
+    expect(note).toBe('cpu: instruction mix of the CPU workloads (1000 M instructions): alu 50.0%, dataTransfer 30.0%, branch 15.0%, string 5.0%, fpu 0.0%, system 0.0%');
+    expect(instructionMixNote(new Map())).toBeNull();
+    expect(instructionMixNote(new Map([['alu', 0]]))).toBeNull();
   });
 });

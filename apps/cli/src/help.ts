@@ -115,7 +115,7 @@ Other:
       --no-reboot      stop when the guest resets (default: boot the same images again).
                          e.g. --no-reboot
   -v, --verbose        print the memory map, what was loaded, the time to the first shell prompt
-                       and the counters at exit (on stderr).
+                       and the counters at exit, with retired instructions by class (on stderr).
   -h, --help           show this help
 
 On the serial console, Ctrl-A X quits and Ctrl-A Ctrl-A sends Ctrl-A.

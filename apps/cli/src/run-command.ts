@@ -133,7 +133,7 @@ export async function runCommand(options: RunOptions, output: CommandOutput): Pr
     const boot = (): Machine => {
       try {
         // An interactive deterministic guest should not spin through idle time on the host's CPU.
-        return new Machine(config, { paceIdle: options.serial.kind === 'stdio' });
+        return new Machine(config, { paceIdle: options.serial.kind === 'stdio', instructionMix: options.verbose });
       } catch (error) {
         if (error instanceof MachineConfigError) throw new CliUsageError(flagOf(error.field), error.message);
         if (error instanceof BootImageError) {

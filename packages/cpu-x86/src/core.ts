@@ -4,6 +4,7 @@ import {
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
 import { CPU_STAT_COUNT, CpuStat } from './stats.js';
+import { INSTRUCTION_CLASS_COUNT } from './instruction-class.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
 import type { FpuHost } from './fpu/fpu-host.js';
 import type { FpuEngine } from './fpu-engine.js';
@@ -150,6 +151,8 @@ export class CpuCore implements FpuHost {
   readonly dImm = new Int32Array(DSLOTS);
   readonly dImm2 = new Int32Array(DSLOTS);
   readonly dExt = new Uint8Array(DSLOTS);
+  /** InstructionClass of the decoded instruction (src/instruction-class.ts), for the retired-instruction mix. */
+  readonly dClass = new Uint8Array(DSLOTS);
   readonly dTag = new Int32Array(DCACHE_SIZE + 1).fill(-1);
   /** Page generation << 1 | CS.D at decode time: a mismatch means stale or decoded for the other mode. */
   readonly dGen = new Int32Array(DCACHE_SIZE + 1);
@@ -180,6 +183,13 @@ export class CpuCore implements FpuHost {
 
   /** Event statistics indexed by CpuStat (src/stats.ts); only slow paths increment them. */
   readonly stats = new Float64Array(CPU_STAT_COUNT);
+  /** Retired instructions by InstructionClass, counted only while `countMix` is set. */
+  readonly mix = new Float64Array(INSTRUCTION_CLASS_COUNT);
+  /** Count the instruction mix: the block loop then adds one increment per instruction. */
+  countMix = false;
+  /** First pool slot of the block being run while counting the mix (-1: none), and `retired` when it began. */
+  mixBlock = -1;
+  mixRetired = 0;
 
   // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
   readonly tlbTag = new Int32Array(4 * TLB_SIZE);

@@ -217,6 +217,21 @@ export class Cpu {
    * reader takes differences. Decode-cache hits are `instructionsRetired - stats[CpuStat.DecodedInstructions]`.
    */
   get stats(): ArrayLike<number> { return this.#core.stats; }
+  /**
+   * Retired instructions by {@link InstructionClass} (ALU, data transfer, branch, string, x87,
+   * system), counted while {@link Cpu.countInstructionMix} is on. A live view that only grows; while
+   * counting, its sum advances exactly as {@link Cpu.instructionsRetired} does.
+   */
+  get instructionMix(): ArrayLike<number> { return this.#core.mix; }
+  /**
+   * Whether to count {@link Cpu.instructionMix}. Off by default: when off it costs two branches per
+   * executed block; when on, one increment per retired instruction, added at the end of each block.
+   */
+  get countInstructionMix(): boolean { return this.#core.countMix; }
+  set countInstructionMix(on: boolean) {
+    this.#core.countMix = on;
+    this.#core.mixBlock = -1;
+  }
   /** Whether the CPU is halted (HLT) waiting for an interrupt. */
   get halted(): boolean { return this.#core.halted; }
   /** Current privilege level. */

@@ -31,6 +31,7 @@ export function run(c: CpuCore, budget: number): StopReason {
       return loop(c, endAt);
     } catch (e) {
       if (e !== FAULT) throw internalError(c, e);
+      if (c.countMix) countBlockMix(c);
       const r = handleFault(c);
       if (r !== null) return r;
       if (++events >= budget) return 'budget';
@@ -91,6 +92,8 @@ function runChunk(c: CpuCore, n: number): void {
   const maxEnd = Math.min(c.segLimit[CS], ipMask >>> 0);
   const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes;
   const dLen = c.dLen, dH = c.dH;
+  // The instruction mix is counted per block run, so when off it costs two branches per block.
+  const mix = c.countMix;
   while (n > 0) {
     let eip = c.eip;
     // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
@@ -110,6 +113,7 @@ function runChunk(c: CpuCore, n: number): void {
     const start = bStart[b];
     const end = start + (count < n ? count : n);
     let d = start;
+    if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
     // c.curEip is this instruction's EIP whenever a handler runs (a fault restarts it); the block is
     // left as soon as an instruction moves EIP off the fall-through (taken branch, REP yield) or
     // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...).
@@ -121,9 +125,22 @@ function runChunk(c: CpuCore, n: number): void {
       if (++d === end || c.eip !== eip || c.chunkBreak) break;
       c.curEip = eip;
     }
+    if (mix) countBlockMix(c);
     if (c.chunkBreak) return;
     n -= d - start;
   }
+}
+
+/**
+ * Add the classes of the instructions the current block retired (from `c.mixBlock`, as many as
+ * `c.retired` advanced) to the instruction mix: after a block, and for the part before a fault.
+ */
+function countBlockMix(c: CpuCore): void {
+  const from = c.mixBlock;
+  if (from < 0) return;
+  c.mixBlock = -1;
+  const mix = c.mix, dClass = c.dClass;
+  for (let d = from, end = from + (c.retired - c.mixRetired); d < end; d++) mix[dClass[d]]++;
 }
 
 /**
@@ -163,6 +180,7 @@ function step(c: CpuCore): void {
   c.eip = (eip + len) & c.ipMask;
   HANDLERS[c.dH[d]](c, d);
   c.retired++;
+  if (c.countMix) c.mix[c.dClass[d]]++;
 }
 
 function refillFetch(c: CpuCore, lin: number): void {
@@ -190,7 +208,7 @@ function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: numbe
 function copySlot(c: CpuCore, from: number, to: number): void {
   c.dH[to] = c.dH[from]; c.dLen[to] = c.dLen[from]; c.dRm[to] = c.dRm[from]; c.dPfx[to] = c.dPfx[from];
   c.dSeg[to] = c.dSeg[from]; c.dEa[to] = c.dEa[from]; c.dDisp[to] = c.dDisp[from]; c.dImm[to] = c.dImm[from];
-  c.dImm2[to] = c.dImm2[from]; c.dExt[to] = c.dExt[from];
+  c.dImm2[to] = c.dImm2[from]; c.dExt[to] = c.dExt[from]; c.dClass[to] = c.dClass[from];
 }
 
 /** Deliver the pending fault (with the double/triple fault rules). Returns a stop reason or null to continue. */

@@ -7,7 +7,7 @@
 export const COUNTER_NAMES = [
   'instructions',
   'instructions.alu',
-  'instructions.memory',
+  'instructions.dataTransfer',
   'instructions.branch',
   'instructions.string',
   'instructions.fpu',
@@ -34,7 +34,7 @@ export type CounterName = (typeof COUNTER_NAMES)[number];
 export const Counter = {
   Instructions: 0,
   InstructionsAlu: 1,
-  InstructionsMemory: 2,
+  InstructionsDataTransfer: 2,
   InstructionsBranch: 3,
   InstructionsString: 4,
   InstructionsFpu: 5,

@@ -48,6 +48,12 @@ export interface CpuEngine {
   notifyInterrupt?(): void;
   /** Register values for error messages (EIP, CS, CR0 ...). */
   getRegisters?(): CpuRegisterSummary;
+  /** Event statistics indexed by cpu-x86 `CpuStat`; they only grow (the machine adds differences to perf counters). */
+  readonly stats?: ArrayLike<number>;
+  /** Retired instructions by cpu-x86 `InstructionClass`, while {@link CpuEngine.countInstructionMix} is on. */
+  readonly instructionMix?: ArrayLike<number>;
+  /** Whether the engine counts {@link CpuEngine.instructionMix}; absent when it cannot. */
+  countInstructionMix?: boolean;
 }
 
 /** The registers the machine shows when the guest dies (cpu-x86 `Registers` has them all). */

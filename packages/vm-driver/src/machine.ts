@@ -1,4 +1,4 @@
-import { Cpu, CPU_STAT_COUNT, CpuStat } from '@typevisor/cpu-x86';
+import { Cpu, CPU_STAT_COUNT, CpuStat, INSTRUCTION_CLASS_COUNT, InstructionClass } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
 import { Counter, Counters, DeviceCounter } from '@typevisor/perf-model';
 import type { DeviceState, Snapshottable } from '@typevisor/devices';
@@ -64,7 +64,22 @@ export interface MachineOptions {
    * not burn host CPU while idle. Default false (tests want idle time to pass instantly).
    */
   readonly paceIdle?: boolean;
+  /**
+   * Count retired instructions by class (perf `Counter.InstructionsAlu` ... `InstructionsSystem`).
+   * Off by default because it costs guest speed (a few percent: one increment per instruction);
+   * needs enabled perf counters and a CPU engine that counts (cpu-x86 does).
+   */
+  readonly instructionMix?: boolean;
 }
+
+/** The perf-model counter of each cpu-x86 instruction class. */
+const MIX_COUNTER = new Uint8Array(INSTRUCTION_CLASS_COUNT);
+MIX_COUNTER[InstructionClass.Alu] = Counter.InstructionsAlu;
+MIX_COUNTER[InstructionClass.DataTransfer] = Counter.InstructionsDataTransfer;
+MIX_COUNTER[InstructionClass.Branch] = Counter.InstructionsBranch;
+MIX_COUNTER[InstructionClass.String] = Counter.InstructionsString;
+MIX_COUNTER[InstructionClass.Fpu] = Counter.InstructionsFpu;
+MIX_COUNTER[InstructionClass.System] = Counter.InstructionsSystem;
 
 /** Saved machine state for snapshots (version 1). RAM is copied; host backends are not saved. */
 export interface MachineSnapshot {
@@ -163,7 +178,8 @@ export class Machine {
    */
   private countCpuEvents(): void {
     if (!this.perf.enabled) return;
-    const stats = (this.cpu as { readonly stats?: ArrayLike<number> }).stats;
+    this.countInstructionMix();
+    const stats = this.cpu.stats;
     if (stats === undefined || stats.length < CPU_STAT_COUNT) return;
     const seen = this.cpuStatsSeen;
     const delta = (stat: number): number => {
@@ -179,6 +195,20 @@ export class Machine {
     // Decode-cache hits are the retired instructions that needed no decoding (approximate: a block
     // may decode instructions past a taken branch that never run).
     values[Counter.DecodeCacheHits] = Math.max(0, values[Counter.Instructions] - values[Counter.DecodeCacheMisses]);
+  }
+
+  /** `cpu.instructionMix` as last added to the perf counters. */
+  private readonly mixSeen = new Float64Array(INSTRUCTION_CLASS_COUNT);
+
+  /** Adds the CPU's retired-instruction mix (when it counts one) to the perf-model class counters. */
+  private countInstructionMix(): void {
+    const mix = this.cpu.instructionMix;
+    if (this.cpu.countInstructionMix !== true || mix === undefined || mix.length < INSTRUCTION_CLASS_COUNT) return;
+    const seen = this.mixSeen, values = this.perf.values;
+    for (let i = 0; i < INSTRUCTION_CLASS_COUNT; i++) {
+      values[MIX_COUNTER[i]] += mix[i] - seen[i];
+      seen[i] = mix[i];
+    }
   }
 
   private haltedWithoutProgress = false;
@@ -252,6 +282,7 @@ export class Machine {
     this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
     this.cpu.reset();
     this.cpu.setA20(true);
+    if (options.instructionMix === true && this.perf.enabled && this.cpu.countInstructionMix !== undefined) this.cpu.countInstructionMix = true;
     this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
   }
 

@@ -211,6 +211,35 @@ describe('perf-model counters', () => {
   });
 });
 
+describe('instruction mix', () => {
+  // mov ecx, 1000; l: dec ecx; jnz l; mov al, 0; out 0xF4, al (debug exit)
+  const loop = fakeMultibootAout(Uint8Array.of(0xb9, 0xe8, 0x03, 0, 0, 0x49, 0x75, 0xfd, 0xb0, 0, 0xe6, 0xf4));
+  const mixOf = (machine: Machine): number[] =>
+    (['alu', 'dataTransfer', 'branch', 'string', 'fpu', 'system'] as const).map((c) => machine.perf.snapshot().counters[`instructions.${c}`]);
+
+  it('counts retired instructions by class with the real CPU when asked, summing to the instruction count', async () => {
+    const machine = new Machine({ memorySize: 16 * MiB, kernel: loop, clock: 'deterministic' }, { instructionMix: true });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
+    const [alu, dataTransfer, branch, string, fpu, system] = mixOf(machine);
+    // The boot ROM runs first, so the kernel's loop is a lower bound: 1000 DEC, 1000 JNZ, 2 MOV, 1 OUT.
+    expect(alu).toBeGreaterThanOrEqual(1000);
+    expect(branch).toBeGreaterThanOrEqual(1000);
+    expect(dataTransfer).toBeGreaterThanOrEqual(2);
+    expect(system).toBeGreaterThanOrEqual(2); // the ROM's LGDT and more, and the OUT
+    expect(fpu).toBe(0);
+    expect(alu + dataTransfer + branch + string + fpu + system).toBe(machine.perf.snapshot().counters.instructions);
+  });
+
+  it('leaves the class counters at zero by default', async () => {
+    const machine = new Machine({ memorySize: 16 * MiB, kernel: loop, clock: 'deterministic' });
+    machine.start();
+    await machine.exited;
+    expect(machine.perf.snapshot().counters.instructions).toBeGreaterThan(2000);
+    expect(mixOf(machine)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
+
 describe('APIC interrupt path', () => {
   it('delivers PIT IRQ0 through I/O APIC pin 2 to the local APIC (the MADT override)', async () => {
     const vectors: number[] = [];

@@ -16,6 +16,8 @@ export interface BenchOptions {
   readonly memoryMiB: number;
   readonly timeoutSeconds: number;
   readonly quiet: boolean;
+  /** Count typevisor's retired instructions by class during the CPU workloads (report notes). */
+  readonly instructionMix: boolean;
   readonly help: boolean;
 }
 
@@ -38,6 +40,9 @@ Options:
   --append TEXT      kernel command line (default: console=ttyS0 panic=-1)
   --mem MIB          guest RAM in MiB (default 128)
   --timeout SECONDS  longest boot or single command (default 900)
+  --instruction-mix  count typevisor's retired instructions by class (ALU, data transfer, branch,
+                     string, x87, system) during the CPU workloads and add the mix to the report's
+                     notes; costs typevisor a few percent of guest speed
   --quiet            no progress lines on stderr
   -h, --help         this help
 `;
@@ -82,6 +87,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         mem: { type: 'string' },
         timeout: { type: 'string' },
         quiet: { type: 'boolean' },
+        'instruction-mix': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -98,6 +104,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     memoryMiB: positiveInteger('--mem', values.mem, 128),
     timeoutSeconds: positiveInteger('--timeout', values.timeout, 900),
     quiet: values.quiet ?? false,
+    instructionMix: values['instruction-mix'] ?? false,
     help: values.help ?? false,
   };
 }

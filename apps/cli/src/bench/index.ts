@@ -27,7 +27,7 @@ export type { ConsoleMatch } from './guest-console.js';
 export { createScratchDisk, hostFacts } from './host.js';
 export { processMemoryMiB } from './platform.js';
 export type { GuestPlatform, GuestSession, PlatformFeatures, StartLatencySample } from './platform.js';
-export { BENCHMARKS, BENCHMARK_GROUPS, CPU_UNIT, OPT_IN_GROUPS, benchmarkRow, measureBootToShell, runSuite, runWorkload } from './suite.js';
+export { BENCHMARKS, BENCHMARK_GROUPS, CPU_UNIT, OPT_IN_GROUPS, benchmarkRow, measureBootToShell, runSuite, instructionMixNote, runWorkload } from './suite.js';
 export type { BenchmarkGroup, BenchmarkSpec, CommandTiming, PlatformResult, SuiteOptions } from './suite.js';
 export { DEBIAN_CACHE_DEFAULT, DEBIAN_MEMORY_MIB, debianGuest } from './debian-guest.js';
 export type { DebianGuest } from './debian-guest.js';
@@ -87,7 +87,7 @@ export async function runBenchCommand(argv: string[], deps: BenchCommandDeps = {
     }
     const guest = benchGuest(options);
     const managerWorkerUrl = deps.managerWorkerUrl === undefined ? installedDriverWorker() : deps.managerWorkerUrl;
-    const platformOptions = { guest, managerWorkerUrl };
+    const platformOptions = { guest, managerWorkerUrl, instructionMix: options.instructionMix };
     const log = options.quiet ? () => undefined : (line: string) => void output.stderr.write(`[bench] ${line}\n`);
     // Found before anything runs, so a missing Debian build is reported before minutes of benchmarks.
     const debian = options.groups.has('boot-debian') ? debianGuest() : null;

@@ -21,6 +21,11 @@ export interface GuestSession {
   readonly startedAtMs: number;
   /** Guest instructions retired so far, or null when the platform does not count them. */
   instructions(): number | null;
+  /**
+   * Guest instructions retired so far by class (`alu`, `dataTransfer`, `branch`, `string`, `fpu`,
+   * `system`), when the platform was asked to count them.
+   */
+  instructionMix?(): Readonly<Record<string, number>>;
   /** Host memory this guest costs right now, in MiB (resident set, and ArrayBuffer bytes when in-process). */
   memoryMiB(): Promise<{ readonly rss: number; readonly arrayBuffers: number | null }>;
   /** Stops the guest and frees what it holds. */

@@ -132,6 +132,7 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
   const notes: string[] = [];
   const cpuInstructions: number[] | null = platform.features.instructionCounter ? [] : null;
   const cpuSeconds: number[] = [];
+  const cpuMix = new Map<string, number>();
   const useDisk = groups.has('blk') && options.disk !== null && platform.features.virtioBlk;
   if (groups.has('blk') && !useDisk) {
     notes.push(platform.features.virtioBlk ? 'blk: no scratch disk given' : `blk: ${platform.name} has no virtio-blk device the default guest can use`);
@@ -159,6 +160,7 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
       if (groups.has('cpu')) {
         let instructions: number | null = 0;
         let seconds = 0;
+        const mixBefore = session.instructionMix?.() ?? null;
         for (const workload of CPU_WORKLOADS) {
           const timing = await runWorkload(session, workload, timeoutSeconds);
           log(`${platform.name}: run ${run}: ${workload.name} ${timing.seconds.toFixed(2)} s`);
@@ -167,6 +169,10 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
           instructions = instructions === null || timing.instructions === null ? null : instructions + timing.instructions;
         }
         cpuSeconds.push(seconds);
+        const mixAfter = session.instructionMix?.() ?? null;
+        if (mixBefore !== null && mixAfter !== null) {
+          for (const [name, count] of Object.entries(mixAfter)) cpuMix.set(name, (cpuMix.get(name) ?? 0) + count - (mixBefore[name] ?? 0));
+        }
         if (cpuInstructions !== null && instructions !== null) {
           cpuInstructions.push(instructions);
           table.add(BENCHMARKS.mips, instructions / seconds / 1e6);
@@ -189,6 +195,9 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
     }
   }
 
+  const mixNote = instructionMixNote(cpuMix);
+  if (mixNote !== null) notes.push(mixNote);
+
   const startLatencies: number[] = [];
   if (groups.has('start')) {
     for (let run = 1; run <= options.runs; run++) {
@@ -203,6 +212,14 @@ export async function runSuite(platform: GuestPlatform, options: SuiteOptions): 
     }
   }
   return { platform: platform.name, description: platform.description, runs: table.rows(), cpuInstructions, cpuSeconds, startLatencies, notes };
+}
+
+/** "cpu instruction mix: alu 41.2%, ..." over the CPU workloads of every run, or null when not counted. */
+export function instructionMixNote(mix: ReadonlyMap<string, number>): string | null {
+  const total = [...mix.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const shares = [...mix].map(([name, count]) => `${name} ${(100 * count / total).toFixed(1)}%`);
+  return `cpu: instruction mix of the CPU workloads (${(total / 1e6).toFixed(0)} M instructions): ${shares.join(', ')}`;
 }
 
 /**

@@ -42,7 +42,11 @@ export interface TypevisorPlatformOptions {
    * `start()` until the first serial byte in this process.
    */
   readonly managerWorkerUrl: URL | string | null;
+  /** Count retired instructions by class in the booted guests ({@link GuestSession.instructionMix}). */
+  readonly instructionMix?: boolean;
 }
+
+const MIX_CLASSES = ['alu', 'dataTransfer', 'branch', 'string', 'fpu', 'system'] as const;
 
 /** How {@link typevisorPlatform} measures start latency. */
 export function startLatencyMethod(options: TypevisorPlatformOptions): string {
@@ -79,13 +83,19 @@ export function typevisorPlatform(options: TypevisorPlatformOptions): GuestPlatf
     const machine = new Machine({
       memorySize: guest.memoryMiB * 1048576, kernel, initrd, cmdline: guest.cmdline, serial,
       ...(backend === null ? {} : { disks: [{ backend }] }),
-    });
+    }, { instructionMix: options.instructionMix === true });
     void machine.exited.then((exit) => console.close(`typevisor machine exited: ${exit.reason}${'message' in exit ? ` (${exit.message})` : ''}`));
     machine.start();
     return {
       console,
       startedAtMs,
       instructions: () => machine.counters[MachineCounter.instructions],
+      ...(options.instructionMix === true ? {
+        instructionMix: () => {
+          const counters = machine.perf.snapshot().counters;
+          return Object.fromEntries(MIX_CLASSES.map((name) => [name, counters[`instructions.${name}`] ?? 0]));
+        },
+      } : {}),
       async memoryMiB() {
         const now = await processMemoryMiB();
         return { rss: now.rss - baseline.rss, arrayBuffers: now.arrayBuffers - baseline.arrayBuffers };

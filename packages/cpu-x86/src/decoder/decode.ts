@@ -4,6 +4,7 @@ import {
 import type { CpuCore } from '../core.js';
 import * as alu from '../exec/alu.js';
 import { tooLong, undefinedOpcode } from '../exec/control.js';
+import { instructionClassOf } from '../instruction-class.js';
 import { OPCODE_TABLE, type Handler } from './opcode-table.js';
 
 // Immediate kinds (4 bits each, up to two immediates per instruction).
@@ -22,6 +23,8 @@ const cHandler = new Uint16Array(SLOTS).fill(H_UD);
 const cExt = new Uint8Array(SLOTS);
 const cImm = new Uint8Array(SLOTS);
 const cFlags = new Uint8Array(SLOTS);
+/** InstructionClass of each slot, for the retired-instruction mix. */
+const cClass = new Uint8Array(SLOTS);
 const F_LOCK = 1, F_FORCE_REG = 2;
 const hasModrm = new Uint8Array(512);
 
@@ -42,13 +45,14 @@ function opIndex(opcode: number): number {
       if (k !== undefined) { imm |= k << (n * 4); n++; }
     }
     const flags = (r.lock === true ? F_LOCK : 0) | (r.operands.includes('Rd') ? F_FORCE_REG : 0);
+    const cls = instructionClassOf(r.mnemonic, r.operands);
     for (let reg = 0; reg < 8; reg++) {
       if (r.reg !== undefined && r.reg !== reg) continue;
       for (let isReg = 0; isReg < 2; isReg++) {
         if (r.mod === 'mem' && isReg === 1) continue;
         if (r.mod === 'reg' && isReg === 0) continue;
         const s = op * 16 + reg * 2 + isReg;
-        cHandler[s] = h; cExt[s] = r.ext ?? 0; cImm[s] = imm; cFlags[s] = flags;
+        cHandler[s] = h; cExt[s] = r.ext ?? 0; cImm[s] = imm; cFlags[s] = flags; cClass[s] = cls;
       }
     }
   }
@@ -270,6 +274,7 @@ export function decodeInto(c: CpuCore, d: number, lin: number, phys: number): vo
   c.dImm[d] = imm;
   c.dImm2[d] = imm2;
   c.dExt[d] = cExt[slot];
+  c.dClass[d] = cClass[slot];
 }
 
 function finishTooLong(c: CpuCore, d: number): void {
@@ -279,5 +284,5 @@ function finishTooLong(c: CpuCore, d: number): void {
   c.dPfx[d] = 0;
   c.dSeg[d] = DS;
   c.dEa[d] = EA_NONE | (EA_NONE << 4);
-  c.dDisp[d] = 0; c.dImm[d] = 0; c.dImm2[d] = 0; c.dExt[d] = 0;
+  c.dDisp[d] = 0; c.dImm[d] = 0; c.dImm2[d] = 0; c.dExt[d] = 0; c.dClass[d] = 0;
 }
