@@ -8,6 +8,7 @@ import { INSTRUCTION_CLASS_COUNT } from './instruction-class.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
 import type { FpuHost } from './fpu/fpu-host.js';
 import type { FpuEngine } from './fpu-engine.js';
+import { foldCounters, PerformanceCounters } from './system/pmu.js';
 
 /**
  * The one object thrown for every guest fault. Handlers set `pendingVector`/`pendingError` on the core
@@ -121,6 +122,8 @@ export class CpuCore implements FpuHost {
   sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
   tscOffset = 0; apicBase = 0xfee00900 | 0; miscEnable = 1; patLo = 0x00070406; patHi = 0x00070406;
   readonly msrStore = new Map<number, [number, number]>();
+  /** P6 performance-monitoring counters (src/system/pmu.ts). */
+  readonly pmu = new PerformanceCounters();
 
   // ---- run state ----
   halted = false;
@@ -676,7 +679,11 @@ export class CpuCore implements FpuHost {
     this.ss32 = (this.segAttr[SS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
   }
   setCpl(cpl: number): void {
-    if (cpl !== this.cpl) { this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true; }
+    if (cpl !== this.cpl) {
+      // Instructions retired so far belong to the old CPL (USR/OS qualification of the counters).
+      if (this.pmu.active) foldCounters(this);
+      this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true;
+    }
     this.userKind = cpl === 3 ? 2 : 0;
     this.updateAlignCheck();
   }

@@ -6,6 +6,7 @@ import { CpuCore } from './core.js';
 import type { FpuEngine } from './fpu-engine.js';
 import { checkCr0Change } from './exec/control-registers.js';
 import { run, stopInfo } from './interpreter.js';
+import { resetCounters } from './system/pmu.js';
 import { restoreCpu, saveCpu, type CpuSnapshot } from './snapshot.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
 import type { ExceptionRecord, InterruptSource, PortIoBus, Registers, StopReason, TimeSource } from './types.js';
@@ -30,6 +31,17 @@ export interface CpuOptions {
   apic?: boolean;
   /** FERR# for x87 errors when CR0.NE = 0 (PC-compatible error reporting): the machine raises IRQ 13. */
   onFerr?: () => void;
+  /**
+   * The performance-monitoring interrupt: called from inside {@link Cpu.run}, between instructions,
+   * when a performance counter whose PerfEvtSel has INT (bit 20) set wraps past 2^40-1. On a P6 the
+   * counter overflow is signalled to the local APIC, which delivers it as its LVT performance-counter
+   * entry (APIC offset 0x340) says (fixed vector, NMI, or nothing while masked); the machine does
+   * exactly that here and then lets run() continue (the interrupt is seen before the next
+   * instruction when it is already pending at the APIC). For an INST_RETIRED counter the call comes
+   * right after the wrapping instruction, otherwise at the end of the run() piece (see the README).
+   * Must not call back into this CPU's run().
+   */
+  onPerformanceInterrupt?: () => void;
 }
 
 const FLAT_CODE_HI = 0x00cf9b00;
@@ -61,6 +73,7 @@ export class Cpu {
     this.#core.stopOnException = options.stopOnException ?? false;
     this.#core.reportApic = options.apic ?? false;
     this.#core.ferrHandler = options.onFerr ?? null;
+    this.#core.pmu.onInterrupt = options.onPerformanceInterrupt ?? null;
     const core = this.#core;
     memory.onCodeWrite = (page: number): void => core.codeWritten(page);
     this.reset();
@@ -94,6 +107,7 @@ export class Cpu {
     c.msrStore.clear();
     c.halted = false; c.shadow = false; c.nmiPending = false; c.nmiBlocked = false; c.shutdown = false;
     c.retired = 0;
+    resetCounters(c);
     c.csChanged(); c.ssChanged();
     c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
     c.paging.setA20(true);

@@ -14,6 +14,7 @@ export { INSTRUCTION_CLASS_COUNT, InstructionClass } from './instruction-class.j
 export { CpuConfigurationError, CpuInternalError } from './errors.js';
 export { CPU_SNAPSHOT_VERSION } from './snapshot.js';
 export type { CpuSnapshot, SegmentSnapshot } from './snapshot.js';
+export type { PmuSnapshot } from './system/pmu.js';
 export { disassemble, disassembleRange } from './disasm/disassemble.js';
 export type { DisassembleOptions, DisassembledInstruction, DisassembledLine } from './disasm/types.js';
 export { Fpu } from './fpu/fpu.js';

@@ -5,6 +5,7 @@ import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js
 import { CpuInternalError } from './errors.js';
 import { countException, deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
 import { CpuStat } from './stats.js';
+import { instructionsUntilOverflow, reportOverflow } from './system/pmu.js';
 import type { StopReason } from './types.js';
 
 /** DR6 bits: single step (BS). B0-B3 are bits 0-3. */
@@ -26,17 +27,29 @@ export function run(c: CpuCore, budget: number): StopReason {
   // Exceptions retire no instruction; count them too so a handler that faults on its own first
   // instruction (a loop on real hardware as well) cannot keep run() from returning.
   let events = 0;
+  let stop: StopReason;
   for (;;) {
     try {
-      return loop(c, endAt);
+      if (!c.pmu.active) {
+        stop = loop(c, endAt);
+        break;
+      }
+      // Performance counters enabled: run in pieces that end where an interrupting instruction
+      // counter can wrap, so its overflow is reported right after the wrapping instruction
+      // (src/system/pmu.ts). The block loop itself never looks at the counters.
+      stop = loop(c, Math.min(endAt, c.retired + instructionsUntilOverflow(c)));
+      if (stop !== 'budget' || c.retired >= endAt) break;
+      reportOverflow(c);
     } catch (e) {
       if (e !== FAULT) throw internalError(c, e);
       if (c.countMix) countBlockMix(c);
       const r = handleFault(c);
-      if (r !== null) return r;
-      if (++events >= budget) return 'budget';
+      if (r !== null) { stop = r; break; }
+      if (++events >= budget) { stop = 'budget'; break; }
     }
   }
+  if (c.pmu.active || c.pmu.interruptPending) reportOverflow(c);
+  return stop;
 }
 
 function loop(c: CpuCore, endAt: number): StopReason {

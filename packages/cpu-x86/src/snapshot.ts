@@ -1,9 +1,13 @@
 import { CR0_PE, CS, VM } from './constants.js';
 import type { CpuCore } from './core.js';
 import { CpuConfigurationError } from './errors.js';
+import { pmuSnapshotProblem, restorePmu, savePmu, type PmuSnapshot } from './system/pmu.js';
 
-/** Layout version of {@link CpuSnapshot}. */
-export const CPU_SNAPSHOT_VERSION = 1;
+/**
+ * Layout version of {@link CpuSnapshot}. 2 added `pmu`; version-1 snapshots still restore (with the
+ * performance counters in their power-on state).
+ */
+export const CPU_SNAPSHOT_VERSION = 2;
 
 /** One segment register's selector and descriptor cache. */
 export interface SegmentSnapshot {
@@ -45,6 +49,8 @@ export interface CpuSnapshot {
   readonly shutdown: boolean;
   readonly a20: boolean;
   readonly instructionsRetired: number;
+  /** P6 performance counters (version 2; absent in version 1). */
+  readonly pmu?: PmuSnapshot;
   /** The FPU's own snapshot (its `saveState()`), or null without an FPU. */
   readonly fpu: unknown;
 }
@@ -78,6 +84,7 @@ export function saveCpu(c: CpuCore, a20: boolean): CpuSnapshot {
     shutdown: c.shutdown,
     a20,
     instructionsRetired: c.retired,
+    pmu: savePmu(c),
     fpu: c.fpu?.saveState !== undefined ? c.fpu.saveState() : null,
   };
 }
@@ -92,7 +99,11 @@ function check(s: CpuSnapshot): void {
     throw new CpuConfigurationError(`CPU snapshot is invalid: ${what}. Restore only state saved by Cpu.saveState().`);
   };
   if (typeof s !== 'object' || s === null) fail('not an object');
-  if (s.version !== CPU_SNAPSHOT_VERSION) fail(`version ${String(s.version)} (this CPU reads version ${CPU_SNAPSHOT_VERSION})`);
+  if (s.version !== CPU_SNAPSHOT_VERSION && s.version !== 1) fail(`version ${String(s.version)} (this CPU reads versions 1 to ${CPU_SNAPSHOT_VERSION})`);
+  if (s.version >= 2) {
+    const problem = pmuSnapshotProblem(s.pmu);
+    if (problem !== null) fail(problem);
+  }
   if (!isNumberArray(s.gprs, 8)) fail('gprs must be 8 numbers');
   if (!isNumberArray(s.dr, 8)) fail('dr must be 8 numbers');
   if (!Array.isArray(s.segments) || s.segments.length !== 8) fail('segments must have 8 entries');
@@ -138,6 +149,7 @@ export function restoreCpu(c: CpuCore, s: CpuSnapshot): void {
   c.nmiBlocked = s.nmiBlocked === true;
   c.shutdown = s.shutdown === true;
   c.retired = s.instructionsRetired;
+  restorePmu(c, s.version >= 2 && s.pmu !== undefined ? s.pmu : null);
   c.csChanged();
   c.ssChanged();
   c.segCheck[CS] = realLike ? 0 : c.segCheck[CS];

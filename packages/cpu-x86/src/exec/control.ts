@@ -2,6 +2,7 @@ import { BR, CR0_PE, CS, DB, OF, OFV, P_A32, P_O32, UD, VM } from '../constants.
 import type { CpuCore } from '../core.js';
 import { farCall, farJump, farReturn } from '../system/far-transfer.js';
 import { deliver, EV_EXCEPTION, EV_SOFTWARE, iret } from '../system/interrupts.js';
+import { countersHalt } from '../system/pmu.js';
 import { redirectV86Interrupt } from '../system/vme.js';
 import { eaOff, rdEv } from './operands.js';
 
@@ -159,6 +160,7 @@ export function bound(c: CpuCore, d: number): void {
 export function hlt(c: CpuCore): void {
   if ((c.cr0 & CR0_PE) !== 0 && c.cpl !== 0) c.gp(0);
   c.halted = true;
+  if (c.pmu.active) countersHalt(c); // halted time is not CPU_CLK_UNHALTED
   c.chunkBreak = true;
 }
 export function nop(): void { /* no operation */ }

@@ -8,6 +8,7 @@ import {
 } from '../system/segments.js';
 import { eaOff, rdEw, wrEv, wrEw } from './operands.js';
 import { checkCr0Change } from './control-registers.js';
+import { readCounterMsr, writeCounterMsr } from '../system/pmu.js';
 
 /** Instructions only CPL 0 may execute (#GP(0) otherwise; real mode is CPL 0). */
 function requireCpl0(c: CpuCore): void {
@@ -271,7 +272,7 @@ export function rdtsc(c: CpuCore): void {
   c.r32[0] = t % 4294967296;
   c.r32[4] = Math.floor(t / 4294967296);
 }
-export function rdpmc(c: CpuCore): void { c.gp(0); }
+export { rdpmc } from '../system/pmu.js';
 
 const MTRR_MSRS = new Set([0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f, 0x2ff]);
 function isMtrr(msr: number): boolean {
@@ -292,6 +293,7 @@ export function rdmsr(c: CpuCore): void {
     case 0x1a0: lo = c.miscEnable; break;
     case 0x277: lo = c.patLo; hi = c.patHi; break;
     default: {
+      if (readCounterMsr(c, msr)) return;
       if (!isMtrr(msr)) c.gp(0);
       const v = c.msrStore.get(msr);
       if (v !== undefined) { lo = v[0]; hi = v[1]; }
@@ -312,6 +314,7 @@ export function wrmsr(c: CpuCore): void {
     case 0x1a0: c.miscEnable = lo; break;
     case 0x277: c.patLo = lo; c.patHi = hi; break;
     default:
+      if (writeCounterMsr(c, msr, lo)) return;
       if (!isMtrr(msr)) c.gp(0);
       c.msrStore.set(msr, [lo, hi]);
   }

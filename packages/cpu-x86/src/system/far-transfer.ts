@@ -4,6 +4,7 @@ import {
   checkCodeTarget, checkInnerStack, dDpl, desc, dIsCode, dIsSegment, dLimit, dPresent, dType, frame,
   invalidateDataSegs, loadCache, loadCs, readCodeDescriptor, readDescriptor, setAccessed, ssDesc, tssStack,
 } from './segments.js';
+import { taskSwitchTrap } from './interrupts.js';
 import { TASK_CALL, TASK_JMP, taskSwitch } from './task.js';
 
 function inRealOrV86(c: CpuCore): boolean {
@@ -62,7 +63,7 @@ function taskJump(c: CpuCore, sel: number, lo: number, hi: number, reason: numbe
     if ((tssSel & 4) !== 0) c.gp(tssSel & 0xfffc);
     readDescriptor(c, tssSel, GP);
   }
-  taskSwitch(c, tssSel, desc.lo, desc.hi, reason, c.eip);
+  if (taskSwitch(c, tssSel, desc.lo, desc.hi, reason, c.eip)) taskSwitchTrap(c);
 }
 
 /** CALL ptr16:16/32 or CALL m16:16/32 (c.eip already holds the return address). */

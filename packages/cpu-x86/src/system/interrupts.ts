@@ -6,6 +6,7 @@ import {
   loadCs, loadNull, readDescriptor, setAccessed, ssDesc, tssStack,
 } from './segments.js';
 import { CpuStat } from '../stats.js';
+import { countersWake, countHardwareInterrupt } from './pmu.js';
 import { TASK_INT, TASK_IRET, taskSwitch } from './task.js';
 import { virtualPopFlags, vmeActive } from './vme.js';
 
@@ -18,6 +19,9 @@ export const EV_SOFTWARE = 0, EV_EXCEPTION = 1, EV_EXTERNAL = 2;
  */
 export function deliver(c: CpuCore, vector: number, error: number, kind: number): void {
   if (kind === EV_EXCEPTION) countException(c, vector);
+  // Performance counters: the halted time ends here; HW_INT_RX counts at the interrupted CPL.
+  if (c.pmu.sleeping) countersWake(c);
+  if (kind === EV_EXTERNAL && c.pmu.active) countHardwareInterrupt(c);
   c.halted = false;
   // Entering the debug exception handler clears DR7.GD so the handler can use the debug registers.
   if (vector === DB && kind === EV_EXCEPTION) c.dr[7] &= ~0x2000;
@@ -48,10 +52,11 @@ export function deliver(c: CpuCore, vector: number, error: number, kind: number)
     const tss = lo >>> 16;
     if ((tss & 4) !== 0) c.fault(10, (tss & 0xfffc) | ext);
     readDescriptor(c, tss, 10, ext);
-    taskSwitch(c, tss, desc.lo, desc.hi, TASK_INT, c.eip);
+    const debugTrap = taskSwitch(c, tss, desc.lo, desc.hi, TASK_INT, c.eip);
     if (error >= 0) {
       if ((c.segAttr[7] & 8) !== 0) c.push32(error); else c.push16(error);
     }
+    if (debugTrap) taskSwitchTrap(c);
     return;
   }
   const gate32 = (type & 8) !== 0;
@@ -113,6 +118,21 @@ export function deliver(c: CpuCore, vector: number, error: number, kind: number)
   c.eip = off;
 }
 
+/** DR6.BT: the #DB was raised by a task switch into a TSS with the T bit set. */
+const DR6_BT = 0x8000;
+
+/**
+ * The TSS debug trap: a completed task switch into a task whose TSS has T set raises #DB (a trap,
+ * DR6.BT) before the new task's first instruction, so the saved EIP is that instruction. Delivered
+ * here, from inside the switching instruction or event, so the switching instruction still retires.
+ */
+export function taskSwitchTrap(c: CpuCore): void {
+  c.dr[6] |= DR6_BT;
+  c.curEip = c.eip;
+  if (c.stopOnException) c.trapStop(DB);
+  deliver(c, DB, -1, EV_EXCEPTION);
+}
+
 function setAccessedAt(c: CpuCore, sel: number, hi: number): void {
   if ((hi & 0x100) !== 0) return;
   readDescriptor(c, sel, GP);
@@ -163,7 +183,7 @@ export function iret(c: CpuCore, o32: boolean): void {
     const link = c.readSys16(c.segBase[7]);
     readDescriptor(c, link, 10);
     if (dIsSegment(desc.hi) || ((desc.hi >> 8) & 0x17) !== 3) c.fault(10, link & 0xfffc);
-    taskSwitch(c, link, desc.lo, desc.hi, TASK_IRET, c.eip);
+    if (taskSwitch(c, link, desc.lo, desc.hi, TASK_IRET, c.eip)) taskSwitchTrap(c);
     return;
   }
   const eip = o32 ? c.peek32(0) : c.peek16(0);

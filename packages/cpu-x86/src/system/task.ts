@@ -19,8 +19,11 @@ function setBusy(c: CpuCore, sel: number, busy: boolean): void {
 /**
  * Hardware task switch to the TSS `sel` (descriptor `lo`/`hi`). `returnEip` is the EIP saved in the
  * outgoing TSS. Faults in the incoming task's segment loads are delivered in the new task.
+ * Returns whether the incoming 32-bit TSS has its debug trap bit (T, bit 0 of byte 0x64) set: the
+ * caller then raises #DB with DR6.BT once the switch is complete (after an exception's error code
+ * is pushed), before the new task's first instruction (SDM 17.2.3, 17.3.1.5).
  */
-export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reason: number, returnEip: number): void {
+export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reason: number, returnEip: number): boolean {
   const type = dType(hi);
   if (dIsSegment(hi) || (type & 5) !== 1) c.gp(sel & 0xfffc);
   const busy = (type & 2) !== 0;
@@ -53,7 +56,7 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
   // Read the incoming task's state before changing anything else.
   const regs = [0, 0, 0, 0, 0, 0, 0, 0];
   const sels = [0, 0, 0, 0, 0, 0];
-  let eip: number, nflags: number, cr3 = c.cr3, ldt: number;
+  let eip: number, nflags: number, cr3 = c.cr3, ldt: number, debugTrap = false;
   if (new32) {
     cr3 = c.readSys32((nb + 0x1c) | 0);
     eip = c.readSys32((nb + 0x20) | 0);
@@ -61,6 +64,7 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
     for (let i = 0; i < 8; i++) regs[i] = c.readSys32((nb + 0x28 + i * 4) | 0);
     for (let s = 0; s < 6; s++) sels[s] = c.readSys16((nb + 0x48 + s * 4) | 0);
     ldt = c.readSys16((nb + 0x60) | 0);
+    debugTrap = (c.readSys16((nb + 0x64) | 0) & 1) !== 0;
   } else {
     eip = c.readSys16((nb + 0x0e) | 0);
     nflags = c.readSys16((nb + 0x10) | 0) | (flags & 0xffff0000 & ~VM);
@@ -108,7 +112,7 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
   if ((c.flags & VM) !== 0) {
     c.setCpl(3);
     for (let s = 0; s < 6; s++) c.loadSegReal(s, sels[s]);
-    return;
+    return debugTrap;
   }
   const cs = sels[CS];
   if ((cs & 0xfffc) === 0) c.fault(TSF, 0);
@@ -120,4 +124,5 @@ export function taskSwitch(c: CpuCore, sel: number, lo: number, hi: number, reas
   c.setCpl(cpl === (cs & 3) ? cpl : cs & 3);
   loadSeg(c, SS, sels[SS], TSF);
   for (const s of [ES, DS, FS, GS]) loadSeg(c, s, sels[s], TSF);
+  return debugTrap;
 }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { pmMachine, record } from './support/pm-program.js';
+
+const mem32 = (m: ReturnType<typeof pmMachine>, a: number): number => m.memory.readPhys32(a) >>> 0;
+const DR6_BT = 0x8000;
+
+/** TSS2 (selector 0x40, at 0x700) prepared to start at `label` with flat ring-0 segments, T bit `t`. */
+const TSS2 = (label: string, t: number): string => `
+  mov dword [0x700+0x20], ${label}
+  mov dword [0x700+0x24], 2
+  mov dword [0x700+0x38], 0x9400
+  mov dword [0x700+0x4c], 0x08
+  mov dword [0x700+0x50], 0x10
+  mov dword [0x700+0x54], 0x10
+  mov dword [0x700+0x48], 0x10
+  mov word [0x700+0x64], ${t}`;
+
+describe('TSS debug trap (T bit)', () => {
+  it('a JMP into a task whose TSS has T set raises #DB with DR6.BT before its first instruction', () => {
+    const m = pmMachine(`${TSS2('task2', 1)}
+      jmp 0x40:0
+    task2:
+      mov dword [0x590], 1
+      hlt`);
+    expect(m.cpu.run(100000)).toBe('halt');
+    const task2 = mem32(m, 0x50c);
+    expect(record(m)).toMatchObject({ vector: 1, error: -1, cs: 0x08 });
+    expect(m.memory.ram[task2]).toBe(0xc7); // the saved EIP is task2's first instruction (MOV m32, imm32)
+    expect(mem32(m, 0x590)).toBe(0); // which has not run
+    const s = m.cpu.saveState();
+    expect(s.dr[6] & DR6_BT).toBe(DR6_BT);
+    expect(s.segments[7].selector).toBe(0x40); // delivered in the new task, on its stack
+    expect(mem32(m, 0x9400 - 12)).toBe(task2);
+  });
+
+  it('without the T bit the same switch raises nothing', () => {
+    const m = pmMachine(`${TSS2('task2', 0)}
+      jmp 0x40:0
+    task2:
+      mov dword [0x590], 1
+      hlt`);
+    expect(m.cpu.run(100000)).toBe('halt');
+    expect(mem32(m, 0x590)).toBe(1);
+    expect(mem32(m, 0x500)).toBe(0);
+    expect(m.cpu.saveState().dr[6] & DR6_BT).toBe(0);
+  });
+
+  it('an exception through a task gate pushes its error code in the new task, then the #DB follows', () => {
+    const m = pmMachine(`${TSS2('task2', 1)}
+      mov word [A(idt) + 13*8], 0
+      mov word [A(idt) + 13*8 + 2], 0x40
+      mov word [A(idt) + 13*8 + 4], 0x8500
+      mov word [A(idt) + 13*8 + 6], 0
+      mov ax, 0x1230
+      mov ds, ax                 ; beyond the GDT limit: #GP(0x1230) through the task gate
+    task2:
+      mov dword [0x590], 1
+      hlt`);
+    expect(m.cpu.run(100000)).toBe('halt');
+    expect(record(m)).toMatchObject({ vector: 1, error: -1 });
+    const task2 = mem32(m, 0x50c);
+    expect(m.memory.ram[task2]).toBe(0xc7);
+    expect(mem32(m, 0x9400 - 4)).toBe(0x1230); // the #GP error code, pushed first
+    expect(mem32(m, 0x9400 - 16)).toBe(task2); // then the #DB frame below it
+    expect(m.cpu.saveState().dr[6] & DR6_BT).toBe(DR6_BT);
+  });
+
+  it('IRET back to a nesting task whose TSS has T set traps at the instruction after the CALL', () => {
+    const m = pmMachine(`${TSS2('task2', 0)}
+      mov word [0x600+0x64], 1
+      call 0x40:0
+    back:
+      mov dword [0x590], 1
+      hlt
+    task2:
+      mov dword [0x594], 2
+      iretd`);
+    expect(m.cpu.run(100000)).toBe('halt');
+    expect(mem32(m, 0x594)).toBe(2); // task 2 ran (its TSS has no T bit)
+    expect(record(m)).toMatchObject({ vector: 1, error: -1 });
+    expect(mem32(m, 0x590)).toBe(0);
+    const back = mem32(m, 0x50c);
+    expect(m.memory.ram[back]).toBe(0xc7);
+    expect(m.cpu.saveState().segments[7].selector).toBe(0x28);
+  });
+});
