@@ -1,5 +1,12 @@
+/// <reference types="node" />
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pmMachine, record } from './support/pm-program.js';
+import { runMultibootKernel } from './system/test-machine.js';
 
 const mem32 = (m: ReturnType<typeof pmMachine>, a: number): number => m.memory.readPhys32(a) >>> 0;
 const DR6_BT = 0x8000;
@@ -82,5 +89,33 @@ describe('TSS debug trap (T bit)', () => {
     const back = mem32(m, 0x50c);
     expect(m.memory.ram[back]).toBe(0xc7);
     expect(m.cpu.saveState().segments[7].selector).toBe(0x28);
+  });
+});
+
+describe('TSS debug trap in a multiboot kernel', () => {
+  it('prints the #DB with DR6.BT at the new task\'s first instruction, once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpu-x86-tbit-'));
+    try {
+      const here = fileURLToPath(new URL('.', import.meta.url));
+      const out = join(dir, 'k.bin');
+      execFileSync('nasm', ['-f', 'bin', '-I', join(here, '../scripts/systest/'), '-o', out, join(here, 'programs/task-debug-trap.asm')], { stdio: 'pipe' });
+      const run = runMultibootKernel(new Uint8Array(readFileSync(out)));
+      expect(run.exited).toBe(true);
+      // QEMU (TCG, which ignores the T bit) prints the same without the "db:" line and with both
+      // counts 0.
+      expect(run.output).toBe([
+        'boot ok',
+        'jmp to a task with T set',
+        'db: dr6 bits=00008000 eip - task2_entry=00000000 tr=00000060 ',
+        'in task 2',
+        'db count=00000001 ',
+        'back in task 1',
+        'db count=00000001 ',
+        'done',
+        '',
+      ].join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
