@@ -30,13 +30,13 @@ export function run(c: CpuCore, budget: number): StopReason {
   let stop: StopReason;
   for (;;) {
     try {
-      if (!c.pmu.active) {
+      if (!c.pmu.armed) {
         stop = loop(c, endAt);
         break;
       }
-      // Performance counters enabled: run in pieces that end where an interrupting instruction
-      // counter can wrap, so its overflow is reported right after the wrapping instruction
-      // (src/system/pmu.ts). The block loop itself never looks at the counters.
+      // An interrupting performance counter is set up: run in pieces that end where an
+      // instruction counter can wrap, so its overflow is reported right after the wrapping
+      // instruction (src/system/pmu.ts). The block loop itself never looks at the counters.
       stop = loop(c, Math.min(endAt, c.retired + instructionsUntilOverflow(c)));
       if (stop !== 'budget' || c.retired >= endAt) break;
       reportOverflow(c);
@@ -48,7 +48,7 @@ export function run(c: CpuCore, budget: number): StopReason {
       if (++events >= budget) { stop = 'budget'; break; }
     }
   }
-  if (c.pmu.active || c.pmu.interruptPending) reportOverflow(c);
+  if (c.pmu.armed || c.pmu.interruptPending) reportOverflow(c);
   return stop;
 }
 

@@ -294,6 +294,22 @@ describe('P6 performance counters: overflow interrupt', () => {
     expect(m.memory.ram[incs - 1]).toBe(0xfb); // STI right before the first INC
   });
 
+  it('a counter armed with INT but enabled inside a run() is reported at the end of that run piece', () => {
+    let calls = 0, atRetired = -1;
+    const m = flat(`
+      ${wrmsr(0xc1, -50)}
+      ${wrmsr(0x186, INST | OS | INT)}  ; armed, EN still clear
+      ${wrmsr(0x186, INST | OS | INT | EN)}
+      times 3000 inc esi
+      hlt`, { onPerformanceInterrupt: () => { calls++; atRetired = m.cpu.instructionsRetired; } });
+    expect(m.cpu.run(8)).toBe('budget'); // armed before the run that enables it
+    expect(m.cpu.run(100000)).toBe('halt');
+    expect(calls).toBe(1);
+    const wrapAt = 8 + 4 + 49; // the enabling WRMSR is the 12th instruction and the first count
+    expect(atRetired).toBeGreaterThanOrEqual(wrapAt);
+    expect(atRetired - wrapAt).toBeLessThanOrEqual(1024);
+  });
+
   it('without INT a wrap is silent; the counter keeps counting from 0', () => {
     let calls = 0;
     const m = flat(`

@@ -34,6 +34,11 @@ export class PerformanceCounters {
   readonly counter = new Float64Array(2);
   /** PerfEvtSel0.EN: on P6 it enables both counters. The only thing `setCpl` looks at. */
   active = false;
+  /**
+   * Some event select has INT set (enabled or not): run() then runs in bounded pieces, so that
+   * enabling or rewriting an interrupting counter in the middle of a run is noticed soon.
+   */
+  armed = false;
   /** `retired` and the raw TSC at the last fold. */
   markRetired = 0;
   markTsc = 0;
@@ -75,6 +80,11 @@ function add(p: PerformanceCounters, i: number, n: number): void {
   p.counter[i] = v;
 }
 
+function selectsChanged(p: PerformanceCounters): void {
+  p.active = (p.eventSelect[0] & EVTSEL_EN) !== 0;
+  p.armed = ((p.eventSelect[0] | p.eventSelect[1]) & EVTSEL_INT) !== 0;
+}
+
 /** Attribute the instructions and cycles since the last fold to the current CPL. */
 export function foldCounters(c: CpuCore): void {
   const p = c.pmu;
@@ -103,12 +113,13 @@ export function countersHalt(c: CpuCore): void {
   c.pmu.sleeping = true;
 }
 
-/** An interrupt or NMI ends HLT: drop the halted TSC ticks. */
+/**
+ * An interrupt or NMI ends HLT: fold while still marked asleep, so the TSC ticks since the HLT are
+ * dropped and the HLT instruction itself (it retired after countersHalt) is counted.
+ */
 export function countersWake(c: CpuCore): void {
-  const p = c.pmu;
-  p.markTsc = rawTsc(c);
-  p.markRetired = c.retired; // nothing retired while halted
-  p.sleeping = false;
+  foldCounters(c);
+  c.pmu.sleeping = false;
 }
 
 /** HW_INT_RX: an external interrupt or NMI is being delivered (at the CPL it interrupted). */
@@ -128,8 +139,8 @@ export function countHardwareInterrupt(c: CpuCore): void {
 export function instructionsUntilOverflow(c: CpuCore): number {
   const p = c.pmu;
   foldCounters(c);
+  if (!p.active) return p.armed ? MAX_PIECE : Infinity;
   let min = Infinity;
-  if (!p.active) return min;
   const mode = c.cpl === 3 ? EVTSEL_USR : EVTSEL_OS;
   for (let i = 0; i < 2; i++) {
     const sel = p.eventSelect[i];
@@ -181,7 +192,7 @@ export function writeCounterMsr(c: CpuCore, msr: number, lo: number): boolean {
       return true;
     case MSR_PERFEVTSEL0: case MSR_PERFEVTSEL1:
       p.eventSelect[msr - MSR_PERFEVTSEL0] = lo;
-      p.active = (p.eventSelect[0] & EVTSEL_EN) !== 0;
+      selectsChanged(p);
       return true;
     default: return false;
   }
@@ -204,6 +215,7 @@ export function resetCounters(c: CpuCore): void {
   p.eventSelect.fill(0);
   p.counter.fill(0);
   p.active = false;
+  p.armed = false;
   p.sleeping = false;
   p.interruptPending = false;
   p.markRetired = c.retired;
@@ -249,7 +261,7 @@ export function restorePmu(c: CpuCore, s: PmuSnapshot | null): void {
   const p = c.pmu;
   p.eventSelect[0] = s.eventSelect[0]; p.eventSelect[1] = s.eventSelect[1];
   p.counter[0] = s.counters[0]; p.counter[1] = s.counters[1];
-  p.active = (p.eventSelect[0] & EVTSEL_EN) !== 0;
+  selectsChanged(p);
   p.interruptPending = s.interruptPending;
   p.sleeping = c.halted;
 }
