@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '@typevisor/mmu';
 import { Cpu, CpuConfigurationError, type CpuSnapshot } from '@typevisor/cpu-x86';
 import { asm, flat, RecordingIo, TestInterrupts } from './support/harness.js';
-import { pmProgram } from './support/pm-program.js';
+import { pmMachine, pmProgram, record } from './support/pm-program.js';
 
 // PerfEvtSel fields (P6): event | USR 16 | OS 17 | INT 20 | EN 22.
 const INST = 0xc0, CLK = 0x79, HWINT = 0xc8;
@@ -238,6 +238,44 @@ describe('P6 performance counters: MSR and RDPMC semantics', () => {
     const bad = flat('mov ecx, 2\nrdpmc\nhlt');
     expect(bad.cpu.run(100)).toBe('exception');
     expect(bad.cpu.lastException).toEqual({ vector: 13, errorCode: 0 });
+  });
+
+  it('virtual-8086 mode is CPL 3: RDPMC needs CR4.PCE there and USR counts its instructions', () => {
+    const v86 = (pce: boolean): string => `
+      ${wrmsr(0xc1, 0)}
+      ${wrmsr(0x186, INST | USR | EN)}
+      mov eax, cr4
+      ${pce ? 'or eax, 0x100' : 'and eax, ~0x100'}
+      mov cr4, eax
+      push dword 0      ; gs
+      push dword 0      ; fs
+      push dword 0      ; ds
+      push dword 0      ; es
+      push dword 0x0900 ; ss
+      push dword 0x100  ; esp
+      push dword 0x20002 ; eflags: VM, IOPL 0
+      push dword A(v86code) >> 4
+      push dword 0
+      iretd             ; user 1 (retires in v8086 mode)
+    align 16
+    bits 16
+    v86code:
+      nop               ; user 2
+      nop               ; user 3
+      xor ecx, ecx      ; user 4
+      rdpmc
+      mov [0x5f0], eax
+      int 0x21          ; IOPL 0: #GP to ring 0, ends the test
+    bits 32`;
+    const denied = pmMachine(v86(false));
+    expect(denied.cpu.run(100000)).toBe('halt');
+    expect(record(denied)).toMatchObject({ vector: 13, error: 0 });
+    expect(record(denied).eflags & 0x20000).toBe(0x20000);
+    expect(denied.memory.readPhys32(0x5f0)).toBe(0);
+    const allowed = pmMachine(v86(true));
+    expect(allowed.cpu.run(100000)).toBe('halt');
+    expect(allowed.memory.readPhys32(0x5f0)).toBe(4);
+    expect(record(allowed)).toMatchObject({ vector: 13, error: 0 });
   });
 
   it('RDPMC in real mode is allowed', () => {
