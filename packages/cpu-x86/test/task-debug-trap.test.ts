@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pmMachine, record } from './support/pm-program.js';
+import { machine } from './support/harness.js';
+import { pmMachine, pmProgram, record } from './support/pm-program.js';
 import { runMultibootKernel } from './system/test-machine.js';
 
 const mem32 = (m: ReturnType<typeof pmMachine>, a: number): number => m.memory.readPhys32(a) >>> 0;
@@ -38,6 +39,21 @@ describe('TSS debug trap (T bit)', () => {
     expect(s.dr[6] & DR6_BT).toBe(DR6_BT);
     expect(s.segments[7].selector).toBe(0x40); // delivered in the new task, on its stack
     expect(mem32(m, 0x9400 - 12)).toBe(task2);
+  });
+
+  it('with stopOnException the CPU stops on the #DB trap, EIP at the new task\'s first instruction', () => {
+    const m = machine({ stopOnException: true });
+    m.memory.ram.set(pmProgram(`${TSS2('task2', 1)}
+      jmp 0x40:0
+    task2:
+      mov dword [0x590], 1
+      hlt`), 0x7c00);
+    m.cpu.setRegisters({ cs: 0, eip: 0x7c00, esp: 0x7000, ss: 0, ds: 0 });
+    expect(m.cpu.run(100000)).toBe('exception');
+    expect(m.cpu.lastException).toEqual({ vector: 1, errorCode: null });
+    expect(m.memory.ram[m.cpu.getRegisters().eip]).toBe(0xc7);
+    expect(m.cpu.saveState().segments[7].selector).toBe(0x40);
+    expect(m.cpu.saveState().dr[6] & DR6_BT).toBe(DR6_BT);
   });
 
   it('without the T bit the same switch raises nothing', () => {
