@@ -23,7 +23,7 @@ import type { CpuCore } from '../core.js';
  * ticks that passed in between.
  *
  * Events counted: INST_RETIRED (0xC0), CPU_CLK_UNHALTED (0x79), HW_INT_RX (0xC8, external
- * interrupts and NMI delivered). Every other event select counts nothing (reads 0 more). The
+ * interrupts and NMI delivered). With any other event select a counter never advances. The
  * unit mask, E (edge), PC (pin control), INV and CMASK fields are stored but do not change what is
  * counted: there is no per-cycle event stream to compare against CMASK.
  */
@@ -61,7 +61,7 @@ export const MSR_PERFCTR0 = 0xc1, MSR_PERFCTR1 = 0xc2, MSR_PERFEVTSEL0 = 0x186, 
 
 const COUNTER_RANGE = 2 ** 40;
 /**
- * Longest run piece while an interrupting counter is enabled. A piece's end is computed when it
+ * Longest run piece while an event select has INT set. A piece's end is computed when it
  * starts; what it cannot foresee (a counter written or a CPL change into counting mode inside the
  * piece, a cycle or interrupt counter wrapping) is reported at its end, so at most this late.
  */
