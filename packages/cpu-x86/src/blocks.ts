@@ -27,6 +27,8 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   c.bGen[b] = gen;
   c.bCount[b] = 0;
   c.bBytes[b] = 0;
+  c.bRuns[b] = 0;
+  c.bFn[b] = null;
   if (!c.memory.isRamPage(page) || page >= 0x80000) return;
   if (c.poolNext + MAX_BLOCK > POOL_BASE + POOL_SIZE) {
     // Pool exhausted: every block goes (this one is rebuilt right below).

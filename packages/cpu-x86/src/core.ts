@@ -8,6 +8,7 @@ import { INSTRUCTION_CLASS_COUNT } from './instruction-class.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
 import type { FpuHost } from './fpu/fpu-host.js';
 import type { FpuEngine } from './fpu-engine.js';
+import type { CompiledBlock } from './block-compiler.js';
 import { foldCounters, PerformanceCounters } from './system/pmu.js';
 
 /**
@@ -177,6 +178,13 @@ export class CpuCore implements FpuHost {
   readonly bBytes = new Int32Array(BCACHE_SIZE);
   /** Next free pool slot. */
   poolNext = POOL_BASE;
+  /** Times each block entry ran since it was built (saturating), to find blocks worth compiling. */
+  readonly bRuns = new Uint16Array(BCACHE_SIZE);
+  /** The compiled function of each block entry, or null (src/block-compiler.ts). */
+  readonly bFn: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(BCACHE_SIZE).fill(null);
+  /** Compile hot blocks (CpuOptions.compileBlocks), after this many runs (CpuOptions.compileThreshold). */
+  compileBlocks = true;
+  compileThreshold = 16384;
 
   // ---- code fetch page cache ----
   fetchLin = 1; // linear page base of the cached fetch page, 1 = invalid

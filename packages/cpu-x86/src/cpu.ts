@@ -3,6 +3,7 @@ import { Fpu } from './fpu/fpu.js';
 import { CR0_PE, CR4_SUPPORTED, CS, DS, ES, FLAGS_FIXED, FS, GS, LDTR, SS, TR, VM } from './constants.js';
 import { CpuConfigurationError } from './errors.js';
 import { CpuCore } from './core.js';
+import { HOT_RUNS } from './block-compiler.js';
 import type { FpuEngine } from './fpu-engine.js';
 import { checkCr0Change } from './exec/control-registers.js';
 import { run, stopInfo } from './interpreter.js';
@@ -31,6 +32,17 @@ export interface CpuOptions {
   apic?: boolean;
   /** FERR# for x87 errors when CR0.NE = 0 (PC-compatible error reporting): the machine raises IRQ 13. */
   onFerr?: () => void;
+  /**
+   * Compile hot basic blocks to JavaScript functions (default true). Off, every block runs in the
+   * block loop; the results are the same either way. Turned off automatically where the host
+   * forbids code generation (a Content Security Policy without 'unsafe-eval').
+   */
+  compileBlocks?: boolean;
+  /**
+   * Runs of a block before it is compiled (default 16384, at most 65535): compiling costs tens of
+   * microseconds, so only code that loops gains. 1 compiles every block on its first run (tests).
+   */
+  compileThreshold?: number;
   /**
    * The performance-monitoring interrupt: called from inside {@link Cpu.run}, between instructions,
    * when a performance counter whose PerfEvtSel has INT (bit 20) set wraps past 2^40-1. On a P6 the
@@ -70,6 +82,12 @@ export class Cpu {
     const paging = options.paging ?? (new Paging(options.memory) as CpuPaging);
     this.#core = new CpuCore(memory, paging, options.io, options.interrupts ?? null, options.time ?? null);
     this.#core.fpu = options.fpu === undefined ? new Fpu() : options.fpu;
+    this.#core.compileBlocks = options.compileBlocks ?? true;
+    const threshold = options.compileThreshold ?? HOT_RUNS;
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > 65535) {
+      throw new CpuConfigurationError(`compileThreshold must be a whole number from 1 to 65535, not ${threshold}.`);
+    }
+    this.#core.compileThreshold = threshold;
     this.#core.stopOnException = options.stopOnException ?? false;
     this.#core.reportApic = options.apic ?? false;
     this.#core.ferrHandler = options.onFerr ?? null;

@@ -1,5 +1,6 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
 import { blockIndex, buildBlock } from './blocks.js';
+import { compileBlock } from './block-compiler.js';
 import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
@@ -127,6 +128,19 @@ function runChunk(c: CpuCore, n: number): void {
     const end = start + (count < n ? count : n);
     let d = start;
     if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
+    if (count <= n) {
+      let compiled = c.bFn[b];
+      if (compiled === null && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
+        compiled = c.bFn[b] = compileBlock(c, start, count, ipMask);
+      }
+      if (compiled !== null) {
+        const done = compiled(c);
+        if (mix) countBlockMix(c);
+        if (c.chunkBreak) return;
+        n -= done;
+        continue;
+      }
+    }
     // c.curEip is this instruction's EIP whenever a handler runs (a fault restarts it); the block is
     // left as soon as an instruction moves EIP off the fall-through (taken branch, REP yield) or
     // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...).

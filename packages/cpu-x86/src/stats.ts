@@ -22,7 +22,9 @@ export const CpuStat = {
   PageFaults: 4,
   /** Exceptions delivered or stopped on (any vector, #PF and #DF included; not INT n/INT3/INTO). */
   Exceptions: 5,
+  /** Hot blocks compiled to JavaScript functions (src/block-compiler.ts). */
+  BlocksCompiled: 6,
 } as const;
 
 /** Number of CPU statistics (the length of `Cpu.stats`). */
-export const CPU_STAT_COUNT = 6;
+export const CPU_STAT_COUNT = 7;

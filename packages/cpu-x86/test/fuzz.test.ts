@@ -78,6 +78,21 @@ describe('fuzz: random code never throws and respects the budget', () => {
     }), { seed: 99, numRuns: 60 });
   }, 60_000);
 
+  it('real mode and flat 32-bit protected mode with every block compiled on its first run', () => {
+    fc.assert(fc.property(code, fc.boolean(), (bytes, real) => {
+      const m = machine({ compileThreshold: 1 });
+      m.memory.ram.set(bytes, 0x3000);
+      if (real) {
+        m.memory.ram.set(bytes, 0x0);
+        m.cpu.setRegisters({ cs: 0, ds: 0, es: 0, ss: 0, eip: 0x3000, esp: 0x7000 });
+      } else {
+        m.cpu.enterFlatProtectedMode(0);
+        m.cpu.setRegisters({ eip: 0x3000, esp: 0x8000 });
+      }
+      drive(m);
+    }), { seed: 2026, numRuns: 100 });
+  }, 60_000);
+
   it('flat 32-bit stopOnException mode', () => {
     fc.assert(fc.property(code, (bytes) => {
       const m = machine({ stopOnException: true });

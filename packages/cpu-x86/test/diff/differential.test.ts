@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { Cpu } from '@typevisor/cpu-x86';
+import { Cpu, CpuStat } from '@typevisor/cpu-x86';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { emptyReport, runBatch, summarize } from './differential.js';
 import { InterpreterRunner } from './interpreter-runner.js';
@@ -39,4 +39,24 @@ describe('interpreter vs hardware (integer instructions, flat 32-bit, CPL 3)', (
   test('ran the whole sample', () => {
     expect(report.cases).toBeGreaterThanOrEqual(BATCHES * BATCH_SIZE);
   });
+});
+
+// The same kind of cases run whole (one run() per case) with every block compiled on its first run,
+// so the compiled-block path (src/block-compiler.ts) is checked against hardware too.
+const COMPILED_BATCHES = 4;
+describe('interpreter vs hardware, compiled blocks', () => {
+  const compiledReport = emptyReport();
+  test(`${COMPILED_BATCHES} batches of ${BATCH_SIZE} cases, run whole with compileThreshold 1`, () => {
+    let cpu: Cpu | null = null;
+    const compiled = new InterpreterRunner(
+      (memory) => (cpu = new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, compileThreshold: 1 })),
+      { wholeRuns: true },
+    );
+    for (let batch = 0; batch < COMPILED_BATCHES; batch++) runBatch(SEED + 1, batch, BATCH_SIZE, native, compiled, compiledReport);
+    console.log(`differential tester (compiled blocks): ${summarize(compiledReport, 1)}`);
+    expect(compiledReport.failures.length, summarize(compiledReport, 1)).toBe(0);
+    expect(compiledReport.cases).toBe(COMPILED_BATCHES * BATCH_SIZE);
+    // Nearly every case's code became a compiled block (the rest fault before a block completes).
+    expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
+  }, 120_000);
 });

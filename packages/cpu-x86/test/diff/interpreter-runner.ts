@@ -26,8 +26,9 @@ export const VECTOR_HOST_THROW = 0x101;
 
 /**
  * Runs cases in the interpreter: flat 32-bit protected mode at CPL 3, paging off, the same data,
- * stack and code addresses as the native runner. The CPU steps one instruction at a time until EIP
- * reaches the end of the snippet or an exception stops it.
+ * stack and code addresses as the native runner. By default the CPU steps one instruction at a time
+ * until EIP reaches the end of the snippet or an exception stops it; with `wholeRuns` one run() call
+ * executes the snippet (as blocks, compiled ones included) until the HLT guard after it faults.
  */
 export class InterpreterRunner {
   readonly memory = new PhysicalMemory({ ramSize: INTERPRETER_RAM_SIZE });
@@ -38,7 +39,7 @@ export class InterpreterRunner {
   /** Last host exception message, for reports. */
   lastHostError = '';
 
-  constructor(factory: CpuFactory) {
+  constructor(factory: CpuFactory, private readonly options: { readonly wholeRuns?: boolean } = {}) {
     this.cpu = factory(this.memory);
     // enterFlatProtectedMode keeps TR as reset leaves it (base 0, limit 0xFFFF), so the TSS I/O map
     // base is read from guest 0x66. 0xFFFF puts the bitmap beyond the limit: CPL 3 port I/O then
@@ -69,7 +70,18 @@ export class InterpreterRunner {
         eflags: ((c.eflags & ~0x100) | 0x202) >>> 0,
       });
       let steps = 0;
-      for (;;) {
+      if (this.options.wholeRuns === true) {
+        const stop = cpu.run(STEP_LIMIT);
+        const exception = cpu.lastException;
+        // The HLT guard at `end` faults #GP(0) at CPL 3: that is the snippet running off its end.
+        const ranOff = stop === 'exception' && exception?.vector === 13 && (cpu.getRegisters().eip >>> 0) === end;
+        if (stop === 'budget' || stop === 'halt') vector = VECTOR_TIMEOUT;
+        else if (!ranOff) {
+          vector = exception?.vector ?? VECTOR_TIMEOUT;
+          errorCode = exception?.errorCode ?? 0;
+        }
+      }
+      for (;this.options.wholeRuns !== true;) {
         if ((cpu.getRegisters().eip >>> 0) === end) break;
         if (steps++ >= STEP_LIMIT) {
           vector = VECTOR_TIMEOUT;

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { CpuConfigurationError, CpuStat, InstructionClass } from '@typevisor/cpu-x86';
+import type { CpuOptions } from '@typevisor/cpu-x86';
+import { asm, flat } from './support/harness.js';
+
+const LOOP = `
+  mov ecx, 3000
+  mov esi, 0x5000
+l: mov eax, [esi]
+  add eax, ecx
+  xor edx, eax
+  push edx
+  pop ebx
+  mov [esi + 4], ebx
+  shl edx, 3
+  dec ecx
+  jnz l
+  hlt`;
+
+function runLoop(options: Partial<CpuOptions>): { regs: ReturnType<ReturnType<typeof flat>['cpu']['getRegisters']>; retired: number; compiled: number; stored: number } {
+  const m = flat(LOOP, options);
+  expect(m.cpu.run(1_000_000)).toBe('halt');
+  return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, compiled: m.cpu.stats[CpuStat.BlocksCompiled], stored: m.memory.readPhys32(0x5004) };
+}
+
+describe('compiled blocks', () => {
+  it('compute exactly what the block loop computes, and compile only hot blocks', () => {
+    const interpreted = runLoop({ compileBlocks: false });
+    const eager = runLoop({ compileThreshold: 1 });
+    const hot = runLoop({ compileThreshold: 1000 });
+    expect(interpreted.compiled).toBe(0);
+    expect(eager.compiled).toBeGreaterThanOrEqual(2);
+    expect(hot.compiled).toBe(1); // only the loop body ran 1000 times
+    for (const run of [eager, hot]) {
+      expect(run.regs).toEqual(interpreted.regs);
+      expect(run.retired).toBe(interpreted.retired);
+      expect(run.stored).toBe(interpreted.stored);
+    }
+    expect(interpreted.retired).toBe(2 + 3000 * 9 + 1);
+  });
+
+  it('stop at a store into their own code and run the rewritten instruction', () => {
+    // When ECX reaches 5 the loop patches the immediate of `add eax, 1` (83 C0 01 at label p) to 2
+    // from inside the compiled block; the ADD right after the store must already be the new one.
+    const m = flat(`
+      mov ecx, 10
+      xor eax, eax
+    l: cmp ecx, 5
+      jne p
+      mov byte [p + 2], 2
+    p: add eax, 1
+      dec ecx
+      jnz l
+      hlt`, { compileThreshold: 1 });
+    expect(m.cpu.run(10_000)).toBe('halt');
+    // ECX 10..6 add 1; ECX 5..1 add 2.
+    expect(m.cpu.getRegisters().eax).toBe(5 * 1 + 5 * 2);
+  });
+
+  it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
+    // Loop twice through a block whose 4th instruction divides by EDX, which is 0 on the second run.
+    const m = flat(`
+      mov ebx, 2
+    l: mov eax, 100
+      xor edx, edx
+      mov ecx, ebx
+      div ecx
+      dec ebx
+      jnz l
+      hlt`, { compileThreshold: 1 });
+    m.cpu.countInstructionMix = true;
+    expect(m.cpu.run(1000)).toBe('halt');
+    // No fault: 1 + 2 * 6 + 1 instructions. Now make the divisor 0 and rerun the loop block.
+    expect(m.cpu.instructionsRetired).toBe(14);
+    m.cpu.setRegisters({ eip: 0x1000 + asm('mov ebx, 2', 32, 0x1000).length, ebx: 0 });
+    expect(m.cpu.run(1000)).toBe('exception');
+    expect(m.cpu.lastException?.vector).toBe(0); // #DE
+    const regs = m.cpu.getRegisters();
+    expect(regs.eip).toBe(0x1000 + asm('mov ebx, 2\nl: mov eax, 100\nxor edx, edx\nmov ecx, ebx', 32, 0x1000).length);
+    expect(m.cpu.instructionsRetired).toBe(14 + 3);
+    const mix = Array.from(m.cpu.instructionMix).reduce((a, b) => a + b, 0);
+    expect(mix).toBe(m.cpu.instructionsRetired);
+    expect(m.cpu.instructionMix[InstructionClass.System]).toBe(1); // the HLT of the first run
+  });
+
+  it('reject a compile threshold outside 1-65535', () => {
+    expect(() => flat('hlt', { compileThreshold: 0 })).toThrow(CpuConfigurationError);
+    expect(() => flat('hlt', { compileThreshold: 70000 })).toThrow(/compileThreshold/);
+  });
+});
