@@ -25,6 +25,8 @@ export interface CpuEngineContext {
   readonly interrupts: CpuInterruptSource;
   /** TSC source (cpu-x86 `TimeSource`). */
   readonly time: { readTsc(): number };
+  /** A performance counter with its INT bit overflowed (cpu-x86 `onPerformanceInterrupt`): the LAPIC's LVT PC entry. */
+  readonly onPerformanceInterrupt: () => void;
 }
 
 /**

@@ -279,7 +279,10 @@ export class Machine {
     this.loadBootPlan();
 
     const createCpu = options.cpu ?? ((context) => new Cpu(context));
-    this.cpu = createCpu({ memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock });
+    this.cpu = createCpu({
+      memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock,
+      onPerformanceInterrupt: this.board.performanceCounterInterrupt,
+    });
     this.cpu.reset();
     this.cpu.setA20(true);
     if (options.instructionMix === true && this.perf.enabled && this.cpu.countInstructionMix !== undefined) this.cpu.countInstructionMix = true;

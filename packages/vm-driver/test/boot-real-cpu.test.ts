@@ -33,6 +33,17 @@ function collect(): CharBackend & { text(): string } {
   return { write: (b) => bytes.push(...b), setReceiver() {}, text: () => String.fromCharCode(...bytes) };
 }
 
+describe.skipIf(!hasNasm())('performance-counter overflow interrupt', () => {
+  it('reaches the guest through the local APIC LVT performance-counter entry', async () => {
+    const debugcon = collect();
+    const machine = new Machine({ memorySize: 16 * 1024 * 1024, kernel: assemble('./fixtures/pmi-multiboot.asm'), debugcon, clock: 'deterministic' });
+    machine.start();
+    // Only the PMI handler leaves the spin loop (exit 0x22 -> status 0x45).
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 0x45 });
+    expect(debugcon.text()).toBe('PMI');
+  });
+});
+
 describe.skipIf(!hasNasm())('boot with the real CPU: tiny multiboot kernel', () => {
   for (const clock of ['deterministic', 'realtime'] as const) {
     it(`goes reset vector -> boot ROM -> 32-bit entry, prints via 0xE9 and exits via 0xF4 (${clock})`, async () => {

@@ -287,6 +287,27 @@ export class LocalApic implements IoRegion, Snapshottable, ApicInterruptTarget, 
     this.onNmi?.();
   }
 
+  /**
+   * The CPU's performance-monitoring interrupt (a counter with its INT bit wrapped): delivered
+   * through the LVT performance-counter entry (0x340) — nothing when masked, its vector when Fixed,
+   * an NMI when the mode is NMI (what perf's NMI watchdog programs). The P6 leaves the entry
+   * unmasked after delivery (later CPUs mask it); the handler rewrites it anyway.
+   */
+  signalPerformanceCounter(): void {
+    const entry = this.lvt[LVT_PERF]!;
+    if ((entry & LVT_MASKED) !== 0) return;
+    switch ((entry >>> 8) & 7) {
+      case DeliveryMode.Fixed:
+        this.accept(entry & 0xff, false);
+        return;
+      case DeliveryMode.Nmi:
+        this.onNmi?.();
+        return;
+      default:
+        return; // SMI, INIT and ExtINT are not valid here and are not modelled
+    }
+  }
+
   deliverExtInt(): void {
     this.extIntPending = true;
   }

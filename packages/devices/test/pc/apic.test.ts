@@ -45,6 +45,24 @@ describe('local APIC', () => {
     expect(bare.r(LVT_LINT0)).toBe(0x10000);
   });
 
+  it('delivers the performance-counter interrupt through LVT 0x340: masked, Fixed or NMI', () => {
+    const { lapic, w, r, nmis } = setup({ virtualWire: false });
+    const LVT_PERF = 0x340;
+    w(SVR, 0x1ff);
+    expect(r(LVT_PERF)).toBe(0x10000); // masked at reset
+    lapic.signalPerformanceCounter();
+    expect(lapic.hasInterrupt()).toBe(false);
+    w(LVT_PERF, 0x4e); // Fixed, vector 0x4E
+    lapic.signalPerformanceCounter();
+    expect(lapic.hasInterrupt()).toBe(true);
+    expect(lapic.acknowledge()).toBe(0x4e);
+    expect(r(LVT_PERF)).toBe(0x4e); // the P6 leaves it unmasked
+    w(LVT_PERF, 0x400); // NMI delivery (perf's NMI watchdog)
+    lapic.signalPerformanceCounter();
+    expect(nmis()).toBe(1);
+    expect(lapic.hasInterrupt()).toBe(false);
+  });
+
   it('passes the 8259 through LINT0 in ExtINT mode, and when globally disabled', () => {
     const { pic, lapic } = setup();
     initPic(pic);

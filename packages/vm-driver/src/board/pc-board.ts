@@ -64,6 +64,8 @@ export interface PcBoard {
   readonly i8042: I8042Controller;
   /** Devices with guest-visible state, in a fixed order, for snapshots. */
   readonly snapshottables: readonly { readonly name: string; readonly device: Snapshottable }[];
+  /** The CPU's performance-counter overflow interrupt, through the local APIC's LVT entry. */
+  readonly performanceCounterInterrupt: () => void;
 }
 
 /** One row of the port map. */
@@ -144,6 +146,10 @@ export function buildPcBoard(input: BoardInput): PcBoard {
     },
     acpiPm,
     i8042,
+    performanceCounterInterrupt: () => {
+      lapic.signalPerformanceCounter();
+      hooks.onInterruptRequest();
+    },
     snapshottables: [
       { name: 'pic', device: pic },
       { name: 'ioapic', device: ioapic },
