@@ -2,12 +2,15 @@
 // The project's one test command (README: `npx pnpm@12.4.2 test`; CI runs the same through .ci/run).
 // It runs every gate in order — build, type check, lint, package checks (publint, attw), the import
 // direction and browser-bundle checks, the API docs build, then every vitest project — and ends with
-// one line `N passed, N failed`, counting each test case and each gate.
+// one line `N passed, N failed`, counting each test case and each gate. vitest runs Debian's stock
+// kernel boot (vm-driver-debian) after all other projects, downloading the kernel when the Debian
+// archive is reachable and skipping with the reason otherwise; the summary repeats its outcome.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const startedAt = Date.now();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 process.chdir(root);
@@ -50,10 +53,30 @@ fs.mkdirSync(path.dirname(report), { recursive: true });
 fs.rmSync(report, { force: true });
 run('vitest', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)]);
 
+/**
+ * One line on the Debian kernel boot (packages/vm-driver/test/debian-kernel.test.ts, the
+ * vm-driver-debian project, which vitest runs after every other project): its status, host time, and
+ * what the test reported (the boot's time, or why it skipped: no archive, not root). Null when the run
+ * did not include it (a filter on the command line).
+ */
+function debianBootSummary(results) {
+  for (const file of results.testResults) {
+    if (!file.name.endsWith('debian-kernel.test.ts')) continue;
+    const test = file.assertionResults[0];
+    if (test === undefined) return `${file.status}: ${file.message}`;
+    const time = test.duration !== undefined && test.duration !== null && test.status !== 'skipped' ? ` in ${(test.duration / 1000).toFixed(1)} s` : '';
+    const note = test.meta?.debianBoot;
+    return `${test.status}${time}${note !== undefined ? ` (${note})` : ''}`;
+  }
+  return null;
+}
+
 let passed = 0;
 let failed = 0;
+let debianBoot = null;
 if (fs.existsSync(report)) {
   const results = JSON.parse(fs.readFileSync(report, 'utf8'));
+  debianBoot = debianBootSummary(results);
   passed += results.numPassedTests;
   failed += results.numFailedTests + (results.success ? 0 : results.numFailedTestSuites);
   if (results.numTotalTests === 0) {
@@ -67,5 +90,7 @@ if (fs.existsSync(report)) {
 for (const g of gates) (g.ok ? passed++ : failed++);
 console.log('\nGates:');
 for (const g of gates) console.log(`  ${g.ok ? 'ok    ' : 'FAILED'} ${g.label}`);
+if (debianBoot !== null) console.log(`Debian kernel boot (vm-driver-debian): ${debianBoot}`);
+console.log(`Total: ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -11,6 +11,12 @@
 #   $CACHE/KERNEL_VERSION          the kernel release (uname -r) used
 # and prints the kernel release on its last line of standard output.
 #
+# Exit status: 0 built; 75 the guest cannot be had on this machine right now (the
+# archive is unreachable, or a host package or the i386 architecture is missing
+# and we are not root to add it), with the reason on the last line of standard
+# error ("UNAVAILABLE [build-initramfs]: ..."), which the boot test turns into a
+# skip; anything else is a bug in this script or the package layout.
+#
 # Environment:
 #   TYPEVISOR_DEBIAN_CACHE  cache directory (default /tmp/typevisor-debian)
 #   DEBIAN_KERNEL_PKG       kernel package (default: what linux-image-686:i386 depends on)
@@ -22,57 +28,104 @@ REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${TYPEVISOR_DEBIAN_CACHE:-/tmp/typevisor-debian}"
 # The modules /init loads (their dependencies come along through modules.dep).
 MODULES=(virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio_console virtio-rng)
+# apt gives up on a silent mirror after this many seconds (its default is 120, with retries).
+APT_NET=(-o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=1)
+EX_UNAVAILABLE=75
 
 log() { printf '==> [build-initramfs] %s\n' "$*" >&2; }
 die() { printf 'ERROR [build-initramfs]: %s\n' "$*" >&2; exit 1; }
+unavailable() { printf 'UNAVAILABLE [build-initramfs]: %s\n' "$*" >&2; exit "$EX_UNAVAILABLE"; }
+is_root() { [[ "$(id -u)" == 0 ]]; }
 
 case "$CACHE" in
   "$REPO"|"$REPO"/*) die "TYPEVISOR_DEBIAN_CACHE ($CACHE) must be outside the repository" ;;
 esac
-for tool in apt-get apt-cache dpkg dpkg-deb cpio gzip find strings; do
-  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install dpkg cpio gzip findutils binutils)"
-done
 
-# ---------------------------------------------------------------- download
-if ! dpkg --print-foreign-architectures | grep -qx i386; then
-  [[ "$(id -u)" == 0 ]] || die "the i386 architecture is not enabled: run 'dpkg --add-architecture i386 && apt-get update' as root"
-  log "enabling the i386 architecture in dpkg"
-  dpkg --add-architecture i386
-  SKIP_APT_UPDATE=0
-fi
-if [[ "${SKIP_APT_UPDATE:-0}" != 1 ]] && ! apt-cache show linux-image-686:i386 >/dev/null 2>&1; then
-  log "apt-get update (no i386 package index yet)"
-  # A mirror mid-sync makes update exit non-zero although the indexes we need are fine.
-  apt-get update -q >&2 || log "warning: apt-get update reported errors; continuing with the indexes it has"
-fi
-
-KPKG="${DEBIAN_KERNEL_PKG:-$(apt-cache depends linux-image-686:i386 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1)}"
-[[ -n "$KPKG" ]] || die "cannot resolve linux-image-686:i386 to a kernel package (is the i386 index there? apt-get update)"
-KPKG="${KPKG%:i386}:i386"
-BPKG="busybox-static:i386"
+# ---------------------------------------------------------------- host tools
+# Makes sure each tool is there (tool:package pairs); as root, installs the packages of missing ones.
+require_tools() {
+  local pair missing=()
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}"); done
+  ((${#missing[@]} == 0)) && return 0
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  command -v apt-get >/dev/null || unavailable "this is not a Debian-like host (no apt-get)"
+  is_root || unavailable "missing host packages: ${missing[*]} (as root: apt-get install -y ${missing[*]})"
+  log "installing host packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${APT_NET[@]}" "${missing[@]}" >&2 \
+    || { apt-get update -q "${APT_NET[@]}" >&2 || true; DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${APT_NET[@]}" "${missing[@]}" >&2; } \
+    || unavailable "could not install the host packages ${missing[*]} (is the Debian archive reachable?)"
+}
+require_tools apt-get:apt apt-cache:apt dpkg:dpkg dpkg-deb:dpkg cpio:cpio gzip:gzip find:findutils \
+  strings:binutils flock:util-linux
 
 mkdir -p "$CACHE/debs"
-fetch() { # package -> path of its .deb in the cache, downloaded once per version
-  local pkg="$1" ver name deb
-  ver="$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')"
-  [[ -n "$ver" && "$ver" != "(none)" ]] || die "no candidate version of $pkg in the apt indexes"
-  name="${pkg%:*}"
-  deb="$(find "$CACHE/debs" -maxdepth 1 -name "${name}_*.deb" | while read -r f; do
-    [[ "$(dpkg-deb -f "$f" Version)" == "$ver" ]] && echo "$f"; done | head -n1)"
-  if [[ -z "$deb" ]]; then
-    log "downloading $pkg $ver"
-    # _apt cannot write to a root-owned cache directory; apt then downloads as root (a warning only).
-    (cd "$CACHE/debs" && apt-get download -q "$pkg=$ver" >&2) || die "apt-get download $pkg=$ver failed (is deb.debian.org reachable?)"
-    deb="$(find "$CACHE/debs" -maxdepth 1 -name "${name}_*.deb" | while read -r f; do
-      [[ "$(dpkg-deb -f "$f" Version)" == "$ver" ]] && echo "$f"; done | head -n1)"
-    [[ -n "$deb" ]] || die "apt-get download $pkg did not leave a .deb in $CACHE/debs"
-  else
-    log "cached: $(basename "$deb")"
-  fi
-  echo "$deb"
+# One build at a time per cache (two test runs at once would extract into the same tree).
+exec 9>"$CACHE/.lock"
+flock 9
+
+# ---------------------------------------------------------------- download
+UPDATED=0
+apt_update() {
+  is_root || unavailable "the i386 package index is missing or stale and only root can run apt-get update"
+  log "apt-get update"
+  # A mirror mid-sync makes update exit non-zero although the indexes we need are fine.
+  apt-get update -q "${APT_NET[@]}" >&2 || log "warning: apt-get update reported errors; continuing with the indexes it has"
+  UPDATED=1
 }
-KDEB="$(fetch "$KPKG")"
-BDEB="$(fetch "$BPKG")"
+
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  is_root || unavailable "the i386 architecture is not enabled in dpkg (as root: dpkg --add-architecture i386 && apt-get update)"
+  log "enabling the i386 architecture in dpkg"
+  dpkg --add-architecture i386
+  apt_update
+elif [[ "${SKIP_APT_UPDATE:-0}" != 1 ]] && ! apt-cache show linux-image-686:i386 >/dev/null 2>&1; then
+  apt_update
+fi
+
+# package -> its candidate version in the apt indexes, or nothing
+candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -vx '(none)' || true; }
+# package version -> the cached .deb of that version, or nothing
+cached_deb() {
+  local name="${1%:*}" f
+  find "$CACHE/debs" -maxdepth 1 -name "${name}_*.deb" | while read -r f; do
+    [[ "$(dpkg-deb -f "$f" Version)" == "$2" ]] && echo "$f"; done | head -n1
+}
+# Resolves the kernel package and downloads both .debs (once per version). Sets KDEB and BDEB;
+# returns 1 when the index has no answer or a download fails (a stale index names versions the
+# archive has dropped; an unreachable archive fails too).
+resolve_and_fetch() {
+  local pkg ver deb output
+  KPKG="${DEBIAN_KERNEL_PKG:-$(apt-cache depends linux-image-686:i386 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1)}"
+  if [[ -z "$KPKG" ]]; then FAILURE="the apt indexes have no linux-image-686:i386"; return 1; fi
+  KPKG="${KPKG%:i386}:i386"
+  for pkg in "$KPKG" busybox-static:i386; do
+    ver="$(candidate "$pkg")"
+    if [[ -z "$ver" ]]; then FAILURE="the apt indexes have no candidate version of $pkg"; return 1; fi
+    deb="$(cached_deb "$pkg" "$ver")"
+    if [[ -z "$deb" ]]; then
+      log "downloading $pkg $ver"
+      # _apt cannot write to a root-owned cache directory; apt then downloads as root (a warning only).
+      if ! output="$(cd "$CACHE/debs" && apt-get download -q "${APT_NET[@]}" "$pkg=$ver" 2>&1)"; then
+        printf '%s\n' "$output" >&2
+        FAILURE="apt-get download $pkg=$ver failed: $(grep '^E:' <<<"$output" | tail -n1 || true)"; return 1
+      fi
+      printf '%s\n' "$output" >&2
+      deb="$(cached_deb "$pkg" "$ver")"
+      [[ -n "$deb" ]] || die "apt-get download $pkg did not leave a .deb of version $ver in $CACHE/debs"
+    else
+      log "cached: $(basename "$deb")"
+    fi
+    if [[ "$pkg" == "$KPKG" ]]; then KDEB="$deb"; else BDEB="$deb"; fi
+  done
+}
+FAILURE=""
+if ! resolve_and_fetch; then
+  # Once more with fresh indexes, unless they are fresh already or must not be touched.
+  if [[ "$UPDATED" == 1 || "${SKIP_APT_UPDATE:-0}" == 1 ]] || ! is_root; then unavailable "$FAILURE"; fi
+  log "$FAILURE; refreshing the indexes and trying again"
+  apt_update
+  resolve_and_fetch || unavailable "$FAILURE"
+fi
 
 # ---------------------------------------------------------------- extract
 EXTRACT="$CACHE/extract"
@@ -113,8 +166,8 @@ add_module() {
   COPIED[$dst]=1
   mkdir -p "$ROOT/lib/modules/$KVER/$(dirname "$dst")"
   case "$src" in
-    *.xz) xz -dc "$KMODS/$src" >"$ROOT/lib/modules/$KVER/$dst" ;;
-    *.zst) zstd -qdc "$KMODS/$src" >"$ROOT/lib/modules/$KVER/$dst" ;;
+    *.xz) require_tools xz:xz-utils; xz -dc "$KMODS/$src" >"$ROOT/lib/modules/$KVER/$dst" ;;
+    *.zst) require_tools zstd:zstd; zstd -qdc "$KMODS/$src" >"$ROOT/lib/modules/$KVER/$dst" ;;
     *.gz) gzip -dc "$KMODS/$src" >"$ROOT/lib/modules/$KVER/$dst" ;;
     *) cp "$KMODS/$src" "$ROOT/lib/modules/$KVER/$dst" ;;
   esac
