@@ -15,10 +15,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 process.chdir(root);
 
+// node_modules/.bin first, as `pnpm test` would have it: turbo looks for the pnpm binary there when
+// this script runs as plain `node scripts/test.mjs`.
+const toolEnv = {
+  ...process.env, FORCE_COLOR: '0', TURBO_TELEMETRY_DISABLED: '1',
+  PATH: [path.join(root, 'node_modules', '.bin'), process.env.PATH].filter(Boolean).join(path.delimiter),
+};
+
 function run(label, command, args, options = {}) {
   const started = Date.now();
   console.log(`\n=== ${label}: ${[path.basename(command), ...args].join(' ')}`);
-  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0', TURBO_TELEMETRY_DISABLED: '1' }, ...options });
+  const result = spawnSync(command, args, { stdio: 'inherit', env: toolEnv, ...options });
   const ok = result.status === 0;
   console.log(`=== ${label}: ${ok ? 'ok' : `FAILED (exit ${result.status ?? result.signal})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return ok;
@@ -64,9 +71,9 @@ function debianBootSummary(results) {
     if (!file.name.endsWith('debian-kernel.test.ts')) continue;
     const test = file.assertionResults[0];
     if (test === undefined) return `${file.status}: ${file.message}`;
-    const time = test.duration !== undefined && test.duration !== null && test.status !== 'skipped' ? ` in ${(test.duration / 1000).toFixed(1)} s` : '';
     const note = test.meta?.debianBoot;
-    return `${test.status}${time}${note !== undefined ? ` (${note})` : ''}`;
+    if (note !== undefined) return `${test.status} — ${note}`;
+    return `${test.status}${typeof test.duration === 'number' ? ` after ${(test.duration / 1000).toFixed(1)} s` : ''}`;
   }
   return null;
 }
