@@ -58,7 +58,8 @@ require_tools() {
 require_tools apt-get:apt apt-cache:apt dpkg:dpkg dpkg-deb:dpkg cpio:cpio gzip:gzip find:findutils \
   strings:binutils flock:util-linux
 
-mkdir -p "$CACHE/debs"
+{ mkdir -p "$CACHE/debs" && [[ -w "$CACHE" && -w "$CACHE/debs" ]]; } 2>/dev/null \
+  || unavailable "the cache directory $CACHE is not writable by $(id -un) (point TYPEVISOR_DEBIAN_CACHE at a directory of yours)"
 # One build at a time per cache (two test runs at once would extract into the same tree).
 exec 9>"$CACHE/.lock"
 flock 9
