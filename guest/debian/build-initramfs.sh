@@ -12,10 +12,11 @@
 # and prints the kernel release on its last line of standard output.
 #
 # Exit status: 0 built; 75 the guest cannot be had on this machine right now (the
-# archive is unreachable, or a host package or the i386 architecture is missing
-# and we are not root to add it), with the reason on the last line of standard
-# error ("UNAVAILABLE [build-initramfs]: ..."), which the boot test turns into a
-# skip; anything else is a bug in this script or the package layout.
+# archive is unreachable, a host package or the i386 architecture is missing and
+# we are not root to add it, or the cache is not writable), with the reason on the
+# last line of standard error ("UNAVAILABLE [build-initramfs]: ..."), which the
+# boot test turns into a skip; anything else is a bug in this script or the
+# package layout.
 #
 # Environment:
 #   TYPEVISOR_DEBIAN_CACHE  cache directory (default /tmp/typevisor-debian)

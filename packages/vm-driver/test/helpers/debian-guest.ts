@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 const BUILD_SCRIPT = fileURLToPath(new URL('../../../../guest/debian/build-initramfs.sh', import.meta.url));
 /** build-initramfs.sh's exit status for "cannot be had on this machine right now" (EX_TEMPFAIL). */
 const EXIT_UNAVAILABLE = 75;
+/** coreutils timeout's exit status when the time ran out, and when it had to SIGKILL. */
+const EXIT_TIMED_OUT = 124;
+const EXIT_KILLED = 137;
 
 /** The Debian guest: where its kernel and initramfs are, or why there is none. */
 export type DebianGuest =
@@ -20,16 +23,20 @@ export type DebianGuest =
  */
 export function prepareDebianGuest(cache: string, timeoutMs: number): DebianGuest {
   const started = Date.now();
-  const result = spawnSync('bash', [BUILD_SCRIPT], {
-    encoding: 'utf8', env: { ...process.env, TYPEVISOR_DEBIAN_CACHE: cache }, timeout: timeoutMs, killSignal: 'SIGKILL',
+  // coreutils timeout signals the script's whole process group, apt-get's children included, so a
+  // stuck download does not outlive the test holding apt's locks; spawnSync's own limit is a backstop.
+  const seconds = Math.ceil(timeoutMs / 1000);
+  const result = spawnSync('timeout', ['--kill-after=10', String(seconds), 'bash', BUILD_SCRIPT], {
+    encoding: 'utf8', env: { ...process.env, TYPEVISOR_DEBIAN_CACHE: cache }, timeout: timeoutMs + 30_000, killSignal: 'SIGKILL',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const seconds = (Date.now() - started) / 1000;
   const stderr = result.stderr ?? '';
-  if (result.error !== undefined && (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-    return { available: false, reason: `build-initramfs.sh did not finish in ${timeoutMs / 1000} s (a slow or silent Debian archive?); its last output: ${lastLine(stderr)}` };
+  const timedOut = result.status === EXIT_TIMED_OUT || (result.status === EXIT_KILLED && Date.now() - started >= timeoutMs)
+    || (result.error !== undefined && (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT');
+  if (timedOut) {
+    return { available: false, reason: `build-initramfs.sh did not finish in ${seconds} s (a slow or silent Debian archive?); its last output: ${lastLine(stderr)}` };
   }
-  if (result.error !== undefined) return { available: false, reason: `cannot run bash ${BUILD_SCRIPT}: ${result.error.message}` };
+  if (result.error !== undefined) return { available: false, reason: `cannot run timeout/bash ${BUILD_SCRIPT}: ${result.error.message}` };
   if (result.status === EXIT_UNAVAILABLE) {
     return { available: false, reason: lastLine(stderr).replace(/^UNAVAILABLE \[build-initramfs\]: /, '') };
   }
@@ -37,9 +44,9 @@ export function prepareDebianGuest(cache: string, timeoutMs: number): DebianGues
     throw new Error(`guest/debian/build-initramfs.sh failed (exit ${result.status ?? result.signal}):\n${stderr}`);
   }
   const release = (result.stdout ?? '').trim().split('\n').pop() ?? '';
-  return { available: true, cache, release, seconds };
+  return { available: true, cache, release, seconds: (Date.now() - started) / 1000 };
 }
 
 function lastLine(text: string): string {
-  return text.trim().split('\n').pop() ?? '(no output)';
+  return text.trim().split('\n').pop() || '(none)';
 }
