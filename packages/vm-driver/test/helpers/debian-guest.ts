@@ -16,10 +16,10 @@ export type DebianGuest =
 /**
  * Downloads (once, into `cache`) Debian's linux-image-686 and busybox-static for i386 and builds the
  * busybox initramfs, through guest/debian/build-initramfs.sh. The script reports what this machine
- * cannot provide — an unreachable archive, or a missing host package or i386 architecture that only
- * root could add — with its own exit status, and so does running out of `timeoutMs` (an archive that
- * does not answer); those become `available: false` with the reason. Any other failure is a bug and
- * throws with the script's output.
+ * cannot provide — an unreachable archive, a missing host package or i386 architecture that only
+ * root could add, an unwritable cache — with its own exit status, and so does running out of
+ * `timeoutMs` (an archive that does not answer); those become `available: false` with the reason.
+ * Any other failure is a bug and throws with the script's output.
  */
 export function prepareDebianGuest(cache: string, timeoutMs: number): DebianGuest {
   const started = Date.now();
