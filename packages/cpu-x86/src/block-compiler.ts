@@ -17,7 +17,10 @@
  */
 import type { CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
-import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32 } from './exec/alu.js';
+import { AF, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32 } from './constants.js';
+import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, testEvGv } from './exec/alu.js';
+import { JCC, jmpRel } from './exec/control.js';
+import { lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg } from './exec/data.js';
 import { CpuStat } from './stats.js';
 
 /** A compiled block: runs the whole block (or up to its first exit) and returns the instructions retired. */
@@ -54,33 +57,194 @@ const PURE = new Uint8Array(HANDLERS.length);
 let codegenAvailable = true;
 
 /**
+ * Inline forms of the commonest instructions (32-bit operand and address size): the handler's work
+ * written out with the decoded fields as constants, so no decoded-slot loads, size or form tests, or
+ * call remain. Each is exactly its handler's code path for that form (the differential tester runs
+ * compiled blocks against hardware); anything else calls its handler.
+ */
+const INLINE_KIND = new Uint8Array(HANDLERS.length);
+const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_IMM = 6, K_INC = 7, K_DEC = 8;
+const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
+const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21;
+/** Near relative branches: inline code that leaves the block itself when taken. */
+const K_JCC = 18, K_JMP = 19;
+/** The condition of each Jcc (by condition code) as an expression over the lazy flags. */
+const CONDITION = [
+  'c.getOF() !== 0', 'c.getOF() === 0', 'c.getCF() !== 0', 'c.getCF() === 0', 'c.getZF() !== 0', 'c.getZF() === 0',
+  '(c.getCF() !== 0 || c.getZF() !== 0)', '(c.getCF() === 0 && c.getZF() === 0)', 'c.getSF() !== 0', 'c.getSF() === 0',
+  'c.getPF() !== 0', 'c.getPF() === 0', '((c.getSF() !== 0) !== (c.getOF() !== 0))', '((c.getSF() !== 0) === (c.getOF() !== 0))',
+  '(c.getZF() !== 0 || (c.getSF() !== 0) !== (c.getOF() !== 0))', '(c.getZF() === 0 && (c.getSF() !== 0) === (c.getOF() !== 0))',
+];
+/** ALU operation of the specialised register handlers (ModRM.reg order: add or adc sbb and sub xor cmp). */
+const INLINE_OP = new Uint8Array(HANDLERS.length);
+{
+  const set = (h: unknown, kind: number, op = 0): void => {
+    const i = HANDLERS.indexOf(h as (typeof HANDLERS)[number]);
+    if (i < 0) throw new Error('block-compiler: handler not in the table');
+    INLINE_KIND[i] = kind;
+    INLINE_OP[i] = op;
+  };
+  set(movGvEv, K_MOV_GV_EV); set(movEvGv, K_MOV_EV_GV); set(lea, K_LEA); set(pushReg, K_PUSH); set(popReg, K_POP);
+  set(movRegIz, K_MOV_IMM); set(incReg, K_INC); set(decReg, K_DEC); set(aluGvEv, K_ALU_GV_EV);
+  for (let op = 0; op < 8; op++) {
+    set(ALU_EVGV_R32[op], K_ALU_RM_REG, op); set(ALU_GVEV_R32[op], K_ALU_REG_RM, op); set(ALU_GRP1_R32[op], K_ALU_RM_IMM, op);
+  }
+  set(aluEvGv, K_CMP_EV_GV); set(grp1Ev, K_CMP_EV_IMM); set(testEvGv, K_TEST); set(movzxb, K_MOVZX_B); set(movzxw, K_MOVZX_W);
+  for (let cc = 0; cc < 16; cc++) set(JCC[cc], K_JCC, cc);
+  set(jmpRel, K_JMP); set(grp2Ev, K_SHIFT); set(imulGvEv, K_IMUL);
+}
+
+/** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
+function aluCode(op: number, a: string, b: string, store: (result: string) => string): string | null {
+  const lazy = (kind: number): string => `c.setLazy(${kind}, a, b, v, 2);`;
+  let body: string;
+  switch (op) {
+    case 0: body = `const v = (a + b) | 0; ${lazy(OP_ADD)} ${store('v')}`; break;
+    case 1: body = `const v = a | b; ${lazy(OP_LOGIC)} ${store('v')}`; break;
+    case 4: body = `const v = a & b; ${lazy(OP_LOGIC)} ${store('v')}`; break;
+    case 5: body = `const v = (a - b) | 0; ${lazy(OP_SUB)} ${store('v')}`; break;
+    case 6: body = `const v = a ^ b; ${lazy(OP_LOGIC)} ${store('v')}`; break;
+    case 7: body = `const v = (a - b) | 0; ${lazy(OP_SUB)}`; break;
+    case 2: // ADC: the carry-in decides between ADC and ADD flags, as alu() does
+      body = `let v; if (c.getCF() !== 0) { v = (a + b + 1) | 0; c.setLazy(${OP_ADC}, a, b, v, 2); } else { v = (a + b) | 0; ${lazy(OP_ADD)} } ${store('v')}`;
+      break;
+    case 3: // SBB
+      body = `let v; if (c.getCF() !== 0) { v = (a - b - 1) | 0; c.setLazy(${OP_SBB}, a, b, v, 2); } else { v = (a - b) | 0; ${lazy(OP_SUB)} } ${store('v')}`;
+      break;
+    default: return null;
+  }
+  return `{ const a = ${a}, b = ${b}; ${body} }`;
+}
+
+/** The memory operand's offset of slot `d` as an expression (32-bit addressing only), or null. */
+function effectiveAddress(c: CpuCore, d: number): string | null {
+  const f = c.dEa[d];
+  if ((f & EA_A16) !== 0) return null;
+  const base = f & 15, index = (f >> 4) & 15, scale = (f >> 8) & 3;
+  const parts = [String(c.dDisp[d])];
+  if (base !== EA_NONE) parts.push(`R[${base << 1}]`);
+  if (index !== EA_NONE) parts.push(`(R[${index << 1}] << ${scale})`);
+  return `((${parts.join(' + ')}) | 0)`;
+}
+
+/** Inline code for slot `d` (handler `h`), or null to call the handler. */
+function inlineCode(c: CpuCore, d: number, h: number): string | null {
+  const kind = INLINE_KIND[h];
+  if (kind === 0 || (c.dPfx[d] & P_O32) === 0) return null;
+  const m = c.dRm[d], reg = ((m >> 3) & 7) << 1, rm = (m & 7) << 1, ext = c.dExt[d] << 1, seg = c.dSeg[d];
+  const memory = m < 0xc0;
+  switch (kind) {
+    case K_MOV_GV_EV: {
+      if (!memory) return `R[${reg}] = R[${rm}];`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : `R[${reg}] = c.readSeg32(${seg}, ${ea});`;
+    }
+    case K_MOV_EV_GV: {
+      if (!memory) return `R[${rm}] = R[${reg}];`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : `c.writeSeg32(${seg}, ${ea}, R[${reg}]);`;
+    }
+    case K_LEA: {
+      const ea = memory ? effectiveAddress(c, d) : null; // LEA with a register operand is #UD: the handler raises it
+      return ea === null ? null : `R[${reg}] = ${ea};`;
+    }
+    case K_PUSH: return `c.push32(R[${ext}]);`;
+    case K_POP: return `{ const v = c.pop32(); R[${ext}] = v; }`;
+    case K_MOV_IMM: return `R[${ext}] = ${c.dImm[d]};`;
+    case K_INC: return `{ const a = R[${ext}], v = (a + 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_ADD}, a, v, 2); }`;
+    case K_DEC: return `{ const a = R[${ext}], v = (a - 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_SUB}, a, v, 2); }`;
+    case K_ALU_RM_REG: return aluCode(INLINE_OP[h], `R[${rm}]`, `R[${reg}]`, (v) => `R[${rm}] = ${v};`);
+    case K_ALU_REG_RM: return aluCode(INLINE_OP[h], `R[${reg}]`, `R[${rm}]`, (v) => `R[${reg}] = ${v};`);
+    case K_ALU_RM_IMM: return aluCode(INLINE_OP[h], `R[${rm}]`, String(c.dImm[d]), (v) => `R[${rm}] = ${v};`);
+    case K_CMP_EV_GV: { // memory forms of CMP Ev,Gv only (the others write memory: the handler does it)
+      const ea = memory && c.dExt[d] === 7 ? effectiveAddress(c, d) : null;
+      return ea === null ? null : aluCode(7, `c.readSeg32(${seg}, ${ea})`, `R[${reg}]`, () => '');
+    }
+    case K_CMP_EV_IMM: {
+      const ea = memory && ((m >> 3) & 7) === 7 ? effectiveAddress(c, d) : null;
+      return ea === null ? null : aluCode(7, `c.readSeg32(${seg}, ${ea})`, String(c.dImm[d]), () => '');
+    }
+    case K_TEST: {
+      const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
+      return ea === null ? null : aluCode(4, memory ? `c.readSeg32(${seg}, ${ea})` : ea, `R[${reg}]`, () => '');
+    }
+    case K_MOVZX_B: {
+      const ea = memory ? effectiveAddress(c, d) : null;
+      return ea === null ? null : `R[${reg}] = c.readSeg8(${seg}, ${ea});`;
+    }
+    case K_MOVZX_W: {
+      const ea = memory ? effectiveAddress(c, d) : null;
+      return ea === null ? null : `R[${reg}] = c.readSeg16(${seg}, ${ea});`;
+    }
+    case K_SHIFT: { // SHL/SAL, SHR, SAR of a 32-bit register by a constant 1-31 (shiftOp()'s code for them)
+      const count = (c.dExt[d] === 0 ? c.dImm[d] : c.dExt[d] === 1 ? 1 : 0) & 31, op = (m >> 3) & 7;
+      if (memory || count === 0 || op < 4) return null;
+      if (op === 5) return `{ const a = R[${rm}], v = a >>> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> ${count - 1}) & 1, a < 0); }`;
+      if (op === 7) return `{ const a = R[${rm}], v = a >> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >> ${count - 1}) & 1, false); }`;
+      return `{ const a = R[${rm}], v = a << ${count}, f = (a >>> ${32 - count}) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0); }`;
+    }
+    case K_IMUL: { // IMUL r32, r/m32 (imul2()'s 32-bit code): CF = OF = the product does not fit
+      const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
+      if (ea === null) return null;
+      const a = memory ? `c.readSeg32(${seg}, ${ea})` : ea;
+      return `{ const b = R[${reg}], a = ${a}, v = Math.imul(a, b); R[${reg}] = v; c.setLazy(${OP_LOGIC}, 0, 0, v, 2); ` +
+        `c.setArith(${CF | OF | AF}, a * b !== v ? ${CF | OF} : 0); }`;
+    }
+    case K_ALU_GV_EV: {
+      if (!memory) return null; // register forms were specialised by the decoder (or are 16-bit)
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : aluCode(c.dExt[d], `R[${reg}]`, `c.readSeg32(${seg}, ${ea})`, (v) => `R[${reg}] = ${v};`);
+    }
+    default: return null;
+  }
+}
+
+/**
  * Compiles the block of `count` decoded instructions starting at pool slot `start`, for code whose
  * EIP wraps with `ipMask`. Returns null when code generation is not available.
  */
 export function compileBlock(c: CpuCore, start: number, count: number, ipMask: number): CompiledBlock | null {
   if (!codegenAvailable) return null;
-  const wrap = (offset: number): string => ipMask === -1 ? `(e + ${offset}) | 0` : `(e + ${offset}) & ${ipMask}`;
+  const wrap = (offset: number): string => ipMask === -1 ? `((e + ${offset}) | 0)` : `((e + ${offset}) & ${ipMask})`;
   const used: number[] = [];
   const local = new Map<number, string>();
-  const lines: string[] = ['const e = c.eip, r = c.retired;'];
+  const lines: string[] = ['const e = c.eip, r = c.retired, R = c.r32;'];
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const d = start + i;
     const h = c.dH[d];
-    let name = local.get(h);
-    if (name === undefined) {
-      name = `h${used.length}`;
-      local.set(h, name);
-      used.push(h);
+    const kind = INLINE_KIND[h];
+    if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
+      // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block.
+      offset += c.dLen[d];
+      if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
+      const taken = `{ const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; c.retired = r + ${i + 1}; return ${i + 1}; }`;
+      lines.push(kind === K_JMP ? taken : `c.eip = ${wrap(offset)}; if (${CONDITION[INLINE_OP[h]]}) ${taken} c.retired = r + ${i + 1};`);
+      if (kind === K_JMP) return finish(lines, used, count, c);
+      continue;
+    }
+    let code = inlineCode(c, d, h);
+    if (code === null) {
+      let name = local.get(h);
+      if (name === undefined) {
+        name = `h${used.length}`;
+        local.set(h, name);
+        used.push(h);
+      }
+      code = `${name}(c, ${d});`;
     }
     offset += c.dLen[d];
     if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
-    lines.push(`c.eip = ${wrap(offset)}; ${name}(c, ${d}); c.retired = r + ${i + 1};`);
+    lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
     if (i === count - 1) break;
     if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) return ${i + 1};`);
     const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);
     if (!pure) lines.push(`if (c.chunkBreak) return ${i + 1};`);
   }
+  return finish(lines, used, count, c);
+}
+
+function finish(lines: string[], used: number[], count: number, c: CpuCore): CompiledBlock | null {
   lines.push(`return ${count};`);
   const params = used.map((_, i) => `h${i}`);
   try {

@@ -83,6 +83,29 @@ describe('compiled blocks', () => {
     expect(m.cpu.instructionMix[InstructionClass.System]).toBe(1); // the HLT of the first run
   });
 
+  it('fault in an inline memory access with the EIP of that instruction and the ones before it retired', () => {
+    const m = flat(`
+      mov ecx, 3
+    l: mov eax, [0x2000]
+      add eax, 1
+      mov [0x2000], eax
+      dec ecx
+      jnz l
+      xor ax, ax
+      mov fs, ax
+      mov ebx, 7
+    f: mov edx, [fs:0x100]
+      hlt`, { compileThreshold: 1 });
+    m.memory.writePhys32(0x2000, 40);
+    expect(m.cpu.run(1000)).toBe('exception');
+    expect(m.cpu.lastException).toMatchObject({ vector: 13, errorCode: 0 }); // a null FS
+    const source = 'mov ecx, 3\nl: mov eax, [0x2000]\nadd eax, 1\nmov [0x2000], eax\ndec ecx\njnz l\nxor ax, ax\nmov fs, ax\nmov ebx, 7';
+    expect(m.cpu.getRegisters()).toMatchObject({ eip: 0x1000 + asm(source, 32, 0x1000).length, ebx: 7, edx: 0x619 }); // EDX keeps its reset value: the load did not complete
+    expect(m.cpu.instructionsRetired).toBe(1 + 3 * 5 + 3);
+    expect(m.memory.readPhys32(0x2000)).toBe(43);
+    expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBeGreaterThanOrEqual(2);
+  });
+
   it('reject a compile threshold outside 1-65535', () => {
     expect(() => flat('hlt', { compileThreshold: 0 })).toThrow(CpuConfigurationError);
     expect(() => flat('hlt', { compileThreshold: 70000 })).toThrow(/compileThreshold/);
