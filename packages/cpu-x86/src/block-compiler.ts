@@ -18,8 +18,8 @@
 import type { CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
 import { AF, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32 } from './constants.js';
-import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, testEvGv } from './exec/alu.js';
-import { JCC, jmpRel } from './exec/control.js';
+import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
+import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
 import { lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg } from './exec/data.js';
 import { CpuStat } from './stats.js';
 
@@ -65,7 +65,9 @@ let codegenAvailable = true;
 const INLINE_KIND = new Uint8Array(HANDLERS.length);
 const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_IMM = 6, K_INC = 7, K_DEC = 8;
 const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
-const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21;
+const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22;
+/** Near CALL rel and RET: inline code that leaves the block (they end it). */
+const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
 const K_JCC = 18, K_JMP = 19;
 /** The condition of each Jcc (by condition code) as an expression over the lazy flags. */
@@ -91,7 +93,7 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   }
   set(aluEvGv, K_CMP_EV_GV); set(grp1Ev, K_CMP_EV_IMM); set(testEvGv, K_TEST); set(movzxb, K_MOVZX_B); set(movzxw, K_MOVZX_W);
   for (let cc = 0; cc < 16; cc++) set(JCC[cc], K_JCC, cc);
-  set(jmpRel, K_JMP); set(grp2Ev, K_SHIFT); set(imulGvEv, K_IMUL);
+  set(jmpRel, K_JMP); set(grp2Ev, K_SHIFT); set(imulGvEv, K_IMUL); set(mulEv, K_MUL); set(callRel, K_CALL); set(retNear, K_RET);
 }
 
 /** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
@@ -190,6 +192,15 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
       return `{ const b = R[${reg}], a = ${a}, v = Math.imul(a, b); R[${reg}] = v; c.setLazy(${OP_LOGIC}, 0, 0, v, 2); ` +
         `c.setArith(${CF | OF | AF}, a * b !== v ? ${CF | OF} : 0); }`;
     }
+    case K_MUL: { // MUL r/m32: EDX:EAX = EAX * src (mulu32() and mulFlags()): CF = OF = EDX != 0
+      const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
+      if (ea === null) return null;
+      const src = memory ? `c.readSeg32(${seg}, ${ea})` : ea;
+      return `{ const a = R[0] >>> 0, b = (${src}) >>> 0; const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16; ` +
+        'const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH; const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff); ' +
+        'const hi = (hh + Math.floor(lh / 65536) + Math.floor(hl / 65536) + Math.floor(mid / 65536)) | 0, lo = ((ll & 0xffff) | (mid << 16)) | 0; ' +
+        `R[0] = lo; R[4] = hi; c.setLazy(${OP_LOGIC}, 0, 0, lo, 2); c.setArith(${CF | OF | AF}, hi !== 0 ? ${CF | OF} : 0); }`;
+    }
     case K_ALU_GV_EV: {
       if (!memory) return null; // register forms were specialised by the decoder (or are 16-bit)
       const ea = effectiveAddress(c, d);
@@ -214,6 +225,17 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const d = start + i;
     const h = c.dH[d];
     const kind = INLINE_KIND[h];
+    if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
+      // CALL: push the return address, then the target (callRel(): the limit check first); RET
+      // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
+      offset += c.dLen[d];
+      if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
+      const target = kind === K_CALL
+        ? `const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.push32(${wrap(offset)});`
+        : `const t = c.peek32(0); if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.addSp(${4 + c.dImm[d]});`;
+      lines.push(`c.eip = ${wrap(offset)}; { ${target} c.eip = t; c.retired = r + ${i + 1}; return ${i + 1}; }`);
+      return finish(lines, used, count, c);
+    }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
       // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block.
       offset += c.dLen[d];
