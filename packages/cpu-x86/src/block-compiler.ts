@@ -23,8 +23,11 @@ import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
 import { lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg } from './exec/data.js';
 import { CpuStat } from './stats.js';
 
-/** A compiled block: runs the whole block (or up to its first exit) and returns the instructions retired. */
-export type CompiledBlock = (c: CpuCore) => number;
+/**
+ * A compiled block: runs the whole block (or up to its first exit) and returns the instructions
+ * retired. `n` (at least the block's length) bounds how many a one-block loop may run in one call.
+ */
+export type CompiledBlock = (c: CpuCore, n: number) => number;
 
 /** Block runs before a block is compiled, by default (CpuOptions.compileThreshold). */
 export const HOT_RUNS = 16384;
@@ -217,9 +220,25 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
 export function compileBlock(c: CpuCore, start: number, count: number, ipMask: number): CompiledBlock | null {
   if (!codegenAvailable) return null;
   const wrap = (offset: number): string => ipMask === -1 ? `((e + ${offset}) | 0)` : `((e + ${offset}) & ${ipMask})`;
+  // A 32-bit Jcc/JMP in the block that jumps back to the block's first instruction (a one-block
+  // loop, the shape of most inner loops) goes round inside the function while the caller's budget
+  // `n` allows another pass of the whole block.
+  const backEdge = new Uint8Array(count);
+  let selfLoop = false;
+  for (let i = 0, end = 0; i < count; i++) {
+    const d = start + i, kind = INLINE_KIND[c.dH[d]];
+    end += c.dLen[d];
+    if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0 && ipMask === -1 && end + c.dImm[d] === 0) {
+      backEdge[i] = 1;
+      selfLoop = true;
+    }
+  }
+  const leave = (k: number): string => selfLoop ? `return done + ${k};` : `return ${k};`;
   const used: number[] = [];
   const local = new Map<number, string>();
-  const lines: string[] = ['const e = c.eip, r = c.retired, R = c.r32;'];
+  const lines: string[] = selfLoop
+    ? ['const e = c.eip, R = c.r32; let r = c.retired, done = 0;', 'for (;;) {', 'c.curEip = e;']
+    : ['const e = c.eip, r = c.retired, R = c.r32;'];
   let offset = 0;
   for (let i = 0; i < count; i++) {
     const d = start + i;
@@ -233,16 +252,20 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const target = kind === K_CALL
         ? `const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.push32(${wrap(offset)});`
         : `const t = c.peek32(0); if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.addSp(${4 + c.dImm[d]});`;
-      lines.push(`c.eip = ${wrap(offset)}; { ${target} c.eip = t; c.retired = r + ${i + 1}; return ${i + 1}; }`);
-      return finish(lines, used, count, c);
+      lines.push(`c.eip = ${wrap(offset)}; { ${target} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
+      break; // CALL and RET end their block
     }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
-      // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block.
+      // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block
+      // (or, for the back edge of a one-block loop, go round again while the budget allows).
       offset += c.dLen[d];
       if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
-      const taken = `{ const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; c.retired = r + ${i + 1}; return ${i + 1}; }`;
+      const again = backEdge[i] !== 0
+        ? `done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
+        : leave(i + 1);
+      const taken = `{ const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
       lines.push(kind === K_JMP ? taken : `c.eip = ${wrap(offset)}; if (${CONDITION[INLINE_OP[h]]}) ${taken} c.retired = r + ${i + 1};`);
-      if (kind === K_JMP) return finish(lines, used, count, c);
+      if (kind === K_JMP) break; // JMP ends its block
       continue;
     }
     let code = inlineCode(c, d, h);
@@ -259,19 +282,20 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
     if (i === count - 1) break;
-    if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) return ${i + 1};`);
+    if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) ${leave(i + 1)}`);
     const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);
-    if (!pure) lines.push(`if (c.chunkBreak) return ${i + 1};`);
+    if (!pure) lines.push(`if (c.chunkBreak) ${leave(i + 1)}`);
   }
-  return finish(lines, used, count, c);
+  lines.push(leave(count));
+  if (selfLoop) lines.push('}');
+  return finish(lines, used, c);
 }
 
-function finish(lines: string[], used: number[], count: number, c: CpuCore): CompiledBlock | null {
-  lines.push(`return ${count};`);
+function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
   const params = used.map((_, i) => `h${i}`);
   try {
     // Generated from numbers only (see above).
-    const factory = new Function(...params, `'use strict'; return function block(c) {\n${lines.join('\n')}\n};`) as
+    const factory = new Function(...params, `'use strict'; return function block(c, n) {\n${lines.join('\n')}\n};`) as
       (...handlers: unknown[]) => CompiledBlock;
     c.stats[CpuStat.BlocksCompiled]++;
     return factory(...used.map((h) => HANDLERS[h]));

@@ -134,7 +134,8 @@ function runChunk(c: CpuCore, n: number): void {
         compiled = c.bFn[b] = compileBlock(c, start, count, ipMask);
       }
       if (compiled !== null) {
-        const done = compiled(c);
+        // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
+        const done = compiled(c, mix ? count : n);
         if (mix) countBlockMix(c);
         if (c.chunkBreak) return;
         n -= done;

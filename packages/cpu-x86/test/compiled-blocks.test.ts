@@ -39,6 +39,22 @@ describe('compiled blocks', () => {
     expect(interpreted.retired).toBe(2 + 3000 * 9 + 1);
   });
 
+  it('run a one-block loop inside the compiled function but never past the budget', () => {
+    const reference = runLoop({ compileBlocks: false });
+    const m = flat(LOOP, { compileThreshold: 1 });
+    let stop = 'budget', runs = 0;
+    while (stop === 'budget') {
+      const before = m.cpu.instructionsRetired;
+      stop = m.cpu.run(777);
+      if (stop === 'budget') expect(m.cpu.instructionsRetired - before).toBe(777);
+      runs++;
+    }
+    expect(stop).toBe('halt');
+    expect(runs).toBe(Math.ceil(reference.retired / 777));
+    expect(m.cpu.getRegisters()).toEqual(reference.regs);
+    expect(m.cpu.instructionsRetired).toBe(reference.retired);
+  });
+
   it('stop at a store into their own code and run the rewritten instruction', () => {
     // When ECX reaches 5 the loop patches the immediate of `add eax, 1` (83 C0 01 at label p) to 2
     // from inside the compiled block; the ADD right after the store must already be the new one.
