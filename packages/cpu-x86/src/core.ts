@@ -56,7 +56,7 @@ export const POOL_SIZE = 1 << 18;
 export const BCACHE_BITS = 16;
 export const BCACHE_SIZE = 1 << BCACHE_BITS;
 const DSLOTS = POOL_BASE + POOL_SIZE;
-const TLB_BITS = 10;
+export const TLB_BITS = 10;
 const TLB_SIZE = 1 << TLB_BITS;
 
 /**

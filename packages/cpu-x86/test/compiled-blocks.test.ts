@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuConfigurationError, CpuStat, InstructionClass } from '@typevisor/cpu-x86';
 import type { CpuOptions } from '@typevisor/cpu-x86';
 import { asm, flat } from './support/harness.js';
+import { pmMachine, record } from './support/pm-program.js';
 
 const LOOP = `
   mov ecx, 3000
@@ -120,6 +121,32 @@ describe('compiled blocks', () => {
     expect(m.cpu.instructionsRetired).toBe(1 + 3 * 5 + 3);
     expect(m.memory.readPhys32(0x2000)).toBe(43);
     expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBeGreaterThanOrEqual(2);
+  });
+
+  it('take #PF with CR2 and the faulting EIP from an inline load under paging, and honour read-only pages', () => {
+    // Identity paging; the loop stores to 0x300000 + 4*i for i = 0..; page 0x302 is not present,
+    // page 0x301 is read-only (a supervisor write with CR0.WP = 0 still succeeds there).
+    const main = [
+      'call setup_paging',
+      'mov dword [0x21000 + 0x302*4], 0',
+      'and dword [0x21000 + 0x301*4], ~2',
+      'mov eax, cr3', 'mov cr3, eax',
+      'mov edi, 0x300000', 'mov ecx, 0x1000',
+      'l: mov eax, [edi]', 'add eax, ecx', 'mov [edi], eax', 'add edi, 4', 'dec ecx', 'jnz l',
+      'hlt',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      m.memory.writePhys32(0x300000, 5);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      return { rec: record(m), regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, words: [0x300000, 0x300ffc, 0x301000, 0x301ffc].map((a) => m.memory.readPhys32(a)) };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.rec.vector).toBe(14);
+    expect(interpreted.rec.cr2).toBe(0x302000);
+    expect(interpreted.rec.error).toBe(0); // the load of the not-present page faults first (read, CPL 0)
+    expect(compiled).toEqual(interpreted);
   });
 
   it('reject a compile threshold outside 1-65535', () => {

@@ -1,4 +1,5 @@
 import { asm, machine, type Machine } from './harness.js';
+import type { CpuOptions } from '@typevisor/cpu-x86';
 
 /**
  * A protected-mode test program: starts in real mode at 0000:7C00, loads a GDT/IDT, enters 32-bit
@@ -133,8 +134,8 @@ idt_desc:
 }
 
 /** Machine with the program loaded at 0x7C00 in real mode (delivering exceptions through the IDT). */
-export function pmMachine(main: string, handlers: Parameters<typeof pmProgram>[1] = {}): Machine {
-  const m = machine({});
+export function pmMachine(main: string, handlers: Parameters<typeof pmProgram>[1] = {}, options: Partial<CpuOptions> = {}): Machine {
+  const m = machine(options);
   m.memory.ram.set(pmProgram(main, handlers), 0x7c00);
   m.cpu.setRegisters({ cs: 0, eip: 0x7c00, esp: 0x7000, ss: 0, ds: 0 });
   return m;
