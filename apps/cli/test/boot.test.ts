@@ -19,7 +19,7 @@ describe.skipIf(!hasNasm())('typevisor run with a tiny multiboot kernel', () => 
   it('prints through --debugcon stdio and exits with the debug exit status', async () => {
     const kernel = join(mkdtempSync(join(tmpdir(), 'cli-boot-')), 'kernel.bin');
     const source = fileURLToPath(new URL('../../../packages/vm-driver/test/fixtures/hello-multiboot.asm', import.meta.url));
-    execFileSync('nasm', ['-f', 'bin', '-o', kernel, source]);
+    execFileSync('nasm', ['-f', 'bin', '-i', fileURLToPath(new URL('../../../packages/vm-driver/test/fixtures/', import.meta.url)), '-o', kernel, source]);
     const out: string[] = [];
     const err: string[] = [];
     const status = await main(['run', '--kernel', kernel, '--append', 'from the cli', '--debugcon', 'stdio', '--serial', 'none', '--mem', '16M'], {

@@ -24,7 +24,8 @@ function hasNasm(): boolean {
 
 function assemble(source: string): Uint8Array {
   const out = join(mkdtempSync(join(tmpdir(), 'mbk-')), 'kernel.bin');
-  execFileSync('nasm', ['-f', 'bin', '-o', out, fileURLToPath(new URL(source, import.meta.url))]);
+  // -i: the fixtures' shared %include files sit beside them.
+  execFileSync('nasm', ['-f', 'bin', '-i', fileURLToPath(new URL('./fixtures/', import.meta.url)), '-o', out, fileURLToPath(new URL(source, import.meta.url))]);
   return new Uint8Array(readFileSync(out));
 }
 
