@@ -149,6 +149,12 @@ function store32(seg: number, ea: string, value: string): string {
     `else c.writeSeg32(${seg}, o, x); }`;
 }
 
+/** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
+function withSource(memory: boolean, seg: number, ea: string, body: (source: string) => string | null): string | null {
+  const code = body(memory ? 'm' : ea);
+  return code === null ? null : memory ? `{ ${load32(seg, ea)} ${code} }` : code;
+}
+
 /** The memory operand's offset of slot `d` as an expression (32-bit addressing only), or null. */
 function effectiveAddress(c: CpuCore, d: number): string | null {
   const f = c.dEa[d];
@@ -191,15 +197,15 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_ALU_RM_IMM: return aluCode(INLINE_OP[h], `R[${rm}]`, String(c.dImm[d]), (v) => `R[${rm}] = ${v};`);
     case K_CMP_EV_GV: { // memory forms of CMP Ev,Gv only (the others write memory: the handler does it)
       const ea = memory && c.dExt[d] === 7 ? effectiveAddress(c, d) : null;
-      return ea === null ? null : aluCode(7, `c.readSeg32(${seg}, ${ea})`, `R[${reg}]`, () => '');
+      return ea === null ? null : withSource(true, seg, ea, (src) => aluCode(7, src, `R[${reg}]`, () => ''));
     }
     case K_CMP_EV_IMM: {
       const ea = memory && ((m >> 3) & 7) === 7 ? effectiveAddress(c, d) : null;
-      return ea === null ? null : aluCode(7, `c.readSeg32(${seg}, ${ea})`, String(c.dImm[d]), () => '');
+      return ea === null ? null : withSource(true, seg, ea, (src) => aluCode(7, src, String(c.dImm[d]), () => ''));
     }
     case K_TEST: {
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
-      return ea === null ? null : aluCode(4, memory ? `c.readSeg32(${seg}, ${ea})` : ea, `R[${reg}]`, () => '');
+      return ea === null ? null : withSource(memory, seg, ea, (src) => aluCode(4, src, `R[${reg}]`, () => ''));
     }
     case K_MOVZX_B: { // byte registers: AL..BL are bits 0-7 of EAX..EBX, AH..BH bits 8-15
       if (!memory) return `R[${reg}] = (R[${(m & 3) << 1}] >>> ${(m & 4) !== 0 ? 8 : 0}) & 0xff;`;
@@ -214,7 +220,7 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_CMOV: { // the source is read (and may fault) whatever the condition, as cmovcc() does
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
-      return `{ const v = ${memory ? `c.readSeg32(${seg}, ${ea})` : ea}; if (c.cond(${c.dExt[d]})) R[${reg}] = v; }`;
+      return withSource(memory, seg, ea, (src) => `{ const v = ${src}; if (c.cond(${c.dExt[d]})) R[${reg}] = v; }`);
     }
     case K_SETCC: { // register form: the byte register (setcc() writes 1 or 0 through wrEb)
       if (memory) return null;
@@ -230,18 +236,16 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_IMUL: { // IMUL r32, r/m32 (imul2()'s 32-bit code): CF = OF = the product does not fit
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
-      const a = memory ? `c.readSeg32(${seg}, ${ea})` : ea;
-      return `{ const b = R[${reg}], a = ${a}, v = Math.imul(a, b); R[${reg}] = v; c.setLazy(${OP_LOGIC}, 0, 0, v, 2); ` +
-        `c.setArith(${CF | OF | AF}, a * b !== v ? ${CF | OF} : 0); }`;
+      return withSource(memory, seg, ea, (src) => `{ const b = R[${reg}], a = ${src}, v = Math.imul(a, b); R[${reg}] = v; c.setLazy(${OP_LOGIC}, 0, 0, v, 2); ` +
+        `c.setArith(${CF | OF | AF}, a * b !== v ? ${CF | OF} : 0); }`);
     }
     case K_MUL: { // MUL r/m32: EDX:EAX = EAX * src (mulu32() and mulFlags()): CF = OF = EDX != 0
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
-      const src = memory ? `c.readSeg32(${seg}, ${ea})` : ea;
-      return `{ const a = R[0] >>> 0, b = (${src}) >>> 0; const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16; ` +
+      return withSource(memory, seg, ea, (src) => `{ const a = R[0] >>> 0, b = (${src}) >>> 0; const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16; ` +
         'const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH; const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff); ' +
         'const hi = (hh + Math.floor(lh / 65536) + Math.floor(hl / 65536) + Math.floor(mid / 65536)) | 0, lo = ((ll & 0xffff) | (mid << 16)) | 0; ' +
-        `R[0] = lo; R[4] = hi; c.setLazy(${OP_LOGIC}, 0, 0, lo, 2); c.setArith(${CF | OF | AF}, hi !== 0 ? ${CF | OF} : 0); }`;
+        `R[0] = lo; R[4] = hi; c.setLazy(${OP_LOGIC}, 0, 0, lo, 2); c.setArith(${CF | OF | AF}, hi !== 0 ? ${CF | OF} : 0); }`);
     }
     case K_ALU_GV_EV: {
       if (!memory) return null; // register forms were specialised by the decoder (or are 16-bit)

@@ -56,6 +56,34 @@ describe('compiled blocks', () => {
     expect(m.cpu.instructionsRetired).toBe(reference.retired);
   });
 
+  it('compute one-block loops with memory operands (the written-out RAM fast path) as the block loop does', () => {
+    const source = `
+      mov esi, 0x5000
+      mov ecx, 500
+    l: mov eax, [esi + ecx*4]
+      imul ebx, [esi + ecx*4 + 4]
+      mul dword [esi + 8]
+      cmp [esi + ecx*4], edx
+      cmovae edi, [esi + 12]
+      test [esi + ecx*4 + 8], eax
+      setb dl
+      add ebx, [esi + ecx*4]
+      adc [esi + ecx*4 + 4], ebx
+      mov [esi + ecx*4], edi
+      dec ecx
+      jnz l
+      hlt`;
+    const run = (options: Partial<CpuOptions>) => {
+      const m = flat(source, options);
+      for (let i = 0; i < 0x900; i += 4) m.memory.writePhys32(0x5000 + i, Math.imul(i + 1, 0x9e3779b9));
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, ram: Array.from(m.memory.ram.subarray(0x5000, 0x5900)) };
+    };
+    const interpreted = run({ compileBlocks: false });
+    expect(run({ compileThreshold: 1 })).toEqual(interpreted);
+    expect(run({ compileThreshold: 100 })).toEqual(interpreted);
+  });
+
   it('stop at a store into their own code and run the rewritten instruction', () => {
     // When ECX reaches 5 the loop patches the immediate of `add eax, 1` (83 C0 01 at label p) to 2
     // from inside the compiled block; the ADD right after the store must already be the new one.
