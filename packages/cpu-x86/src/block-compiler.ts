@@ -17,7 +17,7 @@
  */
 import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
-import { AF, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32 } from './constants.js';
+import { AF, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
 import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
 import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
 import { cmovcc, lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
@@ -155,6 +155,15 @@ function withSource(memory: boolean, seg: number, ea: string, body: (source: str
   return code === null ? null : memory ? `{ ${load32(seg, ea)} ${code} }` : code;
 }
 
+/**
+ * The flags of a 32-bit multiply with result `v` and overflow `overflow`: SF/ZF/PF stay lazy from
+ * the result, CF = OF = overflow, AF = 0 (what mulFlags() leaves, without materialising every flag
+ * through setArith()).
+ */
+function multiplyFlags(v: string, overflow: string): string {
+  return `c.setLazy(${OP_LOGIC}, 0, 0, ${v}, 2); c.lazy = ${PF | ZF | SF}; c.flags = (c.flags & ${~(CF | OF | AF)}) | (${overflow} ? ${CF | OF} : 0);`;
+}
+
 /** The memory operand's offset of slot `d` as an expression (32-bit addressing only), or null. */
 function effectiveAddress(c: CpuCore, d: number): string | null {
   const f = c.dEa[d];
@@ -236,8 +245,7 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_IMUL: { // IMUL r32, r/m32 (imul2()'s 32-bit code): CF = OF = the product does not fit
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
-      return withSource(memory, seg, ea, (src) => `{ const b = R[${reg}], a = ${src}, v = Math.imul(a, b); R[${reg}] = v; c.setLazy(${OP_LOGIC}, 0, 0, v, 2); ` +
-        `c.setArith(${CF | OF | AF}, a * b !== v ? ${CF | OF} : 0); }`);
+      return withSource(memory, seg, ea, (src) => `{ const b = R[${reg}], a = ${src}, v = Math.imul(a, b); R[${reg}] = v; ${multiplyFlags('v', 'a * b !== v')} }`);
     }
     case K_MUL: { // MUL r/m32: EDX:EAX = EAX * src (mulu32() and mulFlags()): CF = OF = EDX != 0
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
@@ -245,7 +253,7 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
       return withSource(memory, seg, ea, (src) => `{ const a = R[0] >>> 0, b = (${src}) >>> 0; const aL = a & 0xffff, aH = a >>> 16, bL = b & 0xffff, bH = b >>> 16; ` +
         'const ll = aL * bL, lh = aL * bH, hl = aH * bL, hh = aH * bH; const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff); ' +
         'const hi = (hh + Math.floor(lh / 65536) + Math.floor(hl / 65536) + Math.floor(mid / 65536)) | 0, lo = ((ll & 0xffff) | (mid << 16)) | 0; ' +
-        `R[0] = lo; R[4] = hi; c.setLazy(${OP_LOGIC}, 0, 0, lo, 2); c.setArith(${CF | OF | AF}, hi !== 0 ? ${CF | OF} : 0); }`);
+        `R[0] = lo; R[4] = hi; ${multiplyFlags('lo', 'hi !== 0')} }`);
     }
     case K_ALU_GV_EV: {
       if (!memory) return null; // register forms were specialised by the decoder (or are 16-bit)
