@@ -1,4 +1,4 @@
-import { AF, ARITH, CF, DE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, SF, ZF } from '../constants.js';
+import { AF, ARITH, CF, DE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from '../constants.js';
 import { PARITY, type CpuCore } from '../core.js';
 import { eaOff, linWrite, rdEb, rdEv, rdGb, rdGv, wrGb, wrGv } from './operands.js';
 
@@ -216,9 +216,14 @@ function muls32(a: number, b: number): number {
   return lo;
 }
 /** MUL/IMUL flags: CF = OF = `overflow`; SF/ZF/PF from the low result (undefined architecturally). */
+/**
+ * Flags after a multiply: SF/ZF/PF lazily from the (low) result, CF = OF = overflow, AF = 0. CF, OF
+ * and AF are written directly and taken out of the lazy set, so nothing else is materialised.
+ */
 function mulFlags(c: CpuCore, res: number, size: number, overflow: boolean): void {
   c.setLazy(OP_LOGIC, 0, 0, res, size);
-  c.setArith(CF | OF | AF, overflow ? CF | OF : 0);
+  c.lazy = PF | ZF | SF;
+  c.flags = (c.flags & ~(CF | OF | AF)) | (overflow ? CF | OF : 0);
 }
 export function mulEb(c: CpuCore, d: number): void {
   const r = c.r8[0] * rdEb(c, d);
