@@ -6,9 +6,9 @@
  * block has direct calls that V8 can inline, and checks for a taken branch or a chunk break only
  * after the instructions that can cause one.
  *
- * Only blocks that ran HOT_RUNS times (by default) are compiled, because V8's parse and compile cost (tens of
- * microseconds per block) only pays back on code that loops: compiling every block on first use
- * was measured to slow the Linux boot down. A compiled block is valid exactly as long as its block
+ * Only blocks that ran HOT_RUNS times (by default) are compiled, because V8's parse and compile cost
+ * (about 2 ms per block, optimisation included, measured on the Linux boots) only pays back on code
+ * that loops: lower thresholds were measured to slow the guests down. A compiled block is valid exactly as long as its block
  * entry (buildBlock resets it), so self-modifying code and page remaps need nothing more.
  *
  * The generated text is built only from numbers and fixed identifiers (never guest data). Where code
@@ -297,26 +297,25 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const d = start + i;
     const h = c.dH[d];
     const kind = INLINE_KIND[h];
+    // The instruction's own EIP (faults restart it); the block's first one was set by the run loop.
+    if (i > 0) lines.push(`c.curEip = ${wrap(offset)};`);
+    offset += c.dLen[d];
     if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
       // CALL: push the return address, then the target (callRel(): the limit check first); RET
       // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
-      offset += c.dLen[d];
-      if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
       const target = kind === K_CALL
-        ? `const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.push32(${wrap(offset)});`
-        : `const t = c.peek32(0); if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.addSp(${4 + c.dImm[d]});`;
+        ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} c.push32(${wrap(offset)});`
+        : `${branchTarget('c.peek32(0)')} c.addSp(${4 + c.dImm[d]});`;
       lines.push(`c.eip = ${wrap(offset)}; { ${target} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
       break; // CALL and RET end their block
     }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
       // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block
       // (or, for the back edge of a one-block loop, go round again while the budget allows).
-      offset += c.dLen[d];
-      if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
       const again = backEdge[i] !== 0
         ? `done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
         : leave(i + 1);
-      const taken = `{ const t = (${wrap(offset)} + ${c.dImm[d]}) | 0; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
+      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
       lines.push(kind === K_JMP ? taken : `c.eip = ${wrap(offset)}; if (${CONDITION[INLINE_OP[h]]}) ${taken} c.retired = r + ${i + 1};`);
       if (kind === K_JMP) break; // JMP ends its block
       continue;
@@ -331,8 +330,6 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       }
       code = `${name}(c, ${d});`;
     }
-    offset += c.dLen[d];
-    if (i > 0) lines.push(`c.curEip = ${wrap(offset - c.dLen[d])};`);
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
     if (i === count - 1) break;
     if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) ${leave(i + 1)}`);
@@ -342,6 +339,11 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   lines.push(leave(count));
   if (selfLoop) lines.push('}');
   return finish(lines, used, c);
+}
+
+/** `t` = the near branch target `target`, #GP(0) beyond CS.limit (the handlers' go()). */
+function branchTarget(target: string): string {
+  return `const t = ${target}; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0);`;
 }
 
 function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
