@@ -89,16 +89,20 @@ function loop(c: CpuCore, endAt: number): StopReason {
         deliver(c, DB, -1, EV_EXCEPTION);
       }
     } else {
-      runChunk(c, Math.min(CHUNK, endAt - c.retired));
+      const left = endAt - c.retired;
+      runChunk(c, Math.min(CHUNK, left), left);
     }
   }
 }
 
 /**
- * Execute up to `n` instructions block by block. Everything hoisted here is constant within a
- * chunk: CS, mode and privilege changes set chunkBreak, which ends the chunk.
+ * Execute about `n` instructions block by block, never more than `h` (the caller's exact budget).
+ * `n` only spaces out the interrupt checks, so a block that does not fit in what is left of `n`
+ * still runs whole (compiled) when it fits in `h`: cutting it at `n` sent a quarter of the runs of
+ * 64-instruction blocks to the slow path (Debian boot 68 s -> 52 s). Everything hoisted here is
+ * constant within a chunk: CS, mode and privilege changes set chunkBreak, which ends the chunk.
  */
-function runChunk(c: CpuCore, n: number): void {
+function runChunk(c: CpuCore, n: number, h: number): void {
   const handlers = HANDLERS;
   const csBase = c.segBase[CS], ipMask = c.ipMask;
   // A block runs without per-instruction limit checks when all its bytes are within CS.limit
@@ -120,25 +124,26 @@ function runChunk(c: CpuCore, n: number): void {
     const count = bCount[b];
     if (count === 0 || (eip >>> 0) + bBytes[b] - 1 > maxEnd) {
       step(c);
-      n--;
+      n--; h--;
       if (c.chunkBreak) return;
       continue;
     }
     const start = bStart[b];
-    const end = start + (count < n ? count : n);
+    const end = start + (count < h ? count : h);
     let d = start;
     if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
-    if (count <= n) {
+    if (count <= h) {
       let compiled = c.bFn[b];
       if (compiled === null && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
         compiled = c.bFn[b] = compileBlock(c, start, count, ipMask);
       }
       if (compiled !== null) {
         // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
-        const done = compiled(c, mix ? count : n);
+        const done = compiled(c, mix ? count : n > count ? n : count);
         if (mix) countBlockMix(c);
         if (c.chunkBreak) return;
         n -= done;
+        h -= done;
         continue;
       }
     }
@@ -156,6 +161,7 @@ function runChunk(c: CpuCore, n: number): void {
     if (mix) countBlockMix(c);
     if (c.chunkBreak) return;
     n -= d - start;
+    h -= d - start;
   }
 }
 
