@@ -17,7 +17,7 @@
  */
 import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
-import { AF, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
+import { AF, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
 import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
 import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
 import { cmovcc, lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
@@ -58,12 +58,6 @@ const PURE = new Uint8Array(HANDLERS.length);
 }
 
 let codegenAvailable = true;
-/**
- * Whether the block being compiled gets the RAM fast path of its loads and stores written out: for
- * one-block loops only, where it pays most (Debian boot 76 s against 81-84 s without it, two A/B
- * rounds); elsewhere the calls stay and keep the text, and V8's compile time, short.
- */
-let inlineMemory = false;
 
 /**
  * Inline forms of the commonest instructions (32-bit operand and address size): the handler's work
@@ -136,17 +130,28 @@ function aluCode(op: number, a: string, b: string, store: (result: string) => st
  * Written out because V8's inlining budget runs out after a few calls in a long compiled block.
  */
 function load32(seg: number, ea: string): string {
-  if (!inlineMemory) return `const m = c.readSeg32(${seg}, ${ea});`;
   return `let m; { const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = (c.userKind << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095); ` +
     `if (c.segCheck[${seg}] === 0 && (o >>> 0) + 3 <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && (p & 3) === 0 && M32 !== null) m = M32[p >>> 2]; ` +
     `else m = c.readSeg32(${seg}, o); }`;
 }
 /** The store counterpart of {@link load32}: pages holding decoded code take the slow path (which invalidates them). */
 function store32(seg: number, ea: string, value: string): string {
-  if (!inlineMemory) return `c.writeSeg32(${seg}, ${ea}, ${value});`;
   return `{ const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = ((c.userKind + 1) << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095), x = ${value}; ` +
     `if (c.segCheck[${seg}] === 0 && (o >>> 0) + 3 <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && (p & 3) === 0 && c.codePages[t >>> 12] === 0 && M32 !== null) M32[p >>> 2] = x; ` +
     `else c.writeSeg32(${seg}, o, x); }`;
+}
+
+/** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
+function push32(value: string): string {
+  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else c.push32(v); }`;
+}
+/** The dword at the top of the stack into the new local `m` (core.ts peek32(0)), then `after` on a 32-bit stack. */
+function peek32(after = ''): string {
+  return `let m; if (c.ss32) { ${load32(SS, 'R[8]').replace('let m;', '')} ${after} } else m = c.peek32(0);`;
+}
+/** POP of a dword into the new local `m` (core.ts pop32()): ESP moves after the load. */
+function pop32(): string {
+  return `${peek32('R[8] = (R[8] + 4) | 0;').replace('else m = c.peek32(0);', 'else m = c.pop32();')}`;
 }
 
 /** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
@@ -196,8 +201,8 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
       const ea = memory ? effectiveAddress(c, d) : null; // LEA with a register operand is #UD: the handler raises it
       return ea === null ? null : `R[${reg}] = ${ea};`;
     }
-    case K_PUSH: return `c.push32(R[${ext}]);`;
-    case K_POP: return `{ const v = c.pop32(); R[${ext}] = v; }`;
+    case K_PUSH: return push32(`R[${ext}]`);
+    case K_POP: return `{ ${pop32()} R[${ext}] = m; }`;
     case K_MOV_IMM: return `R[${ext}] = ${c.dImm[d]};`;
     case K_INC: return `{ const a = R[${ext}], v = (a + 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_ADD}, a, v, 2); }`;
     case K_DEC: return `{ const a = R[${ext}], v = (a - 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_SUB}, a, v, 2); }`;
@@ -285,7 +290,6 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       selfLoop = true;
     }
   }
-  inlineMemory = selfLoop;
   const leave = (k: number): string => selfLoop ? `return done + ${k};` : `return ${k};`;
   const used: number[] = [];
   const local = new Map<number, string>();
@@ -304,8 +308,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       // CALL: push the return address, then the target (callRel(): the limit check first); RET
       // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
       const target = kind === K_CALL
-        ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} c.push32(${wrap(offset)});`
-        : `${branchTarget('c.peek32(0)')} c.addSp(${4 + c.dImm[d]});`;
+        ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
+        : `${peek32()} ${branchTarget('m')} c.addSp(${4 + c.dImm[d]});`;
       lines.push(`c.eip = ${wrap(offset)}; { ${target} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
       break; // CALL and RET end their block
     }
