@@ -17,7 +17,7 @@
  */
 import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
-import { AF, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
+import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
 import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
 import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
 import { cmovcc, lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
@@ -69,6 +69,9 @@ const INLINE_KIND = new Uint8Array(HANDLERS.length);
 const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_IMM = 6, K_INC = 7, K_DEC = 8;
 const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
+/** Inline kinds that leave EFLAGS as they are. */
+const FLAGS_UNTOUCHED = new Uint8Array(32);
+for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -100,26 +103,86 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   set(cmovcc, K_CMOV); set(setcc, K_SETCC);
 }
 
+/**
+ * What the compiler knows about EFLAGS at the instruction being compiled: boolean expressions for
+ * CF, ZF, SF, OF over the locals the last flag-setting inline instruction left (`fa`, `fb` its
+ * operands, `fv` its result, `fc` its carry), or null where it does not know. A Jcc, SETcc,
+ * CMOVcc or ADC/SBB carry-in right after a CMP, SUB, TEST, ADD... tests the operands directly
+ * instead of asking the lazy flags (a call V8 does not inline in long blocks). The lazy flags are
+ * still stored for everything after the block.
+ */
+interface KnownFlags { cf: string | null; zf: string | null; sf: string | null; of: string | null; signedLess: string | null }
+/** The flags at the current instruction (null: unknown, e.g. at the block start or after a handler call). */
+let known: KnownFlags | null = null;
+/** What the instruction just compiled left: undefined = EFLAGS untouched (MOV, LEA, PUSH...). */
+let produced: KnownFlags | null | undefined = null;
+
+const RESULT = { zf: 'fv === 0', sf: 'fv < 0' };
+const AFTER_SUB: KnownFlags = { ...RESULT, cf: '(fa >>> 0) < (fb >>> 0)', of: '((fa ^ fb) & (fa ^ fv)) < 0', signedLess: '(fa | 0) < (fb | 0)' };
+const AFTER_ADD: KnownFlags = { ...RESULT, cf: '(fv >>> 0) < (fa >>> 0)', of: '((fa ^ fv) & (fb ^ fv)) < 0', signedLess: null };
+const AFTER_LOGIC: KnownFlags = { ...RESULT, cf: 'false', of: 'false', signedLess: 'fv < 0' };
+/** ADC/SBB leave their carry in `fc`; OF as ADD/SUB (the carry-in does not change the sign rule). */
+const AFTER_ADC: KnownFlags = { ...AFTER_ADD, cf: 'fc !== 0' };
+const AFTER_SBB: KnownFlags = { ...AFTER_SUB, cf: 'fc !== 0', signedLess: null };
+const AFTER_INC: KnownFlags = { ...RESULT, cf: null, of: 'fv === -2147483648', signedLess: null };
+const AFTER_DEC: KnownFlags = { ...RESULT, cf: null, of: 'fv === 2147483647', signedLess: null };
+
+/** Condition `cc` (Jcc order) from what is known about the flags, else through the lazy flags. */
+function condition(cc: number): string {
+  const f = known;
+  if (f !== null) {
+    const { cf, zf, sf, of } = f;
+    const less = f.signedLess ?? (sf !== null && of !== null ? `(${sf}) !== (${of})` : null);
+    let e: string | null = null;
+    switch (cc >> 1) {
+      case 0: e = of; break;
+      case 1: e = cf; break;
+      case 2: e = zf; break;
+      case 3: e = cf !== null && zf !== null ? `(${cf}) || (${zf})` : null; break;
+      case 4: e = sf; break;
+      case 5: e = null; break; // PF: through the lazy flags
+      case 6: e = less; break;
+      case 7: e = less !== null && zf !== null ? `(${zf}) || (${less})` : null; break;
+    }
+    if (e !== null) return (cc & 1) === 0 ? `(${e})` : `!(${e})`;
+  }
+  return CONDITION[cc]!;
+}
+
+/** The lazy-flag state of a 32-bit result (core.ts setLazy(), written out). */
+function lazyStore(kind: number, a: string, b: string, v: string): string {
+  return `c.lfOp = ${kind}; c.lfDst = ${a}; c.lfSrc = ${b}; c.lfRes = ${v}; c.lfSize = 2; c.lazy = ${ARITH};`;
+}
+
 /** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
 function aluCode(op: number, a: string, b: string, store: (result: string) => string): string | null {
-  const lazy = (kind: number): string => `c.setLazy(${kind}, a, b, v, 2);`;
+  const lazy = (kind: number): string => `${lazyStore(kind, 'a', 'b', 'v')} fa = a; fb = b; fv = v;`;
   let body: string;
   switch (op) {
-    case 0: body = `const v = (a + b) | 0; ${lazy(OP_ADD)} ${store('v')}`; break;
-    case 1: body = `const v = a | b; ${lazy(OP_LOGIC)} ${store('v')}`; break;
-    case 4: body = `const v = a & b; ${lazy(OP_LOGIC)} ${store('v')}`; break;
-    case 5: body = `const v = (a - b) | 0; ${lazy(OP_SUB)} ${store('v')}`; break;
-    case 6: body = `const v = a ^ b; ${lazy(OP_LOGIC)} ${store('v')}`; break;
-    case 7: body = `const v = (a - b) | 0; ${lazy(OP_SUB)}`; break;
+    case 0: body = `const v = (a + b) | 0; ${lazy(OP_ADD)} ${store('v')}`; produced = AFTER_ADD; break;
+    case 1: body = `const v = a | b; ${lazy(OP_LOGIC)} ${store('v')}`; produced = AFTER_LOGIC; break;
+    case 4: body = `const v = a & b; ${lazy(OP_LOGIC)} ${store('v')}`; produced = AFTER_LOGIC; break;
+    case 5: body = `const v = (a - b) | 0; ${lazy(OP_SUB)} ${store('v')}`; produced = AFTER_SUB; break;
+    case 6: body = `const v = a ^ b; ${lazy(OP_LOGIC)} ${store('v')}`; produced = AFTER_LOGIC; break;
+    case 7: body = `const v = (a - b) | 0; ${lazy(OP_SUB)}`; produced = AFTER_SUB; break;
     case 2: // ADC: the carry-in decides between ADC and ADD flags, as alu() does
-      body = `let v; if (c.getCF() !== 0) { v = (a + b + 1) | 0; c.setLazy(${OP_ADC}, a, b, v, 2); } else { v = (a + b) | 0; ${lazy(OP_ADD)} } ${store('v')}`;
+      body = `let v; if (${carryIn()}) { v = (a + b + 1) | 0; ${lazy(OP_ADC)} fc = (v >>> 0) <= (a >>> 0) ? 1 : 0; } ` +
+        `else { v = (a + b) | 0; ${lazy(OP_ADD)} fc = (v >>> 0) < (a >>> 0) ? 1 : 0; } ${store('v')}`;
+      produced = AFTER_ADC;
       break;
     case 3: // SBB
-      body = `let v; if (c.getCF() !== 0) { v = (a - b - 1) | 0; c.setLazy(${OP_SBB}, a, b, v, 2); } else { v = (a - b) | 0; ${lazy(OP_SUB)} } ${store('v')}`;
+      body = `let v; if (${carryIn()}) { v = (a - b - 1) | 0; ${lazy(OP_SBB)} fc = (a >>> 0) <= (b >>> 0) ? 1 : 0; } ` +
+        `else { v = (a - b) | 0; ${lazy(OP_SUB)} fc = (a >>> 0) < (b >>> 0) ? 1 : 0; } ${store('v')}`;
+      produced = AFTER_SBB;
       break;
     default: return null;
   }
   return `{ const a = ${a}, b = ${b}; ${body} }`;
+}
+
+/** CF as a boolean expression, from the known flags when possible. */
+function carryIn(): string {
+  return known?.cf ?? 'c.getCF() !== 0';
 }
 
 /**
@@ -186,6 +249,7 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
   if (kind === 0 || (c.dPfx[d] & P_O32) === 0) return null;
   const m = c.dRm[d], reg = ((m >> 3) & 7) << 1, rm = (m & 7) << 1, ext = c.dExt[d] << 1, seg = c.dSeg[d];
   const memory = m < 0xc0;
+  if (FLAGS_UNTOUCHED[kind] !== 0) produced = undefined;
   switch (kind) {
     case K_MOV_GV_EV: {
       if (!memory) return `R[${reg}] = R[${rm}];`;
@@ -204,8 +268,8 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_PUSH: return push32(`R[${ext}]`);
     case K_POP: return `{ ${pop32()} R[${ext}] = m; }`;
     case K_MOV_IMM: return `R[${ext}] = ${c.dImm[d]};`;
-    case K_INC: return `{ const a = R[${ext}], v = (a + 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_ADD}, a, v, 2); }`;
-    case K_DEC: return `{ const a = R[${ext}], v = (a - 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_SUB}, a, v, 2); }`;
+    case K_INC: produced = AFTER_INC; return `{ const a = R[${ext}], v = (a + 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_ADD}, a, v, 2); fv = v; }`;
+    case K_DEC: produced = AFTER_DEC; return `{ const a = R[${ext}], v = (a - 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_SUB}, a, v, 2); fv = v; }`;
     case K_ALU_RM_REG: return aluCode(INLINE_OP[h], `R[${rm}]`, `R[${reg}]`, (v) => `R[${rm}] = ${v};`);
     case K_ALU_REG_RM: return aluCode(INLINE_OP[h], `R[${reg}]`, `R[${rm}]`, (v) => `R[${reg}] = ${v};`);
     case K_ALU_RM_IMM: return aluCode(INLINE_OP[h], `R[${rm}]`, String(c.dImm[d]), (v) => `R[${rm}] = ${v};`);
@@ -234,11 +298,11 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_CMOV: { // the source is read (and may fault) whatever the condition, as cmovcc() does
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
-      return withSource(memory, seg, ea, (src) => `{ const v = ${src}; if (c.cond(${c.dExt[d]})) R[${reg}] = v; }`);
+      return withSource(memory, seg, ea, (src) => `{ const v = ${src}; if (${condition(c.dExt[d])}) R[${reg}] = v; }`);
     }
     case K_SETCC: { // register form: the byte register (setcc() writes 1 or 0 through wrEb)
       if (memory) return null;
-      return `c.r8[${((m & 3) << 3) | ((m >> 2) & 1)}] = c.cond(${c.dExt[d]}) ? 1 : 0;`;
+      return `c.r8[${((m & 3) << 3) | ((m >> 2) & 1)}] = ${condition(c.dExt[d])} ? 1 : 0;`;
     }
     case K_SHIFT: { // SHL/SAL, SHR, SAR of a 32-bit register by a constant 1-31 (shiftOp()'s code for them)
       const count = (c.dExt[d] === 0 ? c.dImm[d] : c.dExt[d] === 1 ? 1 : 0) & 31, op = (m >> 3) & 7;
@@ -294,9 +358,10 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? ['const e = c.eip, R = c.r32, M32 = c.ram32; let r = c.retired, done = 0;', 'for (;;) {', 'c.curEip = e;']
-    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32;'];
+    ? ['const e = c.eip, R = c.r32, M32 = c.ram32; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0;', 'for (;;) {', 'c.curEip = e;']
+    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32; let fa = 0, fb = 0, fv = 0, fc = 0;'];
   let offset = 0;
+  known = null;
   for (let i = 0; i < count; i++) {
     const d = start + i;
     const h = c.dH[d];
@@ -320,12 +385,15 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         ? `done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
         : leave(i + 1);
       const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
-      lines.push(kind === K_JMP ? taken : `c.eip = ${wrap(offset)}; if (${CONDITION[INLINE_OP[h]]}) ${taken} c.retired = r + ${i + 1};`);
+      lines.push(kind === K_JMP ? taken : `c.eip = ${wrap(offset)}; if (${condition(INLINE_OP[h]!)}) ${taken} c.retired = r + ${i + 1};`);
       if (kind === K_JMP) break; // JMP ends its block
       continue;
     }
+    produced = null;
     let code = inlineCode(c, d, h);
+    if (code !== null && produced !== undefined) known = produced;
     if (code === null) {
+      known = null;
       let name = local.get(h);
       if (name === undefined) {
         name = `h${used.length}`;

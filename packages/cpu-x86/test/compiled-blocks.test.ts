@@ -84,6 +84,60 @@ describe('compiled blocks', () => {
     expect(run({ compileThreshold: 100 })).toEqual(interpreted);
   });
 
+  it('decide Jcc, SETcc, CMOVcc and the ADC/SBB carry right after a flag-setting instruction as the lazy flags do', () => {
+    // The compiler evaluates a condition straight from the operands of the CMP/SUB/ADD/TEST/ADC/
+    // SBB/INC/DEC just before it (block-compiler.ts `condition`); each group below is one such pair
+    // in the same block, over operand pairs that sit on every carry, sign and overflow edge.
+    const ops = ['cmp edx, ebx', 'sub edx, ebx', 'add edx, ebx', 'and edx, ebx', 'or edx, ebx', 'xor edx, ebx', 'test edx, ebx',
+      'adc edx, ebx', 'sbb edx, ebx', 'inc edx', 'dec edx', 'cmp edx, 0x7fffffff', 'add edx, -1'];
+    const cc = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+    let out = 0, body = '';
+    for (const op of ops) {
+      for (const c of cc) {
+        body += `mov edx, eax\n ${op}\n set${c} dl\n mov [edi + ${out++}], dl\n`;
+        body += `mov edx, eax\n ${op}\n mov ebp, 0\n cmov${c} ebp, ecx\n mov [edi + ${out++}], ebp\n`;
+        body += `mov edx, eax\n ${op}\n j${c} .t${out}\n mov byte [edi + ${out}], 1\n.t${out}: nop\n`;
+        out++;
+      }
+      // The carry of the operation feeding an ADC and an SBB (the carry-in comes from it).
+      body += `mov edx, eax\n ${op}\n adc edx, ebx\n mov [edi + ${out}], edx\n`;
+      body += `mov edx, eax\n ${op}\n sbb edx, ebx\n mov [edi + ${out + 4}], edx\n`;
+      out += 8;
+    }
+    const source = `
+      mov esi, 0x5000
+      mov edi, 0x9000
+      mov ecx, 0
+    l: mov eax, [esi + ecx*8]
+      mov ebx, [esi + ecx*8 + 4]
+      stc
+      ${body.replaceAll('\n', '\n      ')}
+      add edi, ${out}
+      inc ecx
+      cmp ecx, 64
+      jne l
+      hlt`;
+    const edges = [0, 1, 2, -1, -2, 0x7fffffff, 0x7ffffffe, -0x80000000, -0x7fffffff, 0x80, 0xff, 0x100, 0x12345678, -0x12345678];
+    const run = (options: Partial<CpuOptions>) => {
+      const m = flat(source, options);
+      for (let i = 0; i < 64; i++) {
+        const a = i < edges.length * 4 ? edges[i % edges.length]! : Math.imul(i, 0x9e3779b9);
+        const b = i < edges.length * 4 ? edges[(i * 5 + (i >> 2)) % edges.length]! : Math.imul(i + 7, 0x85ebca6b);
+        m.memory.writePhys32(0x5000 + i * 8, a);
+        m.memory.writePhys32(0x5004 + i * 8, b);
+      }
+      expect(m.cpu.run(10_000_000)).toBe('halt');
+      return { regs: m.cpu.getRegisters(), ram: Array.from(m.memory.ram.subarray(0x9000, 0x9000 + 64 * out)) };
+    };
+    const interpreted = run({ compileBlocks: false });
+    expect(interpreted.ram.some((v) => v !== 0)).toBe(true);
+    const compiled = run({ compileThreshold: 1 });
+    expect(compiled.regs).toEqual(interpreted.regs);
+    // First difference, readable: which group and operand pair.
+    const diff = compiled.ram.findIndex((v, i) => v !== interpreted.ram[i]);
+    expect(diff === -1 ? 'same' : `byte ${diff % out} of pair ${Math.floor(diff / out)}`).toBe('same');
+  });
+
   it('stop at a store into their own code and run the rewritten instruction', () => {
     // When ECX reaches 5 the loop patches the immediate of `add eax, 1` (83 C0 01 at label p) to 2
     // from inside the compiled block; the ADD right after the store must already be the new one.
