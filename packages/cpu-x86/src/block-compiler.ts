@@ -358,18 +358,29 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? ['const e = c.eip, R = c.r32, M32 = c.ram32; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0;', 'for (;;) {', 'c.curEip = e;']
+    ? ['const e = c.eip, R = c.r32, M32 = c.ram32; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0;', 'for (;;) {']
     : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32; let fa = 0, fb = 0, fv = 0, fc = 0;'];
   let offset = 0;
   known = null;
+  // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
+  // can do none of that (inline register-only code) leave them stale: the next instruction that
+  // can fault or call out, or leaves the block, writes them first ("stale" since the last write).
+  let stale = false;
   for (let i = 0; i < count; i++) {
     const d = start + i;
     const h = c.dH[d];
     const kind = INLINE_KIND[h];
-    // The instruction's own EIP (faults restart it); the block's first one was set by the run loop.
-    if (i > 0) lines.push(`c.curEip = ${wrap(offset)};`);
+    const eip = wrap(offset);
+    // The instruction's own EIP (faults restart it); the first one of a block run was set by the run loop.
+    const own = (): void => {
+      if (i > 0 || selfLoop) lines.push(`c.curEip = ${eip};`);
+      if (stale) lines.push(`c.retired = r + ${i};`);
+      stale = false;
+    };
+    const faultState = `c.curEip = ${eip}; c.retired = r + ${i};`;
     offset += c.dLen[d];
     if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
+      own();
       // CALL: push the return address, then the target (callRel(): the limit check first); RET
       // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
       const target = kind === K_CALL
@@ -384,14 +395,26 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const again = backEdge[i] !== 0
         ? `done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
         : leave(i + 1);
-      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
-      lines.push(kind === K_JMP ? taken : `c.eip = ${wrap(offset)}; if (${condition(INLINE_OP[h]!)}) ${taken} c.retired = r + ${i + 1};`);
-      if (kind === K_JMP) break; // JMP ends its block
+      // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
+      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, faultState)} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
+      if (kind === K_JMP) {
+        lines.push(taken);
+        break; // JMP ends its block
+      }
+      lines.push(`if (${condition(INLINE_OP[h]!)}) ${taken}`);
+      stale = true;
+      if (i === count - 1) lines.push(`c.eip = ${wrap(offset)}; c.retired = r + ${i + 1};`);
       continue;
     }
     produced = null;
     let code = inlineCode(c, d, h);
     if (code !== null && produced !== undefined) known = produced;
+    if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
+      lines.push(code);
+      stale = true;
+      continue;
+    }
+    own();
     if (code === null) {
       known = null;
       let name = local.get(h);
@@ -413,9 +436,22 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   return finish(lines, used, c);
 }
 
-/** `t` = the near branch target `target`, #GP(0) beyond CS.limit (the handlers' go()). */
-function branchTarget(target: string): string {
-  return `const t = ${target}; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0);`;
+/** `t` = the near branch target `target`, #GP(0) beyond CS.limit (the handlers' go()), after `faultState` (the bookkeeping a fault needs). */
+function branchTarget(target: string, faultState = ''): string {
+  return `const t = ${target}; if ((t >>> 0) > c.segLimit[${CS}]) { ${faultState} c.gp(0); }`;
+}
+
+/**
+ * Whether the inline code of slot `d` (inline kind `kind`) touches no memory and calls nothing that
+ * can fault or read EIP or the retired count: register and immediate forms, and LEA (which only
+ * computes its address).
+ */
+function registerOnly(c: CpuCore, d: number, kind: number): boolean {
+  switch (kind) {
+    case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: return false;
+    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: return true;
+    default: return c.dRm[d] >= 0xc0;
+  }
 }
 
 function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
