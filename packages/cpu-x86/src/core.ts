@@ -545,6 +545,8 @@ export class CpuCore implements FpuHost {
     this.codePages.fill(0);
   }
   private physWrite(val: number, lin: number): number {
+    // A device register write may raise an interrupt line: the run loop looks right after it.
+    if ((val & 1) !== 0) this.chunkBreak = true;
     const phys = this.physOf(val, lin);
     const page = Math.floor(phys / 4096);
     if (page < 0x100000 && this.codePages[page] !== 0) this.codeWritten(page);

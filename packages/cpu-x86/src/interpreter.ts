@@ -12,8 +12,13 @@ import type { StopReason } from './types.js';
 /** DR6 bits: single step (BS). B0-B3 are bits 0-3. */
 const DR6_BS = 0x4000;
 
-/** Instructions executed between interrupt checks (a taken interrupt waits at most this long). */
-const CHUNK = 256;
+/**
+ * Instructions executed between interrupt checks (a taken interrupt waits at most this long).
+ * Whatever can raise an interrupt line inside a run (port I/O, MMIO writes, STI, POPF, IRET...)
+ * ends the chunk at once, so the bound only matters for interrupt sources that change on their
+ * own; 1024 rather than 256 took 5 % off the Debian boot (fewer interrupt polls).
+ */
+const CHUNK = 1024;
 const DMASK = DCACHE_SIZE - 1;
 
 /** What run() stopped on, for `Cpu.lastException`. */

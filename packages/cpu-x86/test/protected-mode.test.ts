@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { guestPhys } from '@typevisor/mmu';
 import { pmMachine, record } from './support/pm-program.js';
 
 const mem32 = (m: ReturnType<typeof pmMachine>, a: number): number => m.memory.readPhys32(a) >>> 0;
@@ -210,6 +211,18 @@ describe('protected mode', () => {
     expect(m.cpu.run(100000)).toBe('halt');
     expect(mem32(m, 0x574)).toBe(1);
     expect(mem32(m, 0x570)).toBe(1);
+  });
+
+  it('an interrupt raised by an MMIO write is taken right after that instruction, in compiled code too', () => {
+    // The handler records ECX: 0 means it ran before the first INC after the device write.
+    const incs = 'inc ecx\n'.repeat(40);
+    for (const options of [{ compileBlocks: false }, { compileThreshold: 1 }]) {
+      const m = pmMachine(`sti\nmov ecx, 0\nmov dword [0xfec00000], 1\n${incs}hlt`, { int82: 'mov [0x574], ecx\niretd' }, options);
+      m.memory.addMmio(guestPhys(0xfec00000), 0x1000, { read: () => 0, write: () => { m.irq.pending.push(0x82); } }, 'irq-raiser');
+      expect(m.cpu.run(100000)).toBe('halt');
+      expect(mem32(m, 0x574)).toBe(0);
+      expect(m.cpu.getRegisters().ecx).toBe(40);
+    }
   });
 
   it('I/O permission: OUT at CPL 3 without a bitmap raises #GP(0)', () => {
