@@ -20,7 +20,7 @@ import { HANDLERS } from './decoder/decode.js';
 import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
 import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
 import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
-import { cmovcc, lea, movEvGv, movGvEv, movRegIz, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
+import { cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
 import { CpuStat } from './stats.js';
 
 /**
@@ -69,9 +69,13 @@ const INLINE_KIND = new Uint8Array(HANDLERS.length);
 const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_IMM = 6, K_INC = 7, K_DEC = 8;
 const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
+const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31;
+/** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev) or whose size is fixed (byte moves). */
+const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB]);
 /** Inline kinds that leave EFLAGS as they are. */
 const FLAGS_UNTOUCHED = new Uint8Array(32);
-for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC]) FLAGS_UNTOUCHED[k] = 1;
+for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
+  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -100,7 +104,8 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   set(aluEvGv, K_CMP_EV_GV); set(grp1Ev, K_CMP_EV_IMM); set(testEvGv, K_TEST); set(movzxb, K_MOVZX_B); set(movzxw, K_MOVZX_W);
   for (let cc = 0; cc < 16; cc++) set(JCC[cc], K_JCC, cc);
   set(jmpRel, K_JMP); set(grp2Ev, K_SHIFT); set(imulGvEv, K_IMUL); set(mulEv, K_MUL); set(callRel, K_CALL); set(retNear, K_RET);
-  set(cmovcc, K_CMOV); set(setcc, K_SETCC);
+  set(cmovcc, K_CMOV); set(setcc, K_SETCC); set(movsxb, K_MOVSX_B); set(movsxw, K_MOVSX_W); set(movGbEb, K_MOV_GB_EB);
+  set(movEbGb, K_MOV_EB_GB); set(movEvIz, K_MOV_EV_IZ);
 }
 
 /**
@@ -193,15 +198,38 @@ function carryIn(): string {
  * Written out because V8's inlining budget runs out after a few calls in a long compiled block.
  */
 function load32(seg: number, ea: string): string {
-  return `let m; { const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = (c.userKind << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095); ` +
-    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + 3 <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && (p & 3) === 0 && M32 !== null) m = M32[p >>> 2]; ` +
-    `else m = c.readSeg32(${seg}, o); }`;
+  return load(4, seg, ea);
 }
 /** The store counterpart of {@link load32}: pages holding decoded code take the slow path (which invalidates them). */
 function store32(seg: number, ea: string, value: string): string {
+  return store(4, seg, ea, value);
+}
+
+/** The RAM view, alignment test and slow-path accessor suffix of each access size (1, 2, 4 bytes). */
+const ACCESS: Record<number, { view: string; index: string; aligned: string; suffix: string }> = {
+  1: { view: 'M8', index: 'p', aligned: 'true', suffix: '8' },
+  2: { view: 'M16', index: 'p >>> 1', aligned: '(p & 1) === 0', suffix: '16' },
+  4: { view: 'M32', index: 'p >>> 2', aligned: '(p & 3) === 0', suffix: '32' },
+};
+
+/** A load of `size` bytes (zero-extended) into the new local `m`; see {@link load32}. */
+function load(size: number, seg: number, ea: string): string {
+  const a = ACCESS[size]!;
+  return `let m; { const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = (c.userKind << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095); ` +
+    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + ${size - 1} <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && ${a.aligned} && ${a.view} !== null) m = ${a.view}[${a.index}]; ` +
+    `else m = c.readSeg${a.suffix}(${seg}, o); }`;
+}
+/** A store of the low `size` bytes of `value`; see {@link store32}. */
+function store(size: number, seg: number, ea: string, value: string): string {
+  const a = ACCESS[size]!;
   return `{ const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = ((c.userKind + 1) << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095), x = ${value}; ` +
-    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + 3 <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && (p & 3) === 0 && c.codePages[t >>> 12] === 0 && M32 !== null) M32[p >>> 2] = x; ` +
-    `else c.writeSeg32(${seg}, o, x); }`;
+    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + ${size - 1} <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && ${a.aligned} && c.codePages[t >>> 12] === 0 && ${a.view} !== null) ${a.view}[${a.index}] = x; ` +
+    `else c.writeSeg${a.suffix}(${seg}, o, x); }`;
+}
+
+/** The index in `c.r8` of byte register `n` (AL CL DL BL AH CH DH BH). */
+function byteReg(n: number): number {
+  return ((n & 3) << 3) | (n >> 2);
 }
 
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
@@ -246,20 +274,52 @@ function effectiveAddress(c: CpuCore, d: number): string | null {
 /** Inline code for slot `d` (handler `h`), or null to call the handler. */
 function inlineCode(c: CpuCore, d: number, h: number): string | null {
   const kind = INLINE_KIND[h];
-  if (kind === 0 || (c.dPfx[d] & P_O32) === 0) return null;
+  if (kind === 0) return null;
+  const o32 = (c.dPfx[d] & P_O32) !== 0;
+  if (!o32 && !ANY_OPERAND_SIZE.has(kind)) return null;
   const m = c.dRm[d], reg = ((m >> 3) & 7) << 1, rm = (m & 7) << 1, ext = c.dExt[d] << 1, seg = c.dSeg[d];
   const memory = m < 0xc0;
   if (FLAGS_UNTOUCHED[kind] !== 0) produced = undefined;
   switch (kind) {
-    case K_MOV_GV_EV: {
-      if (!memory) return `R[${reg}] = R[${rm}];`;
+    case K_MOV_GV_EV: { // 16-bit forms: r16 index = r32 index * 2
+      const dst = o32 ? `R[${reg}]` : `c.r16[${reg << 1}]`;
+      if (!memory) return `${dst} = ${o32 ? `R[${rm}]` : `c.r16[${rm << 1}]`};`;
       const ea = effectiveAddress(c, d);
-      return ea === null ? null : `{ ${load32(seg, ea)} R[${reg}] = m; }`;
+      return ea === null ? null : `{ ${load(o32 ? 4 : 2, seg, ea)} ${dst} = m; }`;
     }
     case K_MOV_EV_GV: {
-      if (!memory) return `R[${rm}] = R[${reg}];`;
+      const src = o32 ? `R[${reg}]` : `c.r16[${reg << 1}]`;
+      if (!memory) return `${o32 ? `R[${rm}]` : `c.r16[${rm << 1}]`} = ${src};`;
       const ea = effectiveAddress(c, d);
-      return ea === null ? null : store32(seg, ea, `R[${reg}]`);
+      return ea === null ? null : store(o32 ? 4 : 2, seg, ea, src);
+    }
+    case K_MOV_GB_EB: {
+      const dst = `c.r8[${byteReg((m >> 3) & 7)}]`;
+      if (!memory) return `${dst} = c.r8[${byteReg(m & 7)}];`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : `{ ${load(1, seg, ea)} ${dst} = m; }`;
+    }
+    case K_MOV_EB_GB: {
+      const src = `c.r8[${byteReg((m >> 3) & 7)}]`;
+      if (!memory) return `c.r8[${byteReg(m & 7)}] = ${src};`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : store(1, seg, ea, src);
+    }
+    case K_MOV_EV_IZ: { // C7 /0 only (other ModRM.reg values are #UD: the handler decides)
+      if (((m >> 3) & 7) !== 0) return null;
+      if (!memory) return `R[${rm}] = ${c.dImm[d]};`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : store32(seg, ea, String(c.dImm[d]));
+    }
+    case K_MOVSX_B: {
+      if (!memory) return `R[${reg}] = (c.r8[${byteReg(m & 7)}] << 24) >> 24;`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : `{ ${load(1, seg, ea)} R[${reg}] = (m << 24) >> 24; }`;
+    }
+    case K_MOVSX_W: {
+      if (!memory) return `R[${reg}] = (R[${rm}] << 16) >> 16;`;
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : `{ ${load(2, seg, ea)} R[${reg}] = (m << 16) >> 16; }`;
     }
     case K_LEA: {
       const ea = memory ? effectiveAddress(c, d) : null; // LEA with a register operand is #UD: the handler raises it
@@ -288,12 +348,12 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_MOVZX_B: { // byte registers: AL..BL are bits 0-7 of EAX..EBX, AH..BH bits 8-15
       if (!memory) return `R[${reg}] = (R[${(m & 3) << 1}] >>> ${(m & 4) !== 0 ? 8 : 0}) & 0xff;`;
       const ea = effectiveAddress(c, d);
-      return ea === null ? null : `R[${reg}] = c.readSeg8(${seg}, ${ea});`;
+      return ea === null ? null : `{ ${load(1, seg, ea)} R[${reg}] = m; }`;
     }
     case K_MOVZX_W: {
       if (!memory) return `R[${reg}] = R[${rm}] & 0xffff;`;
       const ea = effectiveAddress(c, d);
-      return ea === null ? null : `R[${reg}] = c.readSeg16(${seg}, ${ea});`;
+      return ea === null ? null : `{ ${load(2, seg, ea)} R[${reg}] = m; }`;
     }
     case K_CMOV: { // the source is read (and may fault) whatever the condition, as cmovcc() does
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
@@ -304,9 +364,20 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
       if (memory) return null;
       return `c.r8[${((m & 3) << 3) | ((m >> 2) & 1)}] = ${condition(c.dExt[d])} ? 1 : 0;`;
     }
-    case K_SHIFT: { // SHL/SAL, SHR, SAR of a 32-bit register by a constant 1-31 (shiftOp()'s code for them)
-      const count = (c.dExt[d] === 0 ? c.dImm[d] : c.dExt[d] === 1 ? 1 : 0) & 31, op = (m >> 3) & 7;
-      if (memory || count === 0 || op < 4) return null;
+    case K_SHIFT: { // shifts and rotates of a 32-bit register (shiftOp()'s code for each)
+      const op = (m >> 3) & 7;
+      if (memory || op === 2 || op === 3) return null; // RCL/RCR: the handler
+      if (c.dExt[d] !== 0 && c.dExt[d] !== 1) { // count in CL: SHL/SHR/SAR only, nothing happens for 0
+        if (op < 4) return null;
+        const shifted = op === 5 ? 'const v = a >>> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> (n - 1)) & 1, a < 0);'
+          : op === 7 ? 'const v = a >> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >> (n - 1)) & 1, false);'
+            : 'const v = a << n, f = (a >>> (32 - n)) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0);';
+        return `{ const n = c.r8[8] & 31; if (n !== 0) { const a = R[${rm}]; ${shifted.replaceAll('${rm}', String(rm))} } }`;
+      }
+      const count = (c.dExt[d] === 0 ? c.dImm[d] : 1) & 31;
+      if (count === 0) return null;
+      if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), f = c.getFlags(), cf = v & 1; R[${rm}] = v; c.flags = (f & ${~(CF | OF)}) | cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); }`;
+      if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), f = c.getFlags(), cf = v >>> 31; R[${rm}] = v; c.flags = (f & ${~(CF | OF)}) | cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); }`;
       if (op === 5) return `{ const a = R[${rm}], v = a >>> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> ${count - 1}) & 1, a < 0); }`;
       if (op === 7) return `{ const a = R[${rm}], v = a >> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >> ${count - 1}) & 1, false); }`;
       return `{ const a = R[${rm}], v = a << ${count}, f = (a >>> ${32 - count}) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0); }`;
@@ -358,8 +429,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? ['const e = c.eip, R = c.r32, M32 = c.ram32; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0;', 'for (;;) {']
-    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32; let fa = 0, fb = 0, fv = 0, fc = 0;'];
+    ? ['const e = c.eip, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0;', 'for (;;) {']
+    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let fa = 0, fb = 0, fv = 0, fc = 0;'];
   let offset = 0;
   known = null;
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
