@@ -18,7 +18,7 @@
 import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
 import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
-import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
+import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
 import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
 import { cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
 import { CpuStat } from './stats.js';
@@ -69,11 +69,11 @@ const INLINE_KIND = new Uint8Array(HANDLERS.length);
 const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_IMM = 6, K_INC = 7, K_DEC = 8;
 const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
-const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31;
+const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31, K_ALU_EAX_IMM = 32;
 /** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev) or whose size is fixed (byte moves). */
 const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB]);
 /** Inline kinds that leave EFLAGS as they are. */
-const FLAGS_UNTOUCHED = new Uint8Array(32);
+const FLAGS_UNTOUCHED = new Uint8Array(64);
 for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
   K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
@@ -105,7 +105,7 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   for (let cc = 0; cc < 16; cc++) set(JCC[cc], K_JCC, cc);
   set(jmpRel, K_JMP); set(grp2Ev, K_SHIFT); set(imulGvEv, K_IMUL); set(mulEv, K_MUL); set(callRel, K_CALL); set(retNear, K_RET);
   set(cmovcc, K_CMOV); set(setcc, K_SETCC); set(movsxb, K_MOVSX_B); set(movsxw, K_MOVSX_W); set(movGbEb, K_MOV_GB_EB);
-  set(movEbGb, K_MOV_EB_GB); set(movEvIz, K_MOV_EV_IZ);
+  set(movEbGb, K_MOV_EB_GB); set(movEvIz, K_MOV_EV_IZ); set(aluAXIz, K_ALU_EAX_IMM);
 }
 
 /**
@@ -333,6 +333,7 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_ALU_RM_REG: return aluCode(INLINE_OP[h], `R[${rm}]`, `R[${reg}]`, (v) => `R[${rm}] = ${v};`);
     case K_ALU_REG_RM: return aluCode(INLINE_OP[h], `R[${reg}]`, `R[${rm}]`, (v) => `R[${reg}] = ${v};`);
     case K_ALU_RM_IMM: return aluCode(INLINE_OP[h], `R[${rm}]`, String(c.dImm[d]), (v) => `R[${rm}] = ${v};`);
+    case K_ALU_EAX_IMM: return aluCode(c.dExt[d], 'R[0]', String(c.dImm[d]), (v) => `R[0] = ${v};`); // ADD/OR/.../CMP EAX, imm32
     case K_CMP_EV_GV: { // memory forms of CMP Ev,Gv only (the others write memory: the handler does it)
       const ea = memory && c.dExt[d] === 7 ? effectiveAddress(c, d) : null;
       return ea === null ? null : withSource(true, seg, ea, (src) => aluCode(7, src, `R[${reg}]`, () => ''));
@@ -520,7 +521,7 @@ function branchTarget(target: string, faultState = ''): string {
 function registerOnly(c: CpuCore, d: number, kind: number): boolean {
   switch (kind) {
     case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: return false;
-    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: return true;
+    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: return true;
     default: return c.dRm[d] >= 0xc0;
   }
 }
