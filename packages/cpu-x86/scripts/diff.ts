@@ -8,7 +8,9 @@
  *
  * Options: --seed N (default 1), --cases N (default 100000), --batch N cases per batch (default
  * 20000), --examples N examples per opcode (default 2), --opcode KEY (only cases of that opcode key),
- * --native-dir DIR (where runner.c lives; defaults to packages/cpu-x86/test/diff/native under cwd).
+ * --native-dir DIR (where runner.c lives; defaults to packages/cpu-x86/test/diff/native under cwd),
+ * --compiled (run each case whole with every block compiled on its first run, as the CI test's
+ * compiled-block batches do, so the block compiler's generated code is what is compared).
  * Exit status 1 when there are unexpected mismatches.
  */
 import { existsSync } from 'node:fs';
@@ -33,7 +35,11 @@ const fromCwd = resolve('packages/cpu-x86/test/diff/native');
 const nativeDir = option('native-dir', existsSync(fromCwd) ? fromCwd : DEFAULT_NATIVE_DIR);
 
 const native = NativeRunner.build(nativeDir);
-const interpreter = new InterpreterRunner((memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true }));
+const compiled = process.argv.includes('--compiled');
+const interpreter = new InterpreterRunner(
+  (memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, ...(compiled ? { compileThreshold: 1 } : {}) }),
+  { wholeRuns: compiled },
+);
 const report = emptyReport();
 const started = Date.now();
 for (let batch = 0, done = 0; done < total; batch++) {
