@@ -1,15 +1,17 @@
 /**
- * Compiles hot basic blocks into JavaScript functions: straight-line code that calls each
- * instruction's handler directly, with the block's EIP arithmetic, retired count and exit checks
- * folded into constants. The block loop (interpreter.ts) pays, per instruction, two typed-array
- * loads and an indirect call through the handler table that mispredicts on varied code; a compiled
- * block has direct calls that V8 can inline, and checks for a taken branch or a chunk break only
- * after the instructions that can cause one.
+ * Compiles hot basic blocks into JavaScript functions: straight-line code in which the commonest
+ * instructions are written out with their decoded fields as constants (memory fast paths, lazy
+ * flags, conditions from the operands of the instruction that set them) and every other one is a
+ * direct call of its handler, with the block's EIP arithmetic, retired count and exit checks folded
+ * into constants. The block loop (interpreter.ts) pays, per instruction, typed-array loads and an
+ * indirect call through the handler table that mispredicts on varied code; a compiled block checks
+ * for a taken branch or a chunk break only after the instructions that can cause one.
  *
- * Only blocks that ran HOT_RUNS times (by default) are compiled, because V8's parse and compile cost
- * (about 2 ms per block, optimisation included, measured on the Linux boots) only pays back on code
- * that loops: lower thresholds were measured to slow the guests down. A compiled block is valid exactly as long as its block
- * entry (buildBlock resets it), so self-modifying code and page remaps need nothing more.
+ * Only blocks that ran HOT_RUNS times (by default) are compiled, because V8's cost per function
+ * (~0.4 ms to create and first call, then its unoptimised tiers until the function is hot) only pays
+ * back on code that loops: lower thresholds were measured to slow the guests down. A compiled block
+ * is valid exactly as long as its block entry (buildBlock resets it), so self-modifying code and
+ * page remaps need nothing more.
  *
  * The generated text is built only from numbers and fixed identifiers (never guest data). Where code
  * generation is forbidden (a Content Security Policy without 'unsafe-eval'), compiling turns itself
@@ -232,6 +234,22 @@ function byteReg(n: number): number {
   return ((n & 3) << 3) | (n >> 2);
 }
 
+/**
+ * `op` (ADD...XOR) on the dword at `ea` with source `b`, written back: when the dword is plain,
+ * writable RAM reachable through the write TLB (what a store needs, checked before the read, as the
+ * handler's linW/readW32 do), it is read, computed and stored in place; otherwise `slow`, the
+ * handler itself, does all of it. The lazy flags are stored either way, but not into the operand
+ * locals, so what follows tests the flags through the lazy state.
+ */
+function readModifyWrite(seg: number, ea: string, op: number, b: string, slow: string): string | null {
+  const compute = aluCode(op, 'M32[q]', b, (v) => `M32[q] = ${v};`);
+  produced = null;
+  if (compute === null) return null;
+  return `{ const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = ((c.userKind + 1) << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095); ` +
+    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + 3 <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && (p & 3) === 0 && c.codePages[t >>> 12] === 0 && M32 !== null) { const q = p >>> 2; ${compute} } ` +
+    `else ${slow} }`;
+}
+
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
 function push32(value: string): string {
   return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else c.push32(v); }`;
@@ -272,7 +290,7 @@ function effectiveAddress(c: CpuCore, d: number): string | null {
 }
 
 /** Inline code for slot `d` (handler `h`), or null to call the handler. */
-function inlineCode(c: CpuCore, d: number, h: number): string | null {
+function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string): string | null {
   const kind = INLINE_KIND[h];
   if (kind === 0) return null;
   const o32 = (c.dPfx[d] & P_O32) !== 0;
@@ -334,13 +352,17 @@ function inlineCode(c: CpuCore, d: number, h: number): string | null {
     case K_ALU_REG_RM: return aluCode(INLINE_OP[h], `R[${reg}]`, `R[${rm}]`, (v) => `R[${reg}] = ${v};`);
     case K_ALU_RM_IMM: return aluCode(INLINE_OP[h], `R[${rm}]`, String(c.dImm[d]), (v) => `R[${rm}] = ${v};`);
     case K_ALU_EAX_IMM: return aluCode(c.dExt[d], 'R[0]', String(c.dImm[d]), (v) => `R[0] = ${v};`); // ADD/OR/.../CMP EAX, imm32
-    case K_CMP_EV_GV: { // memory forms of CMP Ev,Gv only (the others write memory: the handler does it)
-      const ea = memory && c.dExt[d] === 7 ? effectiveAddress(c, d) : null;
-      return ea === null ? null : withSource(true, seg, ea, (src) => aluCode(7, src, `R[${reg}]`, () => ''));
+    case K_CMP_EV_GV: { // memory forms only (the decoder specialised the 32-bit register forms)
+      const ea = memory ? effectiveAddress(c, d) : null;
+      if (ea === null) return null;
+      if (c.dExt[d] !== 7) return readModifyWrite(seg, ea, c.dExt[d], `R[${reg}]`, handlerCall());
+      return withSource(true, seg, ea, (src) => aluCode(7, src, `R[${reg}]`, () => ''));
     }
     case K_CMP_EV_IMM: {
-      const ea = memory && ((m >> 3) & 7) === 7 ? effectiveAddress(c, d) : null;
-      return ea === null ? null : withSource(true, seg, ea, (src) => aluCode(7, src, String(c.dImm[d]), () => ''));
+      const ea = memory ? effectiveAddress(c, d) : null;
+      if (ea === null) return null;
+      if (((m >> 3) & 7) !== 7) return readModifyWrite(seg, ea, (m >> 3) & 7, String(c.dImm[d]), handlerCall());
+      return withSource(true, seg, ea, (src) => aluCode(7, src, String(c.dImm[d]), () => ''));
     }
     case K_TEST: {
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
@@ -479,7 +501,16 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       continue;
     }
     produced = null;
-    let code = inlineCode(c, d, h);
+    const handlerCall = (): string => {
+      let name = local.get(h);
+      if (name === undefined) {
+        name = `h${used.length}`;
+        local.set(h, name);
+        used.push(h);
+      }
+      return `${name}(c, ${d});`;
+    };
+    let code = inlineCode(c, d, h, handlerCall);
     if (code !== null && produced !== undefined) known = produced;
     if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
       lines.push(code);
@@ -489,13 +520,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     own();
     if (code === null) {
       known = null;
-      let name = local.get(h);
-      if (name === undefined) {
-        name = `h${used.length}`;
-        local.set(h, name);
-        used.push(h);
-      }
-      code = `${name}(c, ${d});`;
+      code = handlerCall();
     }
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
     if (i === count - 1) break;

@@ -39,8 +39,9 @@ export interface CpuOptions {
    */
   compileBlocks?: boolean;
   /**
-   * Runs of a block before it is compiled (default 16384, at most 65535): compiling costs about
-   * 2 ms per block, so only code that loops gains. 1 compiles every block on its first run (tests).
+   * Runs of a block before it is compiled (default 16384, at most 65535): the JavaScript engine
+   * charges each compiled block creation and warm-up time, so only code that loops gains. 1 compiles
+   * every block on its first run (tests).
    */
   compileThreshold?: number;
   /**

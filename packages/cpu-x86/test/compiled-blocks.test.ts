@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuConfigurationError, CpuStat, InstructionClass } from '@typevisor/cpu-x86';
 import type { CpuOptions } from '@typevisor/cpu-x86';
+import { guestPhys } from '@typevisor/mmu';
 import { asm, flat } from './support/harness.js';
 import { pmMachine, record } from './support/pm-program.js';
 
@@ -154,6 +155,28 @@ describe('compiled blocks', () => {
     expect(m.cpu.run(10_000)).toBe('halt');
     // ECX 10..6 add 1; ECX 5..1 add 2.
     expect(m.cpu.getRegisters().eax).toBe(5 * 1 + 5 * 2);
+  });
+
+  it('give a read-modify-write of their own code or of MMIO to the handler (code invalidated, device written)', () => {
+    // `add dword [p], 0x100` turns `add eax, 1` (83 C0 01 xx) into `add eax, 2` from inside the block:
+    // a code page is not on the in-place fast path, so the handler writes it and the block ends.
+    const m = flat(`
+      mov ecx, 10
+      xor eax, eax
+    l: cmp ecx, 5
+      jne p
+      add dword [p], 0x10000
+      or dword [0xfee00000], 3
+    p: add eax, 1
+      nop
+      dec ecx
+      jnz l
+      hlt`, { compileThreshold: 1 });
+    const device: number[] = [];
+    m.memory.addMmio(guestPhys(0xfee00000), 0x1000, { read: () => 0x40, write: (_offset, _size, value) => { device.push(value); } }, 'rmw-device');
+    expect(m.cpu.run(10_000)).toBe('halt');
+    expect(m.cpu.getRegisters().eax).toBe(5 * 1 + 5 * 2);
+    expect(device).toEqual([0x43]); // read 0x40 from the device, OR 3, written back to the device
   });
 
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
