@@ -399,8 +399,9 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       }
       const count = (c.dExt[d] === 0 ? c.dImm[d] : 1) & 31;
       if (count === 0) return null;
-      if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), f = c.getFlags(), cf = v & 1; R[${rm}] = v; c.flags = (f & ${~(CF | OF)}) | cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); }`;
-      if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), f = c.getFlags(), cf = v >>> 31; R[${rm}] = v; c.flags = (f & ${~(CF | OF)}) | cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); }`;
+      // Rotates set CF and OF only: those two leave the lazy set, the others stay lazy.
+      if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), cf = v & 1; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
+      if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), cf = v >>> 31; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
       if (op === 5) return `{ const a = R[${rm}], v = a >>> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> ${count - 1}) & 1, a < 0); }`;
       if (op === 7) return `{ const a = R[${rm}], v = a >> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >> ${count - 1}) & 1, false); }`;
       return `{ const a = R[${rm}], v = a << ${count}, f = (a >>> ${32 - count}) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0); }`;
