@@ -179,6 +179,33 @@ describe('compiled blocks', () => {
     expect(device).toEqual([0x43]); // read 0x40 from the device, OR 3, written back to the device
   });
 
+  it('keep the flags of an instruction whose flags a later one overwrites when something in between faults', () => {
+    // CMP's flags are dead before the SUB in straight-line code, but LEA with a register operand
+    // (8D C3) raises #UD in between: the fault must see CMP's flags (5 - 6: CF = 1, ZF = 0), not
+    // those of the DEC before it (ZF = 1).
+    for (const threshold of [1, 2]) {
+      const m = flat(`
+        mov ecx, 2
+      l: mov eax, 5
+        cmp eax, 5
+        mov edx, eax
+        dec ecx
+        jz bad
+        cmp eax, 5
+        sub ebx, ebx
+        jmp l
+      bad:
+        cmp eax, 6
+        mov edx, eax
+        db 0x8d, 0xc3
+        sub ebx, ecx
+        hlt`, { compileThreshold: threshold });
+      expect(m.cpu.run(1000)).toBe('exception');
+      expect(m.cpu.lastException?.vector).toBe(6);
+      expect(m.cpu.getRegisters().eflags & 0x41).toBe(0x01);
+    }
+  });
+
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
     // Loop twice through a block whose 4th instruction divides by EDX, which is 0 on the second run.
     const m = flat(`
