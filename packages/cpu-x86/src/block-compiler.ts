@@ -28,8 +28,19 @@ import { CpuStat } from './stats.js';
 /**
  * A compiled block: runs the whole block (or up to its first exit) and returns the instructions
  * retired. `n` (at least the block's length) bounds how many a one-block loop may run in one call.
+ * `s` is the pool slot of the block's first instruction: the code refers to its slots relative to
+ * it, so the same function serves the block again after it is rebuilt elsewhere in the pool.
  */
-export type CompiledBlock = (c: CpuCore, n: number) => number;
+export type CompiledBlock = (c: CpuCore, n: number, s: number) => number;
+
+/** A compiled block kept across rebuilds of its block, valid for the page generation key it was compiled under. */
+export interface CachedBlock {
+  readonly genKey: number;
+  readonly count: number;
+  readonly fn: CompiledBlock;
+}
+/** Most compiled blocks kept for rebuilt blocks (the cache starts over when it is full). */
+export const COMPILED_CACHE_SIZE = 16384;
 
 /** Block runs before a block is compiled, by default (CpuOptions.compileThreshold). */
 export const HOT_RUNS = 16384;
@@ -509,7 +520,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         local.set(h, name);
         used.push(h);
       }
-      return `${name}(c, ${d});`;
+      return `${name}(c, s + ${i});`;
     };
     let code = inlineCode(c, d, h, handlerCall);
     if (code !== null && produced !== undefined) known = produced;
@@ -556,7 +567,7 @@ function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | nu
   const params = used.map((_, i) => `h${i}`);
   try {
     // Generated from numbers only (see above).
-    const factory = new Function(...params, `'use strict'; return function block(c, n) {\n${lines.join('\n')}\n};`) as
+    const factory = new Function(...params, `'use strict'; return function block(c, n, s) {\n${lines.join('\n')}\n};`) as
       (...handlers: unknown[]) => CompiledBlock;
     c.stats[CpuStat.BlocksCompiled]++;
     return factory(...used.map((h) => HANDLERS[h]));

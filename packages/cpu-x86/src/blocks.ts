@@ -55,4 +55,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   c.bStart[b] = start;
   c.bCount[b] = n;
   c.bBytes[b] = off;
+  // The same bytes decoded in the same mode give the same block: its compiled function still fits.
+  const cached = c.compiledCache.get(phys);
+  if (cached !== undefined && cached.genKey === gen && cached.count === n) c.bFn[b] = cached.fn;
 }

@@ -8,7 +8,7 @@ import { INSTRUCTION_CLASS_COUNT } from './instruction-class.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
 import type { FpuHost } from './fpu/fpu-host.js';
 import type { FpuEngine } from './fpu-engine.js';
-import type { CompiledBlock } from './block-compiler.js';
+import type { CachedBlock, CompiledBlock } from './block-compiler.js';
 import { foldCounters, PerformanceCounters } from './system/pmu.js';
 
 /**
@@ -184,6 +184,13 @@ export class CpuCore implements FpuHost {
   readonly bFn: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(BCACHE_SIZE).fill(null);
   /** Compile hot blocks (CpuOptions.compileBlocks), after this many runs (CpuOptions.compileThreshold). */
   compileBlocks = true;
+  /**
+   * Compiled blocks by physical address, kept when their block-cache entry goes (pool flush,
+   * eviction): a block rebuilt from unchanged code under the same generation key gets its compiled
+   * function back at once instead of running the compile threshold again (57 pool flushes in the
+   * Debian boot each dropped every compiled block).
+   */
+  readonly compiledCache = new Map<number, CachedBlock>();
   compileThreshold = 16384;
 
   // ---- code fetch page cache ----
@@ -543,6 +550,7 @@ export class CpuCore implements FpuHost {
     this.bTag.fill(-1);
     this.poolNext = POOL_BASE;
     this.codePages.fill(0);
+    this.compiledCache.clear(); // the page generations did not see what changed
   }
   private physWrite(val: number, lin: number): number {
     // A device register write may raise an interrupt line: the run loop looks right after it.

@@ -1,6 +1,6 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
 import { blockIndex, buildBlock } from './blocks.js';
-import { compileBlock } from './block-compiler.js';
+import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
 import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
@@ -141,10 +141,11 @@ function runChunk(c: CpuCore, n: number, h: number): void {
       let compiled = c.bFn[b];
       if (compiled === null && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
         compiled = c.bFn[b] = compileBlock(c, start, count, ipMask);
+        if (compiled !== null) rememberCompiled(c, bTag[b]!, count, compiled);
       }
       if (compiled !== null) {
         // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
-        const done = compiled(c, mix ? count : n > count ? n : count);
+        const done = compiled(c, mix ? count : n > count ? n : count, start);
         if (mix) countBlockMix(c);
         if (c.chunkBreak) return;
         n -= done;
@@ -168,6 +169,12 @@ function runChunk(c: CpuCore, n: number, h: number): void {
     n -= d - start;
     h -= d - start;
   }
+}
+
+/** Keep a newly compiled block for later rebuilds of the same code (core.ts compiledCache). */
+function rememberCompiled(c: CpuCore, phys: number, count: number, fn: CompiledBlock): void {
+  if (c.compiledCache.size >= COMPILED_CACHE_SIZE) c.compiledCache.clear();
+  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn });
 }
 
 /**

@@ -206,6 +206,28 @@ describe('compiled blocks', () => {
     }
   });
 
+  it('get their compiled function back when their block is rebuilt from unchanged code, and not after a code write', () => {
+    // Routines at 0x20000 and 0x30010 share a block-cache entry ((phys ^ phys >>> 12) & 0xffff =
+    // 0x20), so calling them in turn rebuilds each block on every call.
+    const m = flat(`
+      mov ecx, 100
+    l: call 0x20000
+      call 0x30010
+      dec ecx
+      jnz l
+      mov byte [0x20002], 2
+      call 0x20000
+      hlt`, { compileThreshold: 1 });
+    m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
+    m.memory.ram.set(asm('add ebx, 1\nret', 32, 0x30010), 0x30010);
+    expect(m.cpu.run(100_000)).toBe('halt');
+    // 100 calls of each plus one call of the patched `add eax, 2`.
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 102, ebx: 100 });
+    expect(m.cpu.stats[CpuStat.BlocksBuilt]).toBeGreaterThan(200);
+    // Main's blocks, the two routines once each, and the patched routine.
+    expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBeLessThan(10);
+  });
+
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
     // Loop twice through a block whose 4th instruction divides by EDX, which is 0 on the second run.
     const m = flat(`
