@@ -25,6 +25,21 @@ function runLoop(options: Partial<CpuOptions>): { regs: ReturnType<ReturnType<ty
   return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, compiled: m.cpu.stats[CpuStat.BlocksCompiled], stored: m.memory.readPhys32(0x5004) };
 }
 
+/** A loop that, when ECX reaches 5, runs `patch` from inside its block to turn `add eax, 1` (83 C0 01, label p) into `add eax, 2`. */
+function patchingLoop(patch: string): string {
+  return `
+      mov ecx, 10
+      xor eax, eax
+    l: cmp ecx, 5
+      jne p
+      ${patch}
+    p: add eax, 1
+      nop
+      dec ecx
+      jnz l
+      hlt`;
+}
+
 describe('compiled blocks', () => {
   it('compute exactly what the block loop computes, and compile only hot blocks', () => {
     const interpreted = runLoop({ compileBlocks: false });
@@ -142,36 +157,16 @@ describe('compiled blocks', () => {
   it('stop at a store into their own code and run the rewritten instruction', () => {
     // When ECX reaches 5 the loop patches the immediate of `add eax, 1` (83 C0 01 at label p) to 2
     // from inside the compiled block; the ADD right after the store must already be the new one.
-    const m = flat(`
-      mov ecx, 10
-      xor eax, eax
-    l: cmp ecx, 5
-      jne p
-      mov byte [p + 2], 2
-    p: add eax, 1
-      dec ecx
-      jnz l
-      hlt`, { compileThreshold: 1 });
+    const m = flat(patchingLoop('mov byte [p + 2], 2'), { compileThreshold: 1 });
     expect(m.cpu.run(10_000)).toBe('halt');
     // ECX 10..6 add 1; ECX 5..1 add 2.
     expect(m.cpu.getRegisters().eax).toBe(5 * 1 + 5 * 2);
   });
 
   it('give a read-modify-write of their own code or of MMIO to the handler (code invalidated, device written)', () => {
-    // `add dword [p], 0x100` turns `add eax, 1` (83 C0 01 xx) into `add eax, 2` from inside the block:
-    // a code page is not on the in-place fast path, so the handler writes it and the block ends.
-    const m = flat(`
-      mov ecx, 10
-      xor eax, eax
-    l: cmp ecx, 5
-      jne p
-      add dword [p], 0x10000
-      or dword [0xfee00000], 3
-    p: add eax, 1
-      nop
-      dec ecx
-      jnz l
-      hlt`, { compileThreshold: 1 });
+    // `add dword [p], 0x10000` turns `add eax, 1` (83 C0 01 90) into `add eax, 2` from inside the
+    // block: a code page is not on the in-place fast path, so the handler writes it and the block ends.
+    const m = flat(patchingLoop('add dword [p], 0x10000\n      or dword [0xfee00000], 3'), { compileThreshold: 1 });
     const device: number[] = [];
     m.memory.addMmio(guestPhys(0xfee00000), 0x1000, { read: () => 0x40, write: (_offset, _size, value) => { device.push(value); } }, 'rmw-device');
     expect(m.cpu.run(10_000)).toBe('halt');
