@@ -553,10 +553,11 @@ export class CpuCore implements FpuHost {
     this.compiledCache.clear(); // the page generations did not see what changed
   }
   private physWrite(val: number, lin: number): number {
-    // A device register write may raise an interrupt line: the run loop looks right after it.
-    if ((val & 1) !== 0) this.chunkBreak = true;
     const phys = this.physOf(val, lin);
     const page = Math.floor(phys / 4096);
+    // A device register write may raise an interrupt line: the run loop looks right after it.
+    // (RAM above 2 GiB also takes this path: it is not a device.)
+    if ((val & 1) !== 0 && !this.memory.isRamPage(page)) this.chunkBreak = true;
     if (page < 0x100000 && this.codePages[page] !== 0) this.codeWritten(page);
     return phys;
   }
