@@ -225,19 +225,30 @@ const ACCESS: Record<number, { view: string; index: string; aligned: string; suf
   4: { view: 'M32', index: 'p >>> 2', aligned: '(p & 3) === 0', suffix: '32' },
 };
 
-/** A load of `size` bytes (zero-extended) into the new local `m`; see {@link load32}. */
-function load(size: number, seg: number, ea: string): string {
-  const a = ACCESS[size]!;
-  return `let m; { const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = (c.userKind << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095); ` +
-    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + ${size - 1} <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && ${a.aligned} && ${a.view} !== null) m = ${a.view}[${a.index}]; ` +
-    `else m = c.readSeg${a.suffix}(${seg}, o); }`;
+/**
+ * The RAM fast path of a `size`-byte access at offset `ea` of segment `seg`: `locals` computes the
+ * offset `o`, linear `l`, TLB index `i` and entry `t`, and RAM offset `p`; `test` holds when the
+ * access can go straight to RAM (what core.ts's readSeg and writeSeg accessors would find: no special segment
+ * checks, within the limit, TLB hit on plain RAM, aligned, and for writes no decoded code on the page).
+ */
+function ramFastPath(size: number, seg: number, ea: string, write: boolean): { locals: string; test: string } {
+  const kind = write ? '(c.userKind + 1)' : 'c.userKind';
+  return {
+    locals: `const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = (${kind} << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095)`,
+    test: `c.segCheck[${seg}] === 0 && (o >>> 0) + ${size - 1} <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && ` +
+      `${ACCESS[size]!.aligned}${write ? ' && c.codePages[t >>> 12] === 0' : ''} && ${ACCESS[size]!.view} !== null`,
+  };
+}
+
+/** A load of `size` bytes (zero-extended) into the new local `m` (or the existing one with `declare` false); see {@link load32}. */
+function load(size: number, seg: number, ea: string, declare = true): string {
+  const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, false);
+  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else m = c.readSeg${a.suffix}(${seg}, o); }`;
 }
 /** A store of the low `size` bytes of `value`; see {@link store32}. */
 function store(size: number, seg: number, ea: string, value: string): string {
-  const a = ACCESS[size]!;
-  return `{ const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = ((c.userKind + 1) << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095), x = ${value}; ` +
-    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + ${size - 1} <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && ${a.aligned} && c.codePages[t >>> 12] === 0 && ${a.view} !== null) ${a.view}[${a.index}] = x; ` +
-    `else c.writeSeg${a.suffix}(${seg}, o, x); }`;
+  const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, true);
+  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else c.writeSeg${a.suffix}(${seg}, o, x); }`;
 }
 
 /** The index in `c.r8` of byte register `n` (AL CL DL BL AH CH DH BH). */
@@ -256,22 +267,21 @@ function readModifyWrite(seg: number, ea: string, op: number, b: string, slow: s
   const compute = aluCode(op, 'M32[q]', b, (v) => `M32[q] = ${v};`);
   produced = null;
   if (compute === null) return null;
-  return `{ const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = ((c.userKind + 1) << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095); ` +
-    `if (c.segCheck[${seg}] === 0 && (o >>> 0) + 3 <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && (p & 3) === 0 && c.codePages[t >>> 12] === 0 && M32 !== null) { const q = p >>> 2; ${compute} } ` +
-    `else ${slow} }`;
+  const path = ramFastPath(4, seg, ea, true);
+  return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2; ${compute} } else ${slow} }`;
 }
 
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
 function push32(value: string): string {
   return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else c.push32(v); }`;
 }
-/** The dword at the top of the stack into the new local `m` (core.ts peek32(0)), then `after` on a 32-bit stack. */
-function peek32(after = ''): string {
-  return `let m; if (c.ss32) { ${load32(SS, 'R[8]').replace('let m;', '')} ${after} } else m = c.peek32(0);`;
+/** The dword at the top of the stack into the new local `m` (core.ts peek32(0)). */
+function peek32(): string {
+  return `let m; if (c.ss32) ${load(4, SS, 'R[8]', false)} else m = c.peek32(0);`;
 }
 /** POP of a dword into the new local `m` (core.ts pop32()): ESP moves after the load. */
 function pop32(): string {
-  return `${peek32('R[8] = (R[8] + 4) | 0;').replace('else m = c.peek32(0);', 'else m = c.pop32();')}`;
+  return `let m; if (c.ss32) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else m = c.pop32();`;
 }
 
 /** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
@@ -396,17 +406,17 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     }
     case K_SETCC: { // register form: the byte register (setcc() writes 1 or 0 through wrEb)
       if (memory) return null;
-      return `c.r8[${((m & 3) << 3) | ((m >> 2) & 1)}] = ${condition(c.dExt[d])} ? 1 : 0;`;
+      return `c.r8[${byteReg(m & 7)}] = ${condition(c.dExt[d])} ? 1 : 0;`;
     }
     case K_SHIFT: { // shifts and rotates of a 32-bit register (shiftOp()'s code for each)
       const op = (m >> 3) & 7;
       if (memory || op === 2 || op === 3) return null; // RCL/RCR: the handler
       if (c.dExt[d] !== 0 && c.dExt[d] !== 1) { // count in CL: SHL/SHR/SAR only, nothing happens for 0
         if (op < 4) return null;
-        const shifted = op === 5 ? 'const v = a >>> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> (n - 1)) & 1, a < 0);'
-          : op === 7 ? 'const v = a >> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >> (n - 1)) & 1, false);'
-            : 'const v = a << n, f = (a >>> (32 - n)) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0);';
-        return `{ const n = c.r8[8] & 31; if (n !== 0) { const a = R[${rm}]; ${shifted.replaceAll('${rm}', String(rm))} } }`;
+        const shifted = op === 5 ? `const v = a >>> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> (n - 1)) & 1, a < 0);`
+          : op === 7 ? `const v = a >> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >> (n - 1)) & 1, false);`
+            : `const v = a << n, f = (a >>> (32 - n)) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0);`;
+        return `{ const n = c.r8[8] & 31; if (n !== 0) { const a = R[${rm}]; ${shifted} } }`;
       }
       const count = (c.dExt[d] === 0 ? c.dImm[d] : 1) & 31;
       if (count === 0) return null;
