@@ -332,8 +332,11 @@ export class CpuCore implements FpuHost {
   }
   /** Replace the arithmetic flags selected by `mask` with `value` (other flags untouched). */
   setArith(mask: number, value: number): void {
-    const f = this.getFlags();
-    this.flags = (f & ~mask) | (value & mask);
+    // The flags outside `mask` stay as they are, lazy ones included: each lazy flag is computed from
+    // the lazy operands alone, never from another flag, so nothing needs computing here (BT's CF,
+    // LSL/LAR/VERR's ZF, BSF/BSR's ZF used to compute all six).
+    this.flags = (this.flags & ~mask) | (value & mask);
+    this.lazy &= ~mask;
   }
   /** Evaluate condition code cc (0..15, the Jcc/SETcc/CMOVcc low nibble). */
   cond(cc: number): boolean {

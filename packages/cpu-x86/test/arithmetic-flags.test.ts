@@ -36,6 +36,11 @@ const cases: Array<[string, string, number, number]> = [
   ['bsf zero sets ZF and keeps dest', 'mov eax,77\nxor ecx,ecx\nbsf eax,ecx', 77, ZF | PF],
   ['bsr', 'mov ecx,0x00f0\nbsr eax,ecx', 7, 0],
   ['bt register', 'mov eax,0\nmov ecx,0x10\nbt ecx,36', 0, CF],
+  // Instructions that set some flags leave the others as the last arithmetic instruction left them
+  // (setArith replaces only its flags and keeps the rest lazy).
+  ['cmc keeps the zero of the add before it', 'mov eax,0xffffffff\nadd eax,1\ncmc', 0, ZF | AF | PF],
+  ['stc keeps the overflow of the sub before it', 'mov eax,0x80\nsub al,1\nstc', 0x7f, OF | AF | CF],
+  ['sahf keeps the overflow of the add before it', 'mov eax,0x7fffffff\nadd eax,1\nmov ah,0\nsahf', 0x80000000, OF],
 ];
 
 describe('ALU results and lazily computed flags', () => {
