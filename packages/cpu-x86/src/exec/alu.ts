@@ -360,8 +360,7 @@ export function shiftOp(c: CpuCore, op: number, a: number, count: number, size: 
       r = n === 0 ? a : ((a << n) | ((a & mask) >>> (bits - n))) & mask;
       cf = r & 1;
       of = ((r & sign) !== 0 ? 1 : 0) ^ cf;
-      const f = c.getFlags();
-      c.flags = (f & ~(CF | OF)) | cf | (of ? OF : 0);
+      c.setArith(CF | OF, cf | (of ? OF : 0));
       return r;
     }
     case 1: { // ROR
@@ -369,14 +368,12 @@ export function shiftOp(c: CpuCore, op: number, a: number, count: number, size: 
       r = n === 0 ? a : ((a >>> n) | (a << (bits - n))) & mask;
       cf = (r & sign) !== 0 ? 1 : 0;
       of = cf ^ ((r & (sign >>> 1)) !== 0 ? 1 : 0);
-      const f = c.getFlags();
-      c.flags = (f & ~(CF | OF)) | cf | (of ? OF : 0);
+      c.setArith(CF | OF, cf | (of ? OF : 0));
       return r;
     }
     case 2: { // RCL
       const n = size === 2 ? count : count % (bits + 1);
-      const f = c.getFlags();
-      cf = f & CF;
+      cf = c.getCF();
       r = a;
       for (let i = 0; i < n; i++) {
         const out = (r & sign) !== 0 ? 1 : 0;
@@ -384,13 +381,12 @@ export function shiftOp(c: CpuCore, op: number, a: number, count: number, size: 
         cf = out;
       }
       of = ((r & sign) !== 0 ? 1 : 0) ^ cf;
-      c.flags = (f & ~(CF | OF)) | cf | (of ? OF : 0);
+      c.setArith(CF | OF, cf | (of ? OF : 0));
       return r;
     }
     case 3: { // RCR
       const n = size === 2 ? count : count % (bits + 1);
-      const f = c.getFlags();
-      cf = f & CF;
+      cf = c.getCF();
       r = a;
       for (let i = 0; i < n; i++) {
         const out = r & 1;
@@ -398,7 +394,7 @@ export function shiftOp(c: CpuCore, op: number, a: number, count: number, size: 
         cf = out;
       }
       of = ((r & sign) !== 0 ? 1 : 0) ^ ((r & (sign >>> 1)) !== 0 ? 1 : 0);
-      c.flags = (f & ~(CF | OF)) | cf | (of ? OF : 0);
+      c.setArith(CF | OF, cf | (of ? OF : 0));
       return r;
     }
     case 4: case 6: // SHL/SAL
