@@ -19,10 +19,15 @@
  */
 import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
-import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_O32, PF, SF, ZF } from './constants.js';
-import { ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, decReg, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, testEvGv } from './exec/alu.js';
-import { callRel, JCC, jmpRel, retNear } from './exec/control.js';
-import { cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushReg, setcc } from './exec/data.js';
+import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
+import {
+  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, btEvIb, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, negEv,
+  testALIb, testAXIz, testEbIb, testEvGv,
+} from './exec/alu.js';
+import { callRel, JCC, jmpEv, jmpRel, retNear } from './exec/control.js';
+import {
+  cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, setcc,
+} from './exec/data.js';
 import { CpuStat } from './stats.js';
 
 /**
@@ -83,12 +88,14 @@ const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_
 const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
 const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31, K_ALU_EAX_IMM = 32;
-/** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev) or whose size is fixed (byte moves). */
-const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB]);
+const K_BT_IMM = 33, K_MOV_MOFFS = 34, K_ALU_EB_IMM = 35, K_PUSH_EV = 36, K_JMP_EV = 37, K_TEST_EAX_IMM = 38, K_TEST_AL_IMM = 39;
+const K_TEST_EB_IMM = 40, K_NEG = 41;
+/** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev) or whose size is fixed (byte operations). */
+const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM]);
 /** Inline kinds that leave EFLAGS as they are. */
 const FLAGS_UNTOUCHED = new Uint8Array(64);
 for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
-  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ]) FLAGS_UNTOUCHED[k] = 1;
+  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -119,6 +126,8 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   set(jmpRel, K_JMP); set(grp2Ev, K_SHIFT); set(imulGvEv, K_IMUL); set(mulEv, K_MUL); set(callRel, K_CALL); set(retNear, K_RET);
   set(cmovcc, K_CMOV); set(setcc, K_SETCC); set(movsxb, K_MOVSX_B); set(movsxw, K_MOVSX_W); set(movGbEb, K_MOV_GB_EB);
   set(movEbGb, K_MOV_EB_GB); set(movEvIz, K_MOV_EV_IZ); set(aluAXIz, K_ALU_EAX_IMM);
+  set(btEvIb, K_BT_IMM); set(movMoffs, K_MOV_MOFFS); set(grp1Eb, K_ALU_EB_IMM); set(pushEv, K_PUSH_EV); set(jmpEv, K_JMP_EV);
+  set(testAXIz, K_TEST_EAX_IMM); set(testALIb, K_TEST_AL_IMM); set(testEbIb, K_TEST_EB_IMM); set(negEv, K_NEG);
 }
 
 /**
@@ -144,6 +153,8 @@ const AFTER_ADC: KnownFlags = { ...AFTER_ADD, cf: 'fc !== 0' };
 const AFTER_SBB: KnownFlags = { ...AFTER_SUB, cf: 'fc !== 0', signedLess: null };
 const AFTER_INC: KnownFlags = { ...RESULT, cf: null, of: 'fv === -2147483648', signedLess: null };
 const AFTER_DEC: KnownFlags = { ...RESULT, cf: null, of: 'fv === 2147483647', signedLess: null };
+/** BT sets CF only (kept in `fc`); the other flags are whatever they were, so unknown here. */
+const AFTER_BT: KnownFlags = { cf: 'fc !== 0', zf: null, sf: null, of: null, signedLess: null };
 
 /** Condition `cc` (Jcc order) from what is known about the flags, else through the lazy flags. */
 function condition(cc: number): string {
@@ -196,6 +207,19 @@ function aluCode(op: number, a: string, b: string, store: (result: string) => st
     default: return null;
   }
   return `{ const a = ${a}, b = ${b}; ${body} }`;
+}
+
+/**
+ * `a OP b` on a byte (alu() with size 0 for one constant operation other than ADC/SBB: the lazy
+ * flags get the unmasked result, as the handler stores them), `store` given the result. The
+ * compiler does not track byte flags: what follows asks the lazy flags.
+ */
+function byteAluCode(op: number, a: string, b: string, store: (result: string) => string): string | null {
+  const kind = op === 0 ? OP_ADD : op === 5 || op === 7 ? OP_SUB : op === 1 || op === 4 || op === 6 ? OP_LOGIC : -1;
+  if (kind < 0) return null;
+  const expression = ['(a + b) | 0', 'a | b', '', '', 'a & b', '(a - b) | 0', 'a ^ b', '(a - b) | 0'][op]!;
+  produced = null;
+  return `{ const a = ${a}, b = ${b}, v = ${expression}; c.lfOp = ${kind}; c.lfDst = a; c.lfSrc = b; c.lfRes = v; c.lfSize = 0; c.lazy = ${ARITH}; ${op === 7 ? '' : store('v')} }`;
 }
 
 /** CF as a boolean expression, from the known flags when possible. */
@@ -446,6 +470,56 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       const op = ea === null ? null : aluCode(c.dExt[d], `R[${reg}]`, 'm', (v) => `R[${reg}] = ${v};`);
       return ea === null || op === null ? null : `{ ${load32(seg, ea)} ${op} }`;
     }
+    case K_BT_IMM: { // BT r/m32, imm8 (0F BA /4; BTS/BTR/BTC: the handler): CF = the bit, the rest untouched
+      if (((m >> 3) & 7) !== 4) return null;
+      const n = c.dImm[d]! & 31;
+      const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
+      if (ea === null) return null;
+      produced = AFTER_BT;
+      return withSource(memory, seg, ea, (src) => `{ const f = (${src} >>> ${n}) & 1; c.flags = (c.flags & ${~CF}) | f; c.lazy &= ${~CF}; fc = f; }`);
+    }
+    case K_MOV_MOFFS: { // A0-A3: AL/EAX from or to [seg:moffs]
+      const e = c.dExt[d]!;
+      if ((c.dPfx[d]! & P_A32) === 0 || ((e & 1) !== 0 && !o32)) return null;
+      const ea = `(${c.dDisp[d]} | 0)`;
+      if ((e & 2) === 0) return (e & 1) === 0 ? `{ ${load(1, seg, ea)} c.r8[0] = m; }` : `{ ${load32(seg, ea)} R[0] = m; }`;
+      return (e & 1) === 0 ? store(1, seg, ea, 'c.r8[0]') : store32(seg, ea, 'R[0]');
+    }
+    case K_ALU_EB_IMM: { // 80 /op r/m8, imm8: register forms, and CMP with memory (other memory forms: the handler)
+      const op = (m >> 3) & 7, b = String(c.dImm[d]! & 0xff);
+      if (!memory) {
+        const r8 = `c.r8[${byteReg(m & 7)}]`;
+        return byteAluCode(op, r8, b, (v) => `${r8} = ${v};`);
+      }
+      const ea = op === 7 ? effectiveAddress(c, d) : null;
+      if (ea === null) return null;
+      const code = byteAluCode(7, 'm', b, () => '');
+      return code === null ? null : `{ ${load(1, seg, ea)} ${code} }`;
+    }
+    case K_PUSH_EV: { // FF /6: the operand is read (and may fault) before the push
+      const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
+      if (ea === null) return null;
+      return withSource(memory, seg, ea, (src) => push32(src));
+    }
+    case K_JMP_EV: { // FF /4: EIP from the operand, #GP(0) beyond CS.limit (the handler's go())
+      const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
+      if (ea === null) return null;
+      return withSource(memory, seg, ea, (src) => `{ const t = ${src}; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; }`);
+    }
+    case K_TEST_EAX_IMM: return aluCode(4, 'R[0]', String(c.dImm[d]), () => '');
+    case K_TEST_AL_IMM: return byteAluCode(4, 'c.r8[0]', String(c.dImm[d]! & 0xff), () => '');
+    case K_TEST_EB_IMM: { // F6 /0 (and its alias /1)
+      const b = String(c.dImm[d]! & 0xff);
+      if (!memory) return byteAluCode(4, `c.r8[${byteReg(m & 7)}]`, b, () => '');
+      const ea = effectiveAddress(c, d);
+      const code = ea === null ? null : byteAluCode(4, 'm', b, () => '');
+      return ea === null || code === null ? null : `{ ${load(1, seg, ea)} ${code} }`;
+    }
+    case K_NEG: { // F7 /3 on a register: 0 - r with SUB flags
+      if (memory) return null;
+      produced = AFTER_SUB;
+      return `{ const a = R[${rm}], v = (0 - a) | 0; R[${rm}] = v; ${lazyStore(OP_SUB, '0', 'a', 'v')} fa = 0; fb = a; fv = v; }`;
+    }
     default: return null;
   }
 }
@@ -567,8 +641,8 @@ function branchTarget(target: string, faultState = ''): string {
  */
 function registerOnly(c: CpuCore, d: number, kind: number): boolean {
   switch (kind) {
-    case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: return false;
-    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: return true;
+    case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: case K_MOV_MOFFS: case K_PUSH_EV: case K_JMP_EV: return false;
+    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: return true;
     default: return c.dRm[d] >= 0xc0;
   }
 }

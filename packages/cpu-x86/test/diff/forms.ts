@@ -143,6 +143,9 @@ for (const [opc, size] of [[0xf6, 1], [0xf7, 0]] as const) {
     }, { weight: 2 });
   }
 }
+// TEST AL,Ib (A8) and TEST eAX,Iz (A9): AF is undefined, as for the other TEST forms.
+form('A8', 'TEST AL,Ib', (b) => { b.op(0xa8); b.imm(1, boundaryValue(b.rng)); b.flags(0, STATUS, AF); }, { sequence: true });
+form('A9', 'TEST eAX,Iz', (b) => { const s = b.osize(); b.op(0xa9); b.imm(s, boundaryValue(b.rng)); b.flags(0, STATUS, AF); }, { sequence: true });
 
 // ---------------------------------------------------------------- IMUL 2/3 operands
 form('0F AF', 'IMUL Gv,Ev', (b) => { const s = b.osize(); rmForm(b, [0x0f, 0xaf], s, false, true); b.flags(0, STATUS, SF | ZF | AF | PF); }, { sequence: true });
