@@ -21,12 +21,13 @@ import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
 import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
 import {
-  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, btEvIb, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, negEv,
+  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, btEvIb, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, negEv, notEv,
   testALIb, testAXIz, testEbIb, testEvGv,
 } from './exec/alu.js';
 import { callRel, JCC, jmpEv, jmpRel, retNear } from './exec/control.js';
 import {
-  cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, setcc,
+  bswap, cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
+  setcc,
 } from './exec/data.js';
 import { CpuStat } from './stats.js';
 
@@ -89,13 +90,13 @@ const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, 
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
 const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31, K_ALU_EAX_IMM = 32;
 const K_BT_IMM = 33, K_MOV_MOFFS = 34, K_ALU_EB_IMM = 35, K_PUSH_EV = 36, K_JMP_EV = 37, K_TEST_EAX_IMM = 38, K_TEST_AL_IMM = 39;
-const K_TEST_EB_IMM = 40, K_NEG = 41;
+const K_TEST_EB_IMM = 40, K_NEG = 41, K_NOT = 42, K_BSWAP = 43, K_SAHF = 44;
 /** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev) or whose size is fixed (byte operations). */
-const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM]);
+const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM, K_SAHF, K_TEST]);
 /** Inline kinds that leave EFLAGS as they are. */
 const FLAGS_UNTOUCHED = new Uint8Array(64);
 for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
-  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV]) FLAGS_UNTOUCHED[k] = 1;
+  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -127,7 +128,8 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   set(cmovcc, K_CMOV); set(setcc, K_SETCC); set(movsxb, K_MOVSX_B); set(movsxw, K_MOVSX_W); set(movGbEb, K_MOV_GB_EB);
   set(movEbGb, K_MOV_EB_GB); set(movEvIz, K_MOV_EV_IZ); set(aluAXIz, K_ALU_EAX_IMM);
   set(btEvIb, K_BT_IMM); set(movMoffs, K_MOV_MOFFS); set(grp1Eb, K_ALU_EB_IMM); set(pushEv, K_PUSH_EV); set(jmpEv, K_JMP_EV);
-  set(testAXIz, K_TEST_EAX_IMM); set(testALIb, K_TEST_AL_IMM); set(testEbIb, K_TEST_EB_IMM); set(negEv, K_NEG);
+  set(testAXIz, K_TEST_EAX_IMM); set(testALIb, K_TEST_AL_IMM); set(testEbIb, K_TEST_EB_IMM); set(negEv, K_NEG); set(notEv, K_NOT);
+  set(bswap, K_BSWAP); set(sahf, K_SAHF);
 }
 
 /**
@@ -410,6 +412,11 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       return withSource(true, seg, ea, (src) => aluCode(7, src, String(c.dImm[d]), () => ''));
     }
     case K_TEST: {
+      if (!o32) { // TEST r16, r16 (alu() with size 1); the memory forms: the handler
+        if (memory) return null;
+        produced = null;
+        return `{ const a = c.r16[${rm << 1}], b = c.r16[${reg << 1}], v = a & b; c.lfOp = ${OP_LOGIC}; c.lfDst = a; c.lfSrc = b; c.lfRes = v; c.lfSize = 1; c.lazy = ${ARITH}; }`;
+      }
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       return ea === null ? null : withSource(memory, seg, ea, (src) => aluCode(4, src, `R[${reg}]`, () => ''));
     }
@@ -519,6 +526,12 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       if (memory) return null;
       produced = AFTER_SUB;
       return `{ const a = R[${rm}], v = (0 - a) | 0; R[${rm}] = v; ${lazyStore(OP_SUB, '0', 'a', 'v')} fa = 0; fb = a; fv = v; }`;
+    }
+    case K_NOT: return memory ? null : `R[${rm}] = ~R[${rm}];`; // F7 /2 on a register: no flags
+    case K_BSWAP: return `{ const v = R[${ext}]; R[${ext}] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24); }`;
+    case K_SAHF: { // SF ZF AF PF CF from AH (setArith(): the others stay lazy)
+      const mask = SF | ZF | AF | PF | CF;
+      return `{ const v = c.r8[1]; c.flags = (c.flags & ${~mask}) | (v & ${mask}); c.lazy &= ${~mask}; }`;
     }
     default: return null;
   }
@@ -642,7 +655,7 @@ function branchTarget(target: string, faultState = ''): string {
 function registerOnly(c: CpuCore, d: number, kind: number): boolean {
   switch (kind) {
     case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: case K_MOV_MOFFS: case K_PUSH_EV: case K_JMP_EV: return false;
-    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: return true;
+    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: case K_BSWAP: case K_SAHF: return true;
     default: return c.dRm[d] >= 0xc0;
   }
 }
