@@ -12,6 +12,33 @@ export function blockIndex(phys: number): number {
 }
 
 /**
+ * The block-cache entry for the block at physical `phys` (linear `lin`), built there if neither way
+ * of its set holds it: the cache is two-way set associative, entry `b` (from {@link blockIndex})
+ * and its neighbour `b ^ 1`, because with one way two hot blocks whose addresses share an index
+ * evicted each other on every other run. Neither ever reached the compile threshold (their run
+ * counts start over with each build): on the Debian boot, pairs of blocks evicted each other
+ * thousands of times each and ran a tenth of the block loop's instructions.
+ * A miss replaces the colder of the two: an empty entry, else the one without a compiled function,
+ * else the one that ran less since it was built.
+ */
+export function findBlock(c: CpuCore, b: number, lin: number, phys: number): number {
+  const gen = c.fetchGenKey, other = b ^ 1;
+  if (c.bTag[other] === phys && c.bGen[other] === gen) return other;
+  let victim = b;
+  if (c.bTag[b] !== phys) {
+    if (c.bTag[other] === phys || c.bTag[other] === -1) victim = other;
+    else if (c.bTag[b] !== -1 && colder(c, other, b)) victim = other;
+  }
+  buildBlock(c, victim, lin, phys, gen);
+  return victim;
+}
+function colder(c: CpuCore, x: number, y: number): boolean {
+  const xCompiled = c.bFn[x] !== null, yCompiled = c.bFn[y] !== null;
+  if (xCompiled !== yCompiled) return yCompiled;
+  return c.bRuns[x]! < c.bRuns[y]!;
+}
+
+/**
  * Decode the straight-line run starting at linear `lin` / physical `phys` into consecutive pool
  * slots and record it in block entry `b` with generation `gen`. A block never leaves its page (so
  * it never faults while being built and one page generation covers it) and ends after an
@@ -27,7 +54,12 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   c.bGen[b] = gen;
   c.bCount[b] = 0;
   c.bBytes[b] = 0;
-  c.bRuns[b] = 0;
+  // The run count survives a rebuild of the same address (a pool flush drops every block, and the
+  // Debian boot flushes 57 times): blocks that ran fewer than compileThreshold times per flush never
+  // compiled, and ran 10 % of that boot's instructions in the block loop. A count that reached the
+  // threshold starts over (the code there changed, or it was compiled and its function is cached).
+  if (c.bLastTag[b] !== phys || c.bRuns[b] >= c.compileThreshold) c.bRuns[b] = 0;
+  c.bLastTag[b] = phys;
   c.bFn[b] = null;
   if (!c.memory.isRamPage(page) || page >= 0x80000) return;
   if (c.poolNext + MAX_BLOCK > POOL_BASE + POOL_SIZE) {

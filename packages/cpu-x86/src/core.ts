@@ -52,7 +52,7 @@ export const SCRATCH_SLOT = DCACHE_SIZE;
  */
 export const POOL_BASE = DCACHE_SIZE + 1;
 export const POOL_SIZE = 1 << 18;
-/** Direct-mapped block cache entries (by physical address of the block's first instruction). */
+/** Block cache entries (by physical address of the block's first instruction; two-way sets, see blocks.ts findBlock). */
 export const BCACHE_BITS = 16;
 export const BCACHE_SIZE = 1 << BCACHE_BITS;
 const DSLOTS = POOL_BASE + POOL_SIZE;
@@ -178,8 +178,10 @@ export class CpuCore implements FpuHost {
   readonly bBytes = new Int32Array(BCACHE_SIZE);
   /** Next free pool slot. */
   poolNext = POOL_BASE;
-  /** Times each block entry ran since it was built (saturating), to find blocks worth compiling. */
+  /** Times the block at each entry's address ran, to find blocks worth compiling (see blocks.ts). */
   readonly bRuns = new Uint16Array(BCACHE_SIZE);
+  /** Physical address the entry was last built for; unlike bTag, pool flushes leave it. */
+  readonly bLastTag = new Int32Array(BCACHE_SIZE).fill(-1);
   /** The compiled function of each block entry, or null (src/block-compiler.ts). */
   readonly bFn: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(BCACHE_SIZE).fill(null);
   /** Compile hot blocks (CpuOptions.compileBlocks), after this many runs (CpuOptions.compileThreshold). */

@@ -1,5 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { blockIndex, buildBlock } from './blocks.js';
+import { blockIndex, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
 import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
@@ -124,8 +124,8 @@ function runChunk(c: CpuCore, n: number, h: number): void {
     const lin = (csBase + eip) | 0;
     if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
     const phys = (c.fetchPhys + (lin & 4095)) | 0;
-    const b = blockIndex(phys);
-    if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) buildBlock(c, b, lin, phys, c.fetchGenKey);
+    let b = blockIndex(phys);
+    if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) b = findBlock(c, b, lin, phys);
     const count = bCount[b];
     if (count === 0 || (eip >>> 0) + bBytes[b] - 1 > maxEnd) {
       step(c);

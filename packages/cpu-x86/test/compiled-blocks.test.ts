@@ -202,12 +202,13 @@ describe('compiled blocks', () => {
   });
 
   it('get their compiled function back when their block is rebuilt from unchanged code, and not after a code write', () => {
-    // Routines at 0x20000 and 0x30010 share a block-cache entry ((phys ^ phys >>> 12) & 0xffff =
-    // 0x20), so calling them in turn rebuilds each block on every call.
+    // Routines at 0x20000, 0x30010 and 0x40060 share a block-cache set ((phys ^ phys >>> 12) &
+    // 0xffff = 0x20, two ways), so calling them in turn rebuilds two of them on every call.
     const m = flat(`
       mov ecx, 100
     l: call 0x20000
       call 0x30010
+      call 0x40060
       dec ecx
       jnz l
       mov byte [0x20002], 2
@@ -215,12 +216,38 @@ describe('compiled blocks', () => {
       hlt`, { compileThreshold: 1 });
     m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
     m.memory.ram.set(asm('add ebx, 1\nret', 32, 0x30010), 0x30010);
+    m.memory.ram.set(asm('add esi, 1\nret', 32, 0x40060), 0x40060);
     expect(m.cpu.run(100_000)).toBe('halt');
     // 100 calls of each plus one call of the patched `add eax, 2`.
-    expect(m.cpu.getRegisters()).toMatchObject({ eax: 102, ebx: 100 });
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 102, ebx: 100, esi: 100 });
     expect(m.cpu.stats[CpuStat.BlocksBuilt]).toBeGreaterThan(200);
-    // Main's blocks, the two routines once each, and the patched routine.
-    expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBeLessThan(10);
+    // Main's blocks (6 or 7), the three routines once each, and the patched routine: not one
+    // compile per rebuild.
+    expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBeLessThan(15);
+  });
+
+  it('compile two hot blocks whose addresses share a block-cache index (two-way sets), and keep both built', () => {
+    // f1 at 0x2000 and f2 at 0x12010 both index entry 0x2002 ((p ^ p >>> 12) & 0xffff). With one
+    // way they evicted each other on every call, so neither ever counted up to the threshold.
+    const m = flat(`
+        mov ecx, 3000
+      top: call f1
+        call f2
+        dec ecx
+        jnz top
+        hlt
+        times 0x1000 - ($ - $$) nop
+      f1: add eax, 1
+        ret
+        times 0x11010 - ($ - $$) nop
+      f2: add ebx, 2
+        ret`, { compileThreshold: 1000 });
+    m.cpu.setRegisters({ esp: 0x40000 });
+    expect(m.cpu.run(1_000_000)).toBe('halt');
+    expect(m.cpu.getRegisters()).toMatchObject({ eax: 3000, ebx: 6000, ecx: 0 });
+    // The three blocks of the loop and both callees.
+    expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBe(5);
+    expect(m.cpu.stats[CpuStat.BlocksBuilt]).toBeLessThan(10);
   });
 
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
