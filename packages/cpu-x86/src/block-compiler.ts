@@ -269,12 +269,12 @@ function ramFastPath(size: number, seg: number, ea: string, write: boolean): { l
 /** A load of `size` bytes (zero-extended) into the new local `m` (or the existing one with `declare` false); see {@link load32}. */
 function load(size: number, seg: number, ea: string, declare = true): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, false);
-  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else m = c.readSeg${a.suffix}(${seg}, o); }`;
+  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { m = c.readSeg${a.suffix}(${seg}, o); sl = 1; } }`;
 }
 /** A store of the low `size` bytes of `value`; see {@link store32}. */
 function store(size: number, seg: number, ea: string, value: string): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, true);
-  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else c.writeSeg${a.suffix}(${seg}, o, x); }`;
+  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; } }`;
 }
 
 /** The index in `c.r8` of byte register `n` (AL CL DL BL AH CH DH BH). */
@@ -294,20 +294,20 @@ function readModifyWrite(seg: number, ea: string, op: number, b: string, slow: s
   produced = null;
   if (compute === null) return null;
   const path = ramFastPath(4, seg, ea, true);
-  return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2; ${compute} } else ${slow} }`;
+  return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2; ${compute} } else { ${slow} sl = 1; } }`;
 }
 
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
 function push32(value: string): string {
-  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else c.push32(v); }`;
+  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else { c.push32(v); sl = 1; } }`;
 }
 /** The dword at the top of the stack into the new local `m` (core.ts peek32(0)). */
 function peek32(): string {
-  return `let m; if (c.ss32) ${load(4, SS, 'R[8]', false)} else m = c.peek32(0);`;
+  return `let m; if (c.ss32) ${load(4, SS, 'R[8]', false)} else { m = c.peek32(0); sl = 1; }`;
 }
 /** POP of a dword into the new local `m` (core.ts pop32()): ESP moves after the load. */
 function pop32(): string {
-  return `let m; if (c.ss32) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else m = c.pop32();`;
+  return `let m; if (c.ss32) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else { m = c.pop32(); sl = 1; }`;
 }
 
 /** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
@@ -561,8 +561,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? ['const e = c.eip, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0;', 'for (;;) {']
-    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let fa = 0, fb = 0, fv = 0, fc = 0;'];
+    ? ['const e = c.eip, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;', 'for (;;) {']
+    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;'];
   let offset = 0;
   known = null;
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
@@ -620,6 +620,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       return `${name}(c, s + ${i});`;
     };
     let code = inlineCode(c, d, h, handlerCall);
+    const inline = code !== null;
     if (code !== null && produced !== undefined) known = produced;
     if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
       lines.push(code);
@@ -635,7 +636,9 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     if (i === count - 1) break;
     if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) ${leave(i + 1)}`);
     const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);
-    if (!pure) lines.push(`if (c.chunkBreak) ${leave(i + 1)}`);
+    // Inline code can set chunkBreak only through its slow paths (accessor or handler calls),
+    // which set `sl`: the common all-fast-path run skips loading the flag.
+    if (!pure) lines.push(`if (${inline ? 'sl !== 0 && ' : ''}c.chunkBreak) ${leave(i + 1)}`);
   }
   lines.push(leave(count));
   if (selfLoop) lines.push('}');
