@@ -180,9 +180,9 @@ function condition(cc: number): string {
   return CONDITION[cc]!;
 }
 
-/** The lazy-flag state of a 32-bit result (core.ts setLazy(), written out). */
-function lazyStore(kind: number, a: string, b: string, v: string): string {
-  return `c.lfOp = ${kind}; c.lfDst = ${a}; c.lfSrc = ${b}; c.lfRes = ${v}; c.lfSize = 2; c.lazy = ${ARITH};`;
+/** The lazy-flag state of a result of operand size `size` (0 byte, 1 word, 2 dword; core.ts setLazy(), written out). */
+function lazyStore(kind: number, a: string, b: string, v: string, size = 2): string {
+  return `c.lfOp = ${kind}; c.lfDst = ${a}; c.lfSrc = ${b}; c.lfRes = ${v}; c.lfSize = ${size}; c.lazy = ${ARITH};`;
 }
 
 /** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
@@ -221,7 +221,7 @@ function byteAluCode(op: number, a: string, b: string, store: (result: string) =
   if (kind < 0) return null;
   const expression = ['(a + b) | 0', 'a | b', '', '', 'a & b', '(a - b) | 0', 'a ^ b', '(a - b) | 0'][op]!;
   produced = null;
-  return `{ const a = ${a}, b = ${b}, v = ${expression}; c.lfOp = ${kind}; c.lfDst = a; c.lfSrc = b; c.lfRes = v; c.lfSize = 0; c.lazy = ${ARITH}; ${op === 7 ? '' : store('v')} }`;
+  return `{ const a = ${a}, b = ${b}, v = ${expression}; ${lazyStore(kind, 'a', 'b', 'v', 0)} ${op === 7 ? '' : store('v')} }`;
 }
 
 /** CF as a boolean expression, from the known flags when possible. */
@@ -415,7 +415,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       if (!o32) { // TEST r16, r16 (alu() with size 1); the memory forms: the handler
         if (memory) return null;
         produced = null;
-        return `{ const a = c.r16[${rm << 1}], b = c.r16[${reg << 1}], v = a & b; c.lfOp = ${OP_LOGIC}; c.lfDst = a; c.lfSrc = b; c.lfRes = v; c.lfSize = 1; c.lazy = ${ARITH}; }`;
+        return `{ const a = c.r16[${rm << 1}], b = c.r16[${reg << 1}], v = a & b; ${lazyStore(OP_LOGIC, 'a', 'b', 'v', 1)} }`;
       }
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       return ea === null ? null : withSource(memory, seg, ea, (src) => aluCode(4, src, `R[${reg}]`, () => ''));
@@ -500,8 +500,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       }
       const ea = op === 7 ? effectiveAddress(c, d) : null;
       if (ea === null) return null;
-      const code = byteAluCode(7, 'm', b, () => '');
-      return code === null ? null : `{ ${load(1, seg, ea)} ${code} }`;
+      return `{ ${load(1, seg, ea)} ${byteAluCode(7, 'm', b, () => '')!} }`;
     }
     case K_PUSH_EV: { // FF /6: the operand is read (and may fault) before the push
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
