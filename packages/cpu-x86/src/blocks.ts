@@ -19,7 +19,7 @@ export function blockIndex(phys: number): number {
  * counts start over with each build): on the Debian boot, pairs of blocks evicted each other
  * thousands of times each and ran a tenth of the block loop's instructions.
  * A miss replaces the colder of the two: an empty entry, else the one without a compiled function,
- * else the one that ran less since it was built.
+ * else the one with the lower run count.
  */
 export function findBlock(c: CpuCore, b: number, lin: number, phys: number): number {
   const gen = c.fetchGenKey, other = b ^ 1;
