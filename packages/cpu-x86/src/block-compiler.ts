@@ -258,24 +258,48 @@ const ACCESS: Record<number, { view: string; index: string; aligned: string; suf
  * checks, within the limit, TLB hit on plain RAM, aligned, and for writes no decoded code on the page).
  */
 function ramFastPath(size: number, seg: number, ea: string, write: boolean): { locals: string; test: string } {
-  const kind = write ? '(c.userKind + 1)' : 'c.userKind';
+  segmentsUsed |= 1 << seg;
   return {
-    locals: `const o = ${ea}, l = (c.segBase[${seg}] + o) | 0, i = (${kind} << ${TLB_BITS}) | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = c.tlbVal[i], p = t | (l & 4095)`,
-    test: `c.segCheck[${seg}] === 0 && (o >>> 0) + ${size - 1} <= c.segLimit[${seg}] && c.tlbTag[i] === ((l & -4096) | 1) && (t & 1) === 0 && ` +
-      `${ACCESS[size]!.aligned}${write ? ' && c.codePages[t >>> 12] === 0' : ''} && ${ACCESS[size]!.view} !== null`,
+    locals: `const o = ${ea}, l = (sb${seg} + o) | 0, i = ${write ? 'UW' : 'UR'} | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = TV[i], p = t | (l & 4095)`,
+    test: `(o >>> 0) + ${size - 1} <= sm${seg} && TT[i] === ((l & -4096) | 1) && (t & 1) === 0 && ` +
+      `${ACCESS[size]!.aligned}${write ? ' && CP[t >>> 12] === 0' : ''} && ${ACCESS[size]!.view} !== null`,
   };
+}
+
+/** Segments whose fast-path locals the instruction being compiled uses (bit per segment). */
+let segmentsUsed = 0;
+
+/**
+ * The statements that load segment `seg`'s fast-path locals: `sb` its base, `sm` its limit when
+ * the segment needs no special checks, else -1 (so every offset takes the slow path). Segment
+ * registers change only in handlers (MOV Sreg, POP Sreg, far transfers...), so the compiled code
+ * loads them before the first access after the block start or a handler call.
+ */
+function segmentLoads(mask: number): string {
+  let code = '';
+  for (let seg = 0; seg < 8; seg++) {
+    if ((mask & (1 << seg)) !== 0) code += `sb${seg} = SB[${seg}]; sm${seg} = SC[${seg}] === 0 ? SL[${seg}] : -1; `;
+  }
+  return code;
 }
 
 /** A load of `size` bytes (zero-extended) into the new local `m` (or the existing one with `declare` false); see {@link load32}. */
 function load(size: number, seg: number, ea: string, declare = true): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, false);
-  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { m = c.readSeg${a.suffix}(${seg}, o); sl = 1; } }`;
+  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { ${SLOW_ENTRY} m = c.readSeg${a.suffix}(${seg}, o); sl = 1; ${SLOW_EXIT} } }`;
 }
 /** A store of the low `size` bytes of `value`; see {@link store32}. */
 function store(size: number, seg: number, ea: string, value: string): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, true);
-  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; } }`;
+  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { ${SLOW_ENTRY} c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; ${SLOW_EXIT} } }`;
 }
+
+/**
+ * Markers around every call on an inline slow path (accessor, PUSH/POP helper or handler). The
+ * main loop replaces them with the instruction's bookkeeping (EIP, fault EIP, retired count), so
+ * that an instruction whose RAM fast paths ran writes none of it; see {@link deferredBookkeeping}.
+ */
+const SLOW_ENTRY = '/*<*/', SLOW_EXIT = '/*>*/';
 
 /** The index in `c.r8` of byte register `n` (AL CL DL BL AH CH DH BH). */
 function byteReg(n: number): number {
@@ -294,20 +318,20 @@ function readModifyWrite(seg: number, ea: string, op: number, b: string, slow: s
   produced = null;
   if (compute === null) return null;
   const path = ramFastPath(4, seg, ea, true);
-  return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2; ${compute} } else { ${slow} sl = 1; } }`;
+  return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2; ${compute} } else { ${SLOW_ENTRY} ${slow} sl = 1; ${SLOW_EXIT} } }`;
 }
 
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
 function push32(value: string): string {
-  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else { c.push32(v); sl = 1; } }`;
+  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else { ${SLOW_ENTRY} c.push32(v); sl = 1; ${SLOW_EXIT} } }`;
 }
 /** The dword at the top of the stack into the new local `m` (core.ts peek32(0)). */
 function peek32(): string {
-  return `let m; if (c.ss32) ${load(4, SS, 'R[8]', false)} else { m = c.peek32(0); sl = 1; }`;
+  return `let m; if (c.ss32) ${load(4, SS, 'R[8]', false)} else { ${SLOW_ENTRY} m = c.peek32(0); sl = 1; ${SLOW_EXIT} }`;
 }
 /** POP of a dword into the new local `m` (core.ts pop32()): ESP moves after the load. */
 function pop32(): string {
-  return `let m; if (c.ss32) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else { m = c.pop32(); sl = 1; }`;
+  return `let m; if (c.ss32) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else { ${SLOW_ENTRY} m = c.pop32(); sl = 1; ${SLOW_EXIT} }`;
 }
 
 /** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
@@ -560,8 +584,10 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? ['const e = c.eip, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;', 'for (;;) {']
-    : ['const e = c.eip, r = c.retired, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram; let fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;'];
+    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;`, 'for (;;) {']
+    : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;`];
+  // Segment locals loaded since the block (or loop pass) started or the last handler call.
+  let segmentsLoaded = 0;
   let offset = 0;
   known = null;
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
@@ -581,6 +607,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     };
     const faultState = `c.curEip = ${eip}; c.retired = r + ${i};`;
     offset += c.dLen[d];
+    segmentsUsed = 0;
     if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
       own();
       // CALL: push the return address, then the target (callRel(): the limit check first); RET
@@ -588,7 +615,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const target = kind === K_CALL
         ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
         : `${peek32()} ${branchTarget('m')} c.addSp(${4 + c.dImm[d]});`;
-      lines.push(`c.eip = ${wrap(offset)}; { ${target} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
+      lines.push(`c.eip = ${wrap(offset)}; ${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
       break; // CALL and RET end their block
     }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
@@ -621,14 +648,28 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     let code = inlineCode(c, d, h, handlerCall);
     const inline = code !== null;
     if (code !== null && produced !== undefined) known = produced;
+    if (code !== null) {
+      code = segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
+      segmentsLoaded |= segmentsUsed;
+    }
     if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
       lines.push(code);
       stale = true;
       continue;
     }
+    if (code !== null && i < count - 1 && deferredBookkeeping(kind)) {
+      // The bookkeeping goes onto the slow paths: after them the instruction is complete (its
+      // remaining inline code cannot fault), so the retired count already includes it.
+      lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)};`).replaceAll(SLOW_EXIT, `c.retired = r + ${i + 1};`));
+      lines.push(`if (sl !== 0 && c.chunkBreak) ${leave(i + 1)}`);
+      stale = true;
+      continue;
+    }
+    if (code !== null) code = unmarked(code);
     own();
     if (code === null) {
       known = null;
+      segmentsLoaded = 0; // the handler may have loaded a segment register
       code = handlerCall();
     }
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
@@ -642,6 +683,20 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   lines.push(leave(count));
   if (selfLoop) lines.push('}');
   return finish(lines, used, c);
+}
+
+/**
+ * The locals every compiled block starts with: its entry EIP, the register and RAM views, the TLB
+ * and code-page arrays, the TLB halves of the current privilege (CPL changes end the block), and
+ * each segment's fast-path base and limit (see {@link segmentLoads}).
+ */
+const BLOCK_LOCALS = 'const e = c.eip, R = c.r32, M32 = c.ram32, M16 = c.ram16, M8 = c.ram, TV = c.tlbVal, TT = c.tlbTag, CP = c.codePages, ' +
+  `SB = c.segBase, SL = c.segLimit, SC = c.segCheck, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
+  'let sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1;';
+
+/** Inline code with its slow-path markers removed (the bookkeeping was written before it). */
+function unmarked(code: string): string {
+  return code.replaceAll(SLOW_ENTRY, '').replaceAll(SLOW_EXIT, '');
 }
 
 /** `t` = the near branch target `target`, #GP(0) beyond CS.limit (the handlers' go()), after `faultState` (the bookkeeping a fault needs). */
@@ -660,6 +715,16 @@ function registerOnly(c: CpuCore, d: number, kind: number): boolean {
     case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: case K_BSWAP: case K_SAHF: return true;
     default: return c.dRm[d] >= 0xc0;
   }
+}
+
+/**
+ * Whether inline kind `kind` calls out (or can fault) only on the slow paths its code marks with
+ * SLOW_ENTRY/SLOW_EXIT: its fast path reads and writes registers, flags and RAM only, so EIP, the
+ * fault EIP and the retired count need writing only there. Not control transfers (which set EIP
+ * themselves) nor JMP r/m (its #GP is outside a slow path).
+ */
+function deferredBookkeeping(kind: number): boolean {
+  return kind !== 0 && kind !== K_CALL && kind !== K_RET && kind !== K_JCC && kind !== K_JMP && kind !== K_JMP_EV;
 }
 
 function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {

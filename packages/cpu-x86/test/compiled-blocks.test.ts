@@ -325,6 +325,28 @@ describe('compiled blocks', () => {
     expect(compiled).toEqual(interpreted);
   });
 
+  it('use a data segment\'s new base and limit after a segment load in the middle of a compiled block', () => {
+    // GDT slot 0x50: a flat data segment based at 0x10000. Each pass of the one-block loop reads
+    // [ES:0x2000] through the flat ES, then through 0x50 (0x12000), then writes through 0x50.
+    const main = [
+      'mov dword [A(gdt) + 0x50], 0x0000ffff', 'mov dword [A(gdt) + 0x54], 0x00cf9201',
+      'mov dword [0x2000], 5', 'mov dword [0x12000], 9', 'xor ebx, ebx', 'mov ecx, 200',
+      'l: mov ax, 0x10', 'mov es, ax', 'mov eax, [es:0x2000]', 'mov dx, 0x50', 'mov es, dx', 'add eax, [es:0x2000]',
+      'add ebx, eax', 'mov [es:0x2004], ebx', 'dec ecx', 'jnz l', 'hlt',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, stored: [m.memory.readPhys32(0x2004), m.memory.readPhys32(0x12004)], compiled: m.cpu.stats[CpuStat.BlocksCompiled] };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.regs.ebx).toBe(200 * 14);
+    expect(interpreted.stored).toEqual([0, 200 * 14]);
+    expect(compiled.compiled).toBeGreaterThan(0);
+    expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
+  });
+
   it('reject a compile threshold outside 1-65535', () => {
     expect(() => flat('hlt', { compileThreshold: 0 })).toThrow(CpuConfigurationError);
     expect(() => flat('hlt', { compileThreshold: 70000 })).toThrow(/compileThreshold/);
