@@ -177,6 +177,7 @@ function condition(cc: number): string {
     }
     if (e !== null) return (cc & 1) === 0 ? `(${e})` : `!(${e})`;
   }
+  readsLazyFlags = true;
   return CONDITION[cc]!;
 }
 
@@ -186,8 +187,17 @@ function lazyStore(kind: number, a: string, b: string, v: string, size = 2): str
 }
 
 /** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
-function aluCode(op: number, a: string, b: string, store: (result: string) => string): string | null {
-  const lazy = (kind: number): string => `${lazyStore(kind, 'a', 'b', 'v')} fa = a; fb = b; fv = v;`;
+function aluCode(op: number, a: string, b: string, store: (result: string) => string, deferFlags = true): string | null {
+  // ADD, OR, AND, SUB, XOR, CMP: the lazy state stays in fa/fb/fv until something needs it in
+  // CpuCore (see flagEffect); ADC and SBB choose their kind at run time and store it at once.
+  const lazy = (kind: number, defer = deferFlags): string => {
+    if (defer) {
+      flagEffect = kind;
+      return 'fa = a; fb = b; fv = v;';
+    }
+    flagEffect = FLAGS_WRITTEN;
+    return `${lazyStore(kind, 'a', 'b', 'v')} fa = a; fb = b; fv = v;`;
+  };
   let body: string;
   switch (op) {
     case 0: body = `const v = (a + b) | 0; ${lazy(OP_ADD)} ${store('v')}`; produced = AFTER_ADD; break;
@@ -197,13 +207,13 @@ function aluCode(op: number, a: string, b: string, store: (result: string) => st
     case 6: body = `const v = a ^ b; ${lazy(OP_LOGIC)} ${store('v')}`; produced = AFTER_LOGIC; break;
     case 7: body = `const v = (a - b) | 0; ${lazy(OP_SUB)}`; produced = AFTER_SUB; break;
     case 2: // ADC: the carry-in decides between ADC and ADD flags, as alu() does
-      body = `let v; if (${carryIn()}) { v = (a + b + 1) | 0; ${lazy(OP_ADC)} fc = (v >>> 0) <= (a >>> 0) ? 1 : 0; } ` +
-        `else { v = (a + b) | 0; ${lazy(OP_ADD)} fc = (v >>> 0) < (a >>> 0) ? 1 : 0; } ${store('v')}`;
+      body = `let v; if (${carryIn()}) { v = (a + b + 1) | 0; ${lazy(OP_ADC, false)} fc = (v >>> 0) <= (a >>> 0) ? 1 : 0; } ` +
+        `else { v = (a + b) | 0; ${lazy(OP_ADD, false)} fc = (v >>> 0) < (a >>> 0) ? 1 : 0; } ${store('v')}`;
       produced = AFTER_ADC;
       break;
     case 3: // SBB
-      body = `let v; if (${carryIn()}) { v = (a - b - 1) | 0; ${lazy(OP_SBB)} fc = (a >>> 0) <= (b >>> 0) ? 1 : 0; } ` +
-        `else { v = (a - b) | 0; ${lazy(OP_SUB)} fc = (a >>> 0) < (b >>> 0) ? 1 : 0; } ${store('v')}`;
+      body = `let v; if (${carryIn()}) { v = (a - b - 1) | 0; ${lazy(OP_SBB, false)} fc = (a >>> 0) <= (b >>> 0) ? 1 : 0; } ` +
+        `else { v = (a - b) | 0; ${lazy(OP_SUB, false)} fc = (a >>> 0) < (b >>> 0) ? 1 : 0; } ${store('v')}`;
       produced = AFTER_SBB;
       break;
     default: return null;
@@ -221,12 +231,15 @@ function byteAluCode(op: number, a: string, b: string, store: (result: string) =
   if (kind < 0) return null;
   const expression = ['(a + b) | 0', 'a | b', '', '', 'a & b', '(a - b) | 0', 'a ^ b', '(a - b) | 0'][op]!;
   produced = null;
+  flagEffect = FLAGS_WRITTEN;
   return `{ const a = ${a}, b = ${b}, v = ${expression}; ${lazyStore(kind, 'a', 'b', 'v', 0)} ${op === 7 ? '' : store('v')} }`;
 }
 
 /** CF as a boolean expression, from the known flags when possible. */
 function carryIn(): string {
-  return known?.cf ?? 'c.getCF() !== 0';
+  if (known?.cf != null) return known.cf;
+  readsLazyFlags = true;
+  return 'c.getCF() !== 0';
 }
 
 /**
@@ -301,6 +314,20 @@ function store(size: number, seg: number, ea: string, value: string): string {
  */
 const SLOW_ENTRY = '/*<*/', SLOW_EXIT = '/*>*/';
 
+/**
+ * What the instruction being compiled does to the lazy flags in CpuCore, for deferring their
+ * stores: an ALU operation leaves its kind here (>= 0) with its lazy state in fa/fb/fv only, and
+ * the compiled code writes that state to CpuCore (see `materialise` in compileBlock) only where
+ * something can see it: before an instruction that reads or partly updates the lazy flags, before
+ * a handler call, on every slow path, and on every way out of the block. An instruction that
+ * replaces the whole lazy state (FLAGS_WRITTEN) makes a deferred state dead. FLAGS_NEEDED (the
+ * default) writes it first.
+ */
+const FLAGS_NEEDED = -1, FLAGS_KEPT = -2, FLAGS_WRITTEN = -3;
+let flagEffect = FLAGS_NEEDED;
+/** Whether the instruction being compiled reads the lazy flags of CpuCore (a condition or carry not known from locals). */
+let readsLazyFlags = false;
+
 /** The index in `c.r8` of byte register `n` (AL CL DL BL AH CH DH BH). */
 function byteReg(n: number): number {
   return ((n & 3) << 3) | (n >> 2);
@@ -314,7 +341,7 @@ function byteReg(n: number): number {
  * locals, so what follows tests the flags through the lazy state.
  */
 function readModifyWrite(seg: number, ea: string, op: number, b: string, slow: string): string | null {
-  const compute = aluCode(op, 'M32[q]', b, (v) => `M32[q] = ${v};`);
+  const compute = aluCode(op, 'M32[q]', b, (v) => `M32[q] = ${v};`, false);
   produced = null;
   if (compute === null) return null;
   const path = ramFastPath(4, seg, ea, true);
@@ -346,6 +373,7 @@ function withSource(memory: boolean, seg: number, ea: string, body: (source: str
  * through setArith()).
  */
 function multiplyFlags(v: string, overflow: string): string {
+  flagEffect = FLAGS_WRITTEN;
   return `c.setLazy(${OP_LOGIC}, 0, 0, ${v}, 2); c.lazy = ${PF | ZF | SF}; c.flags = (c.flags & ${~(CF | OF | AF)}) | (${overflow} ? ${CF | OF} : 0);`;
 }
 
@@ -368,7 +396,10 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
   if (!o32 && !ANY_OPERAND_SIZE.has(kind)) return null;
   const m = c.dRm[d], reg = ((m >> 3) & 7) << 1, rm = (m & 7) << 1, ext = c.dExt[d] << 1, seg = c.dSeg[d];
   const memory = m < 0xc0;
-  if (FLAGS_UNTOUCHED[kind] !== 0) produced = undefined;
+  if (FLAGS_UNTOUCHED[kind] !== 0) {
+    produced = undefined;
+    flagEffect = FLAGS_KEPT;
+  }
   switch (kind) {
     case K_MOV_GV_EV: { // 16-bit forms: r16 index = r32 index * 2
       const dst = o32 ? `R[${reg}]` : `c.r16[${reg << 1}]`;
@@ -439,6 +470,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       if (!o32) { // TEST r16, r16 (alu() with size 1); the memory forms: the handler
         if (memory) return null;
         produced = null;
+        flagEffect = FLAGS_WRITTEN;
         return `{ const a = c.r16[${rm << 1}], b = c.r16[${reg << 1}], v = a & b; ${lazyStore(OP_LOGIC, 'a', 'b', 'v', 1)} }`;
       }
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
@@ -478,6 +510,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       // Rotates set CF and OF only: those two leave the lazy set, the others stay lazy.
       if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), cf = v & 1; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
       if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), cf = v >>> 31; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
+      flagEffect = FLAGS_WRITTEN; // SHL/SHR/SAR by a non-zero constant: setLazyShift() replaces the lazy state
       if (op === 5) return `{ const a = R[${rm}], v = a >>> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> ${count - 1}) & 1, a < 0); }`;
       if (op === 7) return `{ const a = R[${rm}], v = a >> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >> ${count - 1}) & 1, false); }`;
       return `{ const a = R[${rm}], v = a << ${count}, f = (a >>> ${32 - count}) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0); }`;
@@ -532,6 +565,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       return withSource(memory, seg, ea, (src) => push32(src));
     }
     case K_JMP_EV: { // FF /4: EIP from the operand, #GP(0) beyond CS.limit (the handler's go())
+      flagEffect = FLAGS_NEEDED; // the #GP is not on a marked slow path
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
       return withSource(memory, seg, ea, (src) => `{ const t = ${src}; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; }`);
@@ -548,6 +582,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     case K_NEG: { // F7 /3 on a register: 0 - r with SUB flags
       if (memory) return null;
       produced = AFTER_SUB;
+      flagEffect = FLAGS_WRITTEN;
       return `{ const a = R[${rm}], v = (0 - a) | 0; R[${rm}] = v; ${lazyStore(OP_SUB, '0', 'a', 'v')} fa = 0; fb = a; fv = v; }`;
     }
     case K_NOT: return memory ? null : `R[${rm}] = ~R[${rm}];`; // F7 /2 on a register: no flags
@@ -580,7 +615,19 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       selfLoop = true;
     }
   }
-  const leave = (k: number): string => selfLoop ? `return done + ${k};` : `return ${k};`;
+  // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
+  // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
+  let pending = -1;
+  const materialise = (kind = pending): string => kind < 0 ? '' : `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
+  const flush = (): string => {
+    const code = materialise();
+    pending = -1;
+    return code;
+  };
+  const leave = (k: number): string => {
+    const exit = selfLoop ? `return done + ${k};` : `return ${k};`;
+    return pending < 0 ? exit : `{ ${materialise()}${exit} }`;
+  };
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
@@ -615,27 +662,33 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const target = kind === K_CALL
         ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
         : `${peek32()} ${branchTarget('m')} c.addSp(${4 + c.dImm[d]});`;
-      lines.push(`c.eip = ${wrap(offset)}; ${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
+      lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
       break; // CALL and RET end their block
     }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
       // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block
       // (or, for the back edge of a one-block loop, go round again while the budget allows).
+      readsLazyFlags = false;
+      const test = kind === K_JCC ? condition(INLINE_OP[h]!) : '';
+      const before = readsLazyFlags ? flush() : '';
+      // The next pass of a one-block loop starts with nothing deferred.
       const again = backEdge[i] !== 0
-        ? `done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
+        ? `${materialise()}done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
         : leave(i + 1);
       // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
-      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, faultState)} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
+      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, faultState + materialise())} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
       if (kind === K_JMP) {
-        lines.push(taken);
+        lines.push(before + taken);
         break; // JMP ends its block
       }
-      lines.push(`if (${condition(INLINE_OP[h]!)}) ${taken}`);
+      lines.push(`${before}if (${test}) ${taken}`);
       stale = true;
       if (i === count - 1) lines.push(`c.eip = ${wrap(offset)}; c.retired = r + ${i + 1};`);
       continue;
     }
     produced = null;
+    flagEffect = FLAGS_NEEDED;
+    readsLazyFlags = false;
     const handlerCall = (): string => {
       let name = local.get(h);
       if (name === undefined) {
@@ -647,10 +700,17 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     };
     let code = inlineCode(c, d, h, handlerCall);
     const inline = code !== null;
-    if (code !== null && produced !== undefined) known = produced;
+    // Deferred flags of an earlier instruction: written first if this one reads or partly updates
+    // the lazy state, else only on its slow paths, and dead once it replaces the whole state.
+    let slowFlags = '';
     if (code !== null) {
-      code = segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
+      if (produced !== undefined) known = produced;
+      const before = flagEffect === FLAGS_NEEDED || readsLazyFlags ? flush() : '';
+      slowFlags = materialise();
+      code = before + segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
       segmentsLoaded |= segmentsUsed;
+      if (flagEffect >= 0) pending = flagEffect;
+      else if (flagEffect === FLAGS_WRITTEN) pending = -1;
     }
     if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
       lines.push(code);
@@ -660,17 +720,17 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     if (code !== null && i < count - 1 && deferredBookkeeping(kind)) {
       // The bookkeeping goes onto the slow paths: after them the instruction is complete (its
       // remaining inline code cannot fault), so the retired count already includes it.
-      lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)};`).replaceAll(SLOW_EXIT, `c.retired = r + ${i + 1};`));
+      lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)}; ${slowFlags}`).replaceAll(SLOW_EXIT, `c.retired = r + ${i + 1};`));
       lines.push(`if (sl !== 0 && c.chunkBreak) ${leave(i + 1)}`);
       stale = true;
       continue;
     }
-    if (code !== null) code = unmarked(code);
+    if (code !== null) code = code.replaceAll(SLOW_ENTRY, slowFlags).replaceAll(SLOW_EXIT, '');
     own();
     if (code === null) {
       known = null;
       segmentsLoaded = 0; // the handler may have loaded a segment register
-      code = handlerCall();
+      code = flush() + handlerCall();
     }
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
     if (i === count - 1) break;
