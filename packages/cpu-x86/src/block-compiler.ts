@@ -19,7 +19,7 @@
  */
 import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
-import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
+import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
 import {
   ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, btEvIb, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, negEv, notEv,
   testALIb, testAXIz, testEbIb, testEvGv,
@@ -182,9 +182,22 @@ function condition(cc: number): string {
 }
 
 /** The lazy-flag state of a result of operand size `size` (0 byte, 1 word, 2 dword; core.ts setLazy(), written out). */
-function lazyStore(kind: number, a: string, b: string, v: string, size = 2): string {
-  return `c.lfOp = ${kind}; c.lfDst = ${a}; c.lfSrc = ${b}; c.lfRes = ${v}; c.lfSize = ${size}; c.lazy = ${ARITH};`;
+function lazyStore(kind: number, a: string, b: string, v: string, size = 2, lazy = ARITH): string {
+  return `c.lfOp = ${kind}; c.lfDst = ${a}; c.lfSrc = ${b}; c.lfRes = ${v}; c.lfSize = ${size}; c.lazy = ${lazy};`;
 }
+
+/**
+ * A deferred INC (ADD 1) or DEC (SUB 1): its kind plus KEEPS_CF. Its lazy state is fa/fb/fv like
+ * the others' and the CF it keeps is in `fc` (setLazyKeepCf() written out).
+ */
+const KEEPS_CF = 8;
+/** The statements that give CpuCore the lazy state of deferred kind `kind` (see flagEffect). */
+function deferredStore(kind: number): string {
+  if (kind < KEEPS_CF) return `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
+  return `c.flags = (c.flags & ${~CF}) | fc; ${lazyStore(kind - KEEPS_CF, 'fa', 'fb', 'fv', 2, ARITH & ~CF)} `;
+}
+/** After a shift by a constant (setLazyShift(): OF in fa, CF in fb). */
+const AFTER_SHIFT: KnownFlags = { ...RESULT, cf: 'fb !== 0', of: 'fa !== 0', signedLess: null };
 
 /** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
 function aluCode(op: number, a: string, b: string, store: (result: string) => string, deferFlags = true): string | null {
@@ -448,8 +461,18 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     case K_PUSH: return push32(`R[${ext}]`);
     case K_POP: return `{ ${pop32()} R[${ext}] = m; }`;
     case K_MOV_IMM: return `R[${ext}] = ${c.dImm[d]};`;
-    case K_INC: produced = AFTER_INC; return `{ const a = R[${ext}], v = (a + 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_ADD}, a, v, 2); fv = v; }`;
-    case K_DEC: produced = AFTER_DEC; return `{ const a = R[${ext}], v = (a - 1) | 0; R[${ext}] = v; c.setLazyKeepCf(${OP_SUB}, a, v, 2); fv = v; }`;
+    case K_INC: case K_DEC: { // ADD/SUB 1 keeping CF (setLazyKeepCf())
+      const op = kind === K_INC ? OP_ADD : OP_SUB, after = kind === K_INC ? AFTER_INC : AFTER_DEC;
+      const v = `(a ${kind === K_INC ? '+' : '-'} 1) | 0`;
+      if (known?.cf == null) {
+        produced = after;
+        return `{ const a = R[${ext}], v = ${v}; R[${ext}] = v; c.setLazyKeepCf(${op}, a, v, 2); fv = v; }`;
+      }
+      // CF known from locals: kept in fc, and the whole lazy state deferred.
+      produced = { ...after, cf: 'fc !== 0' };
+      flagEffect = KEEPS_CF + op;
+      return `{ const a = R[${ext}], v = ${v}; R[${ext}] = v; fc = (${known.cf}) ? 1 : 0; fa = a; fb = 1; fv = v; }`;
+    }
     case K_ALU_RM_REG: return aluCode(INLINE_OP[h], `R[${rm}]`, `R[${reg}]`, (v) => `R[${rm}] = ${v};`);
     case K_ALU_REG_RM: return aluCode(INLINE_OP[h], `R[${reg}]`, `R[${rm}]`, (v) => `R[${reg}] = ${v};`);
     case K_ALU_RM_IMM: return aluCode(INLINE_OP[h], `R[${rm}]`, String(c.dImm[d]), (v) => `R[${rm}] = ${v};`);
@@ -510,10 +533,13 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       // Rotates set CF and OF only: those two leave the lazy set, the others stay lazy.
       if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), cf = v & 1; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
       if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), cf = v >>> 31; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
-      flagEffect = FLAGS_WRITTEN; // SHL/SHR/SAR by a non-zero constant: setLazyShift() replaces the lazy state
-      if (op === 5) return `{ const a = R[${rm}], v = a >>> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> ${count - 1}) & 1, a < 0); }`;
-      if (op === 7) return `{ const a = R[${rm}], v = a >> ${count}; R[${rm}] = v; c.setLazyShift(v, 2, (a >> ${count - 1}) & 1, false); }`;
-      return `{ const a = R[${rm}], v = a << ${count}, f = (a >>> ${32 - count}) & 1; R[${rm}] = v; c.setLazyShift(v, 2, f, ((v < 0 ? 1 : 0) ^ f) !== 0); }`;
+      // SHL/SHR/SAR by a non-zero constant: setLazyShift()'s state (OF in fa, CF in fb), deferred.
+      flagEffect = OP_SHIFT;
+      produced = AFTER_SHIFT;
+      const [value, carry, overflow] = op === 5 ? [`a >>> ${count}`, `(a >>> ${count - 1}) & 1`, 'a < 0 ? 1 : 0']
+        : op === 7 ? [`a >> ${count}`, `(a >> ${count - 1}) & 1`, '0']
+          : [`a << ${count}`, `(a >>> ${32 - count}) & 1`, '(v >>> 31) ^ fb'];
+      return `{ const a = R[${rm}], v = ${value}; R[${rm}] = v; fb = ${carry}; fa = ${overflow}; fv = v; }`;
     }
     case K_IMUL: { // IMUL r32, r/m32 (imul2()'s 32-bit code): CF = OF = the product does not fit
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
@@ -618,7 +644,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
   // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
   let pending = -1;
-  const materialise = (kind = pending): string => kind < 0 ? '' : `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
+  const materialise = (kind = pending): string => kind < 0 ? '' : deferredStore(kind);
   const flush = (): string => {
     const code = materialise();
     pending = -1;

@@ -102,10 +102,13 @@ describe('compiled blocks', () => {
 
   it('decide Jcc, SETcc, CMOVcc and the ADC/SBB carry right after a flag-setting instruction as the lazy flags do', () => {
     // The compiler evaluates a condition straight from the operands of the CMP/SUB/ADD/TEST/ADC/
-    // SBB/INC/DEC just before it (block-compiler.ts `condition`); each group below is one such pair
+    // SBB/INC/DEC/shift just before it (block-compiler.ts `condition`); each group below is one such pair
     // in the same block, over operand pairs that sit on every carry, sign and overflow edge.
     const ops = ['cmp edx, ebx', 'sub edx, ebx', 'add edx, ebx', 'and edx, ebx', 'or edx, ebx', 'xor edx, ebx', 'test edx, ebx',
-      'adc edx, ebx', 'sbb edx, ebx', 'inc edx', 'dec edx', 'cmp edx, 0x7fffffff', 'add edx, -1'];
+      'adc edx, ebx', 'sbb edx, ebx', 'inc edx', 'dec edx', 'cmp edx, 0x7fffffff', 'add edx, -1',
+      // Shifts by a constant, and INC/DEC keeping a carry the compiler knows from the instruction before.
+      'shl edx, 1', 'shl edx, 7', 'shr edx, 1', 'shr edx, 9', 'sar edx, 1', 'sar edx, 31',
+      'cmp edx, ebx\n dec edx', 'shr edx, 1\n inc edx', 'add edx, ebx\n inc edx\n dec edx'];
     const cc = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
     let out = 0, body = '';
     for (const op of ops) {
@@ -121,8 +124,8 @@ describe('compiled blocks', () => {
       out += 8;
     }
     const source = `
-      mov esi, 0x5000
-      mov edi, 0x9000
+      mov esi, 0x40000
+      mov edi, 0x50000
       mov ecx, 0
     l: mov eax, [esi + ecx*8]
       mov ebx, [esi + ecx*8 + 4]
@@ -139,11 +142,11 @@ describe('compiled blocks', () => {
       for (let i = 0; i < 64; i++) {
         const a = i < edges.length * 4 ? edges[i % edges.length]! : Math.imul(i, 0x9e3779b9);
         const b = i < edges.length * 4 ? edges[(i * 5 + (i >> 2)) % edges.length]! : Math.imul(i + 7, 0x85ebca6b);
-        m.memory.writePhys32(0x5000 + i * 8, a);
-        m.memory.writePhys32(0x5004 + i * 8, b);
+        m.memory.writePhys32(0x40000 + i * 8, a);
+        m.memory.writePhys32(0x40004 + i * 8, b);
       }
       expect(m.cpu.run(10_000_000)).toBe('halt');
-      return { regs: m.cpu.getRegisters(), ram: Array.from(m.memory.ram.subarray(0x9000, 0x9000 + 64 * out)) };
+      return { regs: m.cpu.getRegisters(), ram: Array.from(m.memory.ram.subarray(0x50000, 0x50000 + 64 * out)) };
     };
     const interpreted = run({ compileBlocks: false });
     expect(interpreted.ram.some((v) => v !== 0)).toBe(true);
