@@ -333,10 +333,11 @@ const SLOW_ENTRY = '/*<*/', SLOW_EXIT = '/*>*/';
  * the compiled code writes that state to CpuCore (see `materialise` in compileBlock) only where
  * something can see it: before an instruction that reads or partly updates the lazy flags, before
  * a handler call, on every slow path, and on every way out of the block. An instruction that
- * replaces the whole lazy state (FLAGS_WRITTEN) makes a deferred state dead. FLAGS_NEEDED (the
- * default) writes it first.
+ * replaces the whole lazy state (FLAGS_WRITTEN) makes a deferred state dead. A rotate by a
+ * constant (FLAGS_ROTATED) replaces CF and OF only: its bits wait in `fr` and are applied after the
+ * deferred state. FLAGS_NEEDED (the default) writes it first.
  */
-const FLAGS_NEEDED = -1, FLAGS_KEPT = -2, FLAGS_WRITTEN = -3;
+const FLAGS_NEEDED = -1, FLAGS_KEPT = -2, FLAGS_WRITTEN = -3, FLAGS_ROTATED = -4;
 let flagEffect = FLAGS_NEEDED;
 /** Whether the instruction being compiled reads the lazy flags of CpuCore (a condition or carry not known from locals). */
 let readsLazyFlags = false;
@@ -531,8 +532,10 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       const count = (c.dExt[d] === 0 ? c.dImm[d] : 1) & 31;
       if (count === 0) return null;
       // Rotates set CF and OF only: those two leave the lazy set, the others stay lazy.
-      if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), cf = v & 1; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
-      if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), cf = v >>> 31; R[${rm}] = v; c.flags = (c.flags & ${~(CF | OF)}) | cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); c.lazy &= ${~(CF | OF)}; }`;
+      // Their CF and OF bits wait in `fr` with whatever lazy state is deferred (FLAGS_ROTATED).
+      if (op === 0 || op === 1) flagEffect = FLAGS_ROTATED;
+      if (op === 0) return `{ const a = R[${rm}], v = (a << ${count}) | (a >>> ${32 - count}), cf = v & 1; R[${rm}] = v; fr = cf | (((v >>> 31) ^ cf) !== 0 ? ${OF} : 0); }`;
+      if (op === 1) return `{ const a = R[${rm}], v = (a >>> ${count}) | (a << ${32 - count}), cf = v >>> 31; R[${rm}] = v; fr = cf | ((cf ^ ((v >>> 30) & 1)) !== 0 ? ${OF} : 0); }`;
       // SHL/SHR/SAR by a non-zero constant: setLazyShift()'s state (OF in fa, CF in fb), deferred.
       flagEffect = OP_SHIFT;
       produced = AFTER_SHIFT;
@@ -643,22 +646,24 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   }
   // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
   // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
-  let pending = -1;
-  const materialise = (kind = pending): string => kind < 0 ? '' : deferredStore(kind);
+  let pending = -1, rotated = false;
+  const materialise = (kind = pending, rotate = rotated): string => (kind < 0 ? '' : deferredStore(kind)) +
+    (rotate ? `c.flags = (c.flags & ${~(CF | OF)}) | fr; c.lazy &= ${~(CF | OF)}; ` : '');
   const flush = (): string => {
     const code = materialise();
     pending = -1;
+    rotated = false;
     return code;
   };
   const leave = (k: number): string => {
     const exit = selfLoop ? `return done + ${k};` : `return ${k};`;
-    return pending < 0 ? exit : `{ ${materialise()}${exit} }`;
+    return pending < 0 && !rotated ? exit : `{ ${materialise()}${exit} }`;
   };
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;`, 'for (;;) {']
-    : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, sl = 0;`];
+    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0;`, 'for (;;) {']
+    : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0;`];
   // Segment locals loaded since the block (or loop pass) started or the last handler call.
   let segmentsLoaded = 0;
   let offset = 0;
@@ -735,8 +740,10 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       slowFlags = materialise();
       code = before + segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
       segmentsLoaded |= segmentsUsed;
-      if (flagEffect >= 0) pending = flagEffect;
-      else if (flagEffect === FLAGS_WRITTEN) pending = -1;
+      if (flagEffect >= 0 || flagEffect === FLAGS_WRITTEN) {
+        pending = flagEffect >= 0 ? flagEffect : -1;
+        rotated = false;
+      } else if (flagEffect === FLAGS_ROTATED) rotated = true;
     }
     if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
       lines.push(code);

@@ -108,7 +108,9 @@ describe('compiled blocks', () => {
       'adc edx, ebx', 'sbb edx, ebx', 'inc edx', 'dec edx', 'cmp edx, 0x7fffffff', 'add edx, -1',
       // Shifts by a constant, and INC/DEC keeping a carry the compiler knows from the instruction before.
       'shl edx, 1', 'shl edx, 7', 'shr edx, 1', 'shr edx, 9', 'sar edx, 1', 'sar edx, 31',
-      'cmp edx, ebx\n dec edx', 'shr edx, 1\n inc edx', 'add edx, ebx\n inc edx\n dec edx'];
+      'cmp edx, ebx\n dec edx', 'shr edx, 1\n inc edx', 'add edx, ebx\n inc edx\n dec edx',
+      // Rotates replace CF and OF only: the other flags come from the instruction before.
+      'rol edx, 1', 'ror edx, 7', 'xor edx, ebx\n ror edx, 1', 'sub edx, ebx\n rol edx, 9\n ror edx, 3', 'inc edx\n rol edx, 1'];
     const cc = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
     let out = 0, body = '';
     for (const op of ops) {
