@@ -636,6 +636,14 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // `n` allows another pass of the whole block.
   const backEdge = new Uint8Array(count);
   let selfLoop = false;
+  // A 32-bit Jcc forward to a later instruction of the block skips the ones in between inside the
+  // function (`if (!taken) { ... }`) instead of leaving it: skipTo[i] is that instruction's index.
+  const skipTo = new Int32Array(count), startOf = new Map<number, number>();
+  for (let i = 0, end = 0; i < count; i++) {
+    startOf.set(end, i);
+    end += c.dLen[start + i];
+  }
+  let skips = false;
   for (let i = 0, end = 0; i < count; i++) {
     const d = start + i, kind = INLINE_KIND[c.dH[d]];
     end += c.dLen[d];
@@ -643,7 +651,14 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       backEdge[i] = 1;
       selfLoop = true;
     }
+    const j = kind === K_JCC && (c.dPfx[d] & P_O32) !== 0 && ipMask === -1 && c.dImm[d]! > 0 ? startOf.get(end + c.dImm[d]!) : undefined;
+    if (j !== undefined && j < count - 1) {
+      skipTo[i] = j;
+      skips = true;
+    }
   }
+  // Instructions retired after k of them in block order: fewer by `sk`, those skipped so far.
+  const after = (k: number): string => skips ? `${k} - sk` : String(k);
   // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
   // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
   let pending = -1, rotated = false;
@@ -656,14 +671,16 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     return code;
   };
   const leave = (k: number): string => {
-    const exit = selfLoop ? `return done + ${k};` : `return ${k};`;
+    const exit = selfLoop ? `return done + ${after(k)};` : `return ${after(k)};`;
     return pending < 0 && !rotated ? exit : `{ ${materialise()}${exit} }`;
   };
   const used: number[] = [];
   const local = new Map<number, string>();
   const lines: string[] = selfLoop
-    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0;`, 'for (;;) {']
-    : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0;`];
+    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`, 'for (;;) {']
+    : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
+  // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
+  const open: Array<{ end: number; skipped: string; segments: number }> = [];
   // Segment locals loaded since the block (or loop pass) started or the last handler call.
   let segmentsLoaded = 0;
   let offset = 0;
@@ -677,13 +694,22 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const h = c.dH[d];
     const kind = INLINE_KIND[h];
     const eip = wrap(offset);
+    while (open.length > 0 && open[open.length - 1]!.end === i) {
+      // The join: both paths hand over their deferred flags, the skipping one counts what it
+      // skipped, and only what both paths know stays known (no flags, the segments loaded before).
+      const skip = open.pop()!;
+      lines.push(`${flush()}} else { ${skip.skipped} }`);
+      known = null;
+      segmentsLoaded &= skip.segments;
+      stale = true;
+    }
     // The instruction's own EIP (faults restart it); the first one of a block run was set by the run loop.
     const own = (): void => {
       if (i > 0 || selfLoop) lines.push(`c.curEip = ${eip};`);
-      if (stale) lines.push(`c.retired = r + ${i};`);
+      if (stale) lines.push(`c.retired = r + ${after(i)};`);
       stale = false;
     };
-    const faultState = `c.curEip = ${eip}; c.retired = r + ${i};`;
+    const faultState = `c.curEip = ${eip}; c.retired = r + ${after(i)};`;
     offset += c.dLen[d];
     segmentsUsed = 0;
     if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
@@ -693,7 +719,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const target = kind === K_CALL
         ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
         : `${peek32()} ${branchTarget('m')} c.addSp(${4 + c.dImm[d]});`;
-      lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} c.eip = t; c.retired = r + ${i + 1}; ${leave(i + 1)} }`);
+      lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
       break; // CALL and RET end their block
     }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
@@ -704,17 +730,25 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const before = readsLazyFlags ? flush() : '';
       // The next pass of a one-block loop starts with nothing deferred.
       const again = backEdge[i] !== 0
-        ? `${materialise()}done += ${i + 1}; r += ${i + 1}; if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
+        ? `${materialise()}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
         : leave(i + 1);
       // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
-      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, faultState + materialise())} c.eip = t; c.retired = r + ${i + 1}; ${again} }`;
+      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, faultState + materialise())} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
       if (kind === K_JMP) {
         lines.push(before + taken);
         break; // JMP ends its block
       }
+      const j = skipTo[i]!;
+      if (j > 0 && (open.length === 0 || j <= open[open.length - 1]!.end)) {
+        // Taken: hand over the deferred flags and count the skipped instructions at the join.
+        open.push({ end: j, skipped: `${materialise()}sk += ${j - i - 1};`, segments: segmentsLoaded });
+        lines.push(`${before}if (!(${test})) {`);
+        stale = true;
+        continue;
+      }
       lines.push(`${before}if (${test}) ${taken}`);
       stale = true;
-      if (i === count - 1) lines.push(`c.eip = ${wrap(offset)}; c.retired = r + ${i + 1};`);
+      if (i === count - 1) lines.push(`c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)};`);
       continue;
     }
     produced = null;
@@ -753,7 +787,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     if (code !== null && i < count - 1 && deferredBookkeeping(kind)) {
       // The bookkeeping goes onto the slow paths: after them the instruction is complete (its
       // remaining inline code cannot fault), so the retired count already includes it.
-      lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)}; ${slowFlags}`).replaceAll(SLOW_EXIT, `c.retired = r + ${i + 1};`));
+      lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)}; ${slowFlags}`).replaceAll(SLOW_EXIT, `c.retired = r + ${after(i + 1)};`));
       lines.push(`if (sl !== 0 && c.chunkBreak) ${leave(i + 1)}`);
       stale = true;
       continue;
@@ -765,7 +799,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       segmentsLoaded = 0; // the handler may have loaded a segment register
       code = flush() + handlerCall();
     }
-    lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${i + 1};`);
+    lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${after(i + 1)};`);
     if (i === count - 1) break;
     if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) ${leave(i + 1)}`);
     const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);

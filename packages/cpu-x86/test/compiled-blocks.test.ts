@@ -352,6 +352,61 @@ describe('compiled blocks', () => {
     expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
   });
 
+  it('run the instructions a forward Jcc skips inside the block, nested, with flags, counts and faults as the block loop has them', () => {
+    // One-block loop with a skip, a skip nested in it, flags deferred across each join, and a
+    // carry read after one; then a block whose skipped instructions fault on the last pass.
+    const loop = `
+      mov ecx, 300
+      mov esi, 0x40000
+      xor ebx, ebx
+    l: mov eax, [esi + ecx*4]
+      test eax, 1
+      jz .even
+      add ebx, eax
+      cmp eax, 100
+      jb .small
+      xor ebx, 0x55
+      shl ebx, 1
+    .small:
+      inc ebx
+    .even:
+      sub ebx, 3
+      jc .borrow
+      rol ebx, 1
+    .borrow:
+      adc ebx, 0
+      dec ecx
+      jnz l
+      hlt`;
+    const faulting = `
+      mov ecx, 5
+    l: cmp ecx, 1
+      jne .skip
+      xor ax, ax
+      mov fs, ax
+      mov edx, [fs:0x100]
+    .skip:
+      add ebx, ecx
+      dec ecx
+      jnz l
+      hlt`;
+    const run = (source: string, options: Partial<CpuOptions>) => {
+      const m = flat(source, options);
+      for (let i = 0; i <= 300; i++) m.memory.writePhys32(0x40000 + i * 4, Math.imul(i + 1, 0x9e3779b9) >>> 23);
+      const stop = m.cpu.run(1_000_000);
+      return { stop, regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, exception: m.cpu.lastException?.vector ?? null };
+    };
+    for (const source of [loop, faulting]) {
+      const interpreted = run(source, { compileBlocks: false });
+      const compiled = run(source, { compileThreshold: 1 });
+      expect(compiled).toEqual(interpreted);
+    }
+    expect(run(loop, {}).stop).toBe('halt');
+    const fault = run(faulting, { compileThreshold: 1 });
+    expect(fault).toMatchObject({ stop: 'exception', exception: 13, retired: 1 + 4 * 5 + 4 });
+    expect(fault.regs.eip).toBe(0x1000 + asm('mov ecx, 5\nl: cmp ecx, 1\njne .skip\nxor ax, ax\nmov fs, ax\n.skip:', 32, 0x1000).length);
+  });
+
   it('reject a compile threshold outside 1-65535', () => {
     expect(() => flat('hlt', { compileThreshold: 0 })).toThrow(CpuConfigurationError);
     expect(() => flat('hlt', { compileThreshold: 70000 })).toThrow(/compileThreshold/);
