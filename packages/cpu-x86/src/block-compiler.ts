@@ -21,12 +21,12 @@ import { TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
 import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
 import {
-  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluAXIz, aluEvGv, aluGvEv, btEvIb, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, incReg, mulEv, negEv, notEv,
-  testALIb, testAXIz, testEbIb, testEvGv,
+  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, btEvIb, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
+  incEv, incReg, mulEv, negEv, notEv, testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
 } from './exec/alu.js';
 import { callRel, JCC, jmpEv, jmpRel, retNear } from './exec/control.js';
 import {
-  bswap, cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
+  bswap, cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
   setcc,
 } from './exec/data.js';
 import { CpuStat } from './stats.js';
@@ -91,12 +91,14 @@ const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_
 const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31, K_ALU_EAX_IMM = 32;
 const K_BT_IMM = 33, K_MOV_MOFFS = 34, K_ALU_EB_IMM = 35, K_PUSH_EV = 36, K_JMP_EV = 37, K_TEST_EAX_IMM = 38, K_TEST_AL_IMM = 39;
 const K_TEST_EB_IMM = 40, K_NEG = 41, K_NOT = 42, K_BSWAP = 43, K_SAHF = 44;
-/** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev) or whose size is fixed (byte operations). */
-const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM, K_SAHF, K_TEST]);
+const K_ALU_AL_IMM = 45, K_ALU_GB_EB = 46, K_TEST_EB_GB = 47, K_MOV_REG_IB = 48, K_INC_DEC_EV = 49;
+/** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev, shifts of r16) or whose size is fixed (byte operations). */
+const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM, K_SAHF, K_TEST,
+  K_SHIFT, K_ALU_AL_IMM, K_ALU_GB_EB, K_TEST_EB_GB, K_MOV_REG_IB]);
 /** Inline kinds that leave EFLAGS as they are. */
 const FLAGS_UNTOUCHED = new Uint8Array(64);
 for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
-  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP]) FLAGS_UNTOUCHED[k] = 1;
+  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP, K_MOV_REG_IB]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -129,7 +131,8 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   set(movEbGb, K_MOV_EB_GB); set(movEvIz, K_MOV_EV_IZ); set(aluAXIz, K_ALU_EAX_IMM);
   set(btEvIb, K_BT_IMM); set(movMoffs, K_MOV_MOFFS); set(grp1Eb, K_ALU_EB_IMM); set(pushEv, K_PUSH_EV); set(jmpEv, K_JMP_EV);
   set(testAXIz, K_TEST_EAX_IMM); set(testALIb, K_TEST_AL_IMM); set(testEbIb, K_TEST_EB_IMM); set(negEv, K_NEG); set(notEv, K_NOT);
-  set(bswap, K_BSWAP); set(sahf, K_SAHF);
+  set(bswap, K_BSWAP); set(sahf, K_SAHF); set(aluALIb, K_ALU_AL_IMM); set(aluGbEb, K_ALU_GB_EB); set(testEbGb, K_TEST_EB_GB);
+  set(movRegIb, K_MOV_REG_IB); set(incEv, K_INC_DEC_EV, 0); set(decEv, K_INC_DEC_EV, 1);
 }
 
 /**
@@ -391,6 +394,25 @@ function multiplyFlags(v: string, overflow: string): string {
   return `c.setLazy(${OP_LOGIC}, 0, 0, ${v}, 2); c.lazy = ${PF | ZF | SF}; c.flags = (c.flags & ${~(CF | OF | AF)}) | (${overflow} ? ${CF | OF} : 0);`;
 }
 
+/**
+ * SHL/SHR/SAR of the 16-bit register at `c.r16[index]` by the constant `count` (shiftOp() with
+ * size 1, its count cases decided here), or null for other counts and operations.
+ */
+function shift16(op: number, index: number, count: number): string | null {
+  if (count === 0 || op < 4) return null;
+  let code: string;
+  if (op === 5) code = `const v = ${count >= 16 ? '0' : `a >>> ${count}`}, cf = ${count > 16 ? '0' : `(a >>> ${count - 1}) & 1`}, of = (a & 0x8000) !== 0;`;
+  else if (op === 7) {
+    code = `const sa = (a << 16) >> 16, v = (sa >> ${count >= 16 ? 15 : count}) & 0xffff, ` +
+      `cf = ${count >= 16 ? '(sa < 0 ? 1 : 0)' : `(sa >> ${count - 1}) & 1`}, of = false;`;
+  } else {
+    code = count > 16 ? 'const v = 0, cf = 0, of = false;'
+      : `const v = (a << ${count}) & 0xffff, cf = ${count === 16 ? 'a & 1' : `(a >>> ${16 - count}) & 1`}, of = ((v & 0x8000) !== 0 ? 1 : 0) !== cf;`;
+  }
+  flagEffect = FLAGS_WRITTEN;
+  return `{ const a = c.r16[${index}]; ${code} c.r16[${index}] = v; c.setLazyShift(v, 1, cf, of); }`;
+}
+
 /** The memory operand's offset of slot `d` as an expression (32-bit addressing only), or null. */
 function effectiveAddress(c: CpuCore, d: number): string | null {
   const f = c.dEa[d];
@@ -522,6 +544,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     case K_SHIFT: { // shifts and rotates of a 32-bit register (shiftOp()'s code for each)
       const op = (m >> 3) & 7;
       if (memory || op === 2 || op === 3) return null; // RCL/RCR: the handler
+      if (!o32) return shift16(op, rm << 1, c.dExt[d] === 0 ? c.dImm[d]! & 31 : c.dExt[d] === 1 ? 1 : 0);
       if (c.dExt[d] !== 0 && c.dExt[d] !== 1) { // count in CL: SHL/SHR/SAR only, nothing happens for 0
         if (op < 4) return null;
         const shifted = op === 5 ? `const v = a >>> n; R[${rm}] = v; c.setLazyShift(v, 2, (a >>> (n - 1)) & 1, a < 0);`
@@ -616,6 +639,31 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     }
     case K_NOT: return memory ? null : `R[${rm}] = ~R[${rm}];`; // F7 /2 on a register: no flags
     case K_BSWAP: return `{ const v = R[${ext}]; R[${ext}] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24); }`;
+    case K_ALU_AL_IMM: { // 04/0C/.../3C: op AL, imm8 (ADC/SBB: the handler)
+      const op = c.dExt[d]!;
+      return byteAluCode(op, 'c.r8[0]', String(c.dImm[d]! & 0xff), (v) => `c.r8[0] = ${v};`);
+    }
+    case K_ALU_GB_EB: { // 02/0A/.../3A: op r8, r/m8 (ADC/SBB: the handler)
+      const dst = `c.r8[${byteReg((m >> 3) & 7)}]`, op = c.dExt[d]!;
+      if (!memory) return byteAluCode(op, dst, `c.r8[${byteReg(m & 7)}]`, (v) => `${dst} = ${v};`);
+      const ea = effectiveAddress(c, d);
+      const code = ea === null ? null : byteAluCode(op, dst, 'm', (v) => `${dst} = ${v};`);
+      return ea === null || code === null ? null : `{ ${load(1, seg, ea)} ${code} }`;
+    }
+    case K_TEST_EB_GB: { // 84: TEST r/m8, r8
+      const src = `c.r8[${byteReg((m >> 3) & 7)}]`;
+      if (!memory) return byteAluCode(4, `c.r8[${byteReg(m & 7)}]`, src, () => '');
+      const ea = effectiveAddress(c, d);
+      return ea === null ? null : `{ ${load(1, seg, ea)} ${byteAluCode(4, 'm', src, () => '')!} }`;
+    }
+    case K_MOV_REG_IB: return `c.r8[${byteReg(c.dExt[d]!)}] = ${c.dImm[d]! & 0xff};`; // B0+r
+    case K_INC_DEC_EV: { // FF /0, /1 on a dword in memory: in place when it is plain RAM, else the handler
+      const ea = memory && o32 ? effectiveAddress(c, d) : null;
+      if (ea === null) return null;
+      const op = INLINE_OP[h] === 0 ? OP_ADD : OP_SUB, path = ramFastPath(4, seg, ea, true);
+      return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2, a = M32[q], v = (a ${op === OP_ADD ? '+' : '-'} 1) | 0; M32[q] = v; ` +
+        `c.setLazyKeepCf(${op}, a, v, 2); } else { ${SLOW_ENTRY} ${handlerCall()} sl = 1; ${SLOW_EXIT} } }`;
+    }
     case K_SAHF: { // SF ZF AF PF CF from AH (setArith(): the others stay lazy)
       const mask = SF | ZF | AF | PF | CF;
       return `{ const v = c.r8[1]; c.flags = (c.flags & ${~mask}) | (v & ${mask}); c.lazy &= ${~mask}; }`;
@@ -839,7 +887,8 @@ function branchTarget(target: string, faultState = ''): string {
 function registerOnly(c: CpuCore, d: number, kind: number): boolean {
   switch (kind) {
     case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: case K_MOV_MOFFS: case K_PUSH_EV: case K_JMP_EV: return false;
-    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: case K_BSWAP: case K_SAHF: return true;
+    case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: case K_BSWAP: case K_SAHF:
+    case K_ALU_AL_IMM: case K_MOV_REG_IB: return true;
     default: return c.dRm[d] >= 0xc0;
   }
 }
