@@ -24,9 +24,9 @@ import {
   ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, btEvIb, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
   incEv, incReg, mulEv, negEv, notEv, testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
 } from './exec/alu.js';
-import { callRel, JCC, jmpEv, jmpRel, retNear } from './exec/control.js';
+import { callRel, JCC, jmpEv, jmpRel, nop, retNear } from './exec/control.js';
 import {
-  bswap, cmovcc, lea, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
+  bswap, cmovcc, lea, leave, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
   setcc,
 } from './exec/data.js';
 import { CpuStat } from './stats.js';
@@ -91,14 +91,14 @@ const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_
 const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31, K_ALU_EAX_IMM = 32;
 const K_BT_IMM = 33, K_MOV_MOFFS = 34, K_ALU_EB_IMM = 35, K_PUSH_EV = 36, K_JMP_EV = 37, K_TEST_EAX_IMM = 38, K_TEST_AL_IMM = 39;
 const K_TEST_EB_IMM = 40, K_NEG = 41, K_NOT = 42, K_BSWAP = 43, K_SAHF = 44;
-const K_ALU_AL_IMM = 45, K_ALU_GB_EB = 46, K_TEST_EB_GB = 47, K_MOV_REG_IB = 48, K_INC_DEC_EV = 49;
+const K_ALU_AL_IMM = 45, K_ALU_GB_EB = 46, K_TEST_EB_GB = 47, K_MOV_REG_IB = 48, K_INC_DEC_EV = 49, K_NOP = 50, K_LEAVE = 51;
 /** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev, shifts of r16) or whose size is fixed (byte operations). */
 const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM, K_SAHF, K_TEST,
-  K_SHIFT, K_ALU_AL_IMM, K_ALU_GB_EB, K_TEST_EB_GB, K_MOV_REG_IB]);
+  K_SHIFT, K_ALU_AL_IMM, K_ALU_GB_EB, K_TEST_EB_GB, K_MOV_REG_IB, K_NOP]);
 /** Inline kinds that leave EFLAGS as they are. */
 const FLAGS_UNTOUCHED = new Uint8Array(64);
 for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
-  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP, K_MOV_REG_IB]) FLAGS_UNTOUCHED[k] = 1;
+  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP, K_MOV_REG_IB, K_NOP, K_LEAVE]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -132,7 +132,7 @@ const INLINE_OP = new Uint8Array(HANDLERS.length);
   set(btEvIb, K_BT_IMM); set(movMoffs, K_MOV_MOFFS); set(grp1Eb, K_ALU_EB_IMM); set(pushEv, K_PUSH_EV); set(jmpEv, K_JMP_EV);
   set(testAXIz, K_TEST_EAX_IMM); set(testALIb, K_TEST_AL_IMM); set(testEbIb, K_TEST_EB_IMM); set(negEv, K_NEG); set(notEv, K_NOT);
   set(bswap, K_BSWAP); set(sahf, K_SAHF); set(aluALIb, K_ALU_AL_IMM); set(aluGbEb, K_ALU_GB_EB); set(testEbGb, K_TEST_EB_GB);
-  set(movRegIb, K_MOV_REG_IB); set(incEv, K_INC_DEC_EV, 0); set(decEv, K_INC_DEC_EV, 1);
+  set(movRegIb, K_MOV_REG_IB); set(incEv, K_INC_DEC_EV, 0); set(decEv, K_INC_DEC_EV, 1); set(nop, K_NOP); set(leave, K_LEAVE);
 }
 
 /**
@@ -656,6 +656,10 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       const ea = effectiveAddress(c, d);
       return ea === null ? null : `{ ${load(1, seg, ea)} ${byteAluCode(4, 'm', src, () => '')!} }`;
     }
+    case K_NOP: return ''; // 90, 0F 1F /0 (its operand is not accessed), PAUSE
+    case K_LEAVE: // ESP = EBP, then POP EBP (a 32-bit stack; otherwise the handler)
+      return `{ if (c.ss32) { let m; ${load(4, SS, 'R[10]', false)} R[8] = (R[10] + 4) | 0; R[10] = m; } ` +
+        `else { ${SLOW_ENTRY} ${handlerCall()} sl = 1; ${SLOW_EXIT} } }`;
     case K_MOV_REG_IB: return `c.r8[${byteReg(c.dExt[d]!)}] = ${c.dImm[d]! & 0xff};`; // B0+r
     case K_INC_DEC_EV: { // FF /0, /1 on a dword in memory: in place when it is plain RAM, else the handler
       const ea = memory && o32 ? effectiveAddress(c, d) : null;
@@ -888,7 +892,7 @@ function registerOnly(c: CpuCore, d: number, kind: number): boolean {
   switch (kind) {
     case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: case K_MOV_MOFFS: case K_PUSH_EV: case K_JMP_EV: return false;
     case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: case K_BSWAP: case K_SAHF:
-    case K_ALU_AL_IMM: case K_MOV_REG_IB: return true;
+    case K_ALU_AL_IMM: case K_MOV_REG_IB: case K_NOP: return true;
     default: return c.dRm[d] >= 0xc0;
   }
 }
