@@ -360,7 +360,14 @@ function byteReg(n: number): number {
 function readModifyWrite(seg: number, ea: string, op: number, b: string, slow: string): string | null {
   const compute = aluCode(op, 'M32[q]', b, (v) => `M32[q] = ${v};`, false);
   produced = null;
-  if (compute === null) return null;
+  return compute === null ? null : inPlace32(seg, ea, compute, slow);
+}
+
+/**
+ * `compute` on the dword at `ea` in place (as `M32[q]`) when it is plain, writable RAM reachable
+ * through the write TLB; otherwise `slow`, the handler, does the whole instruction.
+ */
+function inPlace32(seg: number, ea: string, compute: string, slow: string): string {
   const path = ramFastPath(4, seg, ea, true);
   return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2; ${compute} } else { ${SLOW_ENTRY} ${slow} sl = 1; ${SLOW_EXIT} } }`;
 }
@@ -379,9 +386,9 @@ function pop32(): string {
 }
 
 /** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
-function withSource(memory: boolean, seg: number, ea: string, body: (source: string) => string | null): string | null {
+function withSource(memory: boolean, seg: number, ea: string, body: (source: string) => string | null, size = 4): string | null {
   const code = body(memory ? 'm' : ea);
-  return code === null ? null : memory ? `{ ${load32(seg, ea)} ${code} }` : code;
+  return code === null ? null : memory ? `{ ${load(size, seg, ea)} ${code} }` : code;
 }
 
 /**
@@ -645,16 +652,12 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     }
     case K_ALU_GB_EB: { // 02/0A/.../3A: op r8, r/m8 (ADC/SBB: the handler)
       const dst = `c.r8[${byteReg((m >> 3) & 7)}]`, op = c.dExt[d]!;
-      if (!memory) return byteAluCode(op, dst, `c.r8[${byteReg(m & 7)}]`, (v) => `${dst} = ${v};`);
-      const ea = effectiveAddress(c, d);
-      const code = ea === null ? null : byteAluCode(op, dst, 'm', (v) => `${dst} = ${v};`);
-      return ea === null || code === null ? null : `{ ${load(1, seg, ea)} ${code} }`;
+      const ea = memory ? effectiveAddress(c, d) : `c.r8[${byteReg(m & 7)}]`;
+      return ea === null ? null : withSource(memory, seg, ea, (src) => byteAluCode(op, dst, src, (v) => `${dst} = ${v};`), 1);
     }
     case K_TEST_EB_GB: { // 84: TEST r/m8, r8
-      const src = `c.r8[${byteReg((m >> 3) & 7)}]`;
-      if (!memory) return byteAluCode(4, `c.r8[${byteReg(m & 7)}]`, src, () => '');
-      const ea = effectiveAddress(c, d);
-      return ea === null ? null : `{ ${load(1, seg, ea)} ${byteAluCode(4, 'm', src, () => '')!} }`;
+      const ea = memory ? effectiveAddress(c, d) : `c.r8[${byteReg(m & 7)}]`;
+      return ea === null ? null : withSource(memory, seg, ea, (src) => byteAluCode(4, src, `c.r8[${byteReg((m >> 3) & 7)}]`, () => ''), 1);
     }
     case K_NOP: return ''; // 90, 0F 1F /0 (its operand is not accessed), PAUSE
     case K_LEAVE: // ESP = EBP, then POP EBP (a 32-bit stack; otherwise the handler)
@@ -664,9 +667,8 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     case K_INC_DEC_EV: { // FF /0, /1 on a dword in memory: in place when it is plain RAM, else the handler
       const ea = memory && o32 ? effectiveAddress(c, d) : null;
       if (ea === null) return null;
-      const op = INLINE_OP[h] === 0 ? OP_ADD : OP_SUB, path = ramFastPath(4, seg, ea, true);
-      return `{ ${path.locals}; if (${path.test}) { const q = p >>> 2, a = M32[q], v = (a ${op === OP_ADD ? '+' : '-'} 1) | 0; M32[q] = v; ` +
-        `c.setLazyKeepCf(${op}, a, v, 2); } else { ${SLOW_ENTRY} ${handlerCall()} sl = 1; ${SLOW_EXIT} } }`;
+      const op = INLINE_OP[h] === 0 ? OP_ADD : OP_SUB;
+      return inPlace32(seg, ea, `const a = M32[q], v = (a ${op === OP_ADD ? '+' : '-'} 1) | 0; M32[q] = v; c.setLazyKeepCf(${op}, a, v, 2);`, handlerCall());
     }
     case K_SAHF: { // SF ZF AF PF CF from AH (setArith(): the others stay lazy)
       const mask = SF | ZF | AF | PF | CF;
@@ -785,7 +787,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         ? `${materialise()}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
         : leave(i + 1);
       // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
-      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, faultState + materialise())} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
+      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
       if (kind === K_JMP) {
         lines.push(before + taken);
         break; // JMP ends its block
