@@ -704,8 +704,10 @@ export class CpuCore implements FpuHost {
   }
   setCpl(cpl: number): void {
     if (cpl !== this.cpl) {
-      // Instructions retired so far belong to the old CPL (USR/OS qualification of the counters).
+      // Instructions retired so far belong to the old CPL (USR/OS qualification of the counters),
+      // and the run piece was measured for counters counting at the old one.
       if (this.pmu.active) foldCounters(this);
+      if (this.pmu.armed) this.pmu.pieceStale = true;
       this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true;
     }
     this.userKind = cpl === 3 ? 2 : 0;

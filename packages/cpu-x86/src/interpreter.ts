@@ -36,14 +36,13 @@ export function run(c: CpuCore, budget: number): StopReason {
   let stop: StopReason;
   for (;;) {
     try {
-      if (!c.pmu.armed) {
-        stop = loop(c, endAt);
-        break;
-      }
-      // An interrupting performance counter is set up: run in pieces that end where an
-      // instruction counter can wrap, so its overflow is reported right after the wrapping
-      // instruction (src/system/pmu.ts). The block loop itself never looks at the counters.
-      stop = loop(c, Math.min(endAt, c.retired + instructionsUntilOverflow(c)));
+      // With an interrupting performance counter set up, run in pieces that end where a counter
+      // can wrap, so its overflow is reported right after the wrapping instruction (src/system/pmu.ts).
+      // The block loop itself never looks at the counters; it only ends a piece marked stale.
+      let pieceEnd = endAt;
+      if (c.pmu.armed) pieceEnd = Math.min(endAt, c.retired + instructionsUntilOverflow(c));
+      else c.pmu.pieceStale = false;
+      stop = loop(c, pieceEnd);
       if (stop !== 'budget' || c.retired >= endAt) break;
       reportOverflow(c);
     } catch (e) {
@@ -60,7 +59,7 @@ export function run(c: CpuCore, budget: number): StopReason {
 
 function loop(c: CpuCore, endAt: number): StopReason {
   for (;;) {
-    if (c.retired >= endAt) return 'budget';
+    if (c.retired >= endAt || c.pmu.pieceStale) return 'budget';
     const inhibit = c.shadow;
     c.shadow = false;
     if (!inhibit) {

@@ -332,7 +332,7 @@ describe('P6 performance counters: overflow interrupt', () => {
     expect(m.memory.ram[incs - 1]).toBe(0xfb); // STI right before the first INC
   });
 
-  it('a counter armed with INT but enabled inside a run() is reported at the end of that run piece', () => {
+  it('a counter armed with INT but enabled inside a run() is reported right after it wraps', () => {
     let calls = 0, atRetired = -1;
     const m = flat(`
       ${wrmsr(0xc1, -50)}
@@ -343,9 +343,57 @@ describe('P6 performance counters: overflow interrupt', () => {
     expect(m.cpu.run(8)).toBe('budget'); // armed before the run that enables it
     expect(m.cpu.run(100000)).toBe('halt');
     expect(calls).toBe(1);
-    const wrapAt = 8 + 4 + 49; // the enabling WRMSR is the 12th instruction and the first count
-    expect(atRetired).toBeGreaterThanOrEqual(wrapAt);
-    expect(atRetired - wrapAt).toBeLessThanOrEqual(1024);
+    // The enabling WRMSR is the 12th instruction and the first count; it ends the run piece, and
+    // the next piece ends exactly where the counter wraps.
+    expect(atRetired).toBe(8 + 4 + 49);
+  });
+
+  it('a ring-3 counter armed in ring 0 wraps exactly: the CPL change ends the run piece', () => {
+    let calls = 0, atRetired = -1, atEsi = -1;
+    let m: ReturnType<typeof pm> | null = null;
+    m = pm(`
+      ${wrmsr(0xc1, -500)}
+      ${wrmsr(0x186, INST | USR | INT | EN)}
+      mov ecx, 5000
+    .kernel:
+      dec ecx                    ; 10,000 kernel instructions the counter does not see
+      jnz .kernel
+      mov eax, user
+      jmp to_ring3
+    user:
+      times 1000 inc esi
+      int 0x81`, { int81: 'hlt' }, {
+      onPmi: () => { calls++; atRetired = m!.cpu.instructionsRetired; atEsi = m!.cpu.getRegisters().esi; },
+    });
+    expect(m.cpu.run(200000)).toBe('halt');
+    expect(calls).toBe(1);
+    // The IRETD into ring 3 is the first user instruction, so the wrap is at the 499th INC.
+    expect(atEsi).toBe(499);
+    expect(m.cpu.getRegisters().esi).toBe(1000);
+    expect(atRetired).toBeGreaterThan(10000);
+  });
+
+  it('a far-off CPU_CLK_UNHALTED wrap costs a few run pieces and is reported within 1,024 instructions', () => {
+    // 2 TSC ticks per instruction; the counter wraps 600,000 ticks (300,000 instructions) after it
+    // is enabled. Each run piece ends with one TSC read (a fold): pieces cut every 1,024
+    // instructions would read it ~300 times.
+    let tscReads = 0, calls = 0, atRetired = -1;
+    let m: ReturnType<typeof flat> | null = null;
+    const tsc = (): number => { tscReads++; return 2 * (m?.cpu.instructionsRetired ?? 0); };
+    m = flat(`
+      ${wrmsr(0xc1, -600000)}
+      ${wrmsr(0x186, CLK | OS | INT | EN)}
+      mov ecx, 200000
+    .l:
+      dec ecx
+      jnz .l
+      hlt`, { time: { readTsc: tsc }, onPerformanceInterrupt: () => { calls++; atRetired = m!.cpu.instructionsRetired; } });
+    expect(m.cpu.run(1_000_000)).toBe('halt');
+    expect(calls).toBe(1);
+    const enabledAt = 8; // the enabling WRMSR retires as the 8th instruction
+    expect(atRetired).toBeGreaterThanOrEqual(enabledAt + 300000);
+    expect(atRetired - (enabledAt + 300000)).toBeLessThanOrEqual(1024);
+    expect(tscReads).toBeLessThan(40);
   });
 
   it('without INT a wrap is silent; the counter keeps counting from 0', () => {

@@ -35,10 +35,17 @@ export class PerformanceCounters {
   /** PerfEvtSel0.EN: on P6 it enables both counters. The only thing `setCpl` looks at. */
   active = false;
   /**
-   * Some event select has INT set (enabled or not): run() then runs in bounded pieces, so that
-   * enabling or rewriting an interrupting counter in the middle of a run is noticed soon.
+   * Some event select has INT set (enabled or not): run() then runs in pieces that end where a
+   * counter can wrap (`instructionsUntilOverflow`).
    */
   armed = false;
+  /**
+   * What the current piece's length was computed from has changed (a PMU MSR written, the CPL
+   * changed, a counter wrapped): run() ends the piece at the next chunk and computes a new one.
+   */
+  pieceStale = false;
+  /** TSC ticks per retired instruction over the last executing stretch (0: not measured yet). */
+  ticksPerInstruction = 0;
   /** `retired` and the raw TSC at the last fold. */
   markRetired = 0;
   markTsc = 0;
@@ -61,11 +68,12 @@ export const MSR_PERFCTR0 = 0xc1, MSR_PERFCTR1 = 0xc2, MSR_PERFEVTSEL0 = 0x186, 
 
 const COUNTER_RANGE = 2 ** 40;
 /**
- * Longest run piece while an event select has INT set. A piece's end is computed when it
- * starts; what it cannot foresee (a counter written or a CPL change into counting mode inside the
- * piece, a cycle or interrupt counter wrapping) is reported at its end, so at most this late.
+ * Shortest run piece for an interrupting CPU_CLK_UNHALTED counter: its wrap is reported at the end
+ * of the piece it falls in, so at most about this many instructions late.
  */
-const MAX_PIECE = 1024;
+const MIN_CYCLE_PIECE = 1024;
+/** Fewest instructions a fold must span for its TSC ticks to be taken as the rate (`ticksPerInstruction`). */
+const RATE_SPAN = 256;
 
 function rawTsc(c: CpuCore): number {
   return c.time !== null ? c.time.readTsc() : c.retired;
@@ -75,7 +83,7 @@ function add(p: PerformanceCounters, i: number, n: number): void {
   let v = p.counter[i] + n;
   if (v >= COUNTER_RANGE) {
     v %= COUNTER_RANGE;
-    if ((p.eventSelect[i] & EVTSEL_INT) !== 0) p.interruptPending = true;
+    if ((p.eventSelect[i] & EVTSEL_INT) !== 0) p.interruptPending = p.pieceStale = true;
   }
   p.counter[i] = v;
 }
@@ -94,6 +102,7 @@ export function foldCounters(c: CpuCore): void {
   p.markRetired = retired;
   p.markTsc = tsc;
   if (p.sleeping || p.rebaseTime || cycles < 0) cycles = 0;
+  else if (instructions >= RATE_SPAN) p.ticksPerInstruction = cycles / instructions;
   p.rebaseTime = false;
   if (p.sleeping && !c.halted) p.sleeping = false;
   if (!p.active) return;
@@ -133,20 +142,36 @@ export function countHardwareInterrupt(c: CpuCore): void {
 }
 
 /**
- * Instructions run() may execute as one piece (Infinity when no counter can interrupt). An
- * INST_RETIRED counter that counts at the current CPL ends the piece exactly where it wraps.
+ * Instructions run() may execute as one piece (Infinity when no counter can interrupt now).
+ *
+ * - An INST_RETIRED counter that counts at the current CPL ends the piece exactly where it wraps.
+ * - A CPU_CLK_UNHALTED counter advances with the TSC, which no instruction count predicts exactly
+ *   (the machine's clock may follow host time). The piece covers half of what is left to its wrap
+ *   at the last measured rate, so pieces shrink as the wrap nears, down to MIN_CYCLE_PIECE. A
+ *   watchdog counter loaded with two seconds of cycles costs a few dozen pieces, not one per
+ *   thousand instructions (which sent the Debian boot's every block-run end to the slow path).
+ * - Anything else cannot wrap inside a piece: a counter that does not count at this CPL or is not
+ *   enabled waits for a CPL change or a WRMSR, and HW_INT_RX for an interrupt delivery, and each of
+ *   those marks the piece stale (`pieceStale`), which ends it.
  */
 export function instructionsUntilOverflow(c: CpuCore): number {
   const p = c.pmu;
   foldCounters(c);
-  if (!p.active) return p.armed ? MAX_PIECE : Infinity;
+  p.pieceStale = false;
+  if (!p.active) return Infinity;
   let min = Infinity;
   const mode = c.cpl === 3 ? EVTSEL_USR : EVTSEL_OS;
   for (let i = 0; i < 2; i++) {
     const sel = p.eventSelect[i];
-    if ((sel & EVTSEL_INT) === 0 || (sel & (EVTSEL_USR | EVTSEL_OS)) === 0) continue;
-    if (min > MAX_PIECE) min = MAX_PIECE;
-    if ((sel & 0xff) === EVENT_INST_RETIRED && (sel & mode) !== 0) min = Math.min(min, COUNTER_RANGE - p.counter[i]);
+    if ((sel & EVTSEL_INT) === 0 || (sel & mode) === 0) continue;
+    const left = COUNTER_RANGE - p.counter[i];
+    const event = sel & 0xff;
+    if (event === EVENT_INST_RETIRED) min = Math.min(min, left);
+    else if (event === EVENT_CPU_CLK_UNHALTED) {
+      const rate = p.ticksPerInstruction;
+      const piece = rate > 0 ? Math.floor(left / rate / 2) : MIN_CYCLE_PIECE;
+      min = Math.min(min, Math.max(piece, MIN_CYCLE_PIECE));
+    }
   }
   return min;
 }
@@ -189,13 +214,17 @@ export function writeCounterMsr(c: CpuCore, msr: number, lo: number): boolean {
   switch (msr) {
     case MSR_PERFCTR0: case MSR_PERFCTR1:
       p.counter[msr - MSR_PERFCTR0] = lo < 0 ? COUNTER_RANGE + lo : lo;
-      return true;
+      break;
     case MSR_PERFEVTSEL0: case MSR_PERFEVTSEL1:
       p.eventSelect[msr - MSR_PERFEVTSEL0] = lo;
       selectsChanged(p);
-      return true;
+      break;
     default: return false;
   }
+  // The run piece was measured for the old values: end it after this instruction.
+  p.pieceStale = true;
+  c.chunkBreak = true;
+  return true;
 }
 
 /**
@@ -220,6 +249,8 @@ export function resetCounters(c: CpuCore): void {
   p.interruptPending = false;
   p.markRetired = c.retired;
   p.rebaseTime = true;
+  p.ticksPerInstruction = 0;
+  p.pieceStale = true;
 }
 
 /** Snapshot form of the counters (folded first, so nothing is left uncounted). */
