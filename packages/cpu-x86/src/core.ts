@@ -136,6 +136,8 @@ export class CpuCore implements FpuHost {
   nmiBlocked = false;
   /** Set when something outside the instruction stream needs attention: ends the current chunk. */
   chunkBreak = false;
+  /** Cpu.requestStop(): the run() in progress returns at the next chunk (cleared when run() starts). */
+  stopRequested = false;
   retired = 0;
 
   // ---- fault state ----

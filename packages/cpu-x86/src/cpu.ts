@@ -299,4 +299,16 @@ export class Cpu {
   notifyInterrupt(): void {
     this.#core.chunkBreak = true;
   }
+  /**
+   * End the run() in progress after the current instruction: it returns 'budget' early, with the
+   * instructions retired so far. For a callback inside run() (port I/O, MMIO, a timer armed by a
+   * device) whose consequence must not wait for the end of the budget, e.g. a machine that sized
+   * the budget to reach its next timer deadline and sees an earlier one armed. A request made
+   * while no run() is in progress is dropped.
+   */
+  requestStop(): void {
+    const c = this.#core;
+    c.stopRequested = true;
+    c.chunkBreak = true;
+  }
 }

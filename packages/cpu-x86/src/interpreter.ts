@@ -30,6 +30,7 @@ export const stopInfo = { vector: -1, error: -1 };
  */
 export function run(c: CpuCore, budget: number): StopReason {
   const endAt = c.retired + budget;
+  c.stopRequested = false;
   // Exceptions retire no instruction; count them too so a handler that faults on its own first
   // instruction (a loop on real hardware as well) cannot keep run() from returning.
   let events = 0;
@@ -43,7 +44,7 @@ export function run(c: CpuCore, budget: number): StopReason {
       if (c.pmu.armed) pieceEnd = Math.min(endAt, c.retired + instructionsUntilOverflow(c));
       else c.pmu.pieceStale = false;
       stop = loop(c, pieceEnd);
-      if (stop !== 'budget' || c.retired >= endAt) break;
+      if (stop !== 'budget' || c.retired >= endAt || c.stopRequested) break;
       reportOverflow(c);
     } catch (e) {
       if (e !== FAULT) throw internalError(c, e);
@@ -59,7 +60,7 @@ export function run(c: CpuCore, budget: number): StopReason {
 
 function loop(c: CpuCore, endAt: number): StopReason {
   for (;;) {
-    if (c.retired >= endAt || c.pmu.pieceStale) return 'budget';
+    if (c.retired >= endAt || c.pmu.pieceStale || c.stopRequested) return 'budget';
     const inhibit = c.shadow;
     c.shadow = false;
     if (!inhibit) {

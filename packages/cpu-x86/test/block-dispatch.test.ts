@@ -16,6 +16,35 @@ describe('basic-block dispatch', () => {
     expect(m.cpu.instructionsRetired).toBe(11);
   });
 
+  it('requestStop() from a port write ends run() after that instruction, compiled or not', () => {
+    for (const compileThreshold of [1, 65535]) {
+      // A loop that writes port 0x80 on every 100th pass; the machine asks to stop on each write.
+      const m = flat(`
+        mov ecx, 1000
+      l: inc eax
+        test eax, 63
+        jnz skip
+        out 0x80, al
+      skip:
+        dec ecx
+        jnz l
+        hlt`, { compileThreshold });
+      m.io.write = (port, size, value): void => { m.io.writes.push([port, size, value]); m.cpu.requestStop(); };
+      expect(m.cpu.run(100000)).toBe('budget');
+      // MOV, then 64 passes of INC/TEST/JNZ/DEC/JNZ with the OUT of the 64th pass the last retired.
+      expect(m.cpu.getRegisters().eax).toBe(64);
+      expect(m.cpu.instructionsRetired).toBe(1 + 63 * 5 + 4);
+      expect(m.cpu.run(100000)).toBe('budget');
+      expect(m.cpu.getRegisters().eax).toBe(128);
+      // A request made between run() calls is dropped: the next run() is a whole one.
+      m.cpu.requestStop();
+      m.io.write = (port, size, value): void => { m.io.writes.push([port, size, value]); };
+      expect(m.cpu.run(100000)).toBe('halt');
+      expect(m.cpu.getRegisters().eax).toBe(1000);
+      expect(m.io.writes.length).toBe(15);
+    }
+  });
+
   it('a fault in the middle of a block reports that instruction and retires only the ones before it', () => {
     const m = flat('inc eax\ninc eax\nxor ecx, ecx\nfault: div ecx\ninc eax\nhlt');
     expect(m.cpu.run(100)).toBe('exception');
