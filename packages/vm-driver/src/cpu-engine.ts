@@ -48,6 +48,11 @@ export interface CpuEngine {
   raiseNmi?(): void;
   /** An interrupt became pending: finish the current block soon so it is taken promptly. */
   notifyInterrupt?(): void;
+  /**
+   * End the run() in progress after the current instruction (it returns 'budget' early); dropped
+   * outside run(). Without it a timer armed inside a slice fires at the slice's end.
+   */
+  requestStop?(): void;
   /** Register values for error messages (EIP, CS, CR0 ...). */
   getRegisters?(): CpuRegisterSummary;
   /** Event statistics indexed by cpu-x86 `CpuStat`; they only grow (the machine adds differences to perf counters). */

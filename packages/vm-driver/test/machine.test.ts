@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBlockBackend } from '@typevisor/devices';
 import type { CharBackend } from '@typevisor/devices';
 import { BootImageError, Machine, MachineCounter, MachineStateError, PORTS, SLP_TYP_S5, defaultHostScheduler } from '../src/index.js';
-import type { CpuEngineContext, MachineConfig, MachineExit } from '../src/index.js';
+import type { CpuEngineContext, MachineConfig, MachineExit, MachineOptions } from '../src/index.js';
 import { FakeCpu } from './helpers/fake-cpu.js';
 import type { Step } from './helpers/fake-cpu.js';
 import { fakeBzImage, fakeMultibootAout } from './helpers/images.js';
@@ -15,11 +15,13 @@ function collect(): CharBackend & { text(): string } {
   return { write: (b) => bytes.push(...b), setReceiver() {}, text: () => String.fromCharCode(...bytes) };
 }
 
-function machineWith(script: Step[], config: Partial<MachineConfig> = {}, onInterrupt?: (vector: number) => Step[]): { machine: Machine; cpu: () => FakeCpu } {
+function machineWith(
+  script: Step[], config: Partial<MachineConfig> = {}, onInterrupt?: (vector: number) => Step[], options: MachineOptions = {},
+): { machine: Machine; cpu: () => FakeCpu } {
   let cpu: FakeCpu | null = null;
   const machine = new Machine(
     { memorySize: 32 * MiB, kernel, clock: 'deterministic', ...config },
-    { cpu: (context: CpuEngineContext) => (cpu = new FakeCpu(context, script, onInterrupt)) },
+    { ...options, cpu: (context: CpuEngineContext) => (cpu = new FakeCpu(context, script, onInterrupt)) },
   );
   return { machine, cpu: () => cpu! };
 }
@@ -77,6 +79,22 @@ describe('Machine run loop with a fake CPU', () => {
     expect(machine.counters[MachineCounter.instructions]).toBeLessThan(40);
     expect(machine.counters[MachineCounter.idleHalts]).toBeGreaterThanOrEqual(5); // the PIT also wakes for OUT's falling edges
     expect(machine.counters[MachineCounter.interrupts]).toBe(5);
+  });
+
+  it('a timer armed inside a slice fires at its deadline, not at the end of the slice', async () => {
+    const picInit = [out(0x20, 0x11), out(0x21, 0x20), out(0x21, 0x04), out(0x21, 0x01), out(0x21, 0xfe)];
+    // PIT channel 0, mode 0 (interrupt on terminal count) after 1193 cycles: ~1 ms, 100,000
+    // instructions at the deterministic 100 MIPS. Then a long stretch of guest code: the slice
+    // that armed the timer was sized for a 1,000,000-instruction cap, not for this deadline.
+    const pitOneShot = [out(0x43, 0x30), out(0x40, 1193 & 0xff), out(0x40, 1193 >> 8)];
+    let armedAt = -1;
+    const { machine, cpu } = machineWith([...picInit, ...pitOneShot, { op: 'call', fn: (c) => { armedAt = c.instructionsRetired; } },
+      { op: 'spin', count: 3_000_000 }, out(PORTS.debugExit.base, 0)], {}, undefined, { sliceInstructions: 1_000_000 });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
+    const seen = cpu().firstInterruptSeenAt!;
+    const expected = armedAt + (1193 / 1_193_182) * 1e9 * 0.1;
+    expect(Math.abs(seen - expected)).toBeLessThan(200);
   });
 
   it('reports a triple fault with the fault and registers', async () => {

@@ -121,8 +121,16 @@ export class VirtualClock implements Clock {
     this.baseHostMs = this.hostNowMs();
   }
 
+  /**
+   * Called with the deadline of every timer armed (the machine ends a CPU slice sized for a later
+   * deadline when a device arms an earlier one from inside it).
+   */
+  onTimerArmed: ((deadlineNs: number) => void) | null = null;
+
   setTimer(deadlineNs: number, callback: () => void): TimerHandle {
-    return this.timers.add(deadlineNs, callback);
+    const handle = this.timers.add(deadlineNs, callback);
+    this.onTimerArmed?.(deadlineNs);
+    return handle;
   }
 
   /** The TSC: cycles at {@link TSC_HZ}, integral and monotonic. Implements cpu-x86's `TimeSource`. */

@@ -21,6 +21,9 @@ export class FakeCpu implements CpuEngine {
   resets = 0;
   private pc = 0;
   private halted = false;
+  private stopRequested = false;
+  /** `instructionsRetired` at the start of the first run() that found an interrupt pending. */
+  firstInterruptSeenAt: number | null = null;
 
   constructor(
     readonly context: CpuEngineContext,
@@ -41,9 +44,16 @@ export class FakeCpu implements CpuEngine {
     return { eip: 0x1234, cs: 0x10, eflags: 2, cr0: 0x11, cr2: 0, cr3: 0 };
   }
 
+  /** Like cpu-x86: run() returns after the current step. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
   run(budget: number): CpuStopReason {
     let retired = 0;
-    while (retired < budget) {
+    this.stopRequested = false;
+    if (this.firstInterruptSeenAt === null && this.context.interrupts.hasInterrupt()) this.firstInterruptSeenAt = this.instructionsRetired;
+    while (retired < budget && !this.stopRequested) {
       if (this.halted) {
         if (!this.context.interrupts.hasInterrupt()) return 'halt';
         this.halted = false;
