@@ -222,10 +222,11 @@ export class Machine {
   private haltedWithoutProgress = false;
   private readonly slice: number;
   /**
-   * While a CPU slice runs: the timer deadline its budget was sized to reach (Infinity outside a
-   * slice or without one). A device that arms an earlier timer from inside the slice ends it.
+   * While a CPU slice runs: the timer deadline its budget was sized to reach (Infinity without
+   * one); -Infinity outside a slice, where there is nothing to end. A device that arms an earlier
+   * timer from inside the slice ends it.
    */
-  private sliceDeadline = Infinity;
+  private sliceDeadline = -Infinity;
   private readonly chunkMs: number;
   private readonly scheduler: HostScheduler;
   private readonly paceIdle: boolean;
@@ -517,7 +518,7 @@ export class Machine {
     try {
       reason = this.cpu.run(budget);
     } finally {
-      this.sliceDeadline = Infinity;
+      this.sliceDeadline = -Infinity;
     }
     const retired = this.cpu.instructionsRetired - before;
     if (this.clock.mode === 'realtime' && retired >= MIN_MEASURED_SLICE) this.measureGuestSpeed(retired, this.scheduler.now() - hostBefore);
