@@ -6,7 +6,7 @@ export default defineConfig({
     projects: [
       'packages/*', 'apps/*', 'bench',
       { test: { name: 'repo', testTimeout: 120_000, include: ['scripts/test/**/*.test.ts'] } },
-      // Boots Debian's stock kernel: two minutes of one core. A later group than every other project
+      // Boots Debian's stock kernel: half a minute or more of one core. A later group than every other project
       // (groupOrder 0), so it starts when they have finished instead of competing for a 2-core
       // machine's cores (both slow down and time out). Its timeouts are set in the test.
       {
