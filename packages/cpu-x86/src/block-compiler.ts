@@ -732,8 +732,14 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   };
   const used: number[] = [];
   const local = new Map<number, string>();
+  // A one-block loop starts with an empty pass straight to its back edge (`first`). V8 can get a
+  // function with a loop stuck entering it through its interpreter on every call and moving into
+  // loop code it compiled on-stack at the first back edge (README, "A V8 trap"); the empty pass
+  // makes that first back edge come before the block's work, so a stuck block runs none of it in
+  // the interpreter. It costs nothing measurable otherwise.
   const lines: string[] = selfLoop
-    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`, 'for (;;) {']
+    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0, first = 1;`,
+      'for (;;) { if (first !== 0) { first = 0; continue; }']
     : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
   // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
   const open: Array<{ end: number; skipped: string; segments: number }> = [];
