@@ -195,6 +195,8 @@ export class CpuCore implements FpuHost {
    * Debian boot each dropped every compiled block).
    */
   readonly compiledCache = new Map<number, CachedBlock>();
+  /** This core's block-by-block run loop (interpreter.ts chunkRunner), made on the first run. */
+  chunkRunner: ((n: number, h: number) => void) | null = null;
   compileThreshold = 16384;
 
   // ---- code fetch page cache ----
