@@ -196,8 +196,17 @@ function lazyStore(kind: number, a: string, b: string, v: string, size = 2, lazy
  * the others' and the CF it keeps is in `fc` (setLazyKeepCf() written out).
  */
 const KEEPS_CF = 8;
+/**
+ * A deferred MUL/IMUL: its result in `fv`, its overflow (CF = OF) in `fc` (multiplyFlags()). The
+ * multi-precision loops of Linux's RSA checks run IMULs back to back, each of which stored the
+ * whole flag state that the next one replaced.
+ */
+const MULTIPLIED = 16;
+/** After a multiply: CF and OF from `fc`; SF, ZF (undefined on hardware) through the lazy state. */
+const AFTER_MULTIPLY: KnownFlags = { cf: 'fc !== 0', zf: null, sf: null, of: 'fc !== 0', signedLess: null };
 /** The statements that give CpuCore the lazy state of deferred kind `kind` (see flagEffect). */
 function deferredStore(kind: number): string {
+  if (kind === MULTIPLIED) return `${lazyStore(OP_LOGIC, '0', '0', 'fv', 2, PF | ZF | SF)} c.flags = (c.flags & ${~(CF | OF | AF)}) | (fc !== 0 ? ${CF | OF} : 0); `;
   if (kind < KEEPS_CF) return `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
   return `c.flags = (c.flags & ${~CF}) | fc; ${lazyStore(kind - KEEPS_CF, 'fa', 'fb', 'fv', 2, ARITH & ~CF)} `;
 }
@@ -396,11 +405,12 @@ function withSource(memory: boolean, seg: number, ea: string, body: (source: str
 /**
  * The flags of a 32-bit multiply with result `v` and overflow `overflow`: SF/ZF/PF stay lazy from
  * the result, CF = OF = overflow, AF = 0 (what mulFlags() leaves, without materialising every flag
- * through setArith()).
+ * through setArith()), deferred like an ALU operation's (MULTIPLIED).
  */
 function multiplyFlags(v: string, overflow: string): string {
-  flagEffect = FLAGS_WRITTEN;
-  return `c.setLazy(${OP_LOGIC}, 0, 0, ${v}, 2); c.lazy = ${PF | ZF | SF}; c.flags = (c.flags & ${~(CF | OF | AF)}) | (${overflow} ? ${CF | OF} : 0);`;
+  flagEffect = MULTIPLIED;
+  produced = AFTER_MULTIPLY;
+  return `fv = ${v}; fc = ${overflow} ? 1 : 0;`;
 }
 
 /**

@@ -110,7 +110,10 @@ describe('compiled blocks', () => {
       'shl edx, 1', 'shl edx, 7', 'shr edx, 1', 'shr edx, 9', 'sar edx, 1', 'sar edx, 31',
       'cmp edx, ebx\n dec edx', 'shr edx, 1\n inc edx', 'add edx, ebx\n inc edx\n dec edx',
       // Rotates replace CF and OF only: the other flags come from the instruction before.
-      'rol edx, 1', 'ror edx, 7', 'xor edx, ebx\n ror edx, 1', 'sub edx, ebx\n rol edx, 9\n ror edx, 3', 'inc edx\n rol edx, 1'];
+      'rol edx, 1', 'ror edx, 7', 'xor edx, ebx\n ror edx, 1', 'sub edx, ebx\n rol edx, 9\n ror edx, 3', 'inc edx\n rol edx, 1',
+      // Multiplies leave CF = OF = overflow in a local until something needs the flags.
+      'imul edx, ebx', 'imul edx, [esi + ecx*8 + 4]', 'add edx, ebx\n imul edx, ebx', 'imul edx, ebx\n imul edx, edx',
+      'imul edx, ebx\n inc edx', 'imul edx, ebx\n rol edx, 1'];
     const cc = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
     let out = 0, body = '';
     for (const op of ops) {
