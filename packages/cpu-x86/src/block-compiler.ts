@@ -17,7 +17,7 @@
  * generation is forbidden (a Content Security Policy without 'unsafe-eval'), compiling turns itself
  * off and blocks keep running in the block loop.
  */
-import { TLB_BITS, type CpuCore } from './core.js';
+import { FETCH_BITS, TLB_BITS, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
 import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
 import {
@@ -697,28 +697,51 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
 export function compileBlock(c: CpuCore, start: number, count: number, ipMask: number): CompiledBlock | null {
   if (!codegenAvailable) return null;
   const wrap = (offset: number): string => ipMask === -1 ? `((e + ${offset}) | 0)` : `((e + ${offset}) & ${ipMask})`;
+  // Where each instruction is, as an offset from the block's EIP: past a followed CALL, JMP or RET
+  // (blocks.ts buildBlock) the block goes on at its target, a run of its own (`runOf`). Every
+  // CALL/JMP rel/RET before the last instruction is followed (the builder ends the block at any other).
+  const at = new Float64Array(count), runOf = new Int32Array(count), runBytes = new Int32Array(count);
+  {
+    const returns: number[] = [];
+    for (let i = 0, offset = 0, run = 0; i < count; i++) {
+      const d = start + i, kind = INLINE_KIND[c.dH[d]], end = offset + c.dLen[d];
+      at[i] = offset;
+      runOf[i] = run;
+      runBytes[run] += c.dLen[d];
+      offset = end;
+      if (i === count - 1 || (kind !== K_CALL && kind !== K_JMP && kind !== K_RET)) continue;
+      if (kind === K_RET) {
+        const back = returns.pop();
+        if (back === undefined || ipMask !== -1) return null; // not a block the builder follows through: leave it uncompiled
+        offset = back;
+      } else {
+        if (kind === K_CALL) returns.push(end);
+        offset = end + c.dImm[d]!;
+      }
+      run++;
+    }
+  }
   // A 32-bit Jcc/JMP in the block that jumps back to the block's first instruction (a one-block
   // loop, the shape of most inner loops) goes round inside the function while the caller's budget
   // `n` allows another pass of the whole block.
   const backEdge = new Uint8Array(count);
   let selfLoop = false;
-  // A 32-bit Jcc forward to a later instruction of the block skips the ones in between inside the
+  // A 32-bit Jcc forward to a later instruction of its run skips the ones in between inside the
   // function (`if (!taken) { ... }`) instead of leaving it: skipTo[i] is that instruction's index.
-  const skipTo = new Int32Array(count), startOf = new Map<number, number>();
-  for (let i = 0, end = 0; i < count; i++) {
-    startOf.set(end, i);
-    end += c.dLen[start + i];
-  }
+  const skipTo = new Int32Array(count);
   let skips = false;
-  for (let i = 0, end = 0; i < count; i++) {
+  for (let i = 0; i < count; i++) {
     const d = start + i, kind = INLINE_KIND[c.dH[d]];
-    end += c.dLen[d];
-    if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0 && ipMask === -1 && end + c.dImm[d] === 0) {
+    const end = at[i]! + c.dLen[d];
+    if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0 && ipMask === -1 && end + c.dImm[d] === 0 && (kind === K_JCC || i === count - 1)) {
       backEdge[i] = 1;
       selfLoop = true;
     }
-    const j = kind === K_JCC && (c.dPfx[d] & P_O32) !== 0 && ipMask === -1 && c.dImm[d]! > 0 ? startOf.get(end + c.dImm[d]!) : undefined;
-    if (j !== undefined && j < count - 1) {
+    if (kind !== K_JCC || (c.dPfx[d] & P_O32) === 0 || ipMask !== -1 || c.dImm[d]! <= 0) continue;
+    const target = end + c.dImm[d]!;
+    let j = i + 1;
+    while (j < count - 1 && runOf[j] === runOf[i] && at[j]! < target) j++;
+    if (j < count - 1 && runOf[j] === runOf[i] && at[j] === target) {
       skipTo[i] = j;
       skips = true;
     }
@@ -755,7 +778,6 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const open: Array<{ end: number; skipped: string; segments: number }> = [];
   // Segment locals loaded since the block (or loop pass) started or the last handler call.
   let segmentsLoaded = 0;
-  let offset = 0;
   known = null;
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
   // can do none of that (inline register-only code) leave them stale: the next instruction that
@@ -765,6 +787,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const d = start + i;
     const h = c.dH[d];
     const kind = INLINE_KIND[h];
+    let offset = at[i]!;
     const eip = wrap(offset);
     while (open.length > 0 && open[open.length - 1]!.end === i) {
       // The join: both paths hand over their deferred flags, the skipping one counts what it
@@ -790,9 +813,22 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
       const target = kind === K_CALL
         ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
-        : `${peek32()} ${branchTarget('m')} c.addSp(${4 + c.dImm[d]});`;
-      lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
-      break; // CALL and RET end their block
+        : `${peek32()} ${branchTarget('m')} if (c.ss32) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
+      const leaving = `c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)}`;
+      if (i === count - 1) {
+        lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} ${leaving} }`);
+        break; // an unfollowed CALL or RET ends its block
+      }
+      // Followed: on into the next run when the return address is the expected one, nothing
+      // asked for attention (the push or pop took a slow path that wrote code...) and the run's page
+      // still maps as it did (runEntry).
+      const loads = segmentLoads(segmentsUsed & ~segmentsLoaded);
+      segmentsLoaded |= segmentsUsed;
+      const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
+      lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
+        `if (${unexpected}(sl !== 0 && c.chunkBreak) || ${runEntry(c, start + i + 1, c.dPhys[start]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
+      stale = true;
+      continue;
     }
     if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
       // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block
@@ -806,9 +842,15 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         : leave(i + 1);
       // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
       const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
-      if (kind === K_JMP) {
+      if (kind === K_JMP && i === count - 1) {
         lines.push(before + taken);
-        break; // JMP ends its block
+        break; // an unfollowed JMP ends its block
+      }
+      if (kind === K_JMP) { // followed: on into the run at its target while its page maps as it did
+        lines.push(`${before}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
+          `if (${runEntry(c, start + i + 1, c.dPhys[start]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
+        stale = true;
+        continue;
       }
       const j = skipTo[i]!;
       if (j > 0 && (open.length === 0 || j <= open[open.length - 1]!.end)) {
@@ -890,7 +932,23 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
  * {@link segmentLoads}). The core and its arrays are bound when the block is created (CORE_VIEWS).
  */
 const BLOCK_LOCALS = `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
-  'let sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1;';
+  'let gl = 0, gf = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1;';
+
+/**
+ * The test, over the target EIP `t`, that sends a followed transfer out of the block instead of
+ * into the run at slot `start + i`: the run's bytes beyond CS.limit (the run loop then raises the
+ * #GP where hardware would), and for a run in another page than the block's first (which the run
+ * loop checked), that page no longer mapped there (the fetch translation cache) or written since it
+ * was decoded (its generation).
+ */
+function runEntry(c: CpuCore, d: number, home: number, bytes: number): string {
+  const limit = `(t >>> 0) + ${bytes - 1} > SL[${CS}]`;
+  const phys = c.dPhys[d]!;
+  if (((phys ^ home) & -4096) === 0) return limit;
+  const mask = (1 << FETCH_BITS) - 1;
+  return `${limit} || (gl = (SB[${CS}] + t) | 0, gf = ((c.userKind >> 1) << ${FETCH_BITS}) | ((gl >>> 12) & ${mask}), ` +
+    `FT[gf] !== ((gl & -4096) | 1) || FF[gf] !== ${(phys & -4096) | 0} || PG[${phys >>> 12}] !== ${c.dPageGen[d]})`;
+}
 
 /** Inline code with its slow-path markers removed (the bookkeeping was written before it). */
 function unmarked(code: string): string {
@@ -935,7 +993,7 @@ function deferredBookkeeping(kind: number): boolean {
  * Passing them in as loads from the `c` argument measured 15 % slower on the Debian boot (26.2 s
  * against 22.3 s) and on the default guest's sha256 + awk (19.2 against 16.5 CPU seconds).
  */
-const CORE_VIEWS = ['c', 'R', 'M32', 'M16', 'M8', 'TV', 'TT', 'CP', 'SB', 'SL', 'SC'];
+const CORE_VIEWS = ['c', 'R', 'M32', 'M16', 'M8', 'TV', 'TT', 'CP', 'SB', 'SL', 'SC', 'FT', 'FF', 'PG'];
 
 function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
   const params = [...CORE_VIEWS, ...used.map((_, i) => `h${i}`)];
@@ -945,7 +1003,7 @@ function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | nu
     const factory = new Function(...params, `'use strict'; return function block_${(c.eip >>> 0).toString(16)}(_core, n, s) {\n${lines.join('\n')}\n};`) as
       (...handlers: unknown[]) => CompiledBlock;
     c.stats[CpuStat.BlocksCompiled]++;
-    return factory(c, c.r32, c.ram32, c.ram16, c.ram, c.tlbVal, c.tlbTag, c.codePages, c.segBase, c.segLimit, c.segCheck, ...used.map((h) => HANDLERS[h]));
+    return factory(c, c.r32, c.ram32, c.ram16, c.ram, c.tlbVal, c.tlbTag, c.codePages, c.segBase, c.segLimit, c.segCheck, c.fetchTag, c.fetchFrame, c.pageGen, ...used.map((h) => HANDLERS[h]));
   } catch {
     codegenAvailable = false;
     return null;

@@ -1,5 +1,7 @@
-import { BCACHE_SIZE, POOL_BASE, POOL_SIZE, type CpuCore } from './core.js';
-import { decodeInPage, ENDS_BLOCK } from './decoder/decode.js';
+import { P_O32 } from './constants.js';
+import { BCACHE_SIZE, fetchIndex, POOL_BASE, POOL_SIZE, type CpuCore } from './core.js';
+import { decodeInPage, ENDS_BLOCK, HANDLERS } from './decoder/decode.js';
+import { callRel, JCC, jmpRel, loop, retNear } from './exec/control.js';
 import { CpuStat } from './stats.js';
 
 /** Longest block: bounds decoding work past a rarely-taken side exit and the pool use of one block. */
@@ -42,21 +44,35 @@ function colder(c: CpuCore, x: number, y: number): boolean {
 }
 
 /**
- * Decode the straight-line run starting at linear `lin` / physical `phys` into consecutive pool
- * slots and record it in block entry `b` with generation `gen`. A block never leaves its page (so
- * it never faults while being built and one page generation covers it) and ends after an
- * unconditional transfer or MAX_BLOCK instructions. Conditional branches do not end it: the run
- * loop leaves a block whenever an instruction changes EIP away from the fall-through. A block of 0
- * instructions (the first one crosses the page, or the page is not RAM) means "execute this
- * address one instruction at a time".
+ * Decode the block starting at linear `lin` / physical `phys` into consecutive pool slots and record
+ * it in block entry `b` with generation `gen`. A block is a straight-line run of instructions that
+ * ends after an unconditional transfer, at the end of its page or after MAX_BLOCK instructions;
+ * conditional branches do not end it (the run loop leaves a block whenever an instruction changes
+ * EIP away from the fall-through).
+ *
+ * A block about to be compiled is built again with `follow` (and so is one whose compiled function
+ * is kept in compiledCache): in 32-bit code a near CALL or a forward JMP to a constant target, and a
+ * RET to the return address of a CALL earlier in the same block, then do not end it either:
+ * decoding follows them into the target's run ("followed" transfers), into another page too when
+ * the fetch translation cache knows where that page is (it is never walked here, so building never
+ * faults). In busybox awk more than half of the block changes were a call or a return between
+ * pages. Only compiled code goes past the first followed transfer (the block loop stops at
+ * `bLinear` instructions); it checks that each other page still maps to the same physical page
+ * with the same generation, and that a return goes where the block expects, before it runs on
+ * (block-compiler.ts). Cold blocks are not built that way: decoding past the first transfer of
+ * every block decoded 5 times as many instructions during a boot.
+ *
+ * A block of 0 instructions (the first one crosses the page, or the page is not RAM) means
+ * "execute this address one instruction at a time".
  */
-export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number): void {
+export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number, follow = false): void {
   const page = phys >>> 12;
   c.stats[CpuStat.BlocksBuilt]++;
   c.bTag[b] = phys;
   c.bGen[b] = gen;
   c.bCount[b] = 0;
   c.bBytes[b] = 0;
+  c.bLinear[b] = 0;
   // The run count survives a rebuild of the same address (a pool flush drops every block, and the
   // Debian boot flushes 57 times): blocks that ran fewer than compileThreshold times per flush never
   // compiled, and ran 10 % of that boot's instructions in the block loop. A count that reached the
@@ -72,15 +88,49 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     c.poolNext = POOL_BASE;
   }
   const start = c.poolNext;
-  let n = 0, off = 0;
+  // A compiled function kept for this address (compiledCache) was compiled from the followed build.
+  const cached = c.compiledCache.get(phys);
+  const reuse = cached !== undefined && cached.genKey === gen;
+  follow = (follow || reuse) && c.cs32;
+  let n = 0, linear = 0, bytes = 0;
+  let runLin = lin, runPhys = phys, off = 0, calls = 0;
+  runs = 0;
   while (n < MAX_BLOCK) {
     const d = start + n;
-    if (!decodeInPage(c, d, (lin + off) | 0, phys + off)) break;
-    off += c.dLen[d];
+    if (!decodeInPage(c, d, (runLin + off) | 0, runPhys + off)) break;
+    c.dPhys[d] = runPhys + off;
+    c.dPageGen[d] = c.pageGen[(runPhys + off) >>> 12]!;
+    const len = c.dLen[d]!;
+    off += len;
     n++;
-    if (ENDS_BLOCK[c.dH[d]] !== 0 || off >= 4096 - (phys & 4095)) break;
+    if (CONDITIONAL[c.dH[d]] !== 0) follow = false;
+    if (ENDS_BLOCK[c.dH[d]] !== 0) {
+      const next = (runLin + off) | 0;
+      const target = follow ? followedTarget(c, d, next, calls) : NOT_FOLLOWED;
+      if (target === NOT_FOLLOWED || n === MAX_BLOCK) break;
+      const targetPhys = visitRun(c, runLin, off, target, lin, phys);
+      if (targetPhys === NOT_FOLLOWED) break;
+      if (c.dH[d] === H_CALL_REL) {
+        callAt[calls] = n;
+        callStack[calls++] = next;
+      } else if (c.dH[d] === H_RET_NEAR) {
+        calls--;
+      }
+      if (linear === 0) {
+        linear = n;
+        bytes = off;
+      }
+      runLin = target;
+      runPhys = targetPhys;
+      off = 0;
+      continue;
+    }
+    if (off >= 4096 - (runPhys & 4095)) break;
   }
   c.stats[CpuStat.DecodedInstructions] += n;
+  // A followed call must return within the block: a block that ends inside the callee ran its
+  // instructions in a copy that other callers do not share (measured slower on the Debian boot).
+  if (calls > 0) n = callAt[0]!;
   if (n === 0) return;
   if (c.codePages[page] === 0) {
     c.codePages[page] = 1;
@@ -89,8 +139,66 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   c.poolNext = start + n;
   c.bStart[b] = start;
   c.bCount[b] = n;
-  c.bBytes[b] = off;
-  // The same bytes decoded in the same mode give the same block: its compiled function still fits.
-  const cached = c.compiledCache.get(phys);
-  if (cached !== undefined && cached.genKey === gen && cached.count === n) c.bFn[b] = cached.fn;
+  c.bLinear[b] = linear === 0 ? n : linear;
+  c.bBytes[b] = linear === 0 ? off : bytes;
+  // The same bytes decoded in the same mode give the same block: its compiled function still fits
+  // (pages reached through followed transfers are checked by the compiled code itself).
+  if (reuse && cached.count === n) c.bFn[b] = cached.fn;
+}
+
+const NOT_FOLLOWED = -1;
+/** Conditional branches (Jcc, LOOP, JCXZ): a block follows no transfer after one (see buildBlock). */
+const CONDITIONAL = new Uint8Array(HANDLERS.length);
+for (const h of [...JCC, loop]) CONDITIONAL[HANDLERS.indexOf(h)] = 1;
+const H_CALL_REL = HANDLERS.indexOf(callRel), H_JMP_REL = HANDLERS.indexOf(jmpRel), H_RET_NEAR = HANDLERS.indexOf(retNear);
+/** Return addresses of the followed CALLs of the block being built, innermost last. */
+const callStack = new Int32Array(MAX_BLOCK);
+/** How many instructions the block had up to and including each of those CALLs. */
+const callAt = new Int32Array(MAX_BLOCK);
+/** Linear start and end of each run of the block being built (a run is not decoded twice). */
+const runStarts = new Int32Array(MAX_BLOCK + 1), runEnds = new Int32Array(MAX_BLOCK + 1);
+let runs = 0;
+
+/**
+ * The linear target of slot `d` if it is a transfer that decoding follows (a 32-bit near CALL or
+ * JMP rel, or a 32-bit RET with a return address from this block's `calls` followed CALLs),
+ * else NOT_FOLLOWED. `next` is the linear address after it.
+ */
+function followedTarget(c: CpuCore, d: number, next: number, calls: number): number {
+  if ((c.dPfx[d] & P_O32) === 0) return NOT_FOLLOWED;
+  const h = c.dH[d];
+  // Not a JMP back: that closes a loop, and a block that followed it would start each pass one
+  // block length further round the loop (a new block, compiled, for every instruction of it).
+  if (h === H_CALL_REL || (h === H_JMP_REL && c.dImm[d]! >= 0)) return (next + c.dImm[d]!) | 0;
+  if (h === H_RET_NEAR && calls > 0) return callStack[calls - 1]!;
+  return NOT_FOLLOWED;
+}
+
+/**
+ * Close the run that started at linear `runLin` (`bytes` long) and open one at linear `target`:
+ * its physical address, or NOT_FOLLOWED when the target is inside a run already decoded (a loop:
+ * compiled blocks go round their first instruction themselves) or its page is not known, not RAM
+ * or above 2 GiB. `lin`/`phys` are the block's start.
+ */
+function visitRun(c: CpuCore, runLin: number, bytes: number, target: number, lin: number, phys: number): number {
+  runStarts[runs] = runLin;
+  runEnds[runs] = (runLin + bytes) | 0;
+  runs++;
+  for (let i = 0; i < runs; i++) {
+    if (((target - runStarts[i]!) >>> 0) < ((runEnds[i]! - runStarts[i]!) >>> 0)) return NOT_FOLLOWED;
+  }
+  let targetPhys: number;
+  if (((target ^ lin) & -4096) === 0) targetPhys = (phys & -4096) | (target & 4095);
+  else {
+    const i = fetchIndex(target, c.userKind);
+    if (c.fetchTag[i] !== ((target & -4096) | 1)) return NOT_FOLLOWED;
+    targetPhys = c.fetchFrame[i]! | (target & 4095);
+  }
+  const page = targetPhys >>> 12;
+  if (!c.memory.isRamPage(page) || page >= 0x80000) return NOT_FOLLOWED;
+  if (c.codePages[page] === 0) {
+    c.codePages[page] = 1;
+    c.memory.markCodePage(page);
+  }
+  return targetPhys;
 }

@@ -57,6 +57,12 @@ export const BCACHE_BITS = 16;
 export const BCACHE_SIZE = 1 << BCACHE_BITS;
 const DSLOTS = POOL_BASE + POOL_SIZE;
 export const TLB_BITS = 10;
+/** Linear pages per privilege in the fetch translation cache (CpuCore.fetchTag). */
+export const FETCH_BITS = 8;
+/** The fetch translation cache entry of linear address `lin` for privilege kind `userKind` (0 supervisor, 2 user). */
+export function fetchIndex(lin: number, userKind: number): number {
+  return ((userKind >> 1) << FETCH_BITS) | ((lin >>> 12) & ((1 << FETCH_BITS) - 1));
+}
 const TLB_SIZE = 1 << TLB_BITS;
 
 /**
@@ -199,8 +205,27 @@ export class CpuCore implements FpuHost {
   chunkRunner: ((n: number, h: number) => void) | null = null;
   compileThreshold = 16384;
 
+  /**
+   * Physical address and page generation (pageGen at decode) of each pool slot's instruction: a
+   * block may follow calls, jumps and returns into other pages (blocks.ts), and its compiled code
+   * checks each of those pages against these before running into it.
+   */
+  readonly dPhys = new Int32Array(DSLOTS);
+  readonly dPageGen = new Int32Array(DSLOTS);
+  /** Instructions of the block before its first followed transfer: what the block loop runs of it. */
+  readonly bLinear = new Int32Array(BCACHE_SIZE);
+
   // ---- code fetch page cache ----
   fetchLin = 1; // linear page base of the cached fetch page, 1 = invalid
+  /**
+   * Recent instruction-fetch translations, direct mapped by linear page, one half per privilege
+   * (see fetchIndex): the linear page base | 1 (0 = empty) and the physical page base. The run loop
+   * refills its fetch page from here on every change of code page (a call or return between pages:
+   * more than half of the block changes in busybox awk), and compiled blocks check that a page they
+   * run into still maps where it did. flushTlb empties it.
+   */
+  readonly fetchTag = new Int32Array(2 << FETCH_BITS);
+  readonly fetchFrame = new Int32Array(2 << FETCH_BITS);
   fetchPhys = 0;
   /** pageGen[fetch page] << 1 | CS.D, recomputed on every refill of the fetch page. */
   fetchGenKey = -1;
@@ -383,6 +408,7 @@ export class CpuCore implements FpuHost {
   /** Drop every cached translation (data TLB and fetch page). */
   flushTlb(): void {
     this.tlbTag.fill(0);
+    this.fetchTag.fill(0);
     this.fetchLin = 1;
     // The next instruction's linear address may now map elsewhere: end the running block.
     this.chunkBreak = true;

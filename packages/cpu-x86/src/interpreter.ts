@@ -1,7 +1,7 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { blockIndex, findBlock } from './blocks.js';
+import { blockIndex, buildBlock, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
-import { DCACHE_SIZE, FAULT, SCRATCH_SLOT, type CpuCore } from './core.js';
+import { DCACHE_SIZE, FAULT, fetchIndex, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
 import { countException, deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
@@ -117,7 +117,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     // A block runs without per-instruction limit checks when all its bytes are within CS.limit
     // and below the IP wrap-around (16-bit code); otherwise its instructions go one at a time.
     const maxEnd = Math.min(c.segLimit[CS], ipMask >>> 0);
-    const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes;
+    const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes, bLinear = c.bLinear;
     const dLen = c.dLen, dH = c.dH;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
     const mix = c.countMix;
@@ -138,14 +138,13 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         continue;
       }
       const start = bStart[b];
-      const end = start + (count < h ? count : h);
       let d = start;
       if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
       if (count <= h) {
-        let compiled = c.bFn[b];
+        const compiled = c.bFn[b];
         if (compiled === null && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
-          compiled = c.bFn[b] = compileBlock(c, start, count, ipMask);
-          if (compiled !== null) rememberCompiled(c, bTag[b]!, count, compiled);
+          compileHot(c, b, lin, phys, ipMask);
+          continue; // the block was rebuilt: dispatch it again
         }
         if (compiled !== null) {
           // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
@@ -159,7 +158,9 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       }
       // c.curEip is this instruction's EIP whenever a handler runs (a fault restarts it); the block is
       // left as soon as an instruction moves EIP off the fall-through (taken branch, REP yield) or
-      // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...).
+      // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...). Only compiled
+      // code goes past the block's first followed call, jump or return (bLinear, blocks.ts).
+      const linear = bLinear[b]!, end = start + (linear < h ? linear : h);
       for (;;) {
         eip = (eip + dLen[d]) & ipMask;
         c.eip = eip;
@@ -174,6 +175,18 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       h -= d - start;
     }
   };
+}
+
+/**
+ * Compile the hot block in entry `b` (at linear `lin`, physical `phys`), built again first so that
+ * it follows calls, returns and forward jumps (blocks.ts buildBlock).
+ */
+function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: number): void {
+  buildBlock(c, b, lin, phys, c.fetchGenKey, true);
+  const count = c.bCount[b]!;
+  if (count === 0) return;
+  const compiled = c.bFn[b] = compileBlock(c, c.bStart[b]!, count, ipMask);
+  if (compiled !== null) rememberCompiled(c, phys, count, compiled);
 }
 
 /** Keep a newly compiled block for later rebuilds of the same code (core.ts compiledCache). */
@@ -235,9 +248,17 @@ function step(c: CpuCore): void {
 }
 
 function refillFetch(c: CpuCore, lin: number): void {
-  const phys = c.translateFetch(lin);
+  const i = fetchIndex(lin, c.userKind), tag = (lin & -4096) | 1;
+  let frame: number;
+  if (c.fetchTag[i] === tag) frame = c.fetchFrame[i]!;
+  else {
+    frame = (c.translateFetch(lin) - (lin & 4095)) | 0;
+    c.fetchTag[i] = tag;
+    c.fetchFrame[i] = frame;
+  }
+  const phys = frame + (lin & 4095);
   c.fetchLin = lin & -4096;
-  c.fetchPhys = phys - (lin & 4095);
+  c.fetchPhys = frame;
   // Valid decoded slots of this page carry this value; a code write to any page forces a refill.
   c.fetchGenKey = (c.pageGen[(phys >>> 12) & 0xfffff] << 1) | (c.cs32 ? 1 : 0);
 }

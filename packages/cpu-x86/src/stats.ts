@@ -16,7 +16,7 @@ export const CpuStat = {
   BlocksBuilt: 1,
   /** Data-TLB refills: data accesses that walked the page tables (`Paging.translate`). */
   TlbMisses: 2,
-  /** Instruction-fetch page translations: the fetch page changed (jump, fall-through, flush). */
+  /** Instruction-fetch page translations: the fetch page changed to one the fetch translation cache did not hold (first fetch from it, or after a TLB flush). */
   FetchTranslations: 3,
   /** Page faults (#PF) delivered or stopped on. */
   PageFaults: 4,

@@ -211,16 +211,21 @@ describe('compiled blocks', () => {
 
   it('get their compiled function back when their block is rebuilt from unchanged code, and not after a code write', () => {
     // Routines at 0x20000, 0x30010 and 0x40060 share a block-cache set ((phys ^ phys >>> 12) &
-    // 0xffff = 0x20, two ways), so calling them in turn rebuilds two of them on every call.
+    // 0xffff = 0x20, two ways), so calling them in turn rebuilds two of them on every call. The
+    // calls are indirect, so that blocks do not follow them into the routines (blocks.ts).
     const m = flat(`
       mov ecx, 100
-    l: call 0x20000
-      call 0x30010
-      call 0x40060
+    l: mov edx, 0x20000
+      call edx
+      mov edx, 0x30010
+      call edx
+      mov edx, 0x40060
+      call edx
       dec ecx
       jnz l
       mov byte [0x20002], 2
-      call 0x20000
+      mov edx, 0x20000
+      call edx
       hlt`, { compileThreshold: 1 });
     m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
     m.memory.ram.set(asm('add ebx, 1\nret', 32, 0x30010), 0x30010);
@@ -237,10 +242,13 @@ describe('compiled blocks', () => {
   it('compile two hot blocks whose addresses share a block-cache index (two-way sets), and keep both built', () => {
     // f1 at 0x2000 and f2 at 0x12010 both index entry 0x2002 ((p ^ p >>> 12) & 0xffff). With one
     // way they evicted each other on every call, so neither ever counted up to the threshold.
+    // Indirect calls: blocks do not follow them into the callees (blocks.ts).
     const m = flat(`
         mov ecx, 3000
-      top: call f1
-        call f2
+      top: mov edx, f1
+        call edx
+        mov edx, f2
+        call edx
         dec ecx
         jnz top
         hlt
@@ -255,7 +263,8 @@ describe('compiled blocks', () => {
     expect(m.cpu.getRegisters()).toMatchObject({ eax: 3000, ebx: 6000, ecx: 0 });
     // The three blocks of the loop and both callees.
     expect(m.cpu.stats[CpuStat.BlocksCompiled]).toBe(5);
-    expect(m.cpu.stats[CpuStat.BlocksBuilt]).toBeLessThan(10);
+    // Each of them built once, and once more to be compiled (blocks.ts buildBlock: `follow`), and the HLT.
+    expect(m.cpu.stats[CpuStat.BlocksBuilt]).toBeLessThanOrEqual(11);
   });
 
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
