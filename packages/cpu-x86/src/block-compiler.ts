@@ -826,7 +826,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       segmentsLoaded |= segmentsUsed;
       const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
       lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
-        `if (${unexpected}(sl !== 0 && c.chunkBreak) || ${runEntry(c, start + i + 1, c.dPhys[start]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
+        `if (${unexpected}(sl !== 0 && c.chunkBreak) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
       stale = true;
       continue;
     }
@@ -848,7 +848,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       }
       if (kind === K_JMP) { // followed: on into the run at its target while its page maps as it did
         lines.push(`${before}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
-          `if (${runEntry(c, start + i + 1, c.dPhys[start]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
+          `if (${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
         stale = true;
         continue;
       }
@@ -936,15 +936,18 @@ const BLOCK_LOCALS = `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.u
 
 /**
  * The test, over the target EIP `t`, that sends a followed transfer out of the block instead of
- * into the run at slot `start + i`: the run's bytes beyond CS.limit (the run loop then raises the
- * #GP where hardware would), and for a run in another page than the block's first (which the run
- * loop checked), that page no longer mapped there (the fetch translation cache) or written since it
- * was decoded (its generation).
+ * into the run at slot `d` (at `offset` from the block's EIP, `bytes` long): the run's bytes beyond
+ * CS.limit (the run loop then raises the #GP where hardware would), and for a run in another linear
+ * page than the block's first (which the run loop checked), that page no longer mapped to the
+ * physical page it was decoded from (the fetch translation cache) or written since (its
+ * generation). The same physical page seen through another linear page is checked too: that view
+ * can be remapped while the block's own stays.
  */
-function runEntry(c: CpuCore, d: number, home: number, bytes: number): string {
+function runEntry(c: CpuCore, d: number, home: number, offset: number, bytes: number): string {
   const limit = `(t >>> 0) + ${bytes - 1} > SL[${CS}]`;
   const phys = c.dPhys[d]!;
-  if (((phys ^ home) & -4096) === 0) return limit;
+  const inPage = (home & 4095) + offset; // the block's linear page offset is its physical one
+  if (inPage >= 0 && inPage < 4096) return limit;
   const mask = (1 << FETCH_BITS) - 1;
   return `${limit} || (gl = (SB[${CS}] + t) | 0, gf = ((c.userKind >> 1) << ${FETCH_BITS}) | ((gl >>> 12) & ${mask}), ` +
     `FT[gf] !== ((gl & -4096) | 1) || FF[gf] !== ${(phys & -4096) | 0} || PG[${phys >>> 12}] !== ${c.dPageGen[d]})`;

@@ -115,6 +115,33 @@ describe('compiled blocks that followed a call', () => {
     expect(compiled).toEqual(interpreted);
   });
 
+  it('run the code a remapped page holds now when it was another linear view of the block\'s own page', () => {
+    // Linear 0x3000 starts as a second view of the code's page (physical 0x1000, f at 0x1800), so the
+    // callee decoded through it is in the block's own physical page, but not in its linear page.
+    const [interpreted, compiled] = both(`
+        mov ecx, 200
+        xor eax, eax
+      l: call 0x3800
+        cmp ecx, 100
+        jne s
+        mov dword [0x101000 + 3 * 4], 0x5003
+        invlpg [0x3000]
+      s: dec ecx
+        jnz l
+        hlt
+        times 0x800 - ($ - $$) nop
+        add eax, 1
+        ret`, (m) => {
+      m.memory.ram.set(asm('add eax, 100\nret', 32, 0x3800), 0x5800);
+      m.memory.writePhys32(0x100000, 0x101003);
+      for (let i = 0; i < 1024; i++) m.memory.writePhys32(0x101000 + i * 4, ((i === 3 ? 1 : i) << 12) | 3);
+      m.cpu.setRegisters({ cr3: 0x100000 });
+      m.cpu.setRegisters({ cr0: (m.cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
+    });
+    expect(interpreted!.regs).toMatchObject({ eax: 101 + 99 * 100 });
+    expect(compiled).toEqual(interpreted);
+  });
+
   it('go where the return address says when the callee changed it', () => {
     // Every other call, f moves its return address past the one-byte INC EBX.
     const [interpreted, compiled] = both(`

@@ -106,3 +106,43 @@ describe('fuzz: random code never throws and respects the budget', () => {
     }), { seed: 7, numRuns: 100 });
   }, 60_000);
 });
+
+/**
+ * Random code made of calls, returns, jumps and branches with short displacements (so they land in
+ * the code), pushes, pops and ALU instructions: blocks compiled on their first run, which follow
+ * calls, returns and forward jumps (blocks.ts), must end in exactly the state the block loop gives.
+ */
+describe('fuzz: compiled blocks that follow transfers against the block loop', () => {
+  const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  const piece = fc.oneof(
+    fc.integer({ min: -40, max: 60 }).map((d) => [0xe8, ...le32(d)]), // CALL rel32
+    fc.constant([0xc3]), // RET
+    fc.integer({ min: 0, max: 8 }).map((n) => [0xc2, n * 4, 0]), // RET imm16
+    fc.integer({ min: -30, max: 40 }).map((d) => [0xeb, d & 0xff]), // JMP rel8
+    fc.integer({ min: -30, max: 40 }).map((d) => [0xe9, ...le32(d)]), // JMP rel32
+    fc.tuple(fc.integer({ min: 0, max: 15 }), fc.integer({ min: -20, max: 30 })).map(([cc, d]) => [0x70 + cc, d & 0xff]), // Jcc rel8
+    fc.integer({ min: 0, max: 7 }).map((r) => [0x50 + r]), // PUSH r32
+    fc.integer({ min: 0, max: 7 }).filter((r) => r !== 4).map((r) => [0x58 + r]), // POP r32 (not ESP)
+    fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 3 }).filter((r) => r !== 4))
+      .map(([op, src, dst]) => [op * 8 + 1, 0xc0 | (src << 3) | dst]), // ALU r32, r32 (EAX..EBX, never ESP)
+    fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 255 })).map(([op, imm]) => [0x83, 0xc0 | (op << 3) | 1, imm]), // ALU ECX, imm8
+    fc.integer({ min: 0, max: 28 }).map((d) => [0x01, 0x44, 0x24, d & 0xfc]), // ADD [ESP + d], EAX
+    fc.constant([0x8b, 0x04, 0x24]), // MOV EAX, [ESP]
+  );
+  const program = fc.array(piece, { minLength: 4, maxLength: 60 }).map((pieces) => new Uint8Array([...pieces.flat(), 0xf4]));
+
+  it('give the same registers, flags, memory, retired count and stop', () => {
+    fc.assert(fc.property(program, (bytes) => {
+      const [interpreted, compiled] = [{ compileBlocks: false }, { compileThreshold: 1 }].map((options) => {
+        const m = machine({ stopOnException: true, ...options });
+        m.memory.ram.set(bytes, 0x1000);
+        m.cpu.enterFlatProtectedMode(0);
+        m.cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
+        const stops: string[] = [];
+        for (let i = 0; i < 3; i++) stops.push(m.cpu.run(BUDGET));
+        return { stops, regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, exception: m.cpu.lastException, stack: Array.from(m.memory.ram.subarray(0x7000, 0x8100)) };
+      });
+      expect(compiled).toEqual(interpreted);
+    }), { seed: 11, numRuns: 60 });
+  }, 60_000);
+});
