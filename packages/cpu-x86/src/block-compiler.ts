@@ -324,14 +324,49 @@ function segmentLoads(mask: number): string {
 }
 
 /** A load of `size` bytes (zero-extended) into the new local `m` (or the existing one with `declare` false); see {@link load32}. */
-function load(size: number, seg: number, ea: string, declare = true): string {
+function load(size: number, seg: number, ea: string, declare = true, frame = frameAccess(ea)): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, false);
-  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { ${SLOW_ENTRY} m = c.readSeg${a.suffix}(${seg}, o); sl = 1; ${SLOW_EXIT} } }`;
+  const slow = `${SLOW_ENTRY} m = c.readSeg${a.suffix}(${seg}, o); sl = 1; ${SLOW_EXIT}`;
+  if (size === 4 && frame) {
+    return `${declare ? 'let m; ' : ''}{ const o = ${ea}, l = (sb${seg} + o) | 0; if (${pageHit('mrl', seg)}) m = M32[(mrp | (l & 4095)) >>> 2]; ` +
+      `else { ${tlbLocals(path.locals)}; if (${path.test}) { m = M32[p >>> 2]; mrl = l & -4096; mrp = t; } else { ${slow} } } }`;
+  }
+  return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { ${slow} } }`;
 }
 /** A store of the low `size` bytes of `value`; see {@link store32}. */
-function store(size: number, seg: number, ea: string, value: string): string {
+function store(size: number, seg: number, ea: string, value: string, frame = frameAccess(ea)): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, true);
-  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { ${SLOW_ENTRY} c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; ${SLOW_EXIT} } }`;
+  const slow = `${SLOW_ENTRY} c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; ${SLOW_EXIT}`;
+  if (size === 4 && frame) {
+    return `{ const o = ${ea}, l = (sb${seg} + o) | 0, x = ${value}; if (${pageHit('mwl', seg)}) M32[(mwp | (l & 4095)) >>> 2] = x; ` +
+      `else { ${tlbLocals(path.locals)}; if (${path.test}) { M32[p >>> 2] = x; mwl = l & -4096; mwp = t; } else { ${slow} } } }`;
+  }
+  return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { ${slow} } }`;
+}
+
+/**
+ * Whether offset expression `ea` (from effectiveAddress) is ESP or EBP plus a displacement, without
+ * an index: a stack-frame access. Compiled code keeps the last page such dword loads, and such
+ * stores, went to RAM through the TLB (`mrl`/`mrp`, `mwl`/`mwp`: linear page, TLB value), and
+ * takes the next access to that page with three tests instead of the TLB lookup. Nothing within a
+ * block run changes a translation without a handler call (MOV CR3, INVLPG, a task switch...), after
+ * which both are forgotten; no page becomes a code page without decoding, which compiled code does
+ * not do; and a page reached through the write half of the TLB has its dirty bit set already.
+ * The frames of C code with a frame pointer, and spilled registers, are most of the memory
+ * operands of the guests' hot loops (the kernel's multi-precision arithmetic, busybox's sha256).
+ */
+function frameAccess(ea: string): boolean {
+  return /R\[(8|10)\]/.test(ea) && !ea.includes('<<');
+}
+/** ramFastPath's locals without `o` and `l` (the frame paths have them already). */
+function tlbLocals(locals: string): string {
+  const rest = locals.replace(/^const o = [^,]+, l = \(sb\d \+ o\) \| 0, /, 'const ');
+  if (rest === locals) throw new Error('block-compiler: unexpected fast-path locals');
+  return rest;
+}
+/** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
+function pageHit(memo: string, seg: number): string {
+  return `(l & -4096) === ${memo} && (l & 3) === 0 && (o >>> 0) + 3 <= sm${seg}`;
 }
 
 /**
@@ -385,7 +420,7 @@ function inPlace32(seg: number, ea: string, compute: string, slow: string): stri
 
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
 function push32(value: string): string {
-  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store32(SS, 's', 'v')} R[8] = s; } else { ${SLOW_ENTRY} c.push32(v); sl = 1; ${SLOW_EXIT} } }`;
+  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store(4, SS, 's', 'v', true)} R[8] = s; } else { ${SLOW_ENTRY} c.push32(v); sl = 1; ${SLOW_EXIT} } }`;
 }
 /** The dword at the top of the stack into the new local `m` (core.ts peek32(0)). */
 function peek32(): string {
@@ -911,7 +946,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     if (code === null) {
       known = null;
       segmentsLoaded = 0; // the handler may have loaded a segment register
-      code = flush() + handlerCall();
+      // The handler may have changed translations (see frameAccess): forget the remembered pages.
+      code = `${flush()}${handlerCall()} mrl = 1; mwl = 1;`;
     }
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${after(i + 1)};`);
     if (i === count - 1) break;
@@ -932,7 +968,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
  * {@link segmentLoads}). The core and its arrays are bound when the block is created (CORE_VIEWS).
  */
 const BLOCK_LOCALS = `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
-  'let gl = 0, gf = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1;';
+  'let mrl = 1, mrp = 0, mwl = 1, mwp = 0, gl = 0, gf = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1;';
 
 /**
  * The test, over the target EIP `t`, that sends a followed transfer out of the block instead of

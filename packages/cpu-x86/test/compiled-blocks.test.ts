@@ -342,6 +342,57 @@ describe('compiled blocks', () => {
     expect(compiled).toEqual(interpreted);
   });
 
+  it('take stack-frame accesses through the page they remember only while it is the same page, and only for their own kind of access', () => {
+    // Identity paging with CR0.WP: EBP walks up through 0x300000-0x302fff in steps of 6 bytes, so
+    // the loads and stores around it cross pages and come unaligned at the ends; page 0x301 is
+    // read-only, so the first store into it faults after loads from it went through.
+    const main = [
+      'call setup_paging',
+      'and dword [0x21000 + 0x301*4], ~2',
+      'mov eax, cr0', 'or eax, 0x10000', 'mov cr0, eax',
+      'mov eax, cr3', 'mov cr3, eax',
+      'mov ebp, 0x300000', 'mov ecx, 0x800',
+      'l: mov eax, [ebp]', 'mov edx, [ebp + 8]', 'add eax, edx', 'mov [ebp + 4], eax', 'mov [ebp - 4], ecx', 'add ebp, 6', 'dec ecx', 'jnz l',
+      'hlt',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      for (let a = 0x300000; a < 0x303000; a += 4) m.memory.writePhys32(a, a * 7);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      const words: number[] = [];
+      for (let a = 0x2ffffc; a < 0x303000; a += 4) words.push(m.memory.readPhys32(a));
+      return { rec: record(m), regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, words };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.rec.vector).toBe(14);
+    expect(interpreted.rec.error).toBe(3); // a write to a present page, at CPL 0
+    expect(compiled).toEqual(interpreted);
+  });
+
+  it('check the stack segment\'s limit on stack-frame accesses to a page they remember', () => {
+    // SS (GDT slot 0x50): base 0x300000, byte-granular limit 0x17ff. EBP walks up from 4 in steps of
+    // 6; [EBP + 8] passes the limit in the middle of the page the accesses before it went to.
+    const main = [
+      'mov dword [A(gdt) + 0x50], 0x000017ff', 'mov dword [A(gdt) + 0x54], 0x00409230',
+      'mov ax, 0x50', 'mov ss, ax', 'mov esp, 0x1000', // the #SS handler's frame goes there
+      'mov ebp, 4', 'mov ecx, 0x800',
+      'l: mov eax, [ebp]', 'mov edx, [ebp + 8]', 'add eax, edx', 'mov [ebp + 4], eax', 'add ebp, 6', 'dec ecx', 'jnz l',
+      'hlt',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      // The exception handlers record through SS, so the record is at SS.base + 0x500.
+      const rec = [0x500, 0x504, 0x50c].map((a) => m.memory.readPhys32(0x300000 + a));
+      return { rec, regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, stored: m.memory.readPhys32(0x3017f0) };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.rec.slice(0, 2)).toEqual([12, 0]); // #SS(0)
+    expect(compiled).toEqual(interpreted);
+  });
+
   it('use a data segment\'s new base and limit after a segment load in the middle of a compiled block', () => {
     // GDT slot 0x50: a flat data segment based at 0x10000. Each pass of the one-block loop reads
     // [ES:0x2000] through the flat ES, then through 0x50 (0x12000), then writes through 0x50.
