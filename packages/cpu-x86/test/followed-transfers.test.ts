@@ -74,6 +74,29 @@ function both(source: string, setup: (m: Machine) => void = () => {}, threshold 
   });
 }
 
+/** A loop that calls `target` 200 times and, after the 101st call, points linear page 0x3000 at physical 0x5000. */
+function remappingLoop(target: number): string {
+  return `
+        mov ecx, 200
+        xor eax, eax
+      l: call 0x${target.toString(16)}
+        cmp ecx, 100
+        jne s
+        mov dword [0x101000 + 3 * 4], 0x5003
+        invlpg [0x3000]
+      s: dec ecx
+        jnz l
+        hlt`;
+}
+
+/** Paging on, with the first 4 MiB identity-mapped except linear page 3, which maps to physical page `page3`. */
+function pageTables(m: Machine, page3: number): void {
+  m.memory.writePhys32(0x100000, 0x101003);
+  for (let i = 0; i < 1024; i++) m.memory.writePhys32(0x101000 + i * 4, ((i === 3 ? page3 : i) << 12) | 3);
+  m.cpu.setRegisters({ cr3: 0x100000 });
+  m.cpu.setRegisters({ cr0: (m.cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
+}
+
 describe('compiled blocks that followed a call', () => {
   it('run the callee\'s new code after it is written, in its own page', () => {
     // f (0x3000) adds 1 until the loop patches it to add 2 at ECX = 100: 101 * 1 + 99 * 2.
@@ -93,23 +116,10 @@ describe('compiled blocks that followed a call', () => {
 
   it('run the code a remapped page holds now', () => {
     // Linear 0x3000 maps to physical 0x3000 (add eax, 1) until the loop points it at 0x5000 (add eax, 100).
-    const [interpreted, compiled] = both(`
-        mov ecx, 200
-        xor eax, eax
-      l: call 0x3000
-        cmp ecx, 100
-        jne s
-        mov dword [0x101000 + 3 * 4], 0x5003
-        invlpg [0x3000]
-      s: dec ecx
-        jnz l
-        hlt`, (m) => {
+    const [interpreted, compiled] = both(remappingLoop(0x3000), (m) => {
       m.memory.ram.set(asm('add eax, 1\nret', 32, 0x3000), 0x3000);
       m.memory.ram.set(asm('add eax, 100\nret', 32, 0x3000), 0x5000);
-      m.memory.writePhys32(0x100000, 0x101003);
-      for (let i = 0; i < 1024; i++) m.memory.writePhys32(0x101000 + i * 4, (i << 12) | 3);
-      m.cpu.setRegisters({ cr3: 0x100000 });
-      m.cpu.setRegisters({ cr0: (m.cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
+      pageTables(m, 3);
     });
     expect(interpreted!.regs).toMatchObject({ eax: 101 + 99 * 100 });
     expect(compiled).toEqual(interpreted);
@@ -118,25 +128,12 @@ describe('compiled blocks that followed a call', () => {
   it('run the code a remapped page holds now when it was another linear view of the block\'s own page', () => {
     // Linear 0x3000 starts as a second view of the code's page (physical 0x1000, f at 0x1800), so the
     // callee decoded through it is in the block's own physical page, but not in its linear page.
-    const [interpreted, compiled] = both(`
-        mov ecx, 200
-        xor eax, eax
-      l: call 0x3800
-        cmp ecx, 100
-        jne s
-        mov dword [0x101000 + 3 * 4], 0x5003
-        invlpg [0x3000]
-      s: dec ecx
-        jnz l
-        hlt
+    const [interpreted, compiled] = both(`${remappingLoop(0x3800)}
         times 0x800 - ($ - $$) nop
         add eax, 1
         ret`, (m) => {
       m.memory.ram.set(asm('add eax, 100\nret', 32, 0x3800), 0x5800);
-      m.memory.writePhys32(0x100000, 0x101003);
-      for (let i = 0; i < 1024; i++) m.memory.writePhys32(0x101000 + i * 4, ((i === 3 ? 1 : i) << 12) | 3);
-      m.cpu.setRegisters({ cr3: 0x100000 });
-      m.cpu.setRegisters({ cr0: (m.cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
+      pageTables(m, 1);
     });
     expect(interpreted!.regs).toMatchObject({ eax: 101 + 99 * 100 });
     expect(compiled).toEqual(interpreted);
