@@ -293,14 +293,17 @@ const ACCESS: Record<number, { view: string; index: string; aligned: string; suf
 
 /**
  * The RAM fast path of a `size`-byte access at offset `ea` of segment `seg`: `locals` computes the
- * offset `o`, linear `l`, TLB index `i` and entry `t`, and RAM offset `p`; `test` holds when the
+ * offset `o`, linear `l`, TLB index `i` and entry `t`, and RAM offset `p` (the same as the two
+ * declarations `address`, of `o` and `l`, and `tlb`, of the rest); `test` holds when the
  * access can go straight to RAM (what core.ts's readSeg and writeSeg accessors would find: no special segment
  * checks, within the limit, TLB hit on plain RAM, aligned, and for writes no decoded code on the page).
  */
-function ramFastPath(size: number, seg: number, ea: string, write: boolean): { locals: string; test: string } {
+function ramFastPath(size: number, seg: number, ea: string, write: boolean): { locals: string; address: string; tlb: string; test: string } {
   segmentsUsed |= 1 << seg;
+  const address = `const o = ${ea}, l = (sb${seg} + o) | 0`;
+  const tlb = `const i = ${write ? 'UW' : 'UR'} | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = TV[i], p = t | (l & 4095)`;
   return {
-    locals: `const o = ${ea}, l = (sb${seg} + o) | 0, i = ${write ? 'UW' : 'UR'} | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = TV[i], p = t | (l & 4095)`,
+    locals: `${address}, ${tlb.slice('const '.length)}`, address, tlb,
     test: `(o >>> 0) + ${size - 1} <= sm${seg} && TT[i] === ((l & -4096) | 1) && (t & 1) === 0 && ` +
       `${ACCESS[size]!.aligned}${write ? ' && CP[t >>> 12] === 0' : ''} && ${ACCESS[size]!.view} !== null`,
   };
@@ -328,8 +331,8 @@ function load(size: number, seg: number, ea: string, declare = true, frame = fra
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, false);
   const slow = `${SLOW_ENTRY} m = c.readSeg${a.suffix}(${seg}, o); sl = 1; ${SLOW_EXIT}`;
   if (size === 4 && frame) {
-    return `${declare ? 'let m; ' : ''}{ const o = ${ea}, l = (sb${seg} + o) | 0; if (${pageHit('mrl', seg)}) m = M32[(mrp | (l & 4095)) >>> 2]; ` +
-      `else { ${tlbLocals(path.locals)}; if (${path.test}) { m = M32[p >>> 2]; mrl = l & -4096; mrp = t; } else { ${slow} } } }`;
+    return `${declare ? 'let m; ' : ''}{ ${path.address}; if (${pageHit('mrl', seg)}) m = M32[(mrp | (l & 4095)) >>> 2]; ` +
+      `else { ${path.tlb}; if (${path.test}) { m = M32[p >>> 2]; mrl = l & -4096; mrp = t; } else { ${slow} } } }`;
   }
   return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { ${slow} } }`;
 }
@@ -338,8 +341,8 @@ function store(size: number, seg: number, ea: string, value: string, frame = fra
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, true);
   const slow = `${SLOW_ENTRY} c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; ${SLOW_EXIT}`;
   if (size === 4 && frame) {
-    return `{ const o = ${ea}, l = (sb${seg} + o) | 0, x = ${value}; if (${pageHit('mwl', seg)}) M32[(mwp | (l & 4095)) >>> 2] = x; ` +
-      `else { ${tlbLocals(path.locals)}; if (${path.test}) { M32[p >>> 2] = x; mwl = l & -4096; mwp = t; } else { ${slow} } } }`;
+    return `{ ${path.address}, x = ${value}; if (${pageHit('mwl', seg)}) M32[(mwp | (l & 4095)) >>> 2] = x; ` +
+      `else { ${path.tlb}; if (${path.test}) { M32[p >>> 2] = x; mwl = l & -4096; mwp = t; } else { ${slow} } } }`;
   }
   return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { ${slow} } }`;
 }
@@ -357,12 +360,6 @@ function store(size: number, seg: number, ea: string, value: string, frame = fra
  */
 function frameAccess(ea: string): boolean {
   return /R\[(8|10)\]/.test(ea) && !ea.includes('<<');
-}
-/** ramFastPath's locals without `o` and `l` (the frame paths have them already). */
-function tlbLocals(locals: string): string {
-  const rest = locals.replace(/^const o = [^,]+, l = \(sb\d \+ o\) \| 0, /, 'const ');
-  if (rest === locals) throw new Error('block-compiler: unexpected fast-path locals');
-  return rest;
 }
 /** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
 function pageHit(memo: string, seg: number): string {
