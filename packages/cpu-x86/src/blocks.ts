@@ -132,10 +132,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   // instructions in a copy that other callers do not share (measured slower on the Debian boot).
   if (calls > 0) n = callAt[0]!;
   if (n === 0) return;
-  if (c.codePages[page] === 0) {
-    c.codePages[page] = 1;
-    c.memory.markCodePage(page);
-  }
+  c.codeDecodedFrom(page);
   c.poolNext = start + n;
   c.bStart[b] = start;
   c.bCount[b] = n;
@@ -196,9 +193,6 @@ function visitRun(c: CpuCore, runLin: number, bytes: number, target: number, lin
   }
   const page = targetPhys >>> 12;
   if (!c.memory.isRamPage(page) || page >= 0x80000) return NOT_FOLLOWED;
-  if (c.codePages[page] === 0) {
-    c.codePages[page] = 1;
-    c.memory.markCodePage(page);
-  }
+  c.codeDecodedFrom(page);
   return targetPhys;
 }

@@ -572,6 +572,13 @@ export class CpuCore implements FpuHost {
     }
     return phys;
   }
+  /** Code was decoded from `page`: have the memory report writes to it (codeWritten). */
+  codeDecodedFrom(page: number): void {
+    if (this.codePages[page] === 0) {
+      this.codePages[page] = 1;
+      this.memory.markCodePage(page);
+    }
+  }
   /** A write hit a page code was decoded from: drop its decoded instructions. */
   codeWritten(page: number): void {
     this.codePages[page] = 0;

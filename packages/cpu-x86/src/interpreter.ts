@@ -268,10 +268,7 @@ function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: numbe
   c.stats[CpuStat.DecodedInstructions]++;
   decodeInto(c, SCRATCH_SLOT, lin, phys);
   if (lastDecodeCrossedPage()) return SCRATCH_SLOT;
-  if (c.codePages[page] === 0) {
-    c.codePages[page] = 1;
-    c.memory.markCodePage(page);
-  }
+  c.codeDecodedFrom(page);
   copySlot(c, SCRATCH_SLOT, d);
   c.dTag[d] = phys;
   c.dGen[d] = (c.pageGen[page] << 1) | key;
