@@ -184,7 +184,8 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
 function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: number): void {
   buildBlock(c, b, lin, phys, c.fetchGenKey, true);
   const count = c.bCount[b]!;
-  if (count === 0) return;
+  // The followed build may have found its function kept in compiledCache already.
+  if (count === 0 || c.bFn[b] !== null) return;
   const compiled = c.bFn[b] = compileBlock(c, c.bStart[b]!, count, ipMask);
   if (compiled !== null) rememberCompiled(c, phys, count, compiled);
 }
