@@ -29,6 +29,7 @@ import {
   bswap, cmovcc, lea, leave, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
   setcc,
 } from './exec/data.js';
+import { registersInLocals } from './register-locals.js';
 import { CpuStat } from './stats.js';
 
 /**
@@ -330,6 +331,11 @@ function segmentLoads(mask: number): string {
 function load(size: number, seg: number, ea: string, declare = true, frame = frameAccess(ea)): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, false);
   const slow = `${SLOW_ENTRY} m = c.readSeg${a.suffix}(${seg}, o); sl = 1; ${SLOW_EXIT}`;
+  const slot = size === 4 ? frameSlot(seg, ea) : null;
+  if (slot !== null) {
+    return `${declare ? 'let m; ' : ''}{ if (fr${slot} >= 0) m = M32[fr${slot}]; ` +
+      `else { ${path.locals}; if (${path.test}) { m = M32[p >>> 2]; fr${slot} = p >>> 2; } else { ${slow} } } }`;
+  }
   if (size === 4 && frame) {
     return `${declare ? 'let m; ' : ''}{ ${path.address}; if (${pageHit('mrl', seg)}) m = M32[(mrp | (l & 4095)) >>> 2]; ` +
       `else { ${path.tlb}; if (${path.test}) { m = M32[p >>> 2]; mrl = l & -4096; mrp = t; } else { ${slow} } } }`;
@@ -340,6 +346,12 @@ function load(size: number, seg: number, ea: string, declare = true, frame = fra
 function store(size: number, seg: number, ea: string, value: string, frame = frameAccess(ea)): string {
   const a = ACCESS[size]!, path = ramFastPath(size, seg, ea, true);
   const slow = `${SLOW_ENTRY} c.writeSeg${a.suffix}(${seg}, o, x); sl = 1; ${SLOW_EXIT}`;
+  const slot = size === 4 ? frameSlot(seg, ea) : null;
+  if (slot !== null) {
+    // Writable through the write half of the TLB: readable as well, so loads of the slot may use it too.
+    return `{ const x = ${value}; if (fw${slot} >= 0) M32[fw${slot}] = x; ` +
+      `else { ${path.locals}; if (${path.test}) { M32[p >>> 2] = x; fw${slot} = fr${slot} = p >>> 2; } else { ${slow} } } }`;
+  }
   if (size === 4 && frame) {
     return `{ ${path.address}, x = ${value}; if (${pageHit('mwl', seg)}) M32[(mwp | (l & 4095)) >>> 2] = x; ` +
       `else { ${path.tlb}; if (${path.test}) { M32[p >>> 2] = x; mwl = l & -4096; mwp = t; } else { ${slow} } } }`;
@@ -361,6 +373,30 @@ function store(size: number, seg: number, ea: string, value: string, frame = fra
 function frameAccess(ea: string): boolean {
   return /R\[(8|10)\]/.test(ea) && !ea.includes('<<');
 }
+
+/**
+ * Frame slots: the dwords at EBP + a constant displacement. While EBP, the segments and the
+ * translations stay as they are, such an operand is the same dword of RAM every time, so compiled
+ * code remembers its RAM index (`frN` after a load went straight to RAM, `fwN` after a store did,
+ * which also allows loads) and the next access is one test. They are forgotten (-1) where EBP is
+ * written and after every handler call (which may load a segment register or change a
+ * translation: see {@link frameAccess}); a one-block loop keeps them from one pass to the next.
+ * C code compiled with a frame pointer keeps its locals there, and in register-starved loops
+ * (the kernel's multi-precision arithmetic) most operands are such locals.
+ */
+const frameSlots = new Map<string, number>();
+/** The number of the frame slot of a dword access at offset `ea` of segment `seg`, or null when it is not one. */
+function frameSlot(seg: number, ea: string): number | null {
+  const match = /^\(\((-?\d+) \+ R\[10\]\) \| 0\)$/.exec(ea);
+  if (match === null) return null;
+  const key = `${seg}:${match[1]}`;
+  let slot = frameSlots.get(key);
+  if (slot === undefined) frameSlots.set(key, slot = frameSlots.size);
+  return slot;
+}
+/** Marks where every frame slot is forgotten (replaced in {@link finish}). */
+const FORGET_FRAME_SLOTS = '/*forget frame slots*/';
+
 /** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
 function pageHit(memo: string, seg: number): string {
   return `(l & -4096) === ${memo} && (l & 3) === 0 && (o >>> 0) + 3 <= sm${seg}`;
@@ -811,6 +847,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // Segment locals loaded since the block (or loop pass) started or the last handler call.
   let segmentsLoaded = 0;
   known = null;
+  frameSlots.clear();
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
   // can do none of that (inline register-only code) leave them stale: the next instruction that
   // can fault or call out, or leaves the block, writes them first ("stale" since the last write).
@@ -911,6 +948,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     };
     let code = inlineCode(c, d, h, handlerCall);
     const inline = code !== null;
+    if (code !== null && /\bR\[10\] = /.test(code)) code += ` ${FORGET_FRAME_SLOTS}`; // EBP moved: other frame slots
     // Deferred flags of an earlier instruction: written first if this one reads or partly updates
     // the lazy state, else only on its slow paths, and dead once it replaces the whole state.
     let slowFlags = '';
@@ -944,7 +982,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       known = null;
       segmentsLoaded = 0; // the handler may have loaded a segment register
       // The handler may have changed translations (see frameAccess): forget the remembered pages.
-      code = `${flush()}${handlerCall()} mrl = 1; mwl = 1;`;
+      code = `${flush()}${handlerCall()} mrl = 1; mwl = 1; ${FORGET_FRAME_SLOTS}`;
     }
     lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${after(i + 1)};`);
     if (i === count - 1) break;
@@ -1033,10 +1071,16 @@ const CORE_VIEWS = ['c', 'R', 'M32', 'M16', 'M8', 'TV', 'TT', 'CP', 'SB', 'SL', 
 
 function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
   const params = [...CORE_VIEWS, ...used.map((_, i) => `h${i}`)];
+  const slots = Array.from({ length: frameSlots.size }, (_, n) => n);
+  const forget = slots.map((n) => `fr${n} = -1; fw${n} = -1;`).join(' ');
+  lines = lines.map((line) => line.replaceAll(FORGET_FRAME_SLOTS, forget));
+  if (slots.length > 0) lines[0] += ` let ${slots.map((n) => `fr${n} = -1, fw${n} = -1`).join(', ')};`;
   try {
     // Generated from numbers only (see above). Named after the EIP it was compiled at (hex), so a
     // CPU profile of the host shows which guest code the time went to.
-    const factory = new Function(...params, `'use strict'; return function block_${(c.eip >>> 0).toString(16)}(_core, n, s) {\n${lines.join('\n')}\n};`) as
+    const locals = registersInLocals(lines.slice(1).join('\n'));
+    const body = locals === null ? lines.join('\n') : `${lines[0]} ${locals.declarations}\ntry {\n${locals.body}\n} ${locals.catchClause}`;
+    const factory = new Function(...params, `'use strict'; return function block_${(c.eip >>> 0).toString(16)}(_core, n, s) {\n${body}\n};`) as
       (...handlers: unknown[]) => CompiledBlock;
     c.stats[CpuStat.BlocksCompiled]++;
     return factory(c, c.r32, c.ram32, c.ram16, c.ram, c.tlbVal, c.tlbTag, c.codePages, c.segBase, c.segLimit, c.segCheck, c.fetchTag, c.fetchFrame, c.pageGen, ...used.map((h) => HANDLERS[h]));

@@ -88,13 +88,17 @@ export class CpuCore implements FpuHost {
   lfOp = 0; lfDst = 0; lfSrc = 0; lfRes = 0; lfSize = 0;
 
   // ---- segments (descriptor caches) ----
+  // Base, limit and check are read by compiled blocks (block-compiler.ts CORE_VIEWS). Over an
+  // ArrayBuffer of their own their elements are not stored in the V8 heap (where V8 keeps typed
+  // arrays of 64 bytes or less when created with a length), so optimised code can address them
+  // directly instead of loading the array's base, data pointer and length at every access.
   readonly segSel = new Int32Array(8);
-  readonly segBase = new Int32Array(8);
+  readonly segBase = new Int32Array(new ArrayBuffer(8 * 4));
   /** Effective byte limit (0..0xFFFFFFFF). */
-  readonly segLimit = new Float64Array(8);
+  readonly segLimit = new Float64Array(new ArrayBuffer(8 * 8));
   /** Descriptor attribute bits (descriptor bits 40..55 with the limit nibble cleared). */
   readonly segAttr = new Int32Array(8);
-  readonly segCheck = new Int32Array(8);
+  readonly segCheck = new Int32Array(new ArrayBuffer(8 * 4));
   /** CHK_ALIGN when alignment checking is on, else 0; OR-ed into segCheck of ES..GS. */
   alignCheck = 0;
   gdtBase = 0; gdtLimit = 0xffff; idtBase = 0; idtLimit = 0x3ff;

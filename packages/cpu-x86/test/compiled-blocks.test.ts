@@ -415,6 +415,60 @@ describe('compiled blocks', () => {
     expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
   });
 
+  it('keep registers in locals without losing what a handler that faults part-way did to them', () => {
+    // Each pass writes AL and AH (byte registers of the EAX local) and EDX, then a REP MOVSD of 0x50
+    // dwords (a handler call) moves EDI on by 0x140 bytes; page 0x303 is not present, so one pass's
+    // copy faults part-way through with ECX, ESI and EDI showing its progress.
+    const main = [
+      'call setup_paging',
+      'mov dword [0x21000 + 0x303*4], 0',
+      'mov eax, cr3', 'mov cr3, eax',
+      'mov edi, 0x300000', 'xor edx, edx', 'mov ebx, 0x50',
+      'l: mov al, dl', 'mov ah, 7', 'add edx, 3', 'mov esi, 0x200000', 'mov ecx, ebx', 'rep movsd', 'bswap edx', 'bswap edx', 'jmp l',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      for (let a = 0x200000; a < 0x200140; a += 4) m.memory.writePhys32(a, a ^ 0x5a5a5a5a);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      return { rec: record(m), regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, last: m.memory.readPhys32(0x302ffc) };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.rec).toMatchObject({ vector: 14, cr2: 0x303000 });
+    expect(interpreted.regs.ecx).toBeGreaterThan(0);
+    expect(interpreted.regs.ecx).toBeLessThan(0x50);
+    expect(compiled).toEqual(interpreted);
+  });
+
+  it('take frame slots ([EBP + disp]) to the dword EBP and the translation now give, after EBP moves (inline or in a handler) and after an INVLPG', () => {
+    // Page 0x300 maps to 0x300000 or 0x301000 in turn: each pass reads [EBP + 8], flips the page
+    // table entry, INVLPGs it and reads [EBP + 8] again; then moves EBP up by 16, reads, stores and
+    // moves it back, with inline code and then with XCHG (a handler call). Each physical page holds
+    // its own values.
+    const main = [
+      'call setup_paging',
+      'mov ebp, 0x300100', 'mov ecx, 300', 'xor ebx, ebx',
+      'l: mov eax, [ebp + 8]', 'add ebx, eax',
+      'xor dword [0x21000 + 0x300*4], 0x1000', 'invlpg [ebp]',
+      'mov eax, [ebp + 8]', 'add ebx, eax',
+      'mov esi, ebp', 'add esi, 16', 'mov ebp, esi', 'add ebx, [ebp + 8]', 'mov [ebp + 8], ebx', 'sub ebp, 16',
+      'lea esi, [ebp + 16]', 'xchg ebp, esi', 'add ebx, [ebp + 8]', 'xchg ebp, esi', 'add ebx, [ebp + 8]',
+      'dec ecx', 'jnz l', 'hlt',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      m.memory.writePhys32(0x300108, 1); m.memory.writePhys32(0x301108, 100);
+      m.memory.writePhys32(0x300118, 10000); m.memory.writePhys32(0x301118, 1000000);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, stored: [m.memory.readPhys32(0x300118), m.memory.readPhys32(0x301118)], compiled: m.cpu.stats[CpuStat.BlocksCompiled] };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.regs.ebx).not.toBe(0);
+    expect(compiled.compiled).toBeGreaterThan(0);
+    expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
+  });
+
   it('run the instructions a forward Jcc skips inside the block, nested, with flags, counts and faults as the block loop has them', () => {
     // One-block loop with a skip, a skip nested in it, flags deferred across each join, and a
     // carry read after one; then a block whose skipped instructions fault on the last pass.
