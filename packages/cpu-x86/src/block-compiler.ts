@@ -17,7 +17,7 @@
  * generation is forbidden (a Content Security Policy without 'unsafe-eval'), compiling turns itself
  * off and blocks keep running in the block loop.
  */
-import { FETCH_BITS, TLB_BITS, type CpuCore } from './core.js';
+import { FETCH_BITS, TLB_BITS, TLB_NEVER, type CpuCore } from './core.js';
 import { HANDLERS } from './decoder/decode.js';
 import { AF, ARITH, CF, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
 import {
@@ -301,6 +301,20 @@ const ACCESS: Record<number, { view: string; index: string; aligned: string; suf
  */
 function ramFastPath(size: number, seg: number, ea: string, write: boolean): { locals: string; address: string; tlb: string; test: string } {
   segmentsUsed |= 1 << seg;
+  if ((flatSegments & (1 << seg)) !== 0) {
+    // A flat segment (base 0, limit 4 GiB - 1, no special checks): the linear address is the
+    // offset, and an aligned access cannot pass the limit. `urN`/`uwN` look up in the TLB part
+    // that never hits when the segment is not flat (any more) at run time (segmentLoads()).
+    // RAM entries have their low 12 bits clear and the others bit 0 set, so one test covers
+    // plain RAM and alignment.
+    const address = `const o = ${ea}, l = o`;
+    const tlb = `const i = ${write ? 'uw' : 'ur'}${seg} | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = TV[i], p = t | (l & 4095)`;
+    const ramAndAligned = size === 4 ? '((t | l) & 3) === 0' : size === 2 ? '((t | l) & 1) === 0' : '(t & 1) === 0';
+    return {
+      locals: `${address}, ${tlb.slice('const '.length)}`, address, tlb,
+      test: `TT[i] === ((l & -4096) | 1) && ${ramAndAligned}${write ? ' && CP[t >>> 12] === 0' : ''} && ${ACCESS[size]!.view} !== null`,
+    };
+  }
   const address = `const o = ${ea}, l = (sb${seg} + o) | 0`;
   const tlb = `const i = ${write ? 'UW' : 'UR'} | ((l >>> 12) & ${(1 << TLB_BITS) - 1}), t = TV[i], p = t | (l & 4095)`;
   return {
@@ -321,10 +335,27 @@ let segmentsUsed = 0;
  */
 function segmentLoads(mask: number): string {
   let code = '';
+  const never = TLB_NEVER << TLB_BITS;
   for (let seg = 0; seg < 8; seg++) {
-    if ((mask & (1 << seg)) !== 0) code += `sb${seg} = SB[${seg}]; sm${seg} = SC[${seg}] === 0 ? SL[${seg}] : -1; `;
+    if ((mask & (1 << seg)) === 0) continue;
+    code += (flatSegments & (1 << seg)) !== 0
+      ? `if ((SB[${seg}] | SC[${seg}]) === 0 && SL[${seg}] === 4294967295) { ur${seg} = UR; uw${seg} = UW; } else { ur${seg} = ${never}; uw${seg} = ${never}; } `
+      : `sb${seg} = SB[${seg}]; sm${seg} = SC[${seg}] === 0 ? SL[${seg}] : -1; `;
   }
   return code;
+}
+
+/**
+ * The segments flat (base 0, limit 4 GiB - 1, no special checks) when the block being compiled
+ * was compiled: their accesses are compiled for a flat segment (see ramFastPath).
+ */
+let flatSegments = 0;
+function flatSegmentsOf(c: CpuCore): number {
+  let mask = 0;
+  for (let seg = 0; seg < 8; seg++) {
+    if (c.segBase[seg] === 0 && c.segLimit[seg] === 4294967295 && c.segCheck[seg] === 0) mask |= 1 << seg;
+  }
+  return mask;
 }
 
 /** A load of `size` bytes (zero-extended) into the new local `m` (or the existing one with `declare` false); see {@link load32}. */
@@ -399,6 +430,8 @@ const FORGET_FRAME_SLOTS = '/*forget frame slots*/';
 
 /** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
 function pageHit(memo: string, seg: number): string {
+  // A flat segment must still be flat: the page may have been remembered through another segment.
+  if ((flatSegments & (1 << seg)) !== 0) return `(l & -4096) === ${memo} && (l & 3) === 0 && ur${seg} !== ${TLB_NEVER << TLB_BITS}`;
   return `(l & -4096) === ${memo} && (l & 3) === 0 && (o >>> 0) + 3 <= sm${seg}`;
 }
 
@@ -848,6 +881,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   let segmentsLoaded = 0;
   known = null;
   frameSlots.clear();
+  flatSegments = flatSegmentsOf(c);
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
   // can do none of that (inline register-only code) leave them stale: the next instruction that
   // can fault or call out, or leaves the block, writes them first ("stale" since the last write).
@@ -1003,7 +1037,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
  * {@link segmentLoads}). The core and its arrays are bound when the block is created (CORE_VIEWS).
  */
 const BLOCK_LOCALS = `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
-  'let mrl = 1, mrp = 0, mwl = 1, mwp = 0, gl = 0, gf = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1;';
+  'let mrl = 1, mrp = 0, mwl = 1, mwp = 0, gl = 0, gf = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1, ' +
+  'ur0 = 0, ur1 = 0, ur2 = 0, ur3 = 0, ur4 = 0, ur5 = 0, ur6 = 0, ur7 = 0, uw0 = 0, uw1 = 0, uw2 = 0, uw3 = 0, uw4 = 0, uw5 = 0, uw6 = 0, uw7 = 0;';
 
 /**
  * The test, over the target EIP `t`, that sends a followed transfer out of the block instead of

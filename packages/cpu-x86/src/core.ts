@@ -57,6 +57,8 @@ export const BCACHE_BITS = 16;
 export const BCACHE_SIZE = 1 << BCACHE_BITS;
 const DSLOTS = POOL_BASE + POOL_SIZE;
 export const TLB_BITS = 10;
+/** The kind (TLB part) that is never filled: every lookup in it misses. */
+export const TLB_NEVER = 4;
 /** Linear pages per privilege in the fetch translation cache (CpuCore.fetchTag). */
 export const FETCH_BITS = 8;
 /** The fetch translation cache entry of linear address `lin` for privilege kind `userKind` (0 supervisor, 2 user). */
@@ -245,9 +247,11 @@ export class CpuCore implements FpuHost {
   mixRetired = 0;
 
   // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
-  readonly tlbTag = new Int32Array(4 * TLB_SIZE);
+  // and a fifth part (TLB_NEVER) that is never filled, so no lookup in it hits: compiled blocks
+  // look up accesses through a segment that is not flat there (block-compiler.ts ramFastPath).
+  readonly tlbTag = new Int32Array(5 * TLB_SIZE);
   /** RAM pages: physical base (even). Others: physical page * 2 + 1. */
-  readonly tlbVal = new Int32Array(4 * TLB_SIZE);
+  readonly tlbVal = new Int32Array(5 * TLB_SIZE);
 
   readonly ram: Uint8Array;
   readonly ram16: Uint16Array | null;

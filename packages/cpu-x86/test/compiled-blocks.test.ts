@@ -469,6 +469,31 @@ describe('compiled blocks', () => {
     expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
   });
 
+  it('take accesses compiled for a flat segment through the segment\'s base once it is not flat, also to a page a flat access remembered', () => {
+    // GDT slot 0x50: a data segment based at 0x10000, marked accessed (so loading it writes nothing
+    // into the GDT, which shares its page with the code: no block is rebuilt). The one-block loop is
+    // compiled while ES is flat; on the second outer pass ES has the base, and [ES:ESP + 4] is in
+    // the page [ESP] (flat SS) just went to.
+    const main = [
+      'mov dword [A(gdt) + 0x50], 0x0000ffff', 'mov dword [A(gdt) + 0x54], 0x00cf9301',
+      'mov esp, 0x3000', 'xor ebx, ebx', 'mov ecx, 2',
+      'outer: mov edx, 100',
+      'l: mov eax, [esp]', 'add ebx, [es:esp + 4]', 'add ebx, eax', 'dec edx', 'jnz l',
+      'mov ax, 0x50', 'mov es, ax', 'dec ecx', 'jnz outer', 'hlt',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      m.memory.writePhys32(0x3004, 1); m.memory.writePhys32(0x13004, 1000);
+      expect(m.cpu.run(1_000_000)).toBe('halt');
+      return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, compiled: m.cpu.stats[CpuStat.BlocksCompiled] };
+    };
+    const interpreted = run({ compileBlocks: false });
+    const compiled = run({ compileThreshold: 1 });
+    expect(interpreted.regs.ebx).toBe(100 * 1 + 100 * 1000);
+    expect(compiled.compiled).toBeGreaterThan(0);
+    expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
+  });
+
   it('run the instructions a forward Jcc skips inside the block, nested, with flags, counts and faults as the block loop has them', () => {
     // One-block loop with a skip, a skip nested in it, flags deferred across each join, and a
     // carry read after one; then a block whose skipped instructions fault on the last pass.
