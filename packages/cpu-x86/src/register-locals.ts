@@ -39,6 +39,8 @@ const PART_WRITE = /c\.r(8|16)\[(\d+)\] = (?!=)([^;]*);/g;
 const PART_READ = /c\.r(8|16)\[(\d+)\]/g;
 /** Statements that call something reading or writing the register array. */
 const REGISTER_CALL = /(?:\bh\d+\(c, s \+ \d+\)|(?:m = )?c\.(?:push32\(v\)|pop32\(\)|peek32\(0\)|addSp\(-?\d+\)));/g;
+/** Every call of those, in whatever form: unless REGISTER_CALL matches each of them, nothing is rewritten. */
+const ANY_REGISTER_CALL = /\bh\d+\(|c\.(?:push32|pop32|peek32|addSp)\(/g;
 
 /** The body with registers in locals, and the declarations and handler that go around it. */
 export interface RegisterLocals {
@@ -97,6 +99,7 @@ export function registersInLocals(body: string): RegisterLocals | null {
     })
     .replace(DWORD, (_, k: string) => `g${Number(k) >> 1}`);
   if (/\bR\[|c\.r(8|16|32)\b/.test(code)) return null;
+  if ((code.match(ANY_REGISTER_CALL)?.length ?? 0) !== (code.match(REGISTER_CALL)?.length ?? 0)) return null;
   code = code
     .replace(REGISTER_CALL, (call) => `{ ${spill} hc = 1; ${call} hc = 0; ${reload} }`)
     .replace(/\breturn ([^;]+);/g, (_, value: string) => `{ ${spill} return ${value}; }`);
