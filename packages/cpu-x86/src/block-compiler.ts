@@ -335,15 +335,17 @@ let segmentsUsed = 0;
  */
 function segmentLoads(mask: number): string {
   let code = '';
-  const never = TLB_NEVER << TLB_BITS;
   for (let seg = 0; seg < 8; seg++) {
     if ((mask & (1 << seg)) === 0) continue;
     code += (flatSegments & (1 << seg)) !== 0
-      ? `if ((SB[${seg}] | SC[${seg}]) === 0 && SL[${seg}] === 4294967295) { ur${seg} = UR; uw${seg} = UW; } else { ur${seg} = ${never}; uw${seg} = ${never}; } `
+      ? `if ((SB[${seg}] | SC[${seg}]) === 0 && SL[${seg}] === 4294967295) { ur${seg} = UR; uw${seg} = UW; } else { ur${seg} = ${NEVER_HITS}; uw${seg} = ${NEVER_HITS}; } `
       : `sb${seg} = SB[${seg}]; sm${seg} = SC[${seg}] === 0 ? SL[${seg}] : -1; `;
   }
   return code;
 }
+
+/** The first TLB index of the part that is never filled (core.ts TLB_NEVER). */
+const NEVER_HITS = TLB_NEVER << TLB_BITS;
 
 /**
  * The segments flat (base 0, limit 4 GiB - 1, no special checks) when the block being compiled
@@ -431,7 +433,7 @@ const FORGET_FRAME_SLOTS = '/*forget frame slots*/';
 /** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
 function pageHit(memo: string, seg: number): string {
   // A flat segment must still be flat: the page may have been remembered through another segment.
-  if ((flatSegments & (1 << seg)) !== 0) return `(l & -4096) === ${memo} && (l & 3) === 0 && ur${seg} !== ${TLB_NEVER << TLB_BITS}`;
+  if ((flatSegments & (1 << seg)) !== 0) return `(l & -4096) === ${memo} && (l & 3) === 0 && ur${seg} !== ${NEVER_HITS}`;
   return `(l & -4096) === ${memo} && (l & 3) === 0 && (o >>> 0) + 3 <= sm${seg}`;
 }
 
