@@ -302,6 +302,13 @@ export class Machine {
     if (options.instructionMix === true && this.perf.enabled && this.cpu.countInstructionMix !== undefined) this.cpu.countInstructionMix = true;
     this.clock.attachInstructionCounter(() => this.cpu.instructionsRetired);
     this.clock.onTimerArmed = (deadlineNs) => {
+      // Armed while the guest sleeps idle, from the host side (console input is paced by the UART's
+      // timer): the sleep was set for the timers before it, so wake up and sleep again until the
+      // soonest. Otherwise input waited for the guest's next timer, seconds in a tickless idle kernel.
+      if (this.runState === 'running' && this.sleepingSince >= 0) {
+        this.scheduleRun(0);
+        return;
+      }
       if (deadlineNs >= this.sliceDeadline) return;
       this.sliceDeadline = deadlineNs;
       this.cpu.requestStop?.();

@@ -145,6 +145,22 @@ describe('Machine run loop with a fake CPU', () => {
     expect(machine.counters[MachineCounter.idleHostMs]).toBeGreaterThan(20);
   });
 
+  it('wakes from an idle sleep for a timer armed from the host side while it sleeps (paced console input)', async () => {
+    const { machine } = machineWith([{ op: 'hlt' }], { clock: 'realtime' });
+    machine.clock.setTimer(5000e6, () => machine.stop()); // the guest's next timer: 5 s away
+    machine.start();
+    await until(() => machine.counters[MachineCounter.idleHalts] > 0);
+    const armed = performance.now();
+    let firedAfterMs = -1;
+    machine.clock.setTimer(machine.clock.now() + 1e6, () => {
+      firedAfterMs = performance.now() - armed;
+      machine.stop();
+    });
+    await machine.exited;
+    expect(firedAfterMs).toBeGreaterThanOrEqual(0);
+    expect(firedAfterMs).toBeLessThan(2000); // not at the 5 s timer the sleep was set for
+  });
+
   it('rejects a bad kernel before creating a CPU', () => {
     let created = false;
     const build = (): Machine => new Machine({ memorySize: 32 * MiB, kernel: new Uint8Array(10000) }, { cpu: (ctx) => { created = true; return new FakeCpu(ctx, []); } });
