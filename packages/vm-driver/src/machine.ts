@@ -113,6 +113,14 @@ const DEFAULT_CHUNK_MS = 10;
 const MIN_MEASURED_SLICE = 256;
 /** Host time a slice may overrun its expected duration before the excess counts as a host stall. */
 const STALL_SLACK_MS = 1;
+/**
+ * Real-time mode: the slowest guest speed learned (4 MIPS). Our slowest execution path is about 20
+ * ns per instruction, a few times that on an overloaded host. Without a bound, a host overloaded for
+ * long compounds the stalled slices' 5 % each into any figure: one VM of an end-to-end test learned
+ * 8,300 ns per instruction, ran 550 s of guest time per host second, and its kernel did nothing but
+ * take timer interrupts (a guest timer every few hundred instructions), so it answered nothing.
+ */
+const SLOWEST_NS_PER_INSTRUCTION = 250;
 
 /**
  * One virtual machine: guest RAM, the microVM board, virtio devices, the boot image loaded, a CPU
@@ -556,7 +564,7 @@ export class Machine {
     // 5 % while a lasting slowdown still compounds at 5 % per slice.
     const measured = stalled ? Math.min((elapsedMs * 1e6) / retired, 2 * current) : (elapsedMs * 1e6) / retired;
     const weight = this.speedSamples === 1 ? 1 : stalled ? 0.05 : 0.25;
-    this.clock.setGuestSpeed(current + weight * (measured - current));
+    this.clock.setGuestSpeed(Math.min(SLOWEST_NS_PER_INSTRUCTION, current + weight * (measured - current)));
   }
 
   /** The guest halted. Returns true when the loop must stop and wait for a timer or host input. */

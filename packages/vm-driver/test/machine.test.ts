@@ -333,6 +333,34 @@ describe('real-time host stalls', () => {
 });
 
 describe('real-time speed changes', () => {
+  it('learns no guest slower than 4 MIPS, however long the host stays overloaded', async () => {
+    let hostMs = 0;
+    const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
+    let calls = 0;
+    let retired = 0;
+    const machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
+      scheduler,
+      cpu: (context) => ({
+        get instructionsRetired() { return retired; },
+        lastException: null,
+        reset() {},
+        setA20() {},
+        run(budget: number) {
+          calls++;
+          retired += budget;
+          hostMs += budget / 10_000 + 20; // 10 MIPS, and every slice descheduled for 20 ms
+          if (calls === 400) context.io.write(PORTS.debugExit.base, 1, 0);
+          return 'budget';
+        },
+      }),
+    });
+    machine.start();
+    await machine.exited;
+    expect(machine.clock.guestNsPerInstruction).toBeGreaterThan(200); // it did learn a slower guest
+    expect(machine.clock.guestNsPerInstruction).toBeLessThanOrEqual(250);
+  });
+
+
   it('learns a guest that became slower per instruction instead of hiding its time for good', async () => {
     let hostMs = 0;
     const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
@@ -350,7 +378,7 @@ describe('real-time speed changes', () => {
         run(budget: number) {
           calls++;
           retired += budget;
-          hostMs += budget / (calls < 20 ? 10_000 : 3_000); // 10 MIPS, then 3 MIPS for good
+          hostMs += budget / (calls < 20 ? 10_000 : 5_000); // 10 MIPS, then 5 MIPS for good
           if (calls === 150 || calls === 300) hiddenAt.push(machine!.counters[MachineCounter.hiddenStallMs]);
           if (calls === 300) context.io.write(PORTS.debugExit.base, 1, 0);
           return 'budget';
