@@ -300,33 +300,44 @@ describe('APIC interrupt path', () => {
   });
 });
 
+/**
+ * A real-time machine on a host clock the test moves: a scripted CPU retires each slice's budget
+ * and `slice(call, budget)` returns the host milliseconds that slice took; the guest exits through
+ * the debug-exit port after `slices` slices.
+ */
+function realTimeHost(slices: number, slice: (call: number, budget: number) => number, onSlice?: (call: number, machine: Machine) => void) {
+  const host = { ms: 0 };
+  const scheduler = { now: () => host.ms, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
+  let calls = 0;
+  let retired = 0;
+  const machine: Machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
+    scheduler,
+    cpu: (context) => ({
+      get instructionsRetired() { return retired; },
+      lastException: null,
+      reset() {},
+      setA20() {},
+      run(budget: number) {
+        calls++;
+        retired += budget;
+        host.ms += slice(calls, budget);
+        onSlice?.(calls, machine);
+        if (calls === slices) context.io.write(PORTS.debugExit.base, 1, 0);
+        return 'budget';
+      },
+    }),
+  });
+  return { machine, host };
+}
+
 describe('real-time host stalls', () => {
   it('keeps a 50 ms host stall out of guest time', async () => {
-    let hostMs = 0;
-    const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
-    let calls = 0;
-    let retired = 0;
-    const machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
-      scheduler,
-      cpu: (context) => ({
-        get instructionsRetired() { return retired; },
-        lastException: null,
-        reset() {},
-        setA20() {},
-        run(budget: number) {
-          calls++;
-          retired += budget;
-          hostMs += budget / 10_000; // 10 MIPS
-          if (calls === 20) hostMs += 50; // the host descheduled us
-          if (calls === 40) context.io.write(PORTS.debugExit.base, 1, 0);
-          return 'budget';
-        },
-      }),
-    });
+    // 10 MIPS; the host descheduled us once, for 50 ms.
+    const { machine, host } = realTimeHost(40, (call, budget) => budget / 10_000 + (call === 20 ? 50 : 0));
     machine.start();
     expect(await machine.exited).toEqual({ reason: 'debug-exit', exitCode: 1 });
     const guestMs = machine.clock.now() / 1e6;
-    expect(hostMs - guestMs).toBeGreaterThan(45);
+    expect(host.ms - guestMs).toBeGreaterThan(45);
     expect(machine.counters[MachineCounter.hiddenStallMs]).toBeGreaterThan(45);
     expect(guestMs).toBeGreaterThan(75); // 40 slices of 2 ms of guest code
   });
@@ -334,56 +345,19 @@ describe('real-time host stalls', () => {
 
 describe('real-time speed changes', () => {
   it('learns no guest slower than 4 MIPS, however long the host stays overloaded', async () => {
-    let hostMs = 0;
-    const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
-    let calls = 0;
-    let retired = 0;
-    const machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
-      scheduler,
-      cpu: (context) => ({
-        get instructionsRetired() { return retired; },
-        lastException: null,
-        reset() {},
-        setA20() {},
-        run(budget: number) {
-          calls++;
-          retired += budget;
-          hostMs += budget / 10_000 + 20; // 10 MIPS, and every slice descheduled for 20 ms
-          if (calls === 400) context.io.write(PORTS.debugExit.base, 1, 0);
-          return 'budget';
-        },
-      }),
-    });
+    // 10 MIPS, and every slice descheduled for 20 ms.
+    const { machine } = realTimeHost(400, (_call, budget) => budget / 10_000 + 20);
     machine.start();
     await machine.exited;
     expect(machine.clock.guestNsPerInstruction).toBeGreaterThan(200); // it did learn a slower guest
     expect(machine.clock.guestNsPerInstruction).toBeLessThanOrEqual(250);
   });
 
-
   it('learns a guest that became slower per instruction instead of hiding its time for good', async () => {
-    let hostMs = 0;
-    const scheduler = { now: () => hostMs, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
-    let calls = 0;
-    let retired = 0;
     const hiddenAt: number[] = [];
-    let machine: Machine | null = null;
-    machine = new Machine({ memorySize: 32 * MiB, kernel, clock: 'realtime' }, {
-      scheduler,
-      cpu: (context) => ({
-        get instructionsRetired() { return retired; },
-        lastException: null,
-        reset() {},
-        setA20() {},
-        run(budget: number) {
-          calls++;
-          retired += budget;
-          hostMs += budget / (calls < 20 ? 10_000 : 5_000); // 10 MIPS, then 5 MIPS for good
-          if (calls === 150 || calls === 300) hiddenAt.push(machine!.counters[MachineCounter.hiddenStallMs]);
-          if (calls === 300) context.io.write(PORTS.debugExit.base, 1, 0);
-          return 'budget';
-        },
-      }),
+    // 10 MIPS, then 5 MIPS for good.
+    const { machine } = realTimeHost(300, (call, budget) => budget / (call < 20 ? 10_000 : 5_000), (call, m) => {
+      if (call === 150 || call === 300) hiddenAt.push(m.counters[MachineCounter.hiddenStallMs]);
     });
     machine.start();
     await machine.exited;
