@@ -68,6 +68,7 @@ function colder(c: CpuCore, x: number, y: number): boolean {
 export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number, follow = false): void {
   const page = phys >>> 12;
   c.stats[CpuStat.BlocksBuilt]++;
+  c.advanceFetchEpoch(); // the jump cache may point at this entry
   c.bTag[b] = phys;
   c.bGen[b] = gen;
   c.bCount[b] = 0;

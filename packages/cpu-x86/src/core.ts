@@ -61,6 +61,8 @@ export const TLB_BITS = 10;
 export const TLB_NEVER = 4;
 /** Linear pages per privilege in the fetch translation cache (CpuCore.fetchTag). */
 export const FETCH_BITS = 8;
+/** Entries of the jump cache (CpuCore.jumpCache), a power of two. */
+export const JUMP_CACHE_BITS = 12;
 /** The fetch translation cache entry of linear address `lin` for privilege kind `userKind` (0 supervisor, 2 user). */
 export function fetchIndex(lin: number, userKind: number): number {
   return ((userKind >> 1) << FETCH_BITS) | ((lin >>> 12) & ((1 << FETCH_BITS) - 1));
@@ -235,6 +237,27 @@ export class CpuCore implements FpuHost {
   fetchPhys = 0;
   /** pageGen[fetch page] << 1 | CS.D, recomputed on every refill of the fetch page. */
   fetchGenKey = -1;
+  /**
+   * The run loop's jump cache: compiled blocks by the linear address of their first instruction,
+   * direct mapped, four Int32 per entry (linear address, `fetchEpoch` when stored, block-cache
+   * entry, unused). A hit goes straight to the compiled function, without the fetch page, the
+   * physical lookup and the CS-limit test of the block, which were all done when it was stored.
+   */
+  readonly jumpCache = new Int32Array(4 << JUMP_CACHE_BITS);
+  /**
+   * Advanced by everything that can make a jump-cache entry wrong: a new translation or privilege
+   * for code fetches (TLB flush, CPL change), a new CS (base, limit, size), a write to code, a
+   * block-cache entry built again, decoded code dropped. Entries of another epoch are misses.
+   * Always at least 1, so an empty entry (all zeros) never hits.
+   */
+  fetchEpoch = 1;
+  advanceFetchEpoch(): void {
+    // Before the counter could come round to an epoch that old entries still hold, empty them.
+    if (++this.fetchEpoch === 0x40000000) {
+      this.jumpCache.fill(0);
+      this.fetchEpoch = 1;
+    }
+  }
 
   /** Event statistics indexed by CpuStat (src/stats.ts); only slow paths increment them. */
   readonly stats = new Float64Array(CPU_STAT_COUNT);
@@ -418,6 +441,7 @@ export class CpuCore implements FpuHost {
     this.tlbTag.fill(0);
     this.fetchTag.fill(0);
     this.fetchLin = 1;
+    this.advanceFetchEpoch();
     // The next instruction's linear address may now map elsewhere: end the running block.
     this.chunkBreak = true;
   }
@@ -592,12 +616,14 @@ export class CpuCore implements FpuHost {
     this.codePages[page] = 0;
     this.pageGen[page]++;
     this.fetchLin = 1; // refetch so the cached generation of the current code page is re-read
+    this.advanceFetchEpoch();
     this.chunkBreak = true; // the rest of the running block may be stale
   }
   /** Forget every decoded instruction and block (RAM may have been rewritten without notification). */
   dropDecoded(): void {
     this.dTag.fill(-1);
     this.bTag.fill(-1);
+    this.advanceFetchEpoch();
     this.poolNext = POOL_BASE;
     this.codePages.fill(0);
     this.compiledCache.clear(); // the page generations did not see what changed
@@ -743,6 +769,7 @@ export class CpuCore implements FpuHost {
     this.chunkBreak = true;
     if (!(this.cr0 & CR0_PE) || (this.flags & VM)) this.segCheck[CS] = this.alignCheck;
     this.fetchLin = 1;
+    this.advanceFetchEpoch();
   }
   ssChanged(): void {
     this.ss32 = (this.segAttr[SS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
@@ -753,7 +780,7 @@ export class CpuCore implements FpuHost {
       // and the run piece was measured for counters counting at the old one.
       if (this.pmu.active) foldCounters(this);
       if (this.pmu.armed) this.pmu.pieceStale = true;
-      this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true;
+      this.cpl = cpl; this.fetchLin = 1; this.advanceFetchEpoch(); this.chunkBreak = true;
     }
     this.userKind = cpl === 3 ? 2 : 0;
     this.updateAlignCheck();

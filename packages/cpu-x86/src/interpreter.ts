@@ -1,7 +1,7 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
 import { blockIndex, buildBlock, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
-import { DCACHE_SIZE, FAULT, fetchIndex, SCRATCH_SLOT, type CpuCore } from './core.js';
+import { DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
 import { countException, deliver, EV_EXCEPTION, EV_EXTERNAL, isContributory } from './system/interrupts.js';
@@ -118,7 +118,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     // and below the IP wrap-around (16-bit code); otherwise its instructions go one at a time.
     const maxEnd = Math.min(c.segLimit[CS], ipMask >>> 0);
     const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes, bLinear = c.bLinear;
-    const dLen = c.dLen, dH = c.dH;
+    const dLen = c.dLen, dH = c.dH, jumps = c.jumpCache;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
     const mix = c.countMix;
     while (n > 0) {
@@ -126,26 +126,40 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
       c.curEip = eip;
       const lin = (csBase + eip) | 0;
-      if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
-      const phys = (c.fetchPhys + (lin & 4095)) | 0;
-      let b = blockIndex(phys);
-      if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) b = findBlock(c, b, lin, phys);
-      const count = bCount[b];
-      if (count === 0 || (eip >>> 0) + bBytes[b] - 1 > maxEnd) {
-        step(c);
-        n--; h--;
-        if (c.chunkBreak) return;
-        continue;
+      const j = jumpIndex(lin);
+      let b: number;
+      if (jumps[j] === lin && jumps[j + 1] === c.fetchEpoch) {
+        // A compiled block found from this address in this epoch: fetch page, physical lookup and
+        // CS-limit test were done when the entry was stored and nothing since has changed them.
+        b = jumps[j + 2]!;
+      } else {
+        if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
+        const phys = (c.fetchPhys + (lin & 4095)) | 0;
+        b = blockIndex(phys);
+        if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) b = findBlock(c, b, lin, phys);
+        const count = bCount[b];
+        if (count === 0 || (eip >>> 0) + bBytes[b] - 1 > maxEnd) {
+          step(c);
+          n--; h--;
+          if (c.chunkBreak) return;
+          continue;
+        }
+        if (c.bFn[b] === null) {
+          if (count <= h && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
+            compileHot(c, b, lin, phys, ipMask);
+            continue; // the block was rebuilt: dispatch it again
+          }
+        } else {
+          jumps[j] = lin;
+          jumps[j + 1] = c.fetchEpoch;
+          jumps[j + 2] = b;
+        }
       }
-      const start = bStart[b];
+      const count = bCount[b]!, start = bStart[b]!;
       let d = start;
       if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
       if (count <= h) {
         const compiled = c.bFn[b];
-        if (compiled === null && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
-          compileHot(c, b, lin, phys, ipMask);
-          continue; // the block was rebuilt: dispatch it again
-        }
         if (compiled !== null) {
           // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
           const done = compiled(c, mix ? count : n > count ? n : count, start);
@@ -246,6 +260,11 @@ function step(c: CpuCore): void {
   HANDLERS[c.dH[d]](c, d);
   c.retired++;
   if (c.countMix) c.mix[c.dClass[d]]++;
+}
+
+/** Jump-cache entry (index of its first Int32) for linear address `lin`. */
+function jumpIndex(lin: number): number {
+  return ((lin ^ (lin >>> JUMP_CACHE_BITS)) & ((1 << JUMP_CACHE_BITS) - 1)) << 2;
 }
 
 function refillFetch(c: CpuCore, lin: number): void {

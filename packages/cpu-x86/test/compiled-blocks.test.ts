@@ -267,6 +267,101 @@ describe('compiled blocks', () => {
     expect(m.cpu.stats[CpuStat.BlocksBuilt]).toBeLessThanOrEqual(11);
   });
 
+  describe('found again through the run loop\'s jump cache (by linear address)', () => {
+    it('only while their block-cache entry still holds them', () => {
+      // W (0x20000) and X (0x30010) share block-cache set 0x20/0x21, X lands in entry 0x21, and Y
+      // (0x40061, set 0x21 too) is built into that entry while X stays in the jump cache (X's
+      // jump-cache index is 0x20, Y's 0x21): the next call of X must not run Y's function.
+      const m = flat(`
+          mov ecx, 100
+        l: mov edx, 0x20000
+          call edx
+          mov edx, 0x30010
+          call edx
+          mov edx, 0x40061
+          call edx
+          mov edx, 0x30010
+          call edx
+          dec ecx
+          jnz l
+          hlt`, { compileThreshold: 1 });
+      m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
+      m.memory.ram.set(asm('add ebx, 1\nret', 32, 0x30010), 0x30010);
+      m.memory.ram.set(asm('add esi, 1\nret', 32, 0x40061), 0x40061);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      expect(m.cpu.getRegisters()).toMatchObject({ eax: 100, ebx: 200, esi: 100 });
+    });
+
+    // In the next three, the instruction that changes what a linear address runs (code write, INVLPG,
+    // CS load) is followed by a block that was built before, so no block is built in between (a
+    // build also empties the jump cache).
+    it('not after another block wrote their code', () => {
+      // The routine's `add eax, 1` becomes `add eax, 2` once ECX reaches 8, then `add eax, 3` at 5.
+      const m = flat(`
+          mov esp, 0x90000
+          mov ecx, 10
+          jmp l
+        patch: inc byte [0x20002]
+        l: mov edx, 0x20000
+          call edx
+          dec ecx
+          cmp ecx, 8
+          je patch
+          cmp ecx, 5
+          je patch
+          test ecx, ecx
+          jnz l
+          hlt`, { compileThreshold: 1 });
+      m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      expect(m.cpu.getRegisters().eax).toBe(2 * 1 + 3 * 2 + 5 * 3);
+    });
+
+    it('not after their page was mapped elsewhere (INVLPG)', () => {
+      // Linear 0x300000 maps to 0x300000 and 0x301000 in turn, each holding its own routine.
+      const m = pmMachine([
+        'mov esp, 0x90000', 'call setup_paging', 'mov ecx, 10', 'xor esi, esi', 'jmp l',
+        'flip: xor dword [0x21000 + 0x300*4], 0x1000', 'invlpg [0x300000]',
+        'l: mov edx, 0x300000', 'call edx',
+        'dec ecx', 'jnz flip', 'hlt',
+      ].join('\n'), {}, { compileThreshold: 1 });
+      m.memory.ram.set(asm('add esi, 1\nret', 32, 0x300000), 0x300000);
+      m.memory.ram.set(asm('add esi, 100\nret', 32, 0x300000), 0x301000);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      expect(m.cpu.getRegisters().esi).toBe(5 * 1 + 5 * 100);
+    });
+
+    it('not past a new CS limit: the instruction that crosses it raises #GP', () => {
+      // The routine at 0xfff0 (three 3-byte ADDs and a RET) is compiled under the flat CS 0x08; then
+      // CS becomes 0x50 (base 0, limit 0xfff7) and the third ADD (0xfff6-0xfff8) crosses the limit.
+      const m = pmMachine([
+        'mov dword [A(gdt) + 0x50], 0x0000fff7', 'mov dword [A(gdt) + 0x54], 0x00409b00',
+        'mov esp, 0x90000', 'mov ecx, 5', 'xor esi, esi',
+        'l: mov edx, 0xfff0', 'call edx', 'dec ecx', 'jnz l',
+        'jmp dword 0x50:A(l)',
+      ].join('\n'), {}, { compileThreshold: 1 });
+      m.memory.ram.set(asm('add esi, 1\nadd esi, 1\nadd esi, 1\nret', 32, 0xfff0), 0xfff0);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      expect(record(m)).toMatchObject({ vector: 13, error: 0, eip: 0xfff6, cs: 0x50 });
+      expect(m.cpu.getRegisters().esi).toBe(5 * 3 + 2);
+    });
+
+    it('not from ring 3 into a supervisor page compiled at ring 0: #PF', () => {
+      const m = pmMachine([
+        'mov esp, 0x90000', 'call setup_paging', 'and dword [0x21000 + 0x300*4], ~4', 'invlpg [0x300000]',
+        'mov ecx, 5', 'xor esi, esi',
+        'l: mov edx, 0x300000', 'call edx', 'dec ecx', 'jnz l',
+        'mov eax, user', 'jmp to_ring3',
+        'user: mov edx, 0x300000', 'call edx', 'hlt',
+      ].join('\n'), {}, { compileThreshold: 1 });
+      m.memory.ram.set(asm('add esi, 1\nret', 32, 0x300000), 0x300000);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      // Present, user-mode read (the fetch) of a supervisor page.
+      expect(record(m)).toMatchObject({ vector: 14, error: 5, cr2: 0x300000, eip: 0x300000, cs: 0x1b });
+      expect(m.cpu.getRegisters().esi).toBe(5);
+    });
+  });
+
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
     // Loop twice through a block whose 4th instruction divides by EDX, which is 0 on the second run.
     const m = flat(`
