@@ -68,7 +68,6 @@ function colder(c: CpuCore, x: number, y: number): boolean {
 export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number, follow = false): void {
   const page = phys >>> 12;
   c.stats[CpuStat.BlocksBuilt]++;
-  c.advanceFetchEpoch(); // the jump cache may point at this entry
   c.bTag[b] = phys;
   c.bGen[b] = gen;
   c.bCount[b] = 0;
@@ -83,8 +82,10 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   c.bFn[b] = null;
   if (!c.memory.isRamPage(page) || page >= 0x80000) return;
   if (c.poolNext + MAX_BLOCK > POOL_BASE + POOL_SIZE) {
-    // Pool exhausted: every block goes (this one is rebuilt right below).
+    // Pool exhausted: every block goes (this one is rebuilt right below), and the jump cache's
+    // entries with it (their compiled functions run the slots that are about to be reused).
     c.bTag.fill(-1);
+    c.advanceFetchEpoch();
     c.bTag[b] = phys;
     c.poolNext = POOL_BASE;
   }

@@ -239,15 +239,20 @@ export class CpuCore implements FpuHost {
   fetchGenKey = -1;
   /**
    * The run loop's jump cache: compiled blocks by the linear address of their first instruction,
-   * direct mapped, four Int32 per entry (linear address, `fetchEpoch` when stored, block-cache
-   * entry, unused). A hit goes straight to the compiled function, without the fetch page, the
-   * physical lookup and the CS-limit test of the block, which were all done when it was stored.
+   * direct mapped, four Int32 per entry (linear address, `fetchEpoch` when stored, instruction
+   * count << 24 | first pool slot, unused) and the function in `jumpFns`. A hit goes straight to
+   * the compiled function, without the fetch page, the physical lookup and the CS-limit test of the
+   * block, which were all done when it was stored, and without reading the block cache's arrays
+   * (256 KiB each, so a dispatch touched four cache lines more). The entry holds everything the call
+   * needs, so it stays right when the block-cache entry is evicted or rebuilt: the function and its
+   * pool slots are still those of the same bytes until the pool starts over.
    */
   readonly jumpCache = new Int32Array(4 << JUMP_CACHE_BITS);
+  readonly jumpFns: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(1 << JUMP_CACHE_BITS).fill(null);
   /**
    * Advanced by everything that can make a jump-cache entry wrong: a new translation or privilege
-   * for code fetches (TLB flush, CPL change), a new CS (base, limit, size), a write to code, a
-   * block-cache entry built again, decoded code dropped. Entries of another epoch are misses.
+   * for code fetches (TLB flush, CPL change), a new CS (base, limit, size), a write to code, the
+   * decoded-slot pool starting over, decoded code dropped. Entries of another epoch are misses.
    * Always at least 1, so an empty entry (all zeros) never hits.
    */
   fetchEpoch = 1;

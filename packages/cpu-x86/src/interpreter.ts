@@ -118,7 +118,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     // and below the IP wrap-around (16-bit code); otherwise its instructions go one at a time.
     const maxEnd = Math.min(c.segLimit[CS], ipMask >>> 0);
     const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes, bLinear = c.bLinear;
-    const dLen = c.dLen, dH = c.dH, jumps = c.jumpCache;
+    const dLen = c.dLen, dH = c.dH, jumps = c.jumpCache, jumpFns = c.jumpFns;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
     const mix = c.countMix;
     while (n > 0) {
@@ -127,49 +127,46 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       c.curEip = eip;
       const lin = (csBase + eip) | 0;
       const j = jumpIndex(lin);
-      let b: number;
-      if (jumps[j] === lin && jumps[j + 1] === c.fetchEpoch) {
+      const shape = jumps[j + 2]!, jumpCount = shape >>> 24;
+      if (jumps[j] === lin && jumps[j + 1] === c.fetchEpoch && jumpCount <= h) {
         // A compiled block found from this address in this epoch: fetch page, physical lookup and
         // CS-limit test were done when the entry was stored and nothing since has changed them.
-        b = jumps[j + 2]!;
-      } else {
-        if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
-        const phys = (c.fetchPhys + (lin & 4095)) | 0;
-        b = blockIndex(phys);
-        if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) b = findBlock(c, b, lin, phys);
-        const count = bCount[b];
-        if (count === 0 || (eip >>> 0) + bBytes[b] - 1 > maxEnd) {
-          step(c);
-          n--; h--;
-          if (c.chunkBreak) return;
-          continue;
-        }
-        if (c.bFn[b] === null) {
-          if (count <= h && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
-            compileHot(c, b, lin, phys, ipMask);
-            continue; // the block was rebuilt: dispatch it again
-          }
-        } else {
-          jumps[j] = lin;
-          jumps[j + 1] = c.fetchEpoch;
-          jumps[j + 2] = b;
-        }
+        const start = shape & 0xffffff;
+        if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
+        // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
+        const done = jumpFns[j >> 2]!(c, mix ? jumpCount : n > jumpCount ? n : jumpCount, start);
+        if (mix) countBlockMix(c);
+        if (c.chunkBreak) return;
+        n -= done;
+        h -= done;
+        continue;
       }
-      const count = bCount[b]!, start = bStart[b]!;
+      if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
+      const phys = (c.fetchPhys + (lin & 4095)) | 0;
+      let b = blockIndex(phys);
+      if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) b = findBlock(c, b, lin, phys);
+      const count = bCount[b]!;
+      if (count === 0 || (eip >>> 0) + bBytes[b]! - 1 > maxEnd) {
+        step(c);
+        n--; h--;
+        if (c.chunkBreak) return;
+        continue;
+      }
+      if (c.bFn[b] === null) {
+        if (count <= h && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
+          compileHot(c, b, lin, phys, ipMask);
+          continue; // the block was rebuilt: dispatch it again
+        }
+      } else {
+        jumps[j] = lin;
+        jumps[j + 1] = c.fetchEpoch;
+        jumps[j + 2] = (count << 24) | bStart[b]!;
+        jumpFns[j >> 2] = c.bFn[b];
+        if (count <= h) continue; // found in the jump cache now
+      }
+      const start = bStart[b]!;
       let d = start;
       if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
-      if (count <= h) {
-        const compiled = c.bFn[b];
-        if (compiled !== null) {
-          // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
-          const done = compiled(c, mix ? count : n > count ? n : count, start);
-          if (mix) countBlockMix(c);
-          if (c.chunkBreak) return;
-          n -= done;
-          h -= done;
-          continue;
-        }
-      }
       // c.curEip is this instruction's EIP whenever a handler runs (a fault restarts it); the block is
       // left as soon as an instruction moves EIP off the fall-through (taken branch, REP yield) or
       // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...). Only compiled

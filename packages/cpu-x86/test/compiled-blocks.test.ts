@@ -268,10 +268,10 @@ describe('compiled blocks', () => {
   });
 
   describe('found again through the run loop\'s jump cache (by linear address)', () => {
-    it('only while their block-cache entry still holds them', () => {
+    it('with their own function after their block-cache entry went to another block', () => {
       // W (0x20000) and X (0x30010) share block-cache set 0x20/0x21, X lands in entry 0x21, and Y
       // (0x40061, set 0x21 too) is built into that entry while X stays in the jump cache (X's
-      // jump-cache index is 0x20, Y's 0x21): the next call of X must not run Y's function.
+      // jump-cache index is 0x20, Y's 0x21): the next call of X runs X, not Y's function.
       const m = flat(`
           mov ecx, 100
         l: mov edx, 0x20000
@@ -292,9 +292,37 @@ describe('compiled blocks', () => {
       expect(m.cpu.getRegisters()).toMatchObject({ eax: 100, ebx: 200, esi: 100 });
     });
 
+    it('not after the decoded-slot pool started over', () => {
+      // The routine's XADD is a handler call with its decoded slot. Then 327,680 `mov eax, ebx`
+      // (5,120 blocks, each run once, so none is compiled or enters the jump cache) overflow the pool
+      // of 262,144 slots and reuse that slot before the last call.
+      const source = `
+          mov esp, 0x90000
+          mov esi, 1
+          mov edx, 2
+          mov ecx, 20
+        l: mov ebx, 0x20000
+          call ebx
+          dec ecx
+          jnz l
+          mov ebx, 0x100000
+          call ebx
+          mov ebx, 0x20000
+          call ebx
+          hlt`;
+      const run = (options: Partial<CpuOptions>) => {
+        const m = flat(source, options);
+        m.memory.ram.set(asm('xadd esi, edx\nret', 32, 0x20000), 0x20000);
+        for (let a = 0x100000; a < 0x1a0000; a += 2) m.memory.ram.set([0x89, 0xd8], a);
+        m.memory.ram[0x1a0000] = 0xc3;
+        expect(m.cpu.run(1_000_000)).toBe('halt');
+        return m.cpu.getRegisters();
+      };
+      expect(run({ compileThreshold: 16 })).toEqual(run({ compileBlocks: false }));
+    });
+
     // In the next three, the instruction that changes what a linear address runs (code write, INVLPG,
-    // CS load) is followed by a block that was built before, so no block is built in between (a
-    // build also empties the jump cache).
+    // CS load) is followed by a block that was built before, so no block is built in between.
     it('not after another block wrote their code', () => {
       // The routine's `add eax, 1` becomes `add eax, 2` once ECX reaches 8, then `add eax, 3` at 5.
       const m = flat(`
