@@ -488,15 +488,15 @@ function inPlace32(seg: number, ea: string, compute: string, slow: string): stri
 
 /** PUSH of a 32-bit value (core.ts push32()): ESP moves only after the store succeeded. */
 function push32(value: string): string {
-  return `{ const v = ${value}; if (c.ss32) { const s = (R[8] - 4) | 0; ${store(4, SS, 's', 'v', true)} R[8] = s; } else { ${SLOW_ENTRY} c.push32(v); sl = 1; ${SLOW_EXIT} } }`;
+  return `{ const v = ${value}; if (c.ss32 === true) { const s = (R[8] - 4) | 0; ${store(4, SS, 's', 'v', true)} R[8] = s; } else { ${SLOW_ENTRY} c.push32(v); sl = 1; ${SLOW_EXIT} } }`;
 }
 /** The dword at the top of the stack into the new local `m` (core.ts peek32(0)). */
 function peek32(): string {
-  return `let m; if (c.ss32) ${load(4, SS, 'R[8]', false)} else { ${SLOW_ENTRY} m = c.peek32(0); sl = 1; ${SLOW_EXIT} }`;
+  return `let m; if (c.ss32 === true) ${load(4, SS, 'R[8]', false)} else { ${SLOW_ENTRY} m = c.peek32(0); sl = 1; ${SLOW_EXIT} }`;
 }
 /** POP of a dword into the new local `m` (core.ts pop32()): ESP moves after the load. */
 function pop32(): string {
-  return `let m; if (c.ss32) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else { ${SLOW_ENTRY} m = c.pop32(); sl = 1; ${SLOW_EXIT} }`;
+  return `let m; if (c.ss32 === true) { ${load(4, SS, 'R[8]', false)} R[8] = (R[8] + 4) | 0; } else { ${SLOW_ENTRY} m = c.pop32(); sl = 1; ${SLOW_EXIT} }`;
 }
 
 /** `body` applied to the source operand: the register expression, or `m` after a {@link load32} of the memory operand. */
@@ -776,7 +776,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
     }
     case K_NOP: return ''; // 90, 0F 1F /0 (its operand is not accessed), PAUSE
     case K_LEAVE: // ESP = EBP, then POP EBP (a 32-bit stack; otherwise the handler)
-      return `{ if (c.ss32) { let m; ${load(4, SS, 'R[10]', false)} R[8] = (R[10] + 4) | 0; R[10] = m; } ` +
+      return `{ if (c.ss32 === true) { let m; ${load(4, SS, 'R[10]', false)} R[8] = (R[10] + 4) | 0; R[10] = m; } ` +
         `else { ${SLOW_ENTRY} ${handlerCall()} sl = 1; ${SLOW_EXIT} } }`;
     case K_MOV_REG_IB: return `c.r8[${byteReg(c.dExt[d]!)}] = ${c.dImm[d]! & 0xff};`; // B0+r
     case K_INC_DEC_EV: { // FF /0, /1 on a dword in memory: in place when it is plain RAM, else the handler
@@ -918,7 +918,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
       const target = kind === K_CALL
         ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
-        : `${peek32()} ${branchTarget('m')} if (c.ss32) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
+        : `${peek32()} ${branchTarget('m')} if (c.ss32 === true) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
       const leaving = `c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)}`;
       if (i === count - 1) {
         lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} ${leaving} }`);
@@ -931,7 +931,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       segmentsLoaded |= segmentsUsed;
       const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
       lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
-        `if (${unexpected}(sl !== 0 && c.chunkBreak) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
+        `if (${unexpected}(sl !== 0 && c.chunkBreak === true) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
       stale = true;
       continue;
     }
@@ -943,7 +943,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const before = readsLazyFlags ? flush() : '';
       // The next pass of a one-block loop starts with nothing deferred.
       const again = backEdge[i] !== 0
-        ? `${materialise()}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && !c.chunkBreak) continue; return done;`
+        ? `${materialise()}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && c.chunkBreak === false) continue; return done;`
         : leave(i + 1);
       // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
       const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
@@ -1008,7 +1008,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       // The bookkeeping goes onto the slow paths: after them the instruction is complete (its
       // remaining inline code cannot fault), so the retired count already includes it.
       lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)}; ${slowFlags}`).replaceAll(SLOW_EXIT, `c.retired = r + ${after(i + 1)};`));
-      lines.push(`if (sl !== 0 && c.chunkBreak) ${leave(i + 1)}`);
+      lines.push(`if (sl !== 0 && c.chunkBreak === true) ${leave(i + 1)}`);
       stale = true;
       continue;
     }
@@ -1026,7 +1026,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);
     // Inline code can set chunkBreak only through its slow paths (accessor or handler calls),
     // which set `sl`: the common all-fast-path run skips loading the flag.
-    if (!pure) lines.push(`if (${inline ? 'sl !== 0 && ' : ''}c.chunkBreak) ${leave(i + 1)}`);
+    if (!pure) lines.push(`if (${inline ? 'sl !== 0 && ' : ''}c.chunkBreak === true) ${leave(i + 1)}`);
   }
   lines.push(leave(count));
   if (selfLoop) lines.push('}');

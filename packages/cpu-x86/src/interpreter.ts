@@ -60,11 +60,11 @@ export function run(c: CpuCore, budget: number): StopReason {
 
 function loop(c: CpuCore, endAt: number): StopReason {
   for (;;) {
-    if (c.retired >= endAt || c.pmu.pieceStale || c.stopRequested) return 'budget';
-    const inhibit = c.shadow;
+    if (c.retired >= endAt || c.pmu.pieceStale === true || c.stopRequested === true) return 'budget';
+    const inhibit = c.shadow === true;
     c.shadow = false;
     if (!inhibit) {
-      if (c.nmiPending && !c.nmiBlocked) {
+      if (c.nmiPending === true && c.nmiBlocked === false) {
         c.nmiPending = false;
         c.nmiBlocked = true;
         c.halted = false;
@@ -77,10 +77,10 @@ function loop(c: CpuCore, endAt: number): StopReason {
         deliver(c, vector, -1, EV_EXTERNAL);
       }
     }
-    if (c.halted) return 'halt';
+    if (c.halted === true) return 'halt';
     const singleStep = (c.flags & TF) !== 0;
     c.chunkBreak = false;
-    if (inhibit || singleStep || c.debugArmed || (c.flags & RF) !== 0) {
+    if (inhibit || singleStep || c.debugArmed === true || (c.flags & RF) !== 0) {
       if (c.bpExec !== 0 || (c.flags & RF) !== 0) instructionBreakpoints(c);
       c.bpHit = 0;
       step(c);
@@ -120,7 +120,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes, bLinear = c.bLinear;
     const dLen = c.dLen, dH = c.dH, jumps = c.jumpCache, jumpFns = c.jumpFns;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
-    const mix = c.countMix;
+    const mix = c.countMix === true;
     while (n > 0) {
       let eip = c.eip;
       // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
@@ -136,7 +136,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         // With the mix counted, a one-block loop runs once per call (the mix walks the block's slots once).
         const done = jumpFns[j >> 2]!(c, mix ? jumpCount : n > jumpCount ? n : jumpCount, start);
         if (mix) countBlockMix(c);
-        if (c.chunkBreak) return;
+        if (c.chunkBreak === true) return;
         n -= done;
         h -= done;
         continue;
@@ -149,7 +149,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       if (count === 0 || (eip >>> 0) + bBytes[b]! - 1 > maxEnd) {
         step(c);
         n--; h--;
-        if (c.chunkBreak) return;
+        if (c.chunkBreak === true) return;
         continue;
       }
       if (c.bFn[b] === null) {
@@ -177,11 +177,11 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         c.eip = eip;
         handlers[dH[d]](c, d);
         c.retired++;
-        if (++d === end || c.eip !== eip || c.chunkBreak) break;
+        if (++d === end || c.eip !== eip || c.chunkBreak === true) break;
         c.curEip = eip;
       }
       if (mix) countBlockMix(c);
-      if (c.chunkBreak) return;
+      if (c.chunkBreak === true) return;
       n -= d - start;
       h -= d - start;
     }
@@ -250,13 +250,13 @@ function step(c: CpuCore): void {
   if ((lin & -4096) !== c.fetchLin) refillFetch(c, lin);
   const phys = (c.fetchPhys + (lin & 4095)) | 0;
   let d = (phys ^ (phys >>> 13)) & DMASK;
-  if (c.dTag[d] !== phys || c.dGen[d] !== c.fetchGenKey) d = decodeSlot(c, d, lin, phys, c.cs32 ? 1 : 0);
+  if (c.dTag[d] !== phys || c.dGen[d] !== c.fetchGenKey) d = decodeSlot(c, d, lin, phys, c.cs32 === true ? 1 : 0);
   const len = c.dLen[d];
   if ((eip >>> 0) + len - 1 > c.segLimit[CS]) c.gp(0);
   c.eip = (eip + len) & c.ipMask;
   HANDLERS[c.dH[d]](c, d);
   c.retired++;
-  if (c.countMix) c.mix[c.dClass[d]]++;
+  if (c.countMix === true) c.mix[c.dClass[d]]++;
 }
 
 /** Jump-cache entry (index of its first Int32) for linear address `lin`. */
@@ -277,7 +277,7 @@ function refillFetch(c: CpuCore, lin: number): void {
   c.fetchLin = lin & -4096;
   c.fetchPhys = frame;
   // Valid decoded slots of this page carry this value; a code write to any page forces a refill.
-  c.fetchGenKey = (c.pageGen[(phys >>> 12) & 0xfffff] << 1) | (c.cs32 ? 1 : 0);
+  c.fetchGenKey = (c.pageGen[(phys >>> 12) & 0xfffff] << 1) | (c.cs32 === true ? 1 : 0);
 }
 
 function decodeSlot(c: CpuCore, d: number, lin: number, phys: number, key: number): number {

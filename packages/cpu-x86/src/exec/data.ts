@@ -236,8 +236,8 @@ export function enter(c: CpuCore, d: number): void {
   const o32 = (c.dPfx[d] & P_O32) !== 0;
   const w = o32 ? 4 : 2;
   const size = c.dImm[d] & 0xffff, level = c.dImm2[d] & 31;
-  const bp = c.ss32 ? c.r32[10] : c.r16[20];
-  const wmask = c.ss32 ? -1 : 0xffff;
+  const bp = c.ss32 === true ? c.r32[10] : c.r16[20];
+  const wmask = c.ss32 === true ? -1 : 0xffff;
   let sp = c.spOff(0);
   // Nothing is committed until every store succeeded, so a fault restarts cleanly.
   sp = ((sp - w) & wmask);
@@ -255,13 +255,13 @@ export function enter(c: CpuCore, d: number): void {
   sp = ((sp - size) & wmask);
   if (size > 0) c.linW(SS, sp, 1);
   if (o32) c.r32[10] = frame; else c.r16[20] = frame;
-  if (c.ss32) c.r32[8] = sp; else c.r16[16] = sp;
+  if (c.ss32 === true) c.r32[8] = sp; else c.r16[16] = sp;
 }
 export function leave(c: CpuCore, d: number): void {
   const o32 = (c.dPfx[d] & P_O32) !== 0;
-  const bp = c.ss32 ? c.r32[10] : c.r16[20];
+  const bp = c.ss32 === true ? c.r32[10] : c.r16[20];
   const v = o32 ? c.readSeg32(SS, bp) : c.readSeg16(SS, bp);
-  if (c.ss32) c.r32[8] = (bp + (o32 ? 4 : 2)) | 0; else c.r16[16] = (bp + (o32 ? 4 : 2)) & 0xffff;
+  if (c.ss32 === true) c.r32[8] = (bp + (o32 ? 4 : 2)) | 0; else c.r16[16] = (bp + (o32 ? 4 : 2)) & 0xffff;
   if (o32) c.r32[10] = v; else c.r16[20] = v;
 }
 
