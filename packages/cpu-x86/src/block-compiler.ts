@@ -47,6 +47,9 @@ export interface CachedBlock {
   readonly genKey: number;
   readonly count: number;
   readonly fn: CompiledBlock;
+  /** Instructions (by index, bit i of a 64-bit mask in two halves) whose taken Jcc the block followed. */
+  readonly takenLo: number;
+  readonly takenHi: number;
 }
 /** Most compiled blocks kept for rebuilt blocks (the cache starts over when it is full). */
 export const COMPILED_CACHE_SIZE = 16384;
@@ -803,7 +806,10 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // Where each instruction is, as an offset from the block's EIP: past a followed CALL, JMP or RET
   // (blocks.ts buildBlock) the block goes on at its target, a run of its own (`runOf`). Every
   // CALL/JMP rel/RET before the last instruction is followed (the builder ends the block at any other).
+  // A Jcc the builder followed when taken (it does that only to a forward target in the block's first
+  // page) is the one whose next instruction is not at its fall-through.
   const at = new Float64Array(count), runOf = new Int32Array(count), runBytes = new Int32Array(count);
+  const takenFollowed = new Uint8Array(count);
   {
     const returns: number[] = [];
     for (let i = 0, offset = 0, run = 0; i < count; i++) {
@@ -812,6 +818,13 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       runOf[i] = run;
       runBytes[run] += c.dLen[d];
       offset = end;
+      if (kind === K_JCC && i < count - 1 && c.dPhys[d + 1] !== c.dPhys[d]! + c.dLen[d]!) {
+        if ((c.dPfx[d] & P_O32) === 0 || ipMask !== -1) return null; // the builder follows only 32-bit code
+        takenFollowed[i] = 1;
+        offset = end + c.dImm[d]!;
+        run++;
+        continue;
+      }
       if (i === count - 1 || (kind !== K_CALL && kind !== K_JMP && kind !== K_RET)) continue;
       if (kind === K_RET) {
         const back = returns.pop();
@@ -950,6 +963,15 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       if (kind === K_JMP && i === count - 1) {
         lines.push(before + taken);
         break; // an unfollowed JMP ends its block
+      }
+      if (takenFollowed[i] !== 0) {
+        // Followed when taken: not taken, the block is left at the fall-through; taken, it goes on
+        // into the run at the target (in the block's first page: only the CS limit to check).
+        lines.push(`${before}if (!(${test})) { c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
+        lines.push(`{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
+          `if (${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
+        stale = true;
+        continue;
       }
       if (kind === K_JMP) { // followed: on into the run at its target while its page maps as it did
         lines.push(`${before}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +

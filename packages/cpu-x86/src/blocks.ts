@@ -90,10 +90,17 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     c.poolNext = POOL_BASE;
   }
   const start = c.poolNext;
-  // A compiled function kept for this address (compiledCache) was compiled from the followed build.
+  // A compiled function kept for this address (compiledCache) was compiled from the followed build,
+  // with the taken branches it followed then.
   const cached = c.compiledCache.get(phys);
   const reuse = cached !== undefined && cached.genKey === gen;
-  follow = (follow || reuse) && c.cs32;
+  const takenLo = reuse ? cached.takenLo : follow ? takenToFollow.lo : 0;
+  const takenHi = reuse ? cached.takenHi : follow ? takenToFollow.hi : 0;
+  takenToFollow.lo = 0;
+  takenToFollow.hi = 0;
+  followedTaken.lo = takenLo;
+  followedTaken.hi = takenHi;
+  follow = (follow || reuse) && c.cs32 === true;
   let n = 0, linear = 0, bytes = 0;
   let runLin = lin, runPhys = phys, off = 0, calls = 0;
   runs = 0;
@@ -102,10 +109,30 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     if (!decodeInPage(c, d, (runLin + off) | 0, runPhys + off)) break;
     c.dPhys[d] = runPhys + off;
     c.dPageGen[d] = c.pageGen[(runPhys + off) >>> 12]!;
+    c.dLast[d] = 0;
     const len = c.dLen[d]!;
     off += len;
     n++;
-    if (CONDITIONAL[c.dH[d]] !== 0) follow = false;
+    if (CONDITIONAL[c.dH[d]] !== 0) {
+      // A Jcc that the block loop saw taken nearly always (takenToFollow) is followed to its target
+      // when it jumps forward within the block's first page and nothing was followed before it
+      // (the counts are of the block loop's part of the block); any other one ends following.
+      const i = n - 1, marked = i < 32 ? (takenLo >>> i) & 1 : (takenHi >>> (i - 32)) & 1;
+      const next = (runLin + off) | 0, target = (next + c.dImm[d]!) | 0;
+      if (follow && marked !== 0 && linear === 0 && n < MAX_BLOCK && CONDITIONAL_JCC[c.dH[d]] !== 0 &&
+          (c.dPfx[d] & P_O32) !== 0 && c.dImm[d]! > 0 && ((target ^ lin) & -4096) === 0) {
+        const targetPhys = visitRun(c, runLin, off, target, lin, phys);
+        if (targetPhys !== NOT_FOLLOWED) {
+          linear = n;
+          bytes = off;
+          runLin = target;
+          runPhys = targetPhys;
+          off = 0;
+          continue;
+        }
+      }
+      follow = false;
+    }
     if (ENDS_BLOCK[c.dH[d]] !== 0) {
       const next = (runLin + off) | 0;
       const target = follow ? followedTarget(c, d, next, calls) : NOT_FOLLOWED;
@@ -149,6 +176,20 @@ const NOT_FOLLOWED = -1;
 /** Conditional branches (Jcc, LOOP, JCXZ): a block follows no transfer after one (see buildBlock). */
 const CONDITIONAL = new Uint8Array(HANDLERS.length);
 for (const h of [...JCC, loop]) CONDITIONAL[HANDLERS.indexOf(h)] = 1;
+/** The Jcc handlers (rel8 and rel32 decode to the same ones). */
+export const CONDITIONAL_JCC = new Uint8Array(HANDLERS.length);
+for (const h of JCC) CONDITIONAL_JCC[HANDLERS.indexOf(h)] = 1;
+/**
+ * Instructions (bit i of a 64-bit mask, in two halves) whose Jcc the next followed build follows to
+ * its target; set just before that build (interpreter.ts compileHot) and used only by it.
+ */
+const takenToFollow = { lo: 0, hi: 0 };
+export function setTakenBranches(lo: number, hi: number): void {
+  takenToFollow.lo = lo;
+  takenToFollow.hi = hi;
+}
+/** The mask the last build used: kept with the function compiled from it (CachedBlock). */
+export const followedTaken = { lo: 0, hi: 0 };
 const H_CALL_REL = HANDLERS.indexOf(callRel), H_JMP_REL = HANDLERS.indexOf(jmpRel), H_RET_NEAR = HANDLERS.indexOf(retNear);
 /** Return addresses of the followed CALLs of the block being built, innermost last. */
 const callStack = new Int32Array(MAX_BLOCK);

@@ -223,6 +223,13 @@ export class CpuCore implements FpuHost {
    * checks each of those pages against these before running into it.
    */
   readonly dPhys = new Int32Array(DSLOTS);
+  /**
+   * Block runs of the block loop that ended at each pool slot (its last instruction executed): for
+   * a conditional branch that is not its block's last instruction, the runs that took it. The
+   * compile of a hot block reads them (interpreter.ts compileHot) to follow branches that are
+   * nearly always taken.
+   */
+  readonly dLast = new Int32Array(DSLOTS);
   readonly dPageGen = new Int32Array(DSLOTS);
   /** Instructions of the block before its first followed transfer: what the block loop runs of it. */
   readonly bLinear = new Int32Array(BCACHE_SIZE);

@@ -1,5 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { blockIndex, buildBlock, findBlock } from './blocks.js';
+import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock, followedTaken, setTakenBranches } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
 import { DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
@@ -118,7 +118,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     // and below the IP wrap-around (16-bit code); otherwise its instructions go one at a time.
     const maxEnd = Math.min(c.segLimit[CS], ipMask >>> 0);
     const bTag = c.bTag, bGen = c.bGen, bStart = c.bStart, bCount = c.bCount, bBytes = c.bBytes, bLinear = c.bLinear;
-    const dLen = c.dLen, dH = c.dH, jumps = c.jumpCache, jumpFns = c.jumpFns;
+    const dLen = c.dLen, dH = c.dH, dLast = c.dLast, jumps = c.jumpCache, jumpFns = c.jumpFns;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
     const mix = c.countMix === true;
     while (n > 0) {
@@ -180,6 +180,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         if (++d === end || c.eip !== eip || c.chunkBreak === true) break;
         c.curEip = eip;
       }
+      dLast[d - 1]++;
       if (mix) countBlockMix(c);
       if (c.chunkBreak === true) return;
       n -= d - start;
@@ -193,6 +194,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
  * it follows calls, returns and forward jumps (blocks.ts buildBlock).
  */
 function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: number): void {
+  takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
   buildBlock(c, b, lin, phys, c.fetchGenKey, true);
   const count = c.bCount[b]!;
   // The followed build may have found its function kept in compiledCache already.
@@ -201,10 +203,34 @@ function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: nu
   if (compiled !== null) rememberCompiled(c, phys, count, compiled);
 }
 
+/**
+ * A Jcc of the block loop's part of a block (`linear` instructions from pool slot `start`) that
+ * took at least this share of the runs that reached it, and was reached at least MIN_REACHED times,
+ * is followed when the block is compiled (blocks.ts buildBlock): the compiled block goes on at its
+ * target and leaves when it is not taken. In busybox awk 46 M of the 65 M taken Jccs were at sites
+ * taken 90 % of the time or more, nearly all of them forward within the page.
+ */
+const TAKEN_SHARE = 0.9;
+const MIN_REACHED = 64;
+function takenBranches(c: CpuCore, start: number, linear: number): void {
+  let lo = 0, hi = 0;
+  // Runs that reached instruction i: those that ended at i or after it.
+  let reached = 0;
+  for (let i = linear - 1; i >= 0; i--) {
+    const ended = c.dLast[start + i]!;
+    reached += ended;
+    if (i === linear - 1 || CONDITIONAL_JCC[c.dH[start + i]!] === 0) continue;
+    if (reached >= MIN_REACHED && ended >= TAKEN_SHARE * reached) {
+      if (i < 32) lo |= 1 << i; else hi |= 1 << (i - 32);
+    }
+  }
+  setTakenBranches(lo, hi);
+}
+
 /** Keep a newly compiled block for later rebuilds of the same code (core.ts compiledCache). */
 function rememberCompiled(c: CpuCore, phys: number, count: number, fn: CompiledBlock): void {
   if (c.compiledCache.size >= COMPILED_CACHE_SIZE) c.compiledCache.clear();
-  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn });
+  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn, takenLo: followedTaken.lo, takenHi: followedTaken.hi });
 }
 
 /**

@@ -390,6 +390,98 @@ describe('compiled blocks', () => {
     });
   });
 
+  describe('following a Jcc that the block loop saw taken nearly always', () => {
+    // JNE is taken on all but one pass (ECX = 7): compiled, the block goes on at its target (a run
+    // with a store, a DIV that faults when ECX reaches `zeroAt`, and the back edge) and leaves the
+    // block only when it is not taken.
+    const loop = (zeroAt: number): string => `
+        mov esp, 0x90000
+        mov ecx, 3000
+        xor eax, eax
+        xor ebx, ebx
+      l: inc eax
+        cmp ecx, 7
+        jne ahead
+        add ebx, 100
+        jmp cont
+        times 40 nop
+      ahead: add ebx, 1
+        mov [0x5000 + ebx*4], eax
+        mov esi, ecx
+        sub esi, ${zeroAt}
+        push eax
+        mov eax, 1000
+        xor edx, edx
+        div esi
+        pop eax
+      cont: dec ecx
+        jnz l
+        hlt`;
+    const run = (zeroAt: number, options: Partial<CpuOptions>) => {
+      const m = flat(loop(zeroAt), options);
+      const stop = m.cpu.run(1_000_000);
+      return { stop, regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, stored: m.memory.readPhys32(0x5000 + 4 * 1500), compiled: m.cpu.stats[CpuStat.BlocksCompiled] };
+    };
+
+    it('leave the block where the branch is not taken and compute what the block loop computes', () => {
+      const interpreted = run(-1, { compileBlocks: false });
+      expect(interpreted.stop).toBe('halt');
+      for (const threshold of [100, 1000]) {
+        const compiled = run(-1, { compileThreshold: threshold });
+        expect(compiled.compiled).toBeGreaterThan(0);
+        expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
+      }
+    });
+
+    it('fault in the run at the target with that instruction\'s EIP and the count of those before it', () => {
+      const interpreted = run(20, { compileBlocks: false });
+      expect(interpreted.stop).toBe('exception');
+      const compiled = run(20, { compileThreshold: 100 });
+      expect(compiled.compiled).toBeGreaterThan(0);
+      expect({ ...compiled, compiled: 0 }).toEqual({ ...interpreted, compiled: 0 });
+    });
+
+    it('get their compiled function back, following the same branches, after the pool started over', () => {
+      // The loop runs, 327,680 single-run \`mov eax, ebx\` overflow the decoded-slot pool, and the loop
+      // runs again: its blocks are rebuilt (following the same Jcc) and take their kept functions.
+      const source = `
+          mov esp, 0x90000
+          xor ebx, ebx
+          mov edi, 2
+        outer: mov ecx, 3000
+        l: cmp ecx, 7
+          jne ahead
+          add ebx, 100
+          jmp cont
+          times 40 nop
+        ahead: add ebx, 1
+        cont: dec ecx
+          jnz l
+          push ebx
+          mov edx, 0x100000
+          call edx
+          pop ebx
+          dec edi
+          jnz outer
+          hlt`;
+      const sled = (options: Partial<CpuOptions>) => {
+        const m = flat(source, options);
+        for (let a = 0x100000; a < 0x1a0000; a += 2) m.memory.ram.set([0x89, 0xd8], a);
+        m.memory.ram[0x1a0000] = 0xc3;
+        expect(m.cpu.run(2_000_000)).toBe('halt');
+        return m;
+      };
+      const interpreted = sled({ compileBlocks: false });
+      const compiled = sled({ compileThreshold: 100 });
+      expect(compiled.cpu.getRegisters()).toEqual(interpreted.cpu.getRegisters());
+      expect(compiled.cpu.getRegisters().ebx).toBe(2 * (2999 + 100));
+      // The loop's two hot blocks, compiled once each: rebuilt after the restart with the same Jcc
+      // followed, they are the code their kept functions were compiled from (the sled's blocks run
+      // once and never compile).
+      expect(compiled.cpu.stats[CpuStat.BlocksCompiled]).toBe(2);
+    });
+  });
+
   it('restart a faulting instruction in the middle of a compiled block with the count of those before it', () => {
     // Loop twice through a block whose 4th instruction divides by EDX, which is 0 on the second run.
     const m = flat(`
