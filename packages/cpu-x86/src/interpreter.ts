@@ -214,12 +214,16 @@ const TAKEN_SHARE = 0.9;
 const MIN_REACHED = 64;
 function takenBranches(c: CpuCore, start: number, linear: number): void {
   let lo = 0, hi = 0;
-  // Runs that reached instruction i: those that ended at i or after it.
-  let reached = 0;
-  for (let i = linear - 1; i >= 0; i--) {
-    const ended = c.dLast[start + i]!;
+  // Runs that reached instruction i: those that ended at i or after it. A Jcc to a later
+  // instruction of the block is left alone: compiled, it skips them inside the block either way.
+  let reached = 0, end = 0;
+  for (let i = 0; i < linear; i++) end += c.dLen[start + i]!;
+  for (let i = linear - 1, after = end; i >= 0; i--) {
+    const d = start + i, ended = c.dLast[d]!;
     reached += ended;
-    if (i === linear - 1 || CONDITIONAL_JCC[c.dH[start + i]!] === 0) continue;
+    const jumpsOut = after + c.dImm[d]! >= end;
+    after -= c.dLen[d]!;
+    if (i === linear - 1 || CONDITIONAL_JCC[c.dH[d]!] === 0 || !jumpsOut) continue;
     if (reached >= MIN_REACHED && ended >= TAKEN_SHARE * reached) {
       if (i < 32) lo |= 1 << i; else hi |= 1 << (i - 32);
     }
