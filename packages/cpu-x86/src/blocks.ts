@@ -113,44 +113,41 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     const len = c.dLen[d]!;
     off += len;
     n++;
+    // The run that decoding goes on into, if this instruction is a transfer that is followed.
+    let to = NOT_FOLLOWED, toPhys = NOT_FOLLOWED;
     if (CONDITIONAL[c.dH[d]] !== 0) {
       // A Jcc that the block loop saw taken nearly always (takenToFollow) is followed to its target
       // when it jumps forward within the block's first page and nothing was followed before it
       // (the counts are of the block loop's part of the block); any other one ends following.
       const i = n - 1, marked = i < 32 ? (takenLo >>> i) & 1 : (takenHi >>> (i - 32)) & 1;
-      const next = (runLin + off) | 0, target = (next + c.dImm[d]!) | 0;
+      const target = (runLin + off + c.dImm[d]!) | 0;
       if (follow && marked !== 0 && linear === 0 && n < MAX_BLOCK && CONDITIONAL_JCC[c.dH[d]] !== 0 &&
           (c.dPfx[d] & P_O32) !== 0 && c.dImm[d]! > 0 && ((target ^ lin) & -4096) === 0) {
-        const targetPhys = visitRun(c, runLin, off, target, lin, phys);
-        if (targetPhys !== NOT_FOLLOWED) {
-          linear = n;
-          bytes = off;
-          runLin = target;
-          runPhys = targetPhys;
-          off = 0;
-          continue;
-        }
+        toPhys = visitRun(c, runLin, off, target, lin, phys);
+        if (toPhys !== NOT_FOLLOWED) to = target;
       }
-      follow = false;
-    }
-    if (ENDS_BLOCK[c.dH[d]] !== 0) {
+      if (to === NOT_FOLLOWED) follow = false;
+    } else if (ENDS_BLOCK[c.dH[d]] !== 0) {
       const next = (runLin + off) | 0;
       const target = follow ? followedTarget(c, d, next, calls) : NOT_FOLLOWED;
       if (target === NOT_FOLLOWED || n === MAX_BLOCK) break;
-      const targetPhys = visitRun(c, runLin, off, target, lin, phys);
-      if (targetPhys === NOT_FOLLOWED) break;
+      toPhys = visitRun(c, runLin, off, target, lin, phys);
+      if (toPhys === NOT_FOLLOWED) break;
+      to = target;
       if (c.dH[d] === H_CALL_REL) {
         callAt[calls] = n;
         callStack[calls++] = next;
       } else if (c.dH[d] === H_RET_NEAR) {
         calls--;
       }
+    }
+    if (to !== NOT_FOLLOWED) {
       if (linear === 0) {
         linear = n;
         bytes = off;
       }
-      runLin = target;
-      runPhys = targetPhys;
+      runLin = to;
+      runPhys = toPhys;
       off = 0;
       continue;
     }

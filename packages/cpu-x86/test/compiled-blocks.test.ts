@@ -25,6 +25,18 @@ function runLoop(options: Partial<CpuOptions>): { regs: ReturnType<ReturnType<ty
   return { regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, compiled: m.cpu.stats[CpuStat.BlocksCompiled], stored: m.memory.readPhys32(0x5004) };
 }
 
+/**
+ * Places each routine (`code` and a RET, assembled for `at`) at its address; `loaded` (default
+ * `at`) is a physical address it is loaded at instead, for a page mapped there.
+ */
+function placeRoutines(m: ReturnType<typeof flat>, routines: Array<[at: number, code: string, loaded?: number]>): void {
+  for (const [at, code, loaded] of routines) m.memory.ram.set(asm(`${code}\nret`, 32, at), loaded ?? at);
+}
+/** Indirect calls of the routines at `addresses`, in turn: blocks do not follow them (blocks.ts). */
+function indirectCalls(addresses: number[]): string {
+  return addresses.map((a) => `mov edx, 0x${a.toString(16)}\ncall edx`).join('\n');
+}
+
 /** A loop that, when ECX reaches 5, runs `patch` from inside its block to turn `add eax, 1` (83 C0 01, label p) into `add eax, 2`. */
 function patchingLoop(patch: string): string {
   return `
@@ -215,21 +227,13 @@ describe('compiled blocks', () => {
     // calls are indirect, so that blocks do not follow them into the routines (blocks.ts).
     const m = flat(`
       mov ecx, 100
-    l: mov edx, 0x20000
-      call edx
-      mov edx, 0x30010
-      call edx
-      mov edx, 0x40060
-      call edx
+    l: ${indirectCalls([0x20000, 0x30010, 0x40060])}
       dec ecx
       jnz l
       mov byte [0x20002], 2
-      mov edx, 0x20000
-      call edx
+      ${indirectCalls([0x20000])}
       hlt`, { compileThreshold: 1 });
-    m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
-    m.memory.ram.set(asm('add ebx, 1\nret', 32, 0x30010), 0x30010);
-    m.memory.ram.set(asm('add esi, 1\nret', 32, 0x40060), 0x40060);
+    placeRoutines(m, [[0x20000, 'add eax, 1'], [0x30010, 'add ebx, 1'], [0x40060, 'add esi, 1']]);
     expect(m.cpu.run(100_000)).toBe('halt');
     // 100 calls of each plus one call of the patched `add eax, 2`.
     expect(m.cpu.getRegisters()).toMatchObject({ eax: 102, ebx: 100, esi: 100 });
@@ -274,20 +278,11 @@ describe('compiled blocks', () => {
       // jump-cache index is 0x20, Y's 0x21): the next call of X runs X, not Y's function.
       const m = flat(`
           mov ecx, 100
-        l: mov edx, 0x20000
-          call edx
-          mov edx, 0x30010
-          call edx
-          mov edx, 0x40061
-          call edx
-          mov edx, 0x30010
-          call edx
+        l: ${indirectCalls([0x20000, 0x30010, 0x40061, 0x30010])}
           dec ecx
           jnz l
           hlt`, { compileThreshold: 1 });
-      m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
-      m.memory.ram.set(asm('add ebx, 1\nret', 32, 0x30010), 0x30010);
-      m.memory.ram.set(asm('add esi, 1\nret', 32, 0x40061), 0x40061);
+      placeRoutines(m, [[0x20000, 'add eax, 1'], [0x30010, 'add ebx, 1'], [0x40061, 'add esi, 1']]);
       expect(m.cpu.run(100_000)).toBe('halt');
       expect(m.cpu.getRegisters()).toMatchObject({ eax: 100, ebx: 200, esi: 100 });
     });
@@ -312,7 +307,7 @@ describe('compiled blocks', () => {
           hlt`;
       const run = (options: Partial<CpuOptions>) => {
         const m = flat(source, options);
-        m.memory.ram.set(asm('xadd esi, edx\nret', 32, 0x20000), 0x20000);
+        placeRoutines(m, [[0x20000, 'xadd esi, edx']]);
         for (let a = 0x100000; a < 0x1a0000; a += 2) m.memory.ram.set([0x89, 0xd8], a);
         m.memory.ram[0x1a0000] = 0xc3;
         expect(m.cpu.run(1_000_000)).toBe('halt');
@@ -340,7 +335,7 @@ describe('compiled blocks', () => {
           test ecx, ecx
           jnz l
           hlt`, { compileThreshold: 1 });
-      m.memory.ram.set(asm('add eax, 1\nret', 32, 0x20000), 0x20000);
+      placeRoutines(m, [[0x20000, 'add eax, 1']]);
       expect(m.cpu.run(100_000)).toBe('halt');
       expect(m.cpu.getRegisters().eax).toBe(2 * 1 + 3 * 2 + 5 * 3);
     });
@@ -353,8 +348,7 @@ describe('compiled blocks', () => {
         'l: mov edx, 0x300000', 'call edx',
         'dec ecx', 'jnz flip', 'hlt',
       ].join('\n'), {}, { compileThreshold: 1 });
-      m.memory.ram.set(asm('add esi, 1\nret', 32, 0x300000), 0x300000);
-      m.memory.ram.set(asm('add esi, 100\nret', 32, 0x300000), 0x301000);
+      placeRoutines(m, [[0x300000, 'add esi, 1'], [0x300000, 'add esi, 100', 0x301000]]);
       expect(m.cpu.run(100_000)).toBe('halt');
       expect(m.cpu.getRegisters().esi).toBe(5 * 1 + 5 * 100);
     });
@@ -368,7 +362,7 @@ describe('compiled blocks', () => {
         'l: mov edx, 0xfff0', 'call edx', 'dec ecx', 'jnz l',
         'jmp dword 0x50:A(l)',
       ].join('\n'), {}, { compileThreshold: 1 });
-      m.memory.ram.set(asm('add esi, 1\nadd esi, 1\nadd esi, 1\nret', 32, 0xfff0), 0xfff0);
+      placeRoutines(m, [[0xfff0, 'add esi, 1\nadd esi, 1\nadd esi, 1']]);
       expect(m.cpu.run(100_000)).toBe('halt');
       expect(record(m)).toMatchObject({ vector: 13, error: 0, eip: 0xfff6, cs: 0x50 });
       expect(m.cpu.getRegisters().esi).toBe(5 * 3 + 2);
@@ -382,7 +376,7 @@ describe('compiled blocks', () => {
         'mov eax, user', 'jmp to_ring3',
         'user: mov edx, 0x300000', 'call edx', 'hlt',
       ].join('\n'), {}, { compileThreshold: 1 });
-      m.memory.ram.set(asm('add esi, 1\nret', 32, 0x300000), 0x300000);
+      placeRoutines(m, [[0x300000, 'add esi, 1']]);
       expect(m.cpu.run(100_000)).toBe('halt');
       // Present, user-mode read (the fetch) of a supervisor page.
       expect(record(m)).toMatchObject({ vector: 14, error: 5, cr2: 0x300000, eip: 0x300000, cs: 0x1b });
