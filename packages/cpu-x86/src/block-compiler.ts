@@ -159,6 +159,11 @@ const RESULT = { zf: 'fv === 0', sf: 'fv < 0' };
 const AFTER_SUB: KnownFlags = { ...RESULT, cf: '(fa >>> 0) < (fb >>> 0)', of: '((fa ^ fb) & (fa ^ fv)) < 0', signedLess: '(fa | 0) < (fb | 0)' };
 const AFTER_ADD: KnownFlags = { ...RESULT, cf: '(fv >>> 0) < (fa >>> 0)', of: '((fa ^ fv) & (fb ^ fv)) < 0', signedLess: null };
 const AFTER_LOGIC: KnownFlags = { ...RESULT, cf: 'false', of: 'false', signedLess: 'fv < 0' };
+/** After a byte operation: operands 0-255 in fa/fb, the unmasked result in fv. */
+const BYTE_SF = '(fv & 128) !== 0';
+const AFTER_ADD8: KnownFlags = { zf: '(fv & 255) === 0', sf: BYTE_SF, cf: 'fv > 255', of: '((fa ^ fv) & (fb ^ fv) & 128) !== 0', signedLess: null };
+const AFTER_SUB8: KnownFlags = { zf: 'fa === fb', sf: BYTE_SF, cf: 'fa < fb', of: '((fa ^ fb) & (fa ^ fv) & 128) !== 0', signedLess: '((fa << 24) | 0) < ((fb << 24) | 0)' };
+const AFTER_LOGIC8: KnownFlags = { zf: 'fv === 0', sf: BYTE_SF, cf: 'false', of: 'false', signedLess: BYTE_SF };
 /** ADC/SBB leave their carry in `fc`; OF as ADD/SUB (the carry-in does not change the sign rule). */
 const AFTER_ADC: KnownFlags = { ...AFTER_ADD, cf: 'fc !== 0' };
 const AFTER_SBB: KnownFlags = { ...AFTER_SUB, cf: 'fc !== 0', signedLess: null };
@@ -206,12 +211,15 @@ const KEEPS_CF = 8;
  * whole flag state that the next one replaced.
  */
 const MULTIPLIED = 16;
+/** A deferred byte operation (ADD, SUB/CMP, logic): its kind plus BYTE_OP, operand size 0. */
+const BYTE_OP = 32;
 /** After a multiply: CF and OF from `fc`; SF, ZF (undefined on hardware) through the lazy state. */
 const AFTER_MULTIPLY: KnownFlags = { cf: 'fc !== 0', zf: null, sf: null, of: 'fc !== 0', signedLess: null };
 /** The statements that give CpuCore the lazy state of deferred kind `kind` (see flagEffect). */
 function deferredStore(kind: number): string {
   if (kind === MULTIPLIED) return `${lazyStore(OP_LOGIC, '0', '0', 'fv', 2, PF | ZF | SF)} c.flags = (c.flags & ${~(CF | OF | AF)}) | (fc !== 0 ? ${CF | OF} : 0); `;
   if (kind < KEEPS_CF) return `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
+  if (kind >= BYTE_OP) return `${lazyStore(kind - BYTE_OP, 'fa', 'fb', 'fv', 0)} `;
   return `c.flags = (c.flags & ${~CF}) | fc; ${lazyStore(kind - KEEPS_CF, 'fa', 'fb', 'fv', 2, ARITH & ~CF)} `;
 }
 /** After a shift by a constant (setLazyShift(): OF in fa, CF in fb). */
@@ -254,16 +262,17 @@ function aluCode(op: number, a: string, b: string, store: (result: string) => st
 
 /**
  * `a OP b` on a byte (alu() with size 0 for one constant operation other than ADC/SBB: the lazy
- * flags get the unmasked result, as the handler stores them), `store` given the result. The
- * compiler does not track byte flags: what follows asks the lazy flags.
+ * flags get the unmasked result, as the handler stores them), `store` given the result. Both
+ * operands are bytes (0-255), and the lazy state waits in fa/fb/fv like a dword operation's
+ * (BYTE_OP), so `test al, 2; jz` tests `fv === 0` instead of asking the lazy flags.
  */
 function byteAluCode(op: number, a: string, b: string, store: (result: string) => string): string | null {
   const kind = op === 0 ? OP_ADD : op === 5 || op === 7 ? OP_SUB : op === 1 || op === 4 || op === 6 ? OP_LOGIC : -1;
   if (kind < 0) return null;
   const expression = ['(a + b) | 0', 'a | b', '', '', 'a & b', '(a - b) | 0', 'a ^ b', '(a - b) | 0'][op]!;
-  produced = null;
-  flagEffect = FLAGS_WRITTEN;
-  return `{ const a = ${a}, b = ${b}, v = ${expression}; ${lazyStore(kind, 'a', 'b', 'v', 0)} ${op === 7 ? '' : store('v')} }`;
+  produced = kind === OP_ADD ? AFTER_ADD8 : kind === OP_SUB ? AFTER_SUB8 : AFTER_LOGIC8;
+  flagEffect = BYTE_OP + kind;
+  return `{ const a = ${a}, b = ${b}, v = ${expression}; fa = a; fb = b; fv = v; ${op === 7 ? '' : store('v')} }`;
 }
 
 /** CF as a boolean expression, from the known flags when possible. */

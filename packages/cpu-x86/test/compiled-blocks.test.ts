@@ -114,7 +114,7 @@ describe('compiled blocks', () => {
 
   it('decide Jcc, SETcc, CMOVcc and the ADC/SBB carry right after a flag-setting instruction as the lazy flags do', () => {
     // The compiler evaluates a condition straight from the operands of the CMP/SUB/ADD/TEST/ADC/
-    // SBB/INC/DEC/shift just before it (block-compiler.ts `condition`); each group below is one such pair
+    // SBB/INC/DEC/shift (dword or byte) just before it (block-compiler.ts `condition`); each group below is one such pair
     // in the same block, over operand pairs that sit on every carry, sign and overflow edge.
     const ops = ['cmp edx, ebx', 'sub edx, ebx', 'add edx, ebx', 'and edx, ebx', 'or edx, ebx', 'xor edx, ebx', 'test edx, ebx',
       'adc edx, ebx', 'sbb edx, ebx', 'inc edx', 'dec edx', 'cmp edx, 0x7fffffff', 'add edx, -1',
@@ -125,7 +125,11 @@ describe('compiled blocks', () => {
       'rol edx, 1', 'ror edx, 7', 'xor edx, ebx\n ror edx, 1', 'sub edx, ebx\n rol edx, 9\n ror edx, 3', 'inc edx\n rol edx, 1',
       // Multiplies leave CF = OF = overflow in a local until something needs the flags.
       'imul edx, ebx', 'imul edx, [esi + ecx*8 + 4]', 'add edx, ebx\n imul edx, ebx', 'imul edx, ebx\n imul edx, edx',
-      'imul edx, ebx\n inc edx', 'imul edx, ebx\n rol edx, 1'];
+      'imul edx, ebx\n inc edx', 'imul edx, ebx\n rol edx, 1',
+      // Byte operations: their flags wait in locals too, with byte operands and the unmasked result.
+      'cmp dl, bl', 'sub dl, bl', 'add dl, bl', 'and dl, bl', 'or dl, bl', 'xor dl, bl', 'test dl, bl', 'add dh, bl',
+      'cmp dl, 0x80', 'add dl, 0xff', 'sub dh, 1', 'test dl, 0x81', 'test al, 0x80', 'cmp al, 0x7f',
+      'cmp byte [esi + ecx*8], 0x80', 'test byte [esi + ecx*8 + 4], 0x41', 'cmp dl, bl\n inc edx'];
     const cc = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
     let out = 0, body = '';
     for (const op of ops) {
@@ -153,7 +157,7 @@ describe('compiled blocks', () => {
       cmp ecx, 64
       jne l
       hlt`;
-    const edges = [0, 1, 2, -1, -2, 0x7fffffff, 0x7ffffffe, -0x80000000, -0x7fffffff, 0x80, 0xff, 0x100, 0x12345678, -0x12345678];
+    const edges = [0, 1, 2, -1, -2, 0x7fffffff, 0x7ffffffe, -0x80000000, -0x7fffffff, 0x80, 0xff, 0x100, 0x12345678, -0x12345678, 0x7f, 0x807f];
     const run = (options: Partial<CpuOptions>) => {
       const m = flat(source, options);
       for (let i = 0; i < 64; i++) {
