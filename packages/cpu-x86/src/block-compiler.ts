@@ -973,17 +973,11 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         lines.push(before + taken);
         break; // an unfollowed JMP ends its block
       }
-      if (takenFollowed[i] !== 0) {
-        // Followed when taken: not taken, the block is left at the fall-through; taken, it goes on
-        // into the run at the target (in the block's first page: only the CS limit to check).
-        lines.push(`${before}if (!(${test})) { c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
-        lines.push(`{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
-          `if (${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
-        stale = true;
-        continue;
-      }
-      if (kind === K_JMP) { // followed: on into the run at its target while its page maps as it did
-        lines.push(`${before}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
+      if (kind === K_JMP || takenFollowed[i] !== 0) {
+        // Followed: on into the run at its target while its page maps as it did. A Jcc followed
+        // when taken first leaves the block at its fall-through when it is not taken.
+        if (kind === K_JCC) lines.push(`${before}if (!(${test})) { c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
+        lines.push(`${kind === K_JMP ? before : ''}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
           `if (${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
         stale = true;
         continue;

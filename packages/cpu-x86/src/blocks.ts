@@ -62,10 +62,14 @@ function colder(c: CpuCore, x: number, y: number): boolean {
  * (block-compiler.ts). Cold blocks are not built that way: decoding past the first transfer of
  * every block decoded 5 times as many instructions during a boot.
  *
+ * `takenLo`/`takenHi` (bit i of a 64-bit mask in two halves) mark the Jccs that a followed build
+ * follows when taken (interpreter.ts takenBranches); a build that gets a kept function back uses
+ * the mask kept with it instead.
+ *
  * A block of 0 instructions (the first one crosses the page, or the page is not RAM) means
  * "execute this address one instruction at a time".
  */
-export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number, follow = false): void {
+export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen: number, follow = false, takenLo = 0, takenHi = 0): void {
   const page = phys >>> 12;
   c.stats[CpuStat.BlocksBuilt]++;
   c.bTag[b] = phys;
@@ -94,12 +98,10 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   // with the taken branches it followed then.
   const cached = c.compiledCache.get(phys);
   const reuse = cached !== undefined && cached.genKey === gen;
-  const takenLo = reuse ? cached.takenLo : follow ? takenToFollow.lo : 0;
-  const takenHi = reuse ? cached.takenHi : follow ? takenToFollow.hi : 0;
-  takenToFollow.lo = 0;
-  takenToFollow.hi = 0;
-  followedTaken.lo = takenLo;
-  followedTaken.hi = takenHi;
+  if (reuse) {
+    takenLo = cached.takenLo;
+    takenHi = cached.takenHi;
+  }
   follow = (follow || reuse) && c.cs32 === true;
   let n = 0, linear = 0, bytes = 0;
   let runLin = lin, runPhys = phys, off = 0, calls = 0;
@@ -116,7 +118,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     // The run that decoding goes on into, if this instruction is a transfer that is followed.
     let to = NOT_FOLLOWED, toPhys = NOT_FOLLOWED;
     if (CONDITIONAL[c.dH[d]] !== 0) {
-      // A Jcc that the block loop saw taken nearly always (takenToFollow) is followed to its target
+      // A Jcc that the block loop saw taken nearly always (takenLo/Hi) is followed to its target
       // when it jumps forward within the block's first page and nothing was followed before it
       // (the counts are of the block loop's part of the block); any other one ends following.
       const i = n - 1, marked = i < 32 ? (takenLo >>> i) & 1 : (takenHi >>> (i - 32)) & 1;
@@ -176,17 +178,6 @@ for (const h of [...JCC, loop]) CONDITIONAL[HANDLERS.indexOf(h)] = 1;
 /** The Jcc handlers (rel8 and rel32 decode to the same ones). */
 export const CONDITIONAL_JCC = new Uint8Array(HANDLERS.length);
 for (const h of JCC) CONDITIONAL_JCC[HANDLERS.indexOf(h)] = 1;
-/**
- * Instructions (bit i of a 64-bit mask, in two halves) whose Jcc the next followed build follows to
- * its target; set just before that build (interpreter.ts compileHot) and used only by it.
- */
-const takenToFollow = { lo: 0, hi: 0 };
-export function setTakenBranches(lo: number, hi: number): void {
-  takenToFollow.lo = lo;
-  takenToFollow.hi = hi;
-}
-/** The mask the last build used: kept with the function compiled from it (CachedBlock). */
-export const followedTaken = { lo: 0, hi: 0 };
 const H_CALL_REL = HANDLERS.indexOf(callRel), H_JMP_REL = HANDLERS.indexOf(jmpRel), H_RET_NEAR = HANDLERS.indexOf(retNear);
 /** Return addresses of the followed CALLs of the block being built, innermost last. */
 const callStack = new Int32Array(MAX_BLOCK);

@@ -1,5 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock, followedTaken, setTakenBranches } from './blocks.js';
+import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
 import { DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage } from './decoder/decode.js';
@@ -197,12 +197,12 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
  */
 function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: number): void {
   takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
-  buildBlock(c, b, lin, phys, c.fetchGenKey, true);
+  buildBlock(c, b, lin, phys, c.fetchGenKey, true, taken.lo, taken.hi);
   const count = c.bCount[b]!;
-  // The followed build may have found its function kept in compiledCache already.
+  // The followed build may have found its function kept in compiledCache already (with its own mask).
   if (count === 0 || c.bFn[b] !== null) return;
   const compiled = c.bFn[b] = compileBlock(c, c.bStart[b]!, count, ipMask);
-  if (compiled !== null) rememberCompiled(c, phys, count, compiled);
+  if (compiled !== null) rememberCompiled(c, phys, count, compiled, taken.lo, taken.hi);
 }
 
 /**
@@ -214,6 +214,8 @@ function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: nu
  */
 const TAKEN_SHARE = 0.9;
 const MIN_REACHED = 64;
+/** takenBranches()'s mask (bit i of 64 in two halves), which the followed build and the kept function use. */
+const taken = { lo: 0, hi: 0 };
 function takenBranches(c: CpuCore, start: number, linear: number): void {
   let lo = 0, hi = 0;
   // Runs that reached instruction i: those that ended at i or after it. A Jcc to a later
@@ -230,13 +232,14 @@ function takenBranches(c: CpuCore, start: number, linear: number): void {
       if (i < 32) lo |= 1 << i; else hi |= 1 << (i - 32);
     }
   }
-  setTakenBranches(lo, hi);
+  taken.lo = lo;
+  taken.hi = hi;
 }
 
 /** Keep a newly compiled block for later rebuilds of the same code (core.ts compiledCache). */
-function rememberCompiled(c: CpuCore, phys: number, count: number, fn: CompiledBlock): void {
+function rememberCompiled(c: CpuCore, phys: number, count: number, fn: CompiledBlock, takenLo: number, takenHi: number): void {
   if (c.compiledCache.size >= COMPILED_CACHE_SIZE) c.compiledCache.clear();
-  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn, takenLo: followedTaken.lo, takenHi: followedTaken.hi });
+  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn, takenLo, takenHi });
 }
 
 /**
