@@ -156,7 +156,13 @@ export class CpuCore implements FpuHost {
   chunkBreak = false;
   /** Cpu.requestStop(): the run() in progress returns at the next chunk (cleared when run() starts). */
   stopRequested = false;
-  retired = 0;
+  /**
+   * Starts as -0, a double, and the constructor sets 0: V8 then stores it as a double field from the
+   * start. Started as a small integer, the count outgrew V8's 31-bit small integers after 2^30
+   * instructions and changed the core's field layout (a new map), which threw away the optimised
+   * code of every function that touches the core and every compiled block, all at once.
+   */
+  retired = -0;
 
   // ---- fault state ----
   pendingVector = 0;
@@ -283,7 +289,7 @@ export class CpuCore implements FpuHost {
   countMix = false;
   /** First pool slot of the block being run while counting the mix (-1: none), and `retired` when it began. */
   mixBlock = -1;
-  mixRetired = 0;
+  mixRetired = -0; // a double from the start, as `retired` (set to 0 in the constructor)
 
   // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
   // and a fifth part (TLB_NEVER) that is never filled, so no lookup in it hits: compiled blocks
@@ -312,6 +318,8 @@ export class CpuCore implements FpuHost {
     const aligned = (memory.ram.byteOffset & 3) === 0 && (memory.ram.byteLength & 3) === 0;
     this.ram16 = aligned ? new Uint16Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 1) : null;
     this.ram32 = aligned ? new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 2) : null;
+    this.retired = 0;
+    this.mixRetired = 0;
   }
 
   // =====================================================================================

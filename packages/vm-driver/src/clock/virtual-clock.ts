@@ -46,12 +46,15 @@ export class VirtualClock implements Clock {
   private readonly hostNowMs: () => number;
   private nsPerInstruction: number;
   private instructionCounter: () => number = () => 0;
+  // The three counts below start as -0, a double, and the constructor sets 0, so that V8 keeps them
+  // as double fields from the start: they outgrow its 31-bit small integers in a long run, and the
+  // change of the object's field layout then would throw away all optimised code that uses the clock.
   /** Virtual time at the last rebase. */
-  private baseNs = 0;
+  private baseNs = -0;
   /** Instruction count at the last rebase. */
-  private baseInstructions = 0;
+  private baseInstructions = -0;
   /** Host time (ms) at the last rebase. */
-  private baseHostMs = 0;
+  private baseHostMs = -0;
   private running = false;
   /** Realtime mode: the guest is idle and time follows the host clock. */
   private idle = false;
@@ -66,6 +69,9 @@ export class VirtualClock implements Clock {
       this.nsPerInstruction = 1 / options.instructionsPerNs;
     }
     if (!(this.nsPerInstruction > 0) || !Number.isFinite(this.nsPerInstruction)) throw new RangeError('the guest instruction rate must be positive');
+    this.baseNs = 0;
+    this.baseInstructions = 0;
+    this.baseHostMs = 0;
   }
 
   /** Where the instruction count comes from (the CPU's `instructionsRetired`). */
