@@ -65,5 +65,5 @@ for (let batch = 0, done = 0; done < total; batch++) {
 }
 process.stderr.write('\n');
 console.log(`seed ${seed}`);
-console.log(summarize(report, examples));
+console.log(summarize(report, examples, native !== null ? 'hardware' : 'the block loop'));
 process.exitCode = report.failures.length > 0 ? 1 : 0;

@@ -81,8 +81,9 @@ describe.runIf(refusal !== null)('compiled blocks vs the block loop, on a host w
       const cases = generateBatch(SEED + 1, batch, BATCH_SIZE);
       compareBatch(cases, cases.map((c) => blockLoop.run(c)), compiled, selfReport, []);
     }
-    console.log(`differential tester (compiled blocks vs the block loop): ${summarize(selfReport, 1)}`);
-    expect(selfReport.failures.length, summarize(selfReport, 1)).toBe(0);
+    const summary = summarize(selfReport, 1, 'the block loop');
+    console.log(`differential tester (compiled blocks vs the block loop): ${summary}`);
+    expect(selfReport.failures.length, summary).toBe(0);
     expect(selfReport.cases).toBe(COMPILED_BATCHES * BATCH_SIZE);
     expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
   }, 120_000);

@@ -57,11 +57,14 @@ export function compareBatch(cases: readonly DiffCase[], hardware: readonly Case
   });
 }
 
-/** Mismatches grouped by opcode key, most frequent first, with one example each. */
-export function summarize(report: DiffReport, examplesPerOpcode = 1): string {
+/**
+ * Mismatches grouped by opcode key, most frequent first, with one example each. `reference` names
+ * what the cases were compared with.
+ */
+export function summarize(report: DiffReport, examplesPerOpcode = 1, reference = 'hardware'): string {
   const lines: string[] = [];
   const pct = report.cases === 0 ? 0 : (100 * report.passed) / report.cases;
-  lines.push(`${report.cases} cases, ${report.passed} identical to hardware (${pct.toFixed(3)}%), ${report.failures.length} unexpected mismatches, ${report.known.length} known failures tolerated`);
+  lines.push(`${report.cases} cases, ${report.passed} identical to ${reference} (${pct.toFixed(3)}%), ${report.failures.length} unexpected mismatches, ${report.known.length} known failures tolerated`);
   const groups = new Map<string, Mismatch[]>();
   for (const m of report.failures) {
     const key = `${m.c.opcode} ${m.c.opcode === 'seq' ? '' : m.c.form}`.trim();
