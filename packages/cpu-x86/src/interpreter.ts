@@ -196,7 +196,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
  * it follows calls, returns and forward jumps (blocks.ts buildBlock).
  */
 function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: number): void {
-  takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
+  const taken = takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
   buildBlock(c, b, lin, phys, c.fetchGenKey, true, taken.lo, taken.hi);
   const count = c.bCount[b]!;
   // The followed build may have found its function kept in compiledCache already (with its own mask).
@@ -214,9 +214,8 @@ function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: nu
  */
 const TAKEN_SHARE = 0.9;
 const MIN_REACHED = 64;
-/** takenBranches()'s mask (bit i of 64 in two halves), which the followed build and the kept function use. */
-const taken = { lo: 0, hi: 0 };
-function takenBranches(c: CpuCore, start: number, linear: number): void {
+/** The mask (bit i of 64, in two halves) of the Jccs that the followed build follows and the kept function is compiled with. */
+function takenBranches(c: CpuCore, start: number, linear: number): { lo: number; hi: number } {
   let lo = 0, hi = 0;
   // Runs that reached instruction i: those that ended at i or after it. A Jcc to a later
   // instruction of the block is left alone: compiled, it skips them inside the block either way.
@@ -232,8 +231,7 @@ function takenBranches(c: CpuCore, start: number, linear: number): void {
       if (i < 32) lo |= 1 << i; else hi |= 1 << (i - 32);
     }
   }
-  taken.lo = lo;
-  taken.hi = hi;
+  return { lo, hi };
 }
 
 /** Keep a newly compiled block for later rebuilds of the same code (core.ts compiledCache). */
