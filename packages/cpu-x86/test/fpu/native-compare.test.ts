@@ -21,12 +21,13 @@ const SEED = Number(process.env['FPU_NATIVE_SEED'] ?? 0x87);
 
 const dir = mkdtempSync(join(tmpdir(), 'x87-harness-'));
 const binary = join(dir, 'x87-harness');
-const build = spawnSync('gcc', ['-m32', '-O1', '-o', binary, harnessSource], { encoding: 'utf8' });
-// A host whose kernel runs no 32-bit programs cannot run the harness at all (diff/native-runner.ts).
+// A host whose kernel runs no 32-bit programs cannot run the harness at all (diff/native-runner.ts):
+// it is not built there.
 const refusal = hostRefuses32BitPrograms();
-const available = build.status === 0 && refusal === null;
+const build = refusal === null ? spawnSync('gcc', ['-m32', '-O1', '-o', binary, harnessSource], { encoding: 'utf8' }) : null;
+const available = build?.status === 0;
 const skipReason = available ? '' : refusal !== null ? `(skipped: ${refusal})`
-  : `gcc -m32 unavailable or failed (${(build.stderr ?? String(build.error)).trim().split('\n')[0]}); install gcc-multilib to run the native x87 comparison`;
+  : `gcc -m32 unavailable or failed (${(build?.stderr ?? String(build?.error)).trim().split('\n')[0]}); install gcc-multilib to run the native x87 comparison`;
 if (refusal !== null) console.warn(`x87 native comparison SKIPPED: ${refusal}`);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
