@@ -12,16 +12,21 @@
  * --compiled (run each case whole with every block compiled on its first run, as the CI test's
  * compiled-block batches do, so the block compiler's generated code is what is compared),
  * --block-loop (with --compiled: compare with the block loop instead of hardware, for a host whose
- * kernel runs no 32-bit programs; the block loop is what the hardware comparisons check).
+ * kernel runs no 32-bit programs; the block loop is what the hardware comparisons check),
+ * --qemu (compare with QEMU's TCG instead of hardware: qemu-system-i386 runs test/diff/qemu/case-kernel.asm;
+ * mismatches listed in test/diff/qemu-deviations.ts are tolerated and counted), --qemu-dir DIR
+ * (where case-kernel.asm lives; defaults to packages/cpu-x86/test/diff/qemu under cwd).
  * Exit status 1 when there are unexpected mismatches, 2 when there is no hardware to compare with.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Cpu } from '../src/index.js';
-import { compareBatch, emptyReport, summarize } from '../test/diff/differential.js';
+import { compareBatch, emptyReport, runnableCases, summarize } from '../test/diff/differential.js';
 import { generateBatch } from '../test/diff/generator.js';
 import { InterpreterRunner } from '../test/diff/interpreter-runner.js';
 import { DEFAULT_NATIVE_DIR, hostRefuses32BitPrograms, NativeRunner } from '../test/diff/native-runner.js';
+import { QEMU_DEVIATIONS } from '../test/diff/qemu-deviations.js';
+import { DEFAULT_QEMU_DIR, QemuRunner } from '../test/diff/qemu-runner.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,17 +41,24 @@ const only = option('opcode', '');
 const fromCwd = resolve('packages/cpu-x86/test/diff/native');
 const nativeDir = option('native-dir', existsSync(fromCwd) ? fromCwd : DEFAULT_NATIVE_DIR);
 
+const qemuFromCwd = resolve('packages/cpu-x86/test/diff/qemu');
+const qemuDir = option('qemu-dir', existsSync(qemuFromCwd) ? qemuFromCwd : DEFAULT_QEMU_DIR);
+
 const compiled = process.argv.includes('--compiled');
 const againstBlockLoop = compiled && process.argv.includes('--block-loop');
-const refusal = againstBlockLoop ? null : hostRefuses32BitPrograms();
+const againstQemu = !againstBlockLoop && process.argv.includes('--qemu');
+const refusal = againstBlockLoop || againstQemu ? null : hostRefuses32BitPrograms();
 if (refusal !== null) {
-  console.error(`${refusal}\nWith --compiled --block-loop the compiled blocks are compared with the block loop instead.`);
+  console.error(`${refusal}\nWith --qemu the cases are compared with QEMU's TCG instead; with --compiled --block-loop the compiled blocks are compared with the block loop.`);
   process.exit(2);
 }
 const blockLoop = againstBlockLoop
   ? new InterpreterRunner((memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, compileBlocks: false }), { wholeRuns: true })
   : null;
-const native = blockLoop === null ? NativeRunner.build(nativeDir) : null;
+const qemu = againstQemu ? QemuRunner.build(qemuDir) : null;
+const native = blockLoop === null && qemu === null ? NativeRunner.build(nativeDir) : null;
+const deviations = qemu !== null ? QEMU_DEVIATIONS : [];
+const referenceName = native !== null ? 'hardware' : qemu !== null ? 'QEMU TCG' : 'the block loop';
 const interpreter = new InterpreterRunner(
   (memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, ...(compiled ? { compileThreshold: 1 } : {}) }),
   { wholeRuns: compiled },
@@ -57,13 +69,15 @@ for (let batch = 0, done = 0; done < total; batch++) {
   const count = Math.min(batchSize, total - done);
   let cases = generateBatch(seed, batch, count);
   if (only) cases = cases.filter((c) => c.opcode === only || c.form.includes(` ${only} `));
-  const reference = native !== null ? native.run(cases) : cases.map((c) => blockLoop!.run(c));
-  compareBatch(cases, reference, interpreter, report, native !== null ? undefined : []);
+  cases = runnableCases(cases, deviations, report);
+  const reference = native !== null ? native.run(cases) : qemu !== null ? qemu.run(cases) : cases.map((c) => blockLoop!.run(c));
+  compareBatch(cases, reference, interpreter, report, blockLoop !== null ? [] : undefined, deviations);
   done += count;
   const seconds = (Date.now() - started) / 1000;
   process.stderr.write(`\r${done}/${total} generated, ${report.cases} compared, ${report.failures.length} mismatches, ${(report.cases / seconds).toFixed(0)} cases/s   `);
 }
 process.stderr.write('\n');
 console.log(`seed ${seed}`);
-console.log(summarize(report, examples, native !== null ? 'hardware' : 'the block loop'));
+qemu?.dispose();
+console.log(summarize(report, examples, referenceName));
 process.exitCode = report.failures.length > 0 ? 1 : 0;

@@ -41,7 +41,13 @@ export interface CaseResult {
   memoryChanges: Uint32Array;
 }
 
-// Binary record layout read by native/runner.c (keep in sync with its #defines).
+/** What cases are compared with: this host's CPU (NativeRunner) or QEMU (QemuRunner). */
+export interface ReferenceRunner {
+  /** One result per case, in order. */
+  run(cases: readonly DiffCase[]): CaseResult[];
+}
+
+// Binary record layout read by native/runner.c and qemu/case-kernel.asm (keep in sync with their constants).
 export const RECORD_SIZE = 320;
 export const MAX_PATCHES = 8;
 export const PATCH_BYTES = 12;

@@ -6,6 +6,8 @@ import { generateBatch } from './generator.js';
 import { InterpreterRunner } from './interpreter-runner.js';
 import { KNOWN_FAILURES } from './known-failures.js';
 import { hostRefuses32BitPrograms, NativeRunner } from './native-runner.js';
+import { QEMU_DEVIATIONS } from './qemu-deviations.js';
+import { QemuRunner, qemuRunnerUnavailable } from './qemu-runner.js';
 
 // Fixed-seed sample: 10 batches x 10,000 cases, each case run on this host's CPU and in the
 // interpreter. Mismatches fail the test unless they match a KNOWN_FAILURES entry (printed below).
@@ -18,16 +20,32 @@ let interpreter: InterpreterRunner;
 const report = emptyReport();
 
 // A host whose kernel runs no 32-bit programs has no hardware to compare with: the comparisons with
-// it are skipped, saying why, and the compiled blocks are compared with the block loop instead.
+// it are skipped, saying why. The same sample then runs against QEMU's TCG (qemu-runner.ts) when
+// qemu-system-i386 is installed, and the compiled blocks are also compared with the block loop.
 const refusal = hostRefuses32BitPrograms();
-if (refusal !== null) console.warn(`differential tester: the comparisons with hardware are SKIPPED: ${refusal}`);
+const qemuMissing = refusal === null ? null : qemuRunnerUnavailable();
+if (refusal !== null) {
+  console.warn(`differential tester: the comparisons with hardware are SKIPPED: ${refusal}`);
+  console.warn(qemuMissing === null
+    ? 'differential tester: the oracle is QEMU TCG instead (qemu-system-i386, software emulation, NOT hardware); ' +
+      `where TCG itself is wrong is listed in qemu-deviations.ts (${QEMU_DEVIATIONS.length} entries)`
+    : `differential tester: the comparisons with QEMU TCG are SKIPPED too: ${qemuMissing}`);
+}
+const againstQemu = refusal !== null && qemuMissing === null;
+let qemu: QemuRunner;
+const qemuReport = emptyReport();
 
 beforeAll(() => {
   if (refusal === null) native = NativeRunner.build(); // fails loudly (with the apt-get command) without gcc -m32 / nasm
+  if (againstQemu) qemu = QemuRunner.build();
   interpreter = new InterpreterRunner((memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true }));
 });
 
 afterAll(() => {
+  if (againstQemu) {
+    qemu.dispose();
+    console.log(`differential tester (oracle: QEMU TCG, not hardware, because ${refusal}): ${summarize(qemuReport, 1, 'QEMU TCG')}`);
+  }
   if (refusal !== null) return;
   console.log(`differential tester: ${summarize(report, 1)}`);
   console.log(`differential tester: ${report.known.length} known failures skipped (${KNOWN_FAILURES.length} entries in known-failures.ts)`);
@@ -66,6 +84,41 @@ describe.skipIf(refusal !== null)('interpreter vs hardware, compiled blocks', ()
     // Nearly every case's code became a compiled block (the rest fault before a block completes).
     expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
   }, 120_000);
+});
+
+// Without hardware to compare with: the same sample against QEMU's TCG, an independent x86
+// implementation but not hardware. Mismatches where TCG is wrong (qemu-deviations.ts) are tolerated,
+// counted and printed; everything else fails as it would against hardware.
+describe.runIf(againstQemu)('interpreter vs QEMU TCG, on a host without 32-bit programs (integer instructions, flat 32-bit, CPL 3)', () => {
+  for (let group = 0; group < BATCHES / 2; group++) {
+    test(`batches ${group * 2} and ${group * 2 + 1} (${2 * BATCH_SIZE} cases)`, () => {
+      const before = qemuReport.failures.length;
+      for (const batch of [group * 2, group * 2 + 1]) runBatch(SEED, batch, BATCH_SIZE, qemu, interpreter, qemuReport, KNOWN_FAILURES, QEMU_DEVIATIONS);
+      const mine = { ...qemuReport, failures: qemuReport.failures.slice(before) };
+      expect(mine.failures.length, summarize(mine, 1, 'QEMU TCG')).toBe(0);
+    }, 120_000);
+  }
+
+  test('ran the whole sample', () => {
+    expect(qemuReport.cases + qemuReport.notRun.length).toBe(BATCHES * BATCH_SIZE);
+    // The deviations explain a small share; a surge means the oracle or the harness broke.
+    expect(qemuReport.deviations.length + qemuReport.notRun.length).toBeLessThan(BATCHES * BATCH_SIZE / 50);
+  });
+
+  test(`compiled blocks: ${COMPILED_BATCHES} batches of ${BATCH_SIZE} cases, run whole with compileThreshold 1`, () => {
+    const compiledReport = emptyReport();
+    let cpu: Cpu | null = null;
+    const compiled = new InterpreterRunner(
+      (memory) => (cpu = new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, compileThreshold: 1 })),
+      { wholeRuns: true },
+    );
+    for (let batch = 0; batch < COMPILED_BATCHES; batch++) runBatch(SEED + 1, batch, BATCH_SIZE, qemu, compiled, compiledReport, KNOWN_FAILURES, QEMU_DEVIATIONS);
+    const summary = summarize(compiledReport, 1, 'QEMU TCG');
+    console.log(`differential tester (compiled blocks, oracle: QEMU TCG, not hardware): ${summary}`);
+    expect(compiledReport.failures.length, summary).toBe(0);
+    expect(compiledReport.cases + compiledReport.notRun.length).toBe(COMPILED_BATCHES * BATCH_SIZE);
+    expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
+  }, 240_000);
 });
 
 // Without hardware to compare with: the same cases run whole with every block compiled on its first
