@@ -16,6 +16,7 @@ import {
   hostFacts, measureBootToShell, parseGroups, runSuite, startLatencyMethod, typevisorPlatform,
 } from '@typevisor/cli/bench';
 import type { DebianGuest, GuestPlatform, PlatformResult } from '@typevisor/cli/bench';
+import { tuneEngineForGuests } from '@typevisor/vm-driver/node';
 import { appendHistory } from './history.js';
 import { prepareNativeBusybox, runNative } from './native-platform.js';
 import { qemuPlatform } from './qemu-platform.js';
@@ -108,6 +109,9 @@ async function main(): Promise<number> {
   const guest = benchGuest({ kernel: null, initrd: null, append: null, memoryMiB: 128 });
   const workerUrl = new URL('./driver-worker.mjs', import.meta.url);
   const typevisorOptions = { guest, managerWorkerUrl: existsSync(fileURLToPath(workerUrl)) ? workerUrl : null };
+  // As the typevisor command does (its bench command runs in a process tuned the same way). The
+  // flags are process-wide, so v86's JavaScript in this process runs with them too.
+  const engineFlags = options.platforms.includes('typevisor') ? tuneEngineForGuests() : [];
 
   // Prerequisites first, all of them, so a missing one is reported before an hour of benchmarks.
   const platforms: GuestPlatform[] = [];
@@ -172,6 +176,7 @@ async function main(): Promise<number> {
       ...hostFacts(), loadAverage1mAtStart: loadAtStart, commit: gitCommit(), runs: options.runs,
       guest: `${guest.kernel.replace(/.*\/guest\//, 'guest/')} + initramfs.cpio.gz (${guest.cmdline}), ${guest.memoryMiB} MiB`,
       'typevisor.startLatency': startLatencyMethod(typevisorOptions),
+      ...(engineFlags.length === 0 ? {} : { 'typevisor.v8Flags': `${engineFlags.join(' ')} (process-wide, set at run time as the typevisor command does)` }),
       ...(debian === null ? {} : {
         'guest.debian': `Debian linux-image-${debian.release} (${debian.kernel}) + busybox initramfs (${debian.initrd}), ${debian.cmdline}, ${debian.memoryMiB} MiB; ` +
           'boot-to-shell.debian-686 is measured like boot-to-shell',

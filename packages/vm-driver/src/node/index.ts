@@ -10,3 +10,4 @@ export type { StdioCharBackendOptions, StdioStreams } from './stdio-char-backend
 export { ESCAPE_BYTE, StdioCharBackend } from './stdio-char-backend.js';
 export type { DefaultGuest } from './default-guest.js';
 export { DEFAULT_GUEST_CMDLINE, DefaultGuestNotFoundError, findDefaultGuest } from './default-guest.js';
+export { GUEST_ENGINE_FLAGS, tuneEngineForGuests } from './engine-tuning.js';
