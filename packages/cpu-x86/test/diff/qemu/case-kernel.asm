@@ -374,6 +374,17 @@ FRAME_CS        equ 52
 FRAME_EFLAGS    equ 56
 FRAME_USER_ESP  equ 60
 
+; Copies frame dwords (the arguments, frame offsets) to consecutive dwords of `result`, from its start.
+%macro copy_frame_to_result 1-*
+%assign into 0
+%rep %0
+    mov eax, [esp + %1]
+    mov [result + into], eax
+%assign into into + 4
+%rotate 1
+%endrep
+%endmacro
+
 interrupt_common:
     pushad
     push ds
@@ -431,26 +442,8 @@ case_ended:
 .record:
     mov [result + 40], eax
     mov [result + 44], edx
-    mov eax, [esp + FRAME_EAX]
-    mov [result + 0], eax
-    mov eax, [esp + FRAME_ECX]
-    mov [result + 4], eax
-    mov eax, [esp + FRAME_EDX]
-    mov [result + 8], eax
-    mov eax, [esp + FRAME_EBX]
-    mov [result + 12], eax
-    mov eax, [esp + FRAME_USER_ESP]
-    mov [result + 16], eax
-    mov eax, [esp + FRAME_EBP]
-    mov [result + 20], eax
-    mov eax, [esp + FRAME_ESI]
-    mov [result + 24], eax
-    mov eax, [esp + FRAME_EDI]
-    mov [result + 28], eax
-    mov eax, [esp + FRAME_EFLAGS]
-    mov [result + 32], eax
-    mov eax, [esp + FRAME_EIP]
-    mov [result + 36], eax
+    ; The result header's first ten dwords: EAX..EDI in register-number order, EFLAGS, EIP.
+    copy_frame_to_result FRAME_EAX, FRAME_ECX, FRAME_EDX, FRAME_EBX, FRAME_USER_ESP, FRAME_EBP, FRAME_ESI, FRAME_EDI, FRAME_EFLAGS, FRAME_EIP
     ; Changed bytes, ascending: find differing dwords with REPE CMPSD, then their bytes.
     mov esi, REGION_START
     mov edi, initial_region
