@@ -15,7 +15,7 @@ for (const flag of JSON.parse(process.argv[1])) setFlagsFromString(flag);
 const body = Array.from({ length: 200 }, (_, i) => 's = (s + x * ' + i + ') | 0;').join('\\n');
 const block = new Function('x', 'let s = 0; if (x > 0) return x;\\n' + body + '\\nreturn s;');
 const status = new Function('f', 'return %GetOptimizationStatus(f)');
-const OPTIMISED_OR_MARKED = 64 | 256 | 512 | 1024;
+const OPTIMISED_OR_MARKED = 16 | 32 | 64 | 256 | 512 | 1024; // optimised (any tier), or marked or queued for it
 let calls = 0;
 while (calls < 2_000_000 && (status(block) & OPTIMISED_OR_MARKED) === 0) { block(1); calls++; }
 console.log(calls);
