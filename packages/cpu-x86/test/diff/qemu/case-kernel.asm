@@ -26,6 +26,14 @@ bits 32
 KERNEL_BASE     equ 0x100000
 org KERNEL_BASE
 
+; A count or length from a case record, kept within what the record can hold (as runner.c does).
+%macro clamp_unsigned 2
+    cmp %1, %2
+    jbe %%within
+    mov %1, %2
+%%within:
+%endmacro
+
 ; ---- must match ../layout.ts and ../case-format.ts ----
 REGION_START    equ 0x1000          ; data page, then the stack page
 REGION_SIZE     equ 0x2000
@@ -283,20 +291,14 @@ load_region:
     cmp edi, REGION_START + REGION_SIZE
     jb .fill
     mov ebx, [esi + RECORD_PATCHES]
-    cmp ebx, MAX_PATCHES
-    jbe .patch_count_ok
-    mov ebx, MAX_PATCHES
-.patch_count_ok:
+    clamp_unsigned ebx, MAX_PATCHES
     lea ebp, [esi + RECORD_PATCH0]
 .patch:
     test ebx, ebx
     jz .patched
     movzx edi, word [ebp]           ; guest address of the first byte
     movzx ecx, byte [ebp + 2]       ; length
-    cmp ecx, PATCH_BYTES
-    jbe .length_ok
-    mov ecx, PATCH_BYTES
-.length_ok:
+    clamp_unsigned ecx, PATCH_BYTES
     xor edx, edx
 .patch_byte:
     cmp edx, ecx
@@ -326,10 +328,7 @@ load_code:
     mov ecx, CODE_GUARD_SPAN / 4
     rep stosd
     mov ecx, [esi + RECORD_CODE_LEN]
-    cmp ecx, CODE_MAX
-    jbe .length_ok
-    mov ecx, CODE_MAX
-.length_ok:
+    clamp_unsigned ecx, CODE_MAX
     lea eax, [CODE_ADDR + ecx]
     mov [code_end], eax
     push esi
