@@ -26,6 +26,11 @@ export interface CpuPaging {
   readonly pdpteReservedFault?: boolean;
   setA20(enabled: boolean): void;
   invalidatePage(linear: number): void;
+  /**
+   * Whether the last successful translate() went through a 4 MiB or 2 MiB page. Without it the CPU
+   * takes every translation for a large one: INVLPG then empties its whole TLB.
+   */
+  readonly lastTranslationLarge?: boolean;
   flush(includeGlobal: boolean): void;
   translate(linear: number, access: 0 | 1 | 2, user: boolean): number;
   readonly faultErrorCode: number;

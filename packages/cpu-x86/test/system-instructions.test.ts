@@ -137,6 +137,70 @@ describe('system instructions', () => {
     expect([mem32(m, 0x5e0), mem32(m, 0x5e4), mem32(m, 0x5e8)]).toEqual([0x11, 0x11, 0x22]);
   });
 
+  it('INVLPG drops only the page it names (the rest of the TLB stays, as on the processor)', () => {
+    const m = pmMachine(`
+      call setup_paging
+      mov dword [0x300000], 0x11
+      mov dword [0x301000], 0x22
+      mov dword [0x302000], 0x33
+      mov eax, [0x300000]
+      mov eax, [0x302000]
+      mov dword [0x21000 + 0x300*4], 0x301007
+      mov dword [0x21000 + 0x302*4], 0x301007
+      invlpg [0x300000]
+      mov eax, [0x300000]      ; the named page: the new mapping
+      mov ebx, [0x302000]      ; another page: its cached translation is still used
+      invlpg [0x302000]
+      mov ecx, [0x302000]
+      mov [0x5e0], eax
+      mov [0x5e4], ebx
+      mov [0x5e8], ecx
+      hlt`);
+    m.cpu.run(100000);
+    expect([mem32(m, 0x5e0), mem32(m, 0x5e4), mem32(m, 0x5e8)]).toEqual([0x22, 0x33, 0x22]);
+  });
+
+  it('INVLPG of one address in a 4 MiB page drops every piece of that page', () => {
+    const m = pmMachine(`
+      call setup_paging
+      mov eax, cr4
+      or eax, 0x10             ; CR4.PSE
+      mov cr4, eax
+      mov dword [0x20000 + 1*4], 0x000000e7  ; 0x400000-0x7fffff: a 4 MiB page over physical 0
+      mov dword [0x10000], 0x11
+      mov dword [0x11000], 0x22
+      mov eax, [0x410000]
+      mov eax, [0x411000]      ; two pieces of the large page cached
+      mov dword [0x20000 + 1*4], 0x004000e7  ; now over physical 4 MiB: no RAM there, reads all-ones
+      invlpg [0x410000]
+      mov eax, [0x411000]      ; the other piece is gone too
+      mov ebx, [0x410000]
+      mov [0x5e0], eax
+      mov [0x5e4], ebx
+      hlt`);
+    m.cpu.run(100000);
+    expect([mem32(m, 0x5e0), mem32(m, 0x5e4)]).toEqual([0xffffffff, 0xffffffff]);
+  });
+
+  it('INVLPG of a code page makes the next fetch from it translate again', () => {
+    const m = pmMachine(`
+      call setup_paging
+      mov dword [0x300000], 0x000001b8   ; mov eax, 1
+      mov dword [0x300004], 0x0000c300   ; ret
+      mov dword [0x301000], 0x000002b8   ; mov eax, 2
+      mov dword [0x301004], 0x0000c300   ; ret
+      mov esi, 0x300000
+      call esi
+      mov [0x5e0], eax
+      mov dword [0x21000 + 0x300*4], 0x301007
+      invlpg [0x300000]
+      call esi
+      mov [0x5e4], eax
+      hlt`);
+    m.cpu.run(100000);
+    expect([mem32(m, 0x5e0), mem32(m, 0x5e4)]).toEqual([1, 2]);
+  });
+
   it('LSS loads SS:ESP together and 16-bit IRET works in protected mode', () => {
     const m = pmMachine(`
       mov dword [0x5f0], 0x7000

@@ -100,6 +100,12 @@ export class Paging {
    * flag and do so. If it does not, accesses through such a PDPTE fault with RSVD.
    */
   pdpteReservedFault = false;
+  /**
+   * Whether the last successful {@link Paging.translate} went through a 4 MiB or 2 MiB page. A cache
+   * of translations in front of this one (the CPU's data TLB) needs it: INVLPG of any address in a
+   * large page must drop every 4 KiB piece of it that such a cache holds.
+   */
+  lastTranslationLarge = false;
 
   private readonly memory: PhysicalMemory;
   private readonly tlb = new Tlb();
@@ -220,7 +226,10 @@ export class Paging {
    */
   translate(linear: number, access: 0 | 1 | 2, user: boolean): number {
     const e = this.tlbEntries[linear >>> 12];
-    if ((e & (1 << (access + (user ? 3 : 0)))) !== 0) return ((e & TLB_FRAME_MASK) | (linear & 0xfff)) >>> 0;
+    if ((e & (1 << (access + (user ? 3 : 0)))) !== 0) {
+      this.lastTranslationLarge = (e & TlbFlag.LargePage) !== 0;
+      return ((e & TLB_FRAME_MASK) | (linear & 0xfff)) >>> 0;
+    }
     return this.translateSlow(linear >>> 0, access, user);
   }
 
@@ -231,6 +240,7 @@ export class Paging {
     if (this.mode === MODE_PAE) return this.walkPae(lin, access, user);
     const phys = (lin & this.a20Mask) >>> 0;
     this.tlb.set(lin >>> 12, (phys & TLB_FRAME_MASK) | TLB_ALL_ACCESS);
+    this.lastTranslationLarge = false;
     return phys;
   }
 
@@ -319,6 +329,7 @@ export class Paging {
   /** Completes a successful walk: caches it (below 4 GiB) and returns the physical address. */
   private finish(lin: number, frameHigh: number, frame: number, rw: boolean, us: boolean, nx: boolean, dirty: boolean, global: boolean, large: boolean): number {
     const base = (frame & this.a20Mask) >>> 0;
+    this.lastTranslationLarge = large;
     if (frameHigh !== 0) return frameHigh * TWO_POW_32 + base + (lin & 0xfff);
     let flags = TlbFlag.SupervisorRead;
     if (dirty) {

@@ -161,6 +161,18 @@ describe('32-bit paging, 4 MiB pages (CR4.PSE)', () => {
     expect(memory.readPhys32(phys)).toBe(0xffffffff);
   });
 
+  it('says whether the last translation went through a large page, on a walk and on a TLB hit', () => {
+    const { memory, paging } = large(0x00400000 | E.P | E.RW | E.PS);
+    setPde(memory, CR3, LIN, PT | E.P | E.RW);
+    setPte(memory, PT, LIN, FRAME | E.P | E.RW);
+    const seen: boolean[] = [];
+    for (const lin of [0xc0001000, LIN, 0xc0001000, LIN, 0xc0002000]) {
+      expect(paging.translate(lin, AccessKind.Read, false)).toBeGreaterThanOrEqual(0);
+      seen.push(paging.lastTranslationLarge);
+    }
+    expect(seen).toEqual([true, false, true, false, true]);
+  });
+
   it('faults with RSVD when PDE bits 21:17 are set', () => {
     const { memory, paging, pdeAddr } = large(0x00400000 | (1 << 21) | E.P | E.RW | E.PS);
     expect(paging.translate(0xc0000000, AccessKind.Write, true)).toBe(-1);

@@ -232,8 +232,7 @@ export function invlpg(c: CpuCore, d: number): void {
   requireCpl0(c);
   if (c.dRm[d] >= 0xc0) c.fault(UD, -1);
   const lin = (c.segBase[c.dSeg[d]] + eaOff(c, d)) | 0;
-  c.paging.invalidatePage(lin);
-  c.flushTlb();
+  c.invalidateTlbPage(lin);
 }
 export function wbinvd(c: CpuCore): void { requireCpl0(c); }
 
