@@ -3,7 +3,7 @@ import { compareResults, describeCase } from './compare.js';
 import { generateBatch } from './generator.js';
 import type { InterpreterRunner } from './interpreter-runner.js';
 import { findKnownFailure, KNOWN_FAILURES, type KnownFailure } from './known-failures.js';
-import type { QemuDeviation } from './qemu-deviations.js';
+import { findQemuDeviation, findQemuSkip, type QemuDeviation } from './qemu-deviations.js';
 
 export interface Mismatch {
   c: DiffCase;
@@ -53,7 +53,7 @@ export function runBatch(
 /** The cases no deviation skips; the skipped ones go to `report.notRun`. */
 export function runnableCases(cases: readonly DiffCase[], deviations: readonly QemuDeviation[], report: DiffReport): DiffCase[] {
   return cases.filter((c) => {
-    const deviation = deviations.find((d) => d.skips?.(c) === true);
+    const deviation = findQemuSkip(c, deviations);
     if (deviation) report.notRun.push({ c, deviation });
     return deviation === undefined;
   });
@@ -78,7 +78,7 @@ export function compareBatch(
     }
     if (emu.vector === 0x101) detail += ` (${interpreter.lastHostError})`;
     const known = findKnownFailure(c, knownFailures);
-    const deviation = known ? undefined : deviations.find((d) => d.matches?.(c, expected, emu) === true);
+    const deviation = known ? undefined : findQemuDeviation(c, expected, emu, deviations);
     if (deviation) report.deviations.push({ c, detail, known, deviation });
     else (known ? report.known : report.failures).push({ c, detail, known });
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeResults, encodeCases, type CaseResult, type DiffCase } from './case-format.js';
+import { stderrOf } from './process-output.js';
 
 /** Where runner.c and trampoline.asm live (overridable for bundled scripts run from elsewhere). */
 export const DEFAULT_NATIVE_DIR = fileURLToPath(new URL('./native/', import.meta.url));
@@ -108,13 +109,5 @@ export class NativeRunner {
     }
     return decodeResults(new Uint8Array(child.stdout.buffer, child.stdout.byteOffset, child.stdout.byteLength), cases.length);
   }
-}
-
-function stderrOf(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null && 'stderr' in error) {
-    const stderr = (error as { stderr: unknown }).stderr;
-    if (stderr instanceof Uint8Array && stderr.length > 0) return new TextDecoder().decode(stderr);
-  }
-  return error;
 }
 

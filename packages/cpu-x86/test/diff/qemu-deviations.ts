@@ -62,14 +62,16 @@ export const QEMU_DEVIATIONS: readonly QemuDeviation[] = [
   },
 ];
 
-/** The deviation that explains this mismatch with QEMU, if any. */
-export function findQemuDeviation(c: DiffCase, qemu: CaseResult, interpreter: CaseResult): QemuDeviation | undefined {
-  return QEMU_DEVIATIONS.find((d) => d.matches?.(c, qemu, interpreter) === true);
+/** The deviation (of `deviations`, QEMU's by default) that explains this mismatch with QEMU, if any. */
+export function findQemuDeviation(
+  c: DiffCase, qemu: CaseResult, interpreter: CaseResult, deviations: readonly QemuDeviation[] = QEMU_DEVIATIONS,
+): QemuDeviation | undefined {
+  return deviations.find((d) => d.matches?.(c, qemu, interpreter) === true);
 }
 
-/** The deviation that keeps this case out of QEMU, if any. */
-export function findQemuSkip(c: DiffCase): QemuDeviation | undefined {
-  return QEMU_DEVIATIONS.find((d) => d.skips?.(c) === true);
+/** The deviation (of `deviations`, QEMU's by default) that keeps this case out of QEMU, if any. */
+export function findQemuSkip(c: DiffCase, deviations: readonly QemuDeviation[] = QEMU_DEVIATIONS): QemuDeviation | undefined {
+  return deviations.find((d) => d.skips?.(c) === true);
 }
 
 const PREFIXES = new Set([0xf0, 0xf2, 0xf3, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67]);

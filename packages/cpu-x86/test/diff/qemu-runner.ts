@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeResults, encodeCases, type CaseResult, type DiffCase, type ReferenceRunner } from './case-format.js';
 import { describeCase } from './compare.js';
+import { stderrOf } from './process-output.js';
 
 /** Where case-kernel.asm lives (overridable for bundled scripts run from elsewhere). */
 export const DEFAULT_QEMU_DIR = fileURLToPath(new URL('./qemu/', import.meta.url));
@@ -145,12 +146,4 @@ function completeResults(bytes: Uint8Array, limit: number): { complete: number; 
     complete++;
   }
   return { complete, end: at };
-}
-
-function stderrOf(error: unknown): unknown {
-  if (typeof error === 'object' && error !== null && 'stderr' in error) {
-    const stderr = (error as { stderr: unknown }).stderr;
-    if (stderr instanceof Uint8Array && stderr.length > 0) return new TextDecoder().decode(stderr);
-  }
-  return error;
 }
