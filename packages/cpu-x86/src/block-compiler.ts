@@ -215,8 +215,24 @@ const MULTIPLIED = 16;
 const BYTE_OP = 32;
 /** After a multiply: CF and OF from `fc`; SF, ZF (undefined on hardware) through the lazy state. */
 const AFTER_MULTIPLY: KnownFlags = { cf: 'fc !== 0', zf: null, sf: null, of: 'fc !== 0', signedLess: null };
+/**
+ * A deferred INC or DEC whose CF comes from CpuCore's lazy state (nothing known in locals): its
+ * kind plus CORE_CF, result in `fv`, operand in `fa`. CpuCore still holds the state before it, so
+ * setLazyKeepCf() can run where the state is written; when the next instruction replaces all the
+ * flags (the usual `inc ebx; xor dl, [ebx - 1]`) it never runs.
+ */
+const CORE_CF = 64;
+/**
+ * The deferred state a one-block loop carries round its back edge (see compileBlock): `fk` says
+ * whether the pass before left kind `carriedKind` in fa/fb/fv/fc (1) or CpuCore holds the state (0,
+ * the first pass).
+ */
+const LOOP_CARRIED = 128;
+let carriedKind = -1;
 /** The statements that give CpuCore the lazy state of deferred kind `kind` (see flagEffect). */
 function deferredStore(kind: number): string {
+  if (kind === LOOP_CARRIED) return `if (fk !== 0) { ${deferredStore(carriedKind)}} `;
+  if (kind >= CORE_CF) return `c.setLazyKeepCf(${kind - CORE_CF}, fa, fv, 2); `;
   if (kind === MULTIPLIED) return `${lazyStore(OP_LOGIC, '0', '0', 'fv', 2, PF | ZF | SF)} c.flags = (c.flags & ${~(CF | OF | AF)}) | (fc !== 0 ? ${CF | OF} : 0); `;
   if (kind < KEEPS_CF) return `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
   if (kind >= BYTE_OP) return `${lazyStore(kind - BYTE_OP, 'fa', 'fb', 'fv', 0)} `;
@@ -622,8 +638,11 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       const op = kind === K_INC ? OP_ADD : OP_SUB, after = kind === K_INC ? AFTER_INC : AFTER_DEC;
       const v = `(a ${kind === K_INC ? '+' : '-'} 1) | 0`;
       if (known?.cf == null) {
+        // CF from CpuCore: whatever is deferred is written first, then this one waits (CORE_CF).
         produced = after;
-        return `{ const a = R[${ext}], v = ${v}; R[${ext}] = v; c.setLazyKeepCf(${op}, a, v, 2); fv = v; }`;
+        readsLazyFlags = true;
+        flagEffect = CORE_CF + op;
+        return `{ const a = R[${ext}], v = ${v}; R[${ext}] = v; fa = a; fv = v; }`;
       }
       // CF known from locals: kept in fc, and the whole lazy state deferred.
       produced = { ...after, cf: 'fc !== 0' };
@@ -871,6 +890,13 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       skips = true;
     }
   }
+  // A one-block loop is generated twice when its back edges leave an ALU result's flags deferred:
+  // the second time the next pass starts with them still in the locals (`fk`, LOOP_CARRIED)
+  // instead of writing CpuCore's lazy state at every back edge, and what the first generation
+  // knew at the back edge is known at the loop head in both cases (`fk` chooses).
+  let carriedOut: Carried | null | undefined;
+  const generate = (carry: Carried | null): { lines: string[]; used: number[] } => {
+  carriedOut = undefined;
   // Instructions retired after k of them in block order: fewer by `sk`, those skipped so far.
   const after = (k: number): string => skips ? `${k} - sk` : String(k);
   // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
@@ -896,7 +922,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // makes that first back edge come before the block's work, so a stuck block runs none of it in
   // the interpreter. It costs nothing measurable otherwise.
   const lines: string[] = selfLoop
-    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0, first = 1;`,
+    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
       'for (;;) { if (first !== 0) { first = 0; continue; }']
     : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
   // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
@@ -904,6 +930,10 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // Segment locals loaded since the block (or loop pass) started or the last handler call.
   let segmentsLoaded = 0;
   known = null;
+  if (carry !== null) {
+    pending = LOOP_CARRIED;
+    known = carry.atHead;
+  }
   frameSlots.clear();
   flatSegments = flatSegmentsOf(c);
   // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
@@ -963,10 +993,17 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       readsLazyFlags = false;
       const test = kind === K_JCC ? condition(INLINE_OP[h]!) : '';
       const before = readsLazyFlags ? flush() : '';
-      // The next pass of a one-block loop starts with nothing deferred.
-      const again = backEdge[i] !== 0
-        ? `${materialise()}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && c.chunkBreak === false) continue; return done;`
-        : leave(i + 1);
+      // The next pass of a one-block loop starts with nothing deferred, or with the carried state.
+      let again = leave(i + 1);
+      if (backEdge[i] !== 0) {
+        noteCarried(pending, rotated);
+        let carried = materialise(), leaving = '';
+        if (carry !== null && !rotated && (pending === carry.kind || pending === LOOP_CARRIED)) {
+          carried = pending === LOOP_CARRIED ? '' : 'fk = 1; ';
+          leaving = materialise();
+        } else if (carry !== null) carried += 'fk = 0; ';
+        again = `${carried}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && c.chunkBreak === false) continue; ${leaving}return done;`;
+      }
       // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
       const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
       if (kind === K_JMP && i === count - 1) {
@@ -1055,7 +1092,40 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   }
   lines.push(leave(count));
   if (selfLoop) lines.push('}');
-  return finish(lines, used, c);
+  return { lines, used };
+  };
+  // What every back edge leaves deferred: one kind, the same at all of them, or nothing to carry.
+  const noteCarried = (kind: number, rotate: boolean): void => {
+    const state = kind >= 0 && kind < CORE_CF && !rotate && known !== null ? { kind, atHead: known } : null;
+    if (carriedOut === undefined) carriedOut = state;
+    else if (carriedOut === null || state === null || carriedOut.kind !== state.kind) carriedOut = null;
+  };
+  let generated = generate(null);
+  if (carriedOut != null) {
+    carriedKind = carriedOut.kind;
+    generated = generate({ kind: carriedKind, atHead: carriedAtHead(carriedOut.atHead) });
+    carriedKind = -1;
+  }
+  return finish(generated.lines, generated.used, c);
+}
+
+/** A deferred state carried round a one-block loop's back edge, with what is known of the flags there. */
+interface Carried { kind: number; atHead: KnownFlags }
+/**
+ * What is known at the head of a loop that carries deferred flags: on a pass after the first, what
+ * was known at the back edge (over the locals it left); on the first, CpuCore's lazy flags, which
+ * then hold the state (nothing is deferred yet).
+ */
+function carriedAtHead(atBackEdge: KnownFlags): KnownFlags {
+  const choose = (local: string | null, core: string): string | null => local === null ? null : `(fk !== 0 ? (${local}) : (${core}))`;
+  const sf = 'c.getSF() !== 0', of = 'c.getOF() !== 0';
+  return {
+    cf: choose(atBackEdge.cf, 'c.getCF() !== 0'),
+    zf: choose(atBackEdge.zf, 'c.getZF() !== 0'),
+    sf: choose(atBackEdge.sf, sf),
+    of: choose(atBackEdge.of, of),
+    signedLess: choose(atBackEdge.signedLess, `(${sf}) !== (${of})`),
+  };
 }
 
 /**

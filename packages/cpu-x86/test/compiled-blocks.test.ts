@@ -762,6 +762,99 @@ describe('compiled blocks', () => {
     expect(fault.regs.eip).toBe(0x1000 + asm('mov ecx, 5\nl: cmp ecx, 1\njne .skip\nxor ax, ax\nmov fs, ax\n.skip:', 32, 0x1000).length);
   });
 
+  it('give a fault after an INC whose carry comes from before the block the INC\'s flags with that carry', () => {
+    // The INC starts its block (entered through JMP EBP), so its CF is CpuCore's; the XOR after the
+    // load replaces all its flags, so only a fault in the load sees them: the last pass enters with
+    // CF = 1 and ECX = 0x7fffffff (OF, SF, AF, PF set by the INC) and a null FS.
+    const source = `
+      mov edx, 5
+      mov ebp, m
+    l: inc ecx
+      mov eax, [fs:0x2000]
+      xor esi, esi
+      jmp ebp
+    m: dec edx
+      jnz l
+      xor ax, ax
+      mov fs, ax
+      mov ecx, 0x7fffffff
+      stc
+      jmp l`;
+    const run = (options: Partial<CpuOptions>) => {
+      const m = flat(source, options);
+      const stop = m.cpu.run(10_000);
+      return { stop, regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired, exception: m.cpu.lastException?.vector ?? null };
+    };
+    const interpreted = run({ compileBlocks: false });
+    expect(interpreted).toMatchObject({ stop: 'exception', exception: 13 });
+    expect(interpreted.regs.eflags & 0x8d5).toBe(0x895); // OF SF AF PF CF; not ZF
+    for (const threshold of [1, 2, 4]) expect(run({ compileThreshold: threshold })).toEqual(interpreted);
+  });
+
+  it('carry a loop\'s deferred flags round its back edge to what the next pass reads, to faults and to budget stops', () => {
+    // Each loop's last flag-setting instruction before its back edge leaves its flags deferred; the
+    // next pass reads them before anything replaces them (SETcc, ADC/SBB carry-in, INC keeping CF,
+    // a Jcc, RCL), or faults first (the last loop's load, FS made null on the pass before), and
+    // run() stops anywhere in the passes.
+    const loops = [`
+      mov ecx, 40
+    l: setc bl
+      setz bh
+      seto dl
+      adc eax, ebx
+      inc esi
+      add esi, eax
+      dec ecx
+      jnz l
+      hlt`, `
+      mov ecx, 40
+      mov edi, 0x7ffffff0
+    l: sbb eax, edi
+      jl .less
+      add ebx, 3
+    .less:
+      inc edi
+      cmp edi, 0x80000010
+      jne l
+      hlt`, `
+      mov ecx, 30
+      mov eax, 0x80000001
+    l: rcl eax, 1
+      setc bl
+      add edx, ebx
+      shl eax, 1
+      jnz l
+      hlt`, `
+      mov ecx, 6
+      xor ax, ax
+    l: mov edx, [fs:0x100]
+      imul edx, ecx
+      inc ebx
+      cmp ecx, 2
+      jne .keep
+      mov fs, ax
+    .keep:
+      sub ecx, 1
+      ja l
+      hlt`];
+    for (const source of loops) {
+      for (const step of [1, 3, 7, 1_000]) {
+        const lockstep = (options: Partial<CpuOptions>) => {
+          const m = flat(source, options);
+          const trace: unknown[] = [];
+          for (let stop = 'budget'; stop === 'budget' && trace.length < 2_000;) {
+            stop = m.cpu.run(step);
+            trace.push([stop, m.cpu.getRegisters(), m.cpu.instructionsRetired, m.cpu.lastException?.vector ?? null]);
+          }
+          return trace;
+        };
+        const interpreted = lockstep({ compileBlocks: false });
+        expect(interpreted.at(-1)).toEqual(expect.arrayContaining([expect.stringMatching(/halt|exception/)]));
+        for (const threshold of [1, 3]) expect(lockstep({ compileThreshold: threshold })).toEqual(interpreted);
+      }
+    }
+  });
+
   it('reject a compile threshold outside 1-65535', () => {
     expect(() => flat('hlt', { compileThreshold: 0 })).toThrow(CpuConfigurationError);
     expect(() => flat('hlt', { compileThreshold: 70000 })).toThrow(/compileThreshold/);
