@@ -926,7 +926,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       'for (;;) { if (first !== 0) { first = 0; continue; }']
     : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
   // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
-  const open: Array<{ end: number; skipped: string; segments: number }> = [];
+  const open: Array<{ end: number; skipped: number; pending: number; rotated: boolean; known: KnownFlags | null; segments: number }> = [];
   // Segment locals loaded since the block (or loop pass) started or the last handler call.
   let segmentsLoaded = 0;
   known = null;
@@ -948,10 +948,17 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const eip = wrap(offset);
     while (open.length > 0 && open[open.length - 1]!.end === i) {
       // The join: both paths hand over their deferred flags, the skipping one counts what it
-      // skipped, and only what both paths know stays known (no flags, the segments loaded before).
+      // skipped, and only what both paths know stays known (the segments loaded before). When both
+      // left the same kind deferred (each in the same locals), it stays deferred, and so does what
+      // both know of it.
       const skip = open.pop()!;
-      lines.push(`${flush()}} else { ${skip.skipped} }`);
-      known = null;
+      if (pending >= 0 && pending === skip.pending && !rotated && !skip.rotated) {
+        lines.push(`} else { sk += ${skip.skipped}; }`);
+        if (known === null || skip.known === null || JSON.stringify(known) !== JSON.stringify(skip.known)) known = null;
+      } else {
+        lines.push(`${flush()}} else { ${materialise(skip.pending, skip.rotated)}sk += ${skip.skipped}; }`);
+        known = null;
+      }
       segmentsLoaded &= skip.segments;
       stale = true;
     }
@@ -1022,7 +1029,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       const j = skipTo[i]!;
       if (j > 0 && (open.length === 0 || j <= open[open.length - 1]!.end)) {
         // Taken: hand over the deferred flags and count the skipped instructions at the join.
-        open.push({ end: j, skipped: `${materialise()}sk += ${j - i - 1};`, segments: segmentsLoaded });
+        open.push({ end: j, skipped: j - i - 1, pending, rotated, known, segments: segmentsLoaded });
         lines.push(`${before}if (!(${test})) {`);
         stale = true;
         continue;

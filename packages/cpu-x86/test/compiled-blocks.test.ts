@@ -791,11 +791,12 @@ describe('compiled blocks', () => {
     for (const threshold of [1, 2, 4]) expect(run({ compileThreshold: threshold })).toEqual(interpreted);
   });
 
-  it('carry a loop\'s deferred flags round its back edge to what the next pass reads, to faults and to budget stops', () => {
+  it('keep flags deferred round a loop\'s back edge and across the join after a forward Jcc for what reads them, faults and budget stops', () => {
     // Each loop's last flag-setting instruction before its back edge leaves its flags deferred; the
     // next pass reads them before anything replaces them (SETcc, ADC/SBB carry-in, INC keeping CF,
-    // a Jcc, RCL), or faults first (the last loop's load, FS made null on the pass before), and
-    // run() stops anywhere in the passes.
+    // a Jcc, RCL), or faults first (a load through FS made null on the pass before), and run()
+    // stops anywhere in the passes. The same for flags that two paths joining after a forward Jcc
+    // left deferred (of the same kind or not).
     const loops = [`
       mov ecx, 40
     l: setc bl
@@ -836,7 +837,43 @@ describe('compiled blocks', () => {
     .keep:
       sub ecx, 1
       ja l
-      hlt`];
+      hlt`, `
+      mov ecx, 50
+    l: cmp ecx, 25
+      jb .low
+      sub edx, ecx
+    .low:
+      setc bl
+      seto bh
+      adc eax, ebx
+      cmp eax, edx
+      ja .high
+      add eax, 7
+    .high:
+      test ecx, 1
+      jz .even
+      and edi, ecx
+    .even:
+      jnz .odd
+      inc edi
+    .odd:
+      dec ecx
+      jnz l
+      hlt`, ...[3, 0].map((low) => `
+      mov ecx, 6
+      xor ax, ax
+    l: cmp ecx, ${low}
+      jae .big
+      sub ebx, ecx
+    .big:
+      mov edx, [fs:0x100]
+      cmp ecx, 2
+      jne .keep
+      mov fs, ax
+    .keep:
+      sub ecx, 1
+      ja l
+      hlt`)];
     for (const source of loops) {
       for (const step of [1, 3, 7, 1_000]) {
         const lockstep = (options: Partial<CpuOptions>) => {
