@@ -896,210 +896,210 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // knew at the back edge is known at the loop head in both cases (`fk` chooses).
   let carriedOut: Carried | null | undefined;
   const generate = (carry: Carried | null): { lines: string[]; used: number[] } => {
-  carriedOut = undefined;
-  // Instructions retired after k of them in block order: fewer by `sk`, those skipped so far.
-  const after = (k: number): string => skips ? `${k} - sk` : String(k);
-  // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
-  // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
-  let pending = -1, rotated = false;
-  const materialise = (kind = pending, rotate = rotated): string => (kind < 0 ? '' : deferredStore(kind)) +
-    (rotate ? `c.flags = (c.flags & ${~(CF | OF)}) | fr; c.lazy &= ${~(CF | OF)}; ` : '');
-  const flush = (): string => {
-    const code = materialise();
-    pending = -1;
-    rotated = false;
-    return code;
-  };
-  const leave = (k: number): string => {
-    const exit = selfLoop ? `return done + ${after(k)};` : `return ${after(k)};`;
-    return pending < 0 && !rotated ? exit : `{ ${materialise()}${exit} }`;
-  };
-  const used: number[] = [];
-  const local = new Map<number, string>();
-  // A one-block loop starts with an empty pass straight to its back edge (`first`). V8 can get a
-  // function with a loop stuck entering it through its interpreter on every call and moving into
-  // loop code it compiled on-stack at the first back edge (README, "A V8 trap"); the empty pass
-  // makes that first back edge come before the block's work, so a stuck block runs none of it in
-  // the interpreter. It costs nothing measurable otherwise.
-  const lines: string[] = selfLoop
-    ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
-      'for (;;) { if (first !== 0) { first = 0; continue; }']
-    : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
-  // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
-  const open: Array<{ end: number; skipped: number; pending: number; rotated: boolean; known: KnownFlags | null; segments: number }> = [];
-  // Segment locals loaded since the block (or loop pass) started or the last handler call.
-  let segmentsLoaded = 0;
-  known = null;
-  if (carry !== null) {
-    pending = LOOP_CARRIED;
-    known = carry.atHead;
-  }
-  frameSlots.clear();
-  flatSegments = flatSegmentsOf(c);
-  // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
-  // can do none of that (inline register-only code) leave them stale: the next instruction that
-  // can fault or call out, or leaves the block, writes them first ("stale" since the last write).
-  let stale = false;
-  for (let i = 0; i < count; i++) {
-    const d = start + i;
-    const h = c.dH[d];
-    const kind = INLINE_KIND[h];
-    let offset = at[i]!;
-    const eip = wrap(offset);
-    while (open.length > 0 && open[open.length - 1]!.end === i) {
-      // The join: both paths hand over their deferred flags, the skipping one counts what it
-      // skipped, and only what both paths know stays known (the segments loaded before). When both
-      // left the same kind deferred (each in the same locals), it stays deferred, and so does what
-      // both know of it.
-      const skip = open.pop()!;
-      if (pending >= 0 && pending === skip.pending && !rotated && !skip.rotated) {
-        lines.push(`} else { sk += ${skip.skipped}; }`);
-        if (known === null || skip.known === null || JSON.stringify(known) !== JSON.stringify(skip.known)) known = null;
-      } else {
-        lines.push(`${flush()}} else { ${materialise(skip.pending, skip.rotated)}sk += ${skip.skipped}; }`);
-        known = null;
-      }
-      segmentsLoaded &= skip.segments;
-      stale = true;
-    }
-    // The instruction's own EIP (faults restart it); the first one of a block run was set by the run loop.
-    const own = (): void => {
-      if (i > 0 || selfLoop) lines.push(`c.curEip = ${eip};`);
-      if (stale) lines.push(`c.retired = r + ${after(i)};`);
-      stale = false;
+    carriedOut = undefined;
+    // Instructions retired after k of them in block order: fewer by `sk`, those skipped so far.
+    const after = (k: number): string => skips ? `${k} - sk` : String(k);
+    // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
+    // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
+    let pending = -1, rotated = false;
+    const materialise = (kind = pending, rotate = rotated): string => (kind < 0 ? '' : deferredStore(kind)) +
+      (rotate ? `c.flags = (c.flags & ${~(CF | OF)}) | fr; c.lazy &= ${~(CF | OF)}; ` : '');
+    const flush = (): string => {
+      const code = materialise();
+      pending = -1;
+      rotated = false;
+      return code;
     };
-    const faultState = `c.curEip = ${eip}; c.retired = r + ${after(i)};`;
-    offset += c.dLen[d];
-    segmentsUsed = 0;
-    if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
-      own();
-      // CALL: push the return address, then the target (callRel(): the limit check first); RET
-      // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
-      const target = kind === K_CALL
-        ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
-        : `${peek32()} ${branchTarget('m')} if (c.ss32 === true) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
-      const leaving = `c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)}`;
-      if (i === count - 1) {
-        lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} ${leaving} }`);
-        break; // an unfollowed CALL or RET ends its block
-      }
-      // Followed: on into the next run when the return address is the expected one, nothing
-      // asked for attention (the push or pop took a slow path that wrote code...) and the run's page
-      // still maps as it did (runEntry).
-      const loads = segmentLoads(segmentsUsed & ~segmentsLoaded);
-      segmentsLoaded |= segmentsUsed;
-      const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
-      lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
-        `if (${unexpected}(sl !== 0 && c.chunkBreak === true) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
-      stale = true;
-      continue;
+    const leave = (k: number): string => {
+      const exit = selfLoop ? `return done + ${after(k)};` : `return ${after(k)};`;
+      return pending < 0 && !rotated ? exit : `{ ${materialise()}${exit} }`;
+    };
+    const used: number[] = [];
+    const local = new Map<number, string>();
+    // A one-block loop starts with an empty pass straight to its back edge (`first`). V8 can get a
+    // function with a loop stuck entering it through its interpreter on every call and moving into
+    // loop code it compiled on-stack at the first back edge (README, "A V8 trap"); the empty pass
+    // makes that first back edge come before the block's work, so a stuck block runs none of it in
+    // the interpreter. It costs nothing measurable otherwise.
+    const lines: string[] = selfLoop
+      ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
+        'for (;;) { if (first !== 0) { first = 0; continue; }']
+      : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
+    // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
+    const open: Array<{ end: number; skipped: number; pending: number; rotated: boolean; known: KnownFlags | null; segments: number }> = [];
+    // Segment locals loaded since the block (or loop pass) started or the last handler call.
+    let segmentsLoaded = 0;
+    known = null;
+    if (carry !== null) {
+      pending = LOOP_CARRIED;
+      known = carry.atHead;
     }
-    if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
-      // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block
-      // (or, for the back edge of a one-block loop, go round again while the budget allows).
+    frameSlots.clear();
+    flatSegments = flatSegmentsOf(c);
+    // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
+    // can do none of that (inline register-only code) leave them stale: the next instruction that
+    // can fault or call out, or leaves the block, writes them first ("stale" since the last write).
+    let stale = false;
+    for (let i = 0; i < count; i++) {
+      const d = start + i;
+      const h = c.dH[d];
+      const kind = INLINE_KIND[h];
+      let offset = at[i]!;
+      const eip = wrap(offset);
+      while (open.length > 0 && open[open.length - 1]!.end === i) {
+        // The join: both paths hand over their deferred flags, the skipping one counts what it
+        // skipped, and only what both paths know stays known (the segments loaded before). When both
+        // left the same kind deferred (each in the same locals), it stays deferred, and so does what
+        // both know of it.
+        const skip = open.pop()!;
+        if (pending >= 0 && pending === skip.pending && !rotated && !skip.rotated) {
+          lines.push(`} else { sk += ${skip.skipped}; }`);
+          if (known === null || skip.known === null || JSON.stringify(known) !== JSON.stringify(skip.known)) known = null;
+        } else {
+          lines.push(`${flush()}} else { ${materialise(skip.pending, skip.rotated)}sk += ${skip.skipped}; }`);
+          known = null;
+        }
+        segmentsLoaded &= skip.segments;
+        stale = true;
+      }
+      // The instruction's own EIP (faults restart it); the first one of a block run was set by the run loop.
+      const own = (): void => {
+        if (i > 0 || selfLoop) lines.push(`c.curEip = ${eip};`);
+        if (stale) lines.push(`c.retired = r + ${after(i)};`);
+        stale = false;
+      };
+      const faultState = `c.curEip = ${eip}; c.retired = r + ${after(i)};`;
+      offset += c.dLen[d];
+      segmentsUsed = 0;
+      if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
+        own();
+        // CALL: push the return address, then the target (callRel(): the limit check first); RET
+        // (retNear()): the target from the stack, checked, then ESP moves past it and the immediate.
+        const target = kind === K_CALL
+          ? `${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`)} ${push32(wrap(offset))}`
+          : `${peek32()} ${branchTarget('m')} if (c.ss32 === true) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
+        const leaving = `c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)}`;
+        if (i === count - 1) {
+          lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} ${leaving} }`);
+          break; // an unfollowed CALL or RET ends its block
+        }
+        // Followed: on into the next run when the return address is the expected one, nothing
+        // asked for attention (the push or pop took a slow path that wrote code...) and the run's page
+        // still maps as it did (runEntry).
+        const loads = segmentLoads(segmentsUsed & ~segmentsLoaded);
+        segmentsLoaded |= segmentsUsed;
+        const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
+        lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
+          `if (${unexpected}(sl !== 0 && c.chunkBreak === true) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
+        stale = true;
+        continue;
+      }
+      if ((kind === K_JCC || kind === K_JMP) && (c.dPfx[d] & P_O32) !== 0) {
+        // Taken: the target (a #GP(0) beyond CS.limit, as the handler's go()), retire, leave the block
+        // (or, for the back edge of a one-block loop, go round again while the budget allows).
+        readsLazyFlags = false;
+        const test = kind === K_JCC ? condition(INLINE_OP[h]!) : '';
+        const before = readsLazyFlags ? flush() : '';
+        // The next pass of a one-block loop starts with nothing deferred, or with the carried state.
+        let again = leave(i + 1);
+        if (backEdge[i] !== 0) {
+          noteCarried(pending, rotated);
+          let carried = materialise(), leaving = '';
+          if (carry !== null && !rotated && (pending === carry.kind || pending === LOOP_CARRIED)) {
+            carried = pending === LOOP_CARRIED ? '' : 'fk = 1; ';
+            leaving = materialise();
+          } else if (carry !== null) carried += 'fk = 0; ';
+          again = `${carried}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && c.chunkBreak === false) continue; ${leaving}return done;`;
+        }
+        // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
+        const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
+        if (kind === K_JMP && i === count - 1) {
+          lines.push(before + taken);
+          break; // an unfollowed JMP ends its block
+        }
+        if (kind === K_JMP || takenFollowed[i] !== 0) {
+          // Followed: on into the run at its target while its page maps as it did. A Jcc followed
+          // when taken first leaves the block at its fall-through when it is not taken.
+          if (kind === K_JCC) lines.push(`${before}if (!(${test})) { c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
+          lines.push(`${kind === K_JMP ? before : ''}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
+            `if (${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
+          stale = true;
+          continue;
+        }
+        const j = skipTo[i]!;
+        if (j > 0 && (open.length === 0 || j <= open[open.length - 1]!.end)) {
+          // Taken: hand over the deferred flags and count the skipped instructions at the join.
+          open.push({ end: j, skipped: j - i - 1, pending, rotated, known, segments: segmentsLoaded });
+          lines.push(`${before}if (!(${test})) {`);
+          stale = true;
+          continue;
+        }
+        lines.push(`${before}if (${test}) ${taken}`);
+        stale = true;
+        if (i === count - 1) lines.push(`c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)};`);
+        continue;
+      }
+      produced = null;
+      flagEffect = FLAGS_NEEDED;
       readsLazyFlags = false;
-      const test = kind === K_JCC ? condition(INLINE_OP[h]!) : '';
-      const before = readsLazyFlags ? flush() : '';
-      // The next pass of a one-block loop starts with nothing deferred, or with the carried state.
-      let again = leave(i + 1);
-      if (backEdge[i] !== 0) {
-        noteCarried(pending, rotated);
-        let carried = materialise(), leaving = '';
-        if (carry !== null && !rotated && (pending === carry.kind || pending === LOOP_CARRIED)) {
-          carried = pending === LOOP_CARRIED ? '' : 'fk = 1; ';
-          leaving = materialise();
-        } else if (carry !== null) carried += 'fk = 0; ';
-        again = `${carried}done += ${after(i + 1)}; r += ${after(i + 1)};${skips ? ' sk = 0;' : ''} if (done + ${count} <= n && c.chunkBreak === false) continue; ${leaving}return done;`;
+      const handlerCall = (): string => {
+        let name = local.get(h);
+        if (name === undefined) {
+          name = `h${used.length}`;
+          local.set(h, name);
+          used.push(h);
+        }
+        return `${name}(c, s + ${i});`;
+      };
+      let code = inlineCode(c, d, h, handlerCall);
+      const inline = code !== null;
+      if (code !== null && /\bR\[10\] = /.test(code)) code += ` ${FORGET_FRAME_SLOTS}`; // EBP moved: other frame slots
+      // Deferred flags of an earlier instruction: written first if this one reads or partly updates
+      // the lazy state, else only on its slow paths, and dead once it replaces the whole state.
+      let slowFlags = '';
+      if (code !== null) {
+        if (produced !== undefined) known = produced;
+        const before = flagEffect === FLAGS_NEEDED || readsLazyFlags ? flush() : '';
+        slowFlags = materialise();
+        code = before + segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
+        segmentsLoaded |= segmentsUsed;
+        if (flagEffect >= 0 || flagEffect === FLAGS_WRITTEN) {
+          pending = flagEffect >= 0 ? flagEffect : -1;
+          rotated = false;
+        } else if (flagEffect === FLAGS_ROTATED) rotated = true;
       }
-      // Not taken, a Jcc leaves the bookkeeping stale like register-only code; taken, it writes it.
-      const taken = `{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} c.eip = t; c.retired = r + ${after(i + 1)}; ${again} }`;
-      if (kind === K_JMP && i === count - 1) {
-        lines.push(before + taken);
-        break; // an unfollowed JMP ends its block
-      }
-      if (kind === K_JMP || takenFollowed[i] !== 0) {
-        // Followed: on into the run at its target while its page maps as it did. A Jcc followed
-        // when taken first leaves the block at its fall-through when it is not taken.
-        if (kind === K_JCC) lines.push(`${before}if (!(${test})) { c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} }`);
-        lines.push(`${kind === K_JMP ? before : ''}{ ${branchTarget(`(${wrap(offset)} + ${c.dImm[d]}) | 0`, `${faultState} ${materialise()}`)} ` +
-          `if (${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)} } }`);
+      if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
+        lines.push(code);
         stale = true;
         continue;
       }
-      const j = skipTo[i]!;
-      if (j > 0 && (open.length === 0 || j <= open[open.length - 1]!.end)) {
-        // Taken: hand over the deferred flags and count the skipped instructions at the join.
-        open.push({ end: j, skipped: j - i - 1, pending, rotated, known, segments: segmentsLoaded });
-        lines.push(`${before}if (!(${test})) {`);
+      if (code !== null && i < count - 1 && deferredBookkeeping(kind)) {
+        // The bookkeeping goes onto the slow paths: after them the instruction is complete (its
+        // remaining inline code cannot fault), so the retired count already includes it.
+        lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)}; ${slowFlags}`).replaceAll(SLOW_EXIT, `c.retired = r + ${after(i + 1)};`));
+        lines.push(`if (sl !== 0 && c.chunkBreak === true) ${leave(i + 1)}`);
         stale = true;
         continue;
       }
-      lines.push(`${before}if (${test}) ${taken}`);
-      stale = true;
-      if (i === count - 1) lines.push(`c.eip = ${wrap(offset)}; c.retired = r + ${after(i + 1)};`);
-      continue;
-    }
-    produced = null;
-    flagEffect = FLAGS_NEEDED;
-    readsLazyFlags = false;
-    const handlerCall = (): string => {
-      let name = local.get(h);
-      if (name === undefined) {
-        name = `h${used.length}`;
-        local.set(h, name);
-        used.push(h);
+      if (code !== null) code = code.replaceAll(SLOW_ENTRY, slowFlags).replaceAll(SLOW_EXIT, '');
+      own();
+      if (code === null) {
+        known = null;
+        segmentsLoaded = 0; // the handler may have loaded a segment register
+        // The handler may have changed translations (see frameAccess): forget the remembered pages.
+        code = `${flush()}${handlerCall()} mrl = 1; mwl = 1; ${FORGET_FRAME_SLOTS}`;
       }
-      return `${name}(c, s + ${i});`;
-    };
-    let code = inlineCode(c, d, h, handlerCall);
-    const inline = code !== null;
-    if (code !== null && /\bR\[10\] = /.test(code)) code += ` ${FORGET_FRAME_SLOTS}`; // EBP moved: other frame slots
-    // Deferred flags of an earlier instruction: written first if this one reads or partly updates
-    // the lazy state, else only on its slow paths, and dead once it replaces the whole state.
-    let slowFlags = '';
-    if (code !== null) {
-      if (produced !== undefined) known = produced;
-      const before = flagEffect === FLAGS_NEEDED || readsLazyFlags ? flush() : '';
-      slowFlags = materialise();
-      code = before + segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
-      segmentsLoaded |= segmentsUsed;
-      if (flagEffect >= 0 || flagEffect === FLAGS_WRITTEN) {
-        pending = flagEffect >= 0 ? flagEffect : -1;
-        rotated = false;
-      } else if (flagEffect === FLAGS_ROTATED) rotated = true;
+      lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${after(i + 1)};`);
+      if (i === count - 1) break;
+      if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) ${leave(i + 1)}`);
+      const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);
+      // Inline code can set chunkBreak only through its slow paths (accessor or handler calls),
+      // which set `sl`: the common all-fast-path run skips loading the flag.
+      if (!pure) lines.push(`if (${inline ? 'sl !== 0 && ' : ''}c.chunkBreak === true) ${leave(i + 1)}`);
     }
-    if (code !== null && i < count - 1 && registerOnly(c, d, kind)) {
-      lines.push(code);
-      stale = true;
-      continue;
-    }
-    if (code !== null && i < count - 1 && deferredBookkeeping(kind)) {
-      // The bookkeeping goes onto the slow paths: after them the instruction is complete (its
-      // remaining inline code cannot fault), so the retired count already includes it.
-      lines.push(code.replaceAll(SLOW_ENTRY, `${faultState} c.eip = ${wrap(offset)}; ${slowFlags}`).replaceAll(SLOW_EXIT, `c.retired = r + ${after(i + 1)};`));
-      lines.push(`if (sl !== 0 && c.chunkBreak === true) ${leave(i + 1)}`);
-      stale = true;
-      continue;
-    }
-    if (code !== null) code = code.replaceAll(SLOW_ENTRY, slowFlags).replaceAll(SLOW_EXIT, '');
-    own();
-    if (code === null) {
-      known = null;
-      segmentsLoaded = 0; // the handler may have loaded a segment register
-      // The handler may have changed translations (see frameAccess): forget the remembered pages.
-      code = `${flush()}${handlerCall()} mrl = 1; mwl = 1; ${FORGET_FRAME_SLOTS}`;
-    }
-    lines.push(`c.eip = ${wrap(offset)}; ${code} c.retired = r + ${after(i + 1)};`);
-    if (i === count - 1) break;
-    if (KEEPS_EIP[h] === 0) lines.push(`if (c.eip !== (${wrap(offset)})) ${leave(i + 1)}`);
-    const pure = PURE[h] !== 0 || (REGISTER_PURE[h] !== 0 && c.dRm[d] >= 0xc0);
-    // Inline code can set chunkBreak only through its slow paths (accessor or handler calls),
-    // which set `sl`: the common all-fast-path run skips loading the flag.
-    if (!pure) lines.push(`if (${inline ? 'sl !== 0 && ' : ''}c.chunkBreak === true) ${leave(i + 1)}`);
-  }
-  lines.push(leave(count));
-  if (selfLoop) lines.push('}');
-  return { lines, used };
+    lines.push(leave(count));
+    if (selfLoop) lines.push('}');
+    return { lines, used };
   };
   // What every back edge leaves deferred: one kind, the same at all of them, or nothing to carry.
   const noteCarried = (kind: number, rotate: boolean): void => {
