@@ -895,8 +895,16 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   // instead of writing CpuCore's lazy state at every back edge, and what the first generation
   // knew at the back edge is known at the loop head in both cases (`fk` chooses).
   let carriedOut: Carried | null | undefined;
-  const generate = (carry: Carried | null): { lines: string[]; used: number[] } => {
+  // The segments the block's instructions use, and whether an instruction of the loop (up to its
+  // last back edge) is a handler call, which may load a segment register: a one-block loop without
+  // one loads its segments' locals once, before the loop, instead of on every pass (`hoisted`, the
+  // second generation).
+  let segmentsSeen = 0, handlerCalls = 0;
+  const lastBackEdge = backEdge.lastIndexOf(1);
+  const generate = (carry: Carried | null, hoisted: number): { lines: string[]; used: number[] } => {
     carriedOut = undefined;
+    segmentsSeen = 0;
+    handlerCalls = 0;
     // Instructions retired after k of them in block order: fewer by `sk`, those skipped so far.
     const after = (k: number): string => skips ? `${k} - sk` : String(k);
     // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
@@ -928,7 +936,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
     const open: Array<{ end: number; skipped: number; pending: number; rotated: boolean; known: KnownFlags | null; segments: number }> = [];
     // Segment locals loaded since the block (or loop pass) started or the last handler call.
-    let segmentsLoaded = 0;
+    let segmentsLoaded = hoisted;
+    if (hoisted !== 0) lines[0] += ` ${segmentLoads(hoisted)}`;
     known = null;
     if (carry !== null) {
       pending = LOOP_CARRIED;
@@ -980,6 +989,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
           : `${peek32()} ${branchTarget('m')} if (c.ss32 === true) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
         const leaving = `c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)}`;
         if (i === count - 1) {
+          segmentsSeen |= segmentsUsed;
           lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} ${leaving} }`);
           break; // an unfollowed CALL or RET ends its block
         }
@@ -988,6 +998,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         // still maps as it did (runEntry).
         const loads = segmentLoads(segmentsUsed & ~segmentsLoaded);
         segmentsLoaded |= segmentsUsed;
+        segmentsSeen |= segmentsUsed;
         const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
         lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
           `if (${unexpected}(sl !== 0 && c.chunkBreak === true) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
@@ -1063,6 +1074,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         slowFlags = materialise();
         code = before + segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
         segmentsLoaded |= segmentsUsed;
+        segmentsSeen |= segmentsUsed;
         if (flagEffect >= 0 || flagEffect === FLAGS_WRITTEN) {
           pending = flagEffect >= 0 ? flagEffect : -1;
           rotated = false;
@@ -1085,6 +1097,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       own();
       if (code === null) {
         known = null;
+        if (i < lastBackEdge) handlerCalls++;
         segmentsLoaded = 0; // the handler may have loaded a segment register
         // The handler may have changed translations (see frameAccess): forget the remembered pages.
         code = `${flush()}${handlerCall()} mrl = 1; mwl = 1; ${FORGET_FRAME_SLOTS}`;
@@ -1107,10 +1120,12 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     if (carriedOut === undefined) carriedOut = state;
     else if (carriedOut === null || state === null || carriedOut.kind !== state.kind) carriedOut = null;
   };
-  let generated = generate(null);
-  if (carriedOut != null) {
-    carriedKind = carriedOut.kind;
-    generated = generate({ kind: carriedKind, atHead: carriedAtHead(carriedOut.atHead) });
+  let generated = generate(null, 0);
+  const hoisted = selfLoop && handlerCalls === 0 ? segmentsSeen : 0;
+  if (carriedOut != null || hoisted !== 0) {
+    const carry = carriedOut == null ? null : { kind: carriedOut.kind, atHead: carriedAtHead(carriedOut.atHead) };
+    carriedKind = carry === null ? -1 : carry.kind;
+    generated = generate(carry, hoisted);
     carriedKind = -1;
   }
   return finish(generated.lines, generated.used, c);
