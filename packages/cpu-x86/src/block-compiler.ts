@@ -224,14 +224,12 @@ const AFTER_MULTIPLY: KnownFlags = { cf: 'fc !== 0', zf: null, sf: null, of: 'fc
 const CORE_CF = 64;
 /**
  * The deferred state a one-block loop carries round its back edge (see compileBlock): `fk` says
- * whether the pass before left kind `carriedKind` in fa/fb/fv/fc (1) or CpuCore holds the state (0,
+ * whether the pass before left the carried kind in fa/fb/fv/fc (1) or CpuCore holds the state (0,
  * the first pass).
  */
 const LOOP_CARRIED = 128;
-let carriedKind = -1;
 /** The statements that give CpuCore the lazy state of deferred kind `kind` (see flagEffect). */
 function deferredStore(kind: number): string {
-  if (kind === LOOP_CARRIED) return `if (fk !== 0) { ${deferredStore(carriedKind)}} `;
   if (kind >= CORE_CF) return `c.setLazyKeepCf(${kind - CORE_CF}, fa, fv, 2); `;
   if (kind === MULTIPLIED) return `${lazyStore(OP_LOGIC, '0', '0', 'fv', 2, PF | ZF | SF)} c.flags = (c.flags & ${~(CF | OF | AF)}) | (fc !== 0 ? ${CF | OF} : 0); `;
   if (kind < KEEPS_CF) return `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
@@ -904,13 +902,16 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const generate = (carry: Carried | null, hoisted: number): { lines: string[]; used: number[] } => {
     carriedOut = undefined;
     segmentsSeen = 0;
+    segmentsUsed = 0;
     handlerCalls = 0;
     // Instructions retired after k of them in block order: fewer by `sk`, those skipped so far.
     const after = (k: number): string => skips ? `${k} - sk` : String(k);
     // The kind of the ALU result whose lazy flags are still only in fa/fb/fv (-1: none): written
     // to CpuCore by materialise() wherever CpuCore's lazy state can be seen (see flagEffect).
     let pending = -1, rotated = false;
-    const materialise = (kind = pending, rotate = rotated): string => (kind < 0 ? '' : deferredStore(kind)) +
+    const store = (kind: number): string =>
+      carry !== null && kind === LOOP_CARRIED ? `if (fk !== 0) { ${deferredStore(carry.kind)}} ` : deferredStore(kind);
+    const materialise = (kind = pending, rotate = rotated): string => (kind < 0 ? '' : store(kind)) +
       (rotate ? `c.flags = (c.flags & ${~(CF | OF)}) | fr; c.lazy &= ${~(CF | OF)}; ` : '');
     const flush = (): string => {
       const code = materialise();
@@ -979,6 +980,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       };
       const faultState = `c.curEip = ${eip}; c.retired = r + ${after(i)};`;
       offset += c.dLen[d];
+      segmentsSeen |= segmentsUsed; // the instruction before's
       segmentsUsed = 0;
       if ((kind === K_CALL || kind === K_RET) && (c.dPfx[d] & P_O32) !== 0) {
         own();
@@ -989,7 +991,6 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
           : `${peek32()} ${branchTarget('m')} if (c.ss32 === true) R[8] = (R[8] + ${4 + c.dImm[d]}) | 0; else c.addSp(${4 + c.dImm[d]});`;
         const leaving = `c.eip = t; c.retired = r + ${after(i + 1)}; ${leave(i + 1)}`;
         if (i === count - 1) {
-          segmentsSeen |= segmentsUsed;
           lines.push(`c.eip = ${wrap(offset)}; ${flush()}${segmentLoads(segmentsUsed & ~segmentsLoaded)}{ ${unmarked(target)} ${leaving} }`);
           break; // an unfollowed CALL or RET ends its block
         }
@@ -998,7 +999,6 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         // still maps as it did (runEntry).
         const loads = segmentLoads(segmentsUsed & ~segmentsLoaded);
         segmentsLoaded |= segmentsUsed;
-        segmentsSeen |= segmentsUsed;
         const unexpected = kind === K_RET ? `t !== ${wrap(at[i + 1]!)} || ` : '';
         lines.push(`c.eip = ${wrap(offset)}; ${flush()}${loads}{ ${unmarked(target)} ` +
           `if (${unexpected}(sl !== 0 && c.chunkBreak === true) || ${runEntry(c, start + i + 1, c.dPhys[start]!, at[i + 1]!, runBytes[runOf[i + 1]!]!)}) { ${leaving} } }`);
@@ -1074,7 +1074,6 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
         slowFlags = materialise();
         code = before + segmentLoads(segmentsUsed & ~segmentsLoaded) + code;
         segmentsLoaded |= segmentsUsed;
-        segmentsSeen |= segmentsUsed;
         if (flagEffect >= 0 || flagEffect === FLAGS_WRITTEN) {
           pending = flagEffect >= 0 ? flagEffect : -1;
           rotated = false;
@@ -1110,6 +1109,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       // which set `sl`: the common all-fast-path run skips loading the flag.
       if (!pure) lines.push(`if (${inline ? 'sl !== 0 && ' : ''}c.chunkBreak === true) ${leave(i + 1)}`);
     }
+    segmentsSeen |= segmentsUsed; // the last instruction's
     lines.push(leave(count));
     if (selfLoop) lines.push('}');
     return { lines, used };
@@ -1124,9 +1124,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
   const hoisted = selfLoop && handlerCalls === 0 ? segmentsSeen : 0;
   if (carriedOut != null || hoisted !== 0) {
     const carry = carriedOut == null ? null : { kind: carriedOut.kind, atHead: carriedAtHead(carriedOut.atHead) };
-    carriedKind = carry === null ? -1 : carry.kind;
     generated = generate(carry, hoisted);
-    carriedKind = -1;
   }
   return finish(generated.lines, generated.used, c);
 }

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { DiffCase, MemoryPatch } from './case-format.js';
 import { AF, OF, PF, SF, STATUS } from './flags.js';
+import { handCase } from './hand-case.js';
 import { CODE_ADDR } from './layout.js';
 import { hostRefuses32BitPrograms, NativeRunner } from './native-runner.js';
 
@@ -15,14 +15,9 @@ beforeAll(() => {
   runner = NativeRunner.build(); // throws with the apt-get command when gcc -m32 / nasm are missing
 });
 
-function nativeCase(code: number[], regs: Partial<Record<'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi', number>>, eflags = 0, patches: MemoryPatch[] = []): DiffCase {
-  const r = Uint32Array.of(regs.eax ?? 0, regs.ecx ?? 0, regs.edx ?? 0, regs.ebx ?? 0, regs.esp ?? 0x2800, regs.ebp ?? 0, regs.esi ?? 0, regs.edi ?? 0);
-  return { index: 0, opcode: 'test', form: 'hand-written', regs: r, eflags, memorySeed: 1234, patches, code: Uint8Array.from(code), undefinedFlags: 0, undefinedRegs: 0 };
-}
-
 describe.skipIf(refusal !== null)('native runner', () => {
   test('returns registers and flags after ADD EAX,EBX (signed overflow)', () => {
-    const [r] = runner.run([nativeCase([0x01, 0xd8], { eax: 0x7fffffff, ebx: 1 })]);
+    const [r] = runner.run([handCase([0x01, 0xd8], { eax: 0x7fffffff, ebx: 1 })]);
     expect(r?.vector).toBe(-1);
     expect(r?.regs[0]).toBe(0x80000000);
     expect((r?.eflags ?? 0) & STATUS).toBe(OF | SF | AF | PF);
@@ -30,7 +25,7 @@ describe.skipIf(refusal !== null)('native runner', () => {
   });
 
   test('reports #DE at the faulting instruction with registers unchanged', () => {
-    const [r] = runner.run([nativeCase([0x40, 0xf7, 0xf1], { eax: 5, ecx: 0 })]); // inc eax; div ecx
+    const [r] = runner.run([handCase([0x40, 0xf7, 0xf1], { eax: 5, ecx: 0 })]); // inc eax; div ecx
     expect(r?.vector).toBe(0);
     expect(r?.eip).toBe(CODE_ADDR + 1);
     expect(r?.regs[0]).toBe(6);
@@ -38,8 +33,8 @@ describe.skipIf(refusal !== null)('native runner', () => {
 
   test('reports memory writes as changed bytes, 16-bit addressing included', () => {
     const [a, b] = runner.run([
-      nativeCase([0x89, 0x03], { eax: 0x11223344, ebx: 0x1000 }, 0, [{ address: 0x1000, bytes: [0, 0, 0, 0] }]),
-      nativeCase([0x67, 0x89, 0x07], { eax: 0xaabbccdd, ebx: 0xdead1ffe }, 0, [{ address: 0x1ffe, bytes: [0, 0, 0, 0] }]),
+      handCase([0x89, 0x03], { eax: 0x11223344, ebx: 0x1000 }, 0, [{ address: 0x1000, bytes: [0, 0, 0, 0] }]),
+      handCase([0x67, 0x89, 0x07], { eax: 0xaabbccdd, ebx: 0xdead1ffe }, 0, [{ address: 0x1ffe, bytes: [0, 0, 0, 0] }]),
     ]);
     expect([...(a?.memoryChanges ?? [])]).toEqual([0x100044, 0x100133, 0x100222, 0x100311]);
     // [bx] ignores the upper half of EBX: the dword lands at 0x1ffe, across the data/stack page boundary.
@@ -47,18 +42,18 @@ describe.skipIf(refusal !== null)('native runner', () => {
   });
 
   test('PUSH writes below ESP in the stack page', () => {
-    const [r] = runner.run([nativeCase([0x50], { eax: 0x01020304, esp: 0x2800 }, 0, [{ address: 0x27fc, bytes: [0, 0, 0, 0] }])]);
+    const [r] = runner.run([handCase([0x50], { eax: 0x01020304, esp: 0x2800 }, 0, [{ address: 0x27fc, bytes: [0, 0, 0, 0] }])]);
     expect(r?.regs[4]).toBe(0x27fc);
     expect([...(r?.memoryChanges ?? [])]).toEqual([0x27fc04, 0x27fd03, 0x27fe02, 0x27ff01]);
   });
 
   test('maps CPL 3 faults to vectors and error codes', () => {
     const results = runner.run([
-      nativeCase([0xcd, 0x21], {}), // INT 21h: gate DPL 0 -> #GP(21h*8+2)
-      nativeCase([0x0f, 0x0b], {}), // UD2
-      nativeCase([0xf4], {}), // HLT at CPL 3
-      nativeCase([0xcc], {}), // INT3 traps after the instruction
-      nativeCase([0x8b, 0x07], { edi: 0x800 }), // below the window: not present page
+      handCase([0xcd, 0x21], {}), // INT 21h: gate DPL 0 -> #GP(21h*8+2)
+      handCase([0x0f, 0x0b], {}), // UD2
+      handCase([0xf4], {}), // HLT at CPL 3
+      handCase([0xcc], {}), // INT3 traps after the instruction
+      handCase([0x8b, 0x07], { edi: 0x800 }), // below the window: not present page
     ]);
     expect(results.map((r) => r.vector)).toEqual([13, 6, 13, 3, 14]);
     expect(results[0]?.errorCode).toBe(0x10a);
@@ -67,7 +62,7 @@ describe.skipIf(refusal !== null)('native runner', () => {
   });
 
   test('starts every case from the seeded memory pattern', () => {
-    const [r] = runner.run([nativeCase([0x8b, 0x03], { ebx: 0x1000 })]);
+    const [r] = runner.run([handCase([0x8b, 0x03], { ebx: 0x1000 })]);
     const pattern = new Uint8Array(0x2000);
     // Same generator as memory-pattern.ts.
     let x = 1234;

@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { DiffCase, MemoryPatch } from './case-format.js';
 import { AC, AF, DF, NT, OF, PF, SF, STATUS } from './flags.js';
+import { handCase } from './hand-case.js';
 import { VECTOR_TIMEOUT } from './interpreter-runner.js';
 import { CODE_ADDR } from './layout.js';
 import { fillPattern } from './memory-pattern.js';
@@ -17,12 +17,6 @@ beforeAll(() => {
   if (missing === null) runner = QemuRunner.build();
 });
 afterAll(() => runner?.dispose());
-
-type Regs = Partial<Record<'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi', number>>;
-function handCase(code: number[], regs: Regs, eflags = 0, patches: MemoryPatch[] = [], memorySeed = 1234): DiffCase {
-  const r = Uint32Array.of(regs.eax ?? 0, regs.ecx ?? 0, regs.edx ?? 0, regs.ebx ?? 0, regs.esp ?? 0x2800, regs.ebp ?? 0, regs.esi ?? 0, regs.edi ?? 0);
-  return { index: 0, opcode: 'test', form: 'hand-written', regs: r, eflags, memorySeed, patches, code: Uint8Array.from(code), undefinedFlags: 0, undefinedRegs: 0 };
-}
 
 describe.skipIf(missing !== null)('QEMU runner', () => {
   test('returns registers and flags after ADD EAX,EBX (signed overflow)', () => {
