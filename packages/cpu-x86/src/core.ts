@@ -55,7 +55,13 @@ export const POOL_SIZE = 1 << 18;
 /** Block cache entries (by physical address of the block's first instruction; two-way sets, see blocks.ts findBlock). */
 export const BCACHE_BITS = 16;
 export const BCACHE_SIZE = 1 << BCACHE_BITS;
-const DSLOTS = POOL_BASE + POOL_SIZE;
+/**
+ * Slots for instructions whose bytes run into the next page, after the pool (interpreter.ts
+ * crossingSlot): the direct-mapped slots only hold instructions within one page.
+ */
+export const CROSS_BASE = POOL_BASE + POOL_SIZE;
+export const CROSS_SIZE = 64;
+const DSLOTS = CROSS_BASE + CROSS_SIZE;
 export const TLB_BITS = 10;
 /** The kind (TLB part) that is never filled: every lookup in it misses. */
 export const TLB_NEVER = 4;
@@ -186,6 +192,15 @@ export class CpuCore implements FpuHost {
   readonly dTag = new Int32Array(DCACHE_SIZE + 1).fill(-1);
   /** Page generation << 1 | CS.D at decode time: a mismatch means stale or decoded for the other mode. */
   readonly dGen = new Int32Array(DCACHE_SIZE + 1);
+  /**
+   * Page-crossing instructions in slots CROSS_BASE + i: physical address of the first byte (-1 =
+   * empty), dGen's value for its page, and the physical page the next linear page mapped to when it
+   * was decoded, with that page's generation then.
+   */
+  readonly crossTag = new Int32Array(CROSS_SIZE).fill(-1);
+  readonly crossGen = new Int32Array(CROSS_SIZE);
+  readonly crossNextFrame = new Int32Array(CROSS_SIZE);
+  readonly crossNextGen = new Int32Array(CROSS_SIZE);
   /** Per physical page generation: bumped on a write to a page code was decoded from. */
   readonly pageGen = new Int32Array(1 << 20);
   /** Pages marked with memory.markCodePage (cleared by onCodeWrite). */
@@ -685,6 +700,7 @@ export class CpuCore implements FpuHost {
   /** Forget every decoded instruction and block (RAM may have been rewritten without notification). */
   dropDecoded(): void {
     this.dTag.fill(-1);
+    this.crossTag.fill(-1);
     this.bTag.fill(-1);
     this.advanceFetchEpoch();
     this.poolNext = POOL_BASE;

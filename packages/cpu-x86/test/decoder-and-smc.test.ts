@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CpuStat } from '@typevisor/cpu-x86';
 import { flat, runFlat } from './support/harness.js';
 
 function bytes(m: ReturnType<typeof flat>, at: number, b: number[]): void {
@@ -80,6 +81,47 @@ describe('instruction fetch across pages', () => {
     bytes(m, 0x2ffe, [0xb8, 0x78, 0x56, 0x34, 0x12, 0xf4]);
     expect(m.cpu.run(100)).toBe('halt');
     expect(m.cpu.getRegisters().eax).toBe(0x12345678);
+  });
+
+  // A loop whose `mov eax, imm32` starts at 0x2ffc and ends at 0x3000, on the next page.
+  const crossingLoop = (passes: number, body = ''): string => [
+    `mov ecx, ${passes}`, 'xor ebx, ebx', 'jmp top', 'times 0x2ffc - 0x1000 - ($ - $$) db 0',
+    'top: mov eax, 0x12345678', 'add ebx, eax', body, 'dec ecx', 'jnz top', 'hlt',
+  ].join('\n');
+
+  it('a page-crossing instruction in a loop is decoded once, not on every pass', () => {
+    const m = pagedFlat(crossingLoop(5000));
+    expect(m.cpu.run(100000)).toBe('halt');
+    expect(m.cpu.getRegisters().ebx).toBe(Math.imul(5000, 0x12345678) >>> 0);
+    expect(m.cpu.stats[CpuStat.DecodedInstructions]).toBeLessThan(50);
+    expect(m.cpu.stats[CpuStat.FetchTranslations]).toBeLessThan(10);
+  });
+  it('stores into either page of a kept page-crossing instruction are seen on the next pass', () => {
+    // After the first pass the immediate's last byte (0x3000) is 0x01, or its first (0x2ffd) 0x00.
+    for (const [store, later] of [['mov byte [0x3000], 0x01', 0x01345678], ['mov byte [0x2ffd], 0', 0x12345600]] as const) {
+      const m = pagedFlat(crossingLoop(3, store));
+      expect(m.cpu.run(100000)).toBe('halt');
+      expect(m.cpu.getRegisters().ebx).toBe((0x12345678 + 2 * later) >>> 0);
+    }
+  });
+  it('a kept page-crossing instruction reads its second page where that page maps now', () => {
+    const m = pagedFlat(crossingLoop(1));
+    expect(m.cpu.run(1000)).toBe('halt');
+    // Page 3 now maps to physical 0x5000, a copy of it whose first byte differs.
+    m.memory.ram.copyWithin(0x5000, 0x3000, 0x4000);
+    m.memory.ram[0x5000] = 0x02;
+    m.memory.writePhys32(0x101000 + 3 * 4, 0x5007);
+    // Start on page 3 (at `add ebx, eax`), so that its new mapping is what the fetch translation
+    // cache holds when the loop comes round to the page-crossing instruction.
+    m.cpu.setRegisters({ cr3: 0x100000, eip: 0x3001, ecx: 2 });
+    expect(m.cpu.run(1000)).toBe('halt');
+    expect(m.cpu.getRegisters().eax).toBe(0x02345678);
+    // And with page 3 gone, the same instruction faults on fetching it.
+    m.memory.writePhys32(0x101000 + 3 * 4, 0);
+    m.cpu.setRegisters({ cr3: 0x100000, eip: 0x2ffc, ecx: 1 });
+    expect(m.cpu.run(1000)).toBe('exception');
+    expect(m.cpu.lastException).toEqual({ vector: 14, errorCode: 0 });
+    expect(m.cpu.getRegisters()).toMatchObject({ cr2: 0x3000, eip: 0x2ffc });
   });
 });
 

@@ -114,9 +114,13 @@ class ByteFetcher {
 }
 const fetcher = new ByteFetcher();
 
-/** True if the last decode read bytes from a second page (such instructions are not cached). */
+/** True if the last decode read bytes from a second page (the direct-mapped slots do not keep those). */
 export function lastDecodeCrossedPage(): boolean {
   return fetcher.crossed;
+}
+/** The physical page (its address) the last decode's second page mapped to when that is RAM, else -1. */
+export function lastDecodeNextRamPage(): number {
+  return fetcher.crossed && fetcher.nextPhys >= 0 && fetcher.nextRam ? fetcher.nextPhys : -1;
 }
 
 /**
