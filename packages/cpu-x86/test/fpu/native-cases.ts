@@ -300,6 +300,37 @@ export function genDoubleCase(rng: Rng, op: OpSpec): Case {
   return { op, cw, depth: 2, eflags: 0x2, a, b, mem };
 }
 
+/** The comparison's three case sets: every exact instruction, the float64 shortcut, the transcendentals. */
+export function exactCases(seed: number, perOp: number): Case[] {
+  const rng = new Rng(seed);
+  const cases: Case[] = [];
+  for (let k = 0; k < perOp; k++) for (const op of OPS) cases.push(genCase(rng, op));
+  return cases;
+}
+export function doublePathCases(seed: number, perOp: number): Case[] {
+  const rng = new Rng(seed);
+  const cases: Case[] = [];
+  for (let k = 0; k < perOp; k++) for (const op of DOUBLE_PATH_OPS) cases.push(genDoubleCase(rng, op));
+  return cases;
+}
+export function transcendentalCases(seed: number, perOp: number, ops: readonly OpSpec[] = TRANSCENDENTAL_OPS): Case[] {
+  const rng = new Rng(seed);
+  const cases: Case[] = [];
+  for (let k = 0; k < perOp; k++) {
+    for (const op of ops) {
+      const c = genCase(rng, op);
+      // Keep operands where float64 evaluation is meaningful (|x| < 2^20, F2XM1 in [-1, 1]).
+      const e = c.a.sx & 0x7fff;
+      // Outside the documented domains (F2XM1 |x| <= 1, FYL2XP1 |x| < 1 - sqrt(2)/2) results are undefined.
+      const limit = op.name === 'f2xm1' ? 16382 : op.name === 'fyl2xp1' ? 16380 : 16383 + 20;
+      if (e > limit && e !== 0x7fff) continue;
+      if (e < 16383 - 900 && e !== 0) continue;
+      cases.push(c);
+    }
+  }
+  return cases;
+}
+
 export function caseLine(c: Case): string {
   const memHex = Array.from(c.mem, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${c.cw.toString(16)} ${c.depth} ${c.eflags.toString(16)} ${c.op.esc.toString(16)} ${c.op.modrm.toString(16)} ${hex80(c.a)} ${hex80(c.b)} ${memHex}`;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostRefuses32BitPrograms } from '../diff/native-runner.js';
 import {
-  DOUBLE_PATH_OPS, OPS, Rng, TRANSCENDENTAL_OPS, caseLine, diffOutcome, genCase, genDoubleCase, parseOutcome, runSoftware, type Case,
+  OPS, caseLine, diffOutcome, doublePathCases, exactCases, parseOutcome, runSoftware, transcendentalCases,
 } from './native-cases.js';
 
 /**
@@ -34,9 +34,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('x87 versus the host CPU', () => {
   it.skipIf(!available)(`agrees bit-for-bit on ${OPS.length * CASES_PER_OP} generated cases ${skipReason}`, () => {
-    const rng = new Rng(SEED);
-    const cases: Case[] = [];
-    for (let k = 0; k < CASES_PER_OP; k++) for (const op of OPS) cases.push(genCase(rng, op));
+    const cases = exactCases(SEED, CASES_PER_OP);
     const out = execFileSync(binary, { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
     const lines = out.trim().split('\n');
     expect(lines.length).toBe(cases.length);
@@ -57,9 +55,7 @@ describe('x87 versus the host CPU', () => {
   it.skipIf(!available)(`agrees bit-for-bit at double precision control with double operands ${skipReason}`, () => {
     // The float64 shortcut (x87-double-path.ts) and the limits where it hands over to the
     // word-based path.
-    const rng = new Rng(SEED + 2);
-    const cases: Case[] = [];
-    for (let k = 0; k < CASES_PER_OP * 4; k++) for (const op of DOUBLE_PATH_OPS) cases.push(genDoubleCase(rng, op));
+    const cases = doublePathCases(SEED + 2, CASES_PER_OP * 4);
     const out = execFileSync(binary, { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
     const lines = out.trim().split('\n');
     expect(lines.length).toBe(cases.length);
@@ -73,20 +69,7 @@ describe('x87 versus the host CPU', () => {
   }, 120_000);
 
   it.skipIf(!available)(`transcendentals agree within 2^-48 relative error ${skipReason}`, () => {
-    const rng = new Rng(SEED + 1);
-    const cases: Case[] = [];
-    for (let k = 0; k < CASES_PER_OP * 3; k++) {
-      for (const op of TRANSCENDENTAL_OPS) {
-        const c = genCase(rng, op);
-        // Keep operands where float64 evaluation is meaningful (|x| < 2^20, F2XM1 in [-1, 1]).
-        const e = c.a.sx & 0x7fff;
-        // Outside the documented domains (F2XM1 |x| <= 1, FYL2XP1 |x| < 1 - sqrt(2)/2) results are undefined.
-        const limit = op.name === 'f2xm1' ? 16382 : op.name === 'fyl2xp1' ? 16380 : 16383 + 20;
-        if (e > limit && e !== 0x7fff) continue;
-        if (e < 16383 - 900 && e !== 0) continue;
-        cases.push(c);
-      }
-    }
+    const cases = transcendentalCases(SEED + 1, CASES_PER_OP * 3);
     const out = execFileSync(binary, { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
     const lines = out.trim().split('\n');
     const failures: string[] = [];
