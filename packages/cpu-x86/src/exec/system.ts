@@ -348,6 +348,12 @@ export function esc(c: CpuCore, d: number): void {
   const m = c.dRm[d];
   const ea = m >= 0xc0 ? 0 : (c.segBase[c.dSeg[d]] + eaOff(c, d)) | 0;
   if (c.alignCheck !== 0 && m < 0xc0) x87AlignmentCheck(c, d, ea);
+  // FLD/FST/FSTP m64real straight to the FPU's own entries for them (Fpu.loadF64/storeF64).
+  if (c.dExt[d] === 5 && m < 0xc0) {
+    const fpu = c.fpu, reg = (m >> 3) & 7;
+    if (reg === 0 ? fpu.loadF64 !== undefined && fpu.loadF64(c, ea, m, c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]])
+      : (reg === 2 || reg === 3) && fpu.storeF64 !== undefined && fpu.storeF64(c, ea, m, reg === 3, c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]])) return;
+  }
   c.fpu.execute(c, 0xd8 + c.dExt[d], m, ea, (c.dPfx[d] & P_O32) !== 0, (c.cr0 & CR0_PE) !== 0 && (c.flags & VM) === 0,
     c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]]);
 }

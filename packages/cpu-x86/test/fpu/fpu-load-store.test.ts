@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { Fpu } from '../../src/fpu/fpu.js';
+import type { FpuStateSnapshot } from '../../src/fpu/fpu-state.js';
+import { FakeFault, FakeHost } from './fake-host.js';
+import { Rng, gen80 } from './native-cases.js';
 import { SCRATCH, X87 } from './x87-driver.js';
 
 const J = 1n << 63n;
@@ -120,5 +124,62 @@ describe('x87 loads and stores', () => {
     const y = new X87();
     y.op(0xd9, 0xe0); // FCHS on an empty stack
     expect(y.sw() & 0x241).toBe(0x041);
+  });
+});
+
+describe('the direct FLD/FST/FSTP m64real entries (Fpu.loadF64/storeF64, the CPU\'s shortcut)', () => {
+  // Each case: a random x87 state (registers from the comparison's generator, random empty
+  // registers, TOP, control word, pending exceptions) and a random or special double in memory.
+  // The entry and execute() must leave the same state, memory and fault behind.
+  const doubles = (rng: Rng): [number, number] => {
+    const pick = rng.int(8);
+    const hi = pick === 0 ? (rng.int(2) << 31) | (0x7ff << 20) | (rng.u32() & 0xfffff) // NaN or infinity
+      : pick === 1 ? (rng.int(2) << 31) | (rng.u32() & 0xfffff) // denormal or zero
+      : pick === 2 ? (rng.int(2) << 31) >>> 0 : rng.u32();
+    return [hi >>> 0, pick === 2 || (pick === 1 && rng.int(2) === 0) ? 0 : rng.u32()];
+  };
+  const state = (rng: Rng): FpuStateSnapshot => {
+    const values = Array.from({ length: 8 }, () => (rng.int(3) === 0 ? { sx: 0x3ff0 + rng.int(32), sig: J | (rng.sig64() & ~0x7ffn) } : gen80(rng)));
+    return {
+      version: 1, signExponent: values.map((v) => v.sx), significandHigh: values.map((v) => Number(v.sig >> 32n)),
+      significandLow: values.map((v) => Number(v.sig & 0xffffffffn)), emptyMask: rng.int(4) === 0 ? 0xff : rng.int(256),
+      controlWord: rng.int(4) === 0 ? rng.int(0x10000) : 0x37f | (rng.int(4) << 10), statusWord: rng.int(8) === 0 ? rng.int(0x10000) : rng.int(8) << 11,
+      lastInstructionPointer: 0, lastCodeSelector: 0, lastDataPointer: 0, lastDataSelector: 0, lastOpcode: 0,
+    };
+  };
+  const outcome = (f: () => void, fpu: Fpu, host: FakeHost): unknown => {
+    let thrown: unknown = null;
+    try { f(); } catch (e) { thrown = e instanceof FakeFault ? e.vector : String(e); }
+    return { thrown, state: fpu.saveState(), memory: Array.from(host.mem.subarray(0x100, 0x110)), ferr: host.ferrSignals };
+  };
+
+  it('leave the same state as execute() on 20,000 random cases, including faults and pending exceptions', () => {
+    const rng = new Rng(0x64);
+    let direct = 0;
+    for (let k = 0; k < 20000; k++) {
+      const s = state(rng), [hi, lo] = doubles(rng), reg = [0, 2, 3][rng.int(3)]!, modrm = (reg << 3) | 5;
+      const ea = rng.int(16) === 0 ? 0xffc : 0x100; // 0xffc: the access faults (FakeHost.faultFrom)
+      const run = (viaEntry: boolean): unknown => {
+        const fpu = new Fpu(), host = new FakeHost();
+        host.cr0 = rng.int(2) === 0 ? 0x21 : 0x01;
+        host.faultFrom = 0x1000;
+        fpu.restoreState(s);
+        host.write32(0x100, lo);
+        host.write32(0x104, hi);
+        return outcome(() => {
+          const done = viaEntry && (reg === 0 ? fpu.loadF64(host, ea, modrm, 0x1234, 0x23, 0x2b) : fpu.storeF64(host, ea, modrm, reg === 3, 0x1234, 0x23, 0x2b));
+          if (done) direct++;
+          else fpu.execute(host, 0xdd, modrm, ea, true, true, 0x1234, 0x23, 0x2b);
+        }, fpu, host);
+      };
+      const seed = rng.u32();
+      const rngState = (): void => { (rng as unknown as { s: number }).s = seed; };
+      rngState();
+      const expected = run(false);
+      rngState();
+      expect(run(true), `case ${k}: reg ${reg}, double ${hi.toString(16)}:${lo.toString(16)}, ea ${ea.toString(16)}`).toEqual(expected);
+    }
+    // Most cases take the entries (the rest have an exception pending and go through execute()).
+    expect(direct).toBeGreaterThan(15000);
   });
 });
