@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +72,7 @@ export class QemuRunner implements ReferenceRunner {
     const dir = mkdtempSync(join(tmpdir(), 'typevisor-diff-qemu-'));
     const kernel = join(dir, 'case-kernel.bin');
     try {
-      execFileSync('nasm', ['-f', 'bin', '-o', kernel, join(kernelDir, 'case-kernel.asm')], { stdio: 'pipe' });
+      assembleTestKernel(join(kernelDir, 'case-kernel.asm'), kernel, kernelDir);
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw new QemuRunnerUnavailableError('assemble qemu/case-kernel.asm with nasm', stderrOf(error));
@@ -104,18 +104,7 @@ export class QemuRunner implements ReferenceRunner {
     try {
       const input = join(dir, 'cases.bin');
       const output = join(dir, 'results.bin');
-      // -initrd separates multiboot modules with commas.
-      if (input.includes(',')) throw new QemuRunnerUnavailableError('pass the cases to QEMU', `the temp path ${input} has a comma (set TMPDIR)`);
-      writeFileSync(input, encodeCases(cases));
-      writeFileSync(output, new Uint8Array(0));
-      const child = spawnSync(QEMU, [
-        '-accel', 'tcg', '-cpu', 'qemu32', '-display', 'none', '-nodefaults', '-no-user-config', '-no-reboot', '-m', '64',
-        '-kernel', this.kernel, '-initrd', input,
-        '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-debugcon', `file:${output}`,
-      ], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 + cases.length * 5, maxBuffer: 1 << 24 });
-      if (child.error && (child.error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new QemuRunnerUnavailableError(`run ${QEMU}`, child.error);
-      }
+      const child = runTestKernel(this.kernel, encodeCases(cases), input, output, 64, 60_000 + cases.length * 5);
       const bytes = new Uint8Array(readFileSync(output));
       const { complete, end } = completeResults(bytes, cases.length);
       if (child.status === EXIT_ALL_CASES_RUN && complete === cases.length) return decodeResults(bytes, cases.length);
@@ -132,6 +121,32 @@ export class QemuRunner implements ReferenceRunner {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Assembles a QEMU test kernel (`nasm -f bin`), with this directory's include files (multiboot.inc)
+ * on the include path besides `includeDir`.
+ */
+export function assembleTestKernel(source: string, output: string, includeDir: string = DEFAULT_QEMU_DIR): void {
+  execFileSync('nasm', ['-f', 'bin', '-i', `${includeDir.replace(/\/?$/, '/')}`, '-i', DEFAULT_QEMU_DIR, '-o', output, source], { stdio: 'pipe' });
+}
+
+/**
+ * Boots a multiboot test kernel in QEMU's TCG with `module` (written to `modulePath`) as its module
+ * and the debug console (port 0xE9) going into `outputPath`; isa-debug-exit at port 0xF4 ends it.
+ */
+export function runTestKernel(kernel: string, module: Uint8Array, modulePath: string, outputPath: string, memoryMiB: number, timeoutMs: number): SpawnSyncReturns<Buffer> {
+  // -initrd separates multiboot modules with commas.
+  if (modulePath.includes(',')) throw new QemuRunnerUnavailableError('pass the cases to QEMU', `the temp path ${modulePath} has a comma (set TMPDIR)`);
+  writeFileSync(modulePath, module);
+  writeFileSync(outputPath, new Uint8Array(0));
+  const child = spawnSync(QEMU, [
+    '-accel', 'tcg', '-cpu', 'qemu32', '-display', 'none', '-nodefaults', '-no-user-config', '-no-reboot', '-m', String(memoryMiB),
+    '-kernel', kernel, '-initrd', modulePath,
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-debugcon', `file:${outputPath}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, maxBuffer: 1 << 24 });
+  if (child.error && (child.error as NodeJS.ErrnoException).code === 'ENOENT') throw new QemuRunnerUnavailableError(`run ${QEMU}`, child.error);
+  return child;
 }
 
 /** How many whole result records `bytes` starts with (at most `limit`), and where they end. */

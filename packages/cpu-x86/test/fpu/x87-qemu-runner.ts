@@ -1,15 +1,15 @@
 /// <reference types="node" />
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { QEMU_INSTALL_HINT, QemuRunError, QemuRunnerUnavailableError, qemuRunnerUnavailable } from '../diff/qemu-runner.js';
+import {
+  QEMU_INSTALL_HINT, QemuRunError, QemuRunnerUnavailableError, assembleTestKernel, qemuRunnerUnavailable, runTestKernel,
+} from '../diff/qemu-runner.js';
 import { stderrOf } from '../diff/process-output.js';
 import type { Case, Outcome, Value80 } from './native-cases.js';
 
 const KERNEL_SOURCE = fileURLToPath(new URL('./qemu/x87-kernel.asm', import.meta.url));
-const QEMU = 'qemu-system-i386';
 /** Must match qemu/x87-kernel.asm. */
 const RECORD_SIZE = 192;
 const AREA_SIZE = 108;
@@ -36,7 +36,7 @@ export class X87QemuRunner {
     const dir = mkdtempSync(join(tmpdir(), 'typevisor-x87-qemu-'));
     const kernel = join(dir, 'x87-kernel.bin');
     try {
-      execFileSync('nasm', ['-f', 'bin', '-o', kernel, KERNEL_SOURCE], { stdio: 'pipe' });
+      assembleTestKernel(KERNEL_SOURCE, kernel);
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw new QemuRunnerUnavailableError('assemble qemu/x87-kernel.asm with nasm', stderrOf(error));
@@ -46,17 +46,8 @@ export class X87QemuRunner {
 
   /** The outcome of each case, in order. Throws QemuRunError when QEMU stops before the last one. */
   run(cases: readonly Case[]): Outcome[] {
-    const input = join(this.workDir, 'cases.bin');
     const output = join(this.workDir, 'results.bin');
-    if (input.includes(',')) throw new QemuRunnerUnavailableError('pass the cases to QEMU', `the temp path ${input} has a comma (set TMPDIR)`);
-    writeFileSync(input, encodeCases(cases));
-    writeFileSync(output, new Uint8Array(0));
-    const child = spawnSync(QEMU, [
-      '-accel', 'tcg', '-cpu', 'qemu32', '-display', 'none', '-nodefaults', '-no-user-config', '-no-reboot', '-m', '32',
-      '-kernel', this.kernel, '-initrd', input,
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-debugcon', `file:${output}`,
-    ], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 + cases.length * 5, maxBuffer: 1 << 24 });
-    if (child.error && (child.error as NodeJS.ErrnoException).code === 'ENOENT') throw new QemuRunnerUnavailableError(`run ${QEMU}`, child.error);
+    const child = runTestKernel(this.kernel, encodeCases(cases), join(this.workDir, 'cases.bin'), output, 32, 60_000 + cases.length * 5);
     const bytes = new Uint8Array(readFileSync(output));
     const complete = Math.min(cases.length, Math.floor(bytes.length / RESULT_SIZE));
     if (child.status !== EXIT_ALL_CASES_RUN || complete < cases.length) {

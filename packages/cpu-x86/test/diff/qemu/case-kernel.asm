@@ -25,6 +25,7 @@
 bits 32
 KERNEL_BASE     equ 0x100000
 org KERNEL_BASE
+%include "multiboot.inc"
 
 ; A count or length from a case record, kept within what the record can hold (as runner.c does).
 %macro clamp_unsigned 2
@@ -84,30 +85,15 @@ EXIT_PORT       equ 0xf4
 EXIT_DONE       equ 0
 EXIT_FAILED     equ 1
 
-multiboot_header:
-    dd 0x1badb002
-    dd 0x00010000                   ; a.out kludge: the addresses below say where to load
-    dd -(0x1badb002 + 0x00010000)
-    dd multiboot_header
-    dd KERNEL_BASE
-    dd image_end
-    dd bss_end
-    dd start
+MULTIBOOT_HEADER
 
 start:
     cli
     cld
     mov esp, kernel_stack_top
-    cmp eax, 0x2badb002
-    jne .not_multiboot
-    test dword [ebx], 1 << 3        ; module fields valid
-    jz .no_module
-    cmp dword [ebx + 20], 1
-    jb .no_module
-    mov edx, [ebx + 24]
-    mov eax, [edx]                  ; mod_start
+    FIRST_MODULE .not_multiboot, .no_module
     mov [next_case_record], eax
-    mov ecx, [edx + 4]              ; mod_end: a partial trailing record is ignored
+    mov ecx, edx                    ; a partial trailing record is ignored
     sub ecx, eax
     mov [cases_end], ecx
     mov eax, ecx

@@ -19,6 +19,7 @@
 bits 32
 KERNEL_BASE     equ 0x100000
 org KERNEL_BASE
+%include "multiboot.inc"              ; ../../diff/qemu/multiboot.inc (nasm -i)
 
 RECORD_SIZE     equ 192
 RECORD_CW       equ 0
@@ -41,30 +42,15 @@ CR0_EM          equ 1 << 2
 CR0_TS          equ 1 << 3
 CR0_NE          equ 1 << 5
 
-multiboot_header:
-    dd 0x1badb002
-    dd 0x00010000                   ; a.out kludge: the addresses below say where to load
-    dd -(0x1badb002 + 0x00010000)
-    dd multiboot_header
-    dd KERNEL_BASE
-    dd image_end
-    dd bss_end
-    dd start
+MULTIBOOT_HEADER
 
 start:
     cli
     cld
     mov esp, stack_top
-    cmp eax, 0x2badb002
-    jne .stop
-    test dword [ebx], 1 << 3        ; module fields valid
-    jz .stop
-    cmp dword [ebx + 20], 1
-    jb .stop
-    mov edx, [ebx + 24]
-    mov esi, [edx]                  ; mod_start
-    mov edi, [edx + 4]              ; mod_end: a partial trailing record is ignored
-    sub edi, RECORD_SIZE - 1
+    FIRST_MODULE .stop, .stop
+    mov esi, eax
+    lea edi, [edx - (RECORD_SIZE - 1)] ; a partial trailing record is ignored
     mov eax, cr0
     and eax, ~(CR0_EM | CR0_TS)
     or eax, CR0_MP | CR0_NE
