@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PhysicalMemory } from '@typevisor/mmu';
 import { Cpu, CpuInternalError } from '@typevisor/cpu-x86';
-import { asm, runFlat } from './support/harness.js';
+import { asm, machine, runFlat, type Machine } from './support/harness.js';
+import { pmMachine, record } from './support/pm-program.js';
 
 describe('x87 routing', () => {
   it('ESC instructions reach the FPU (FLD1, FADD, FISTP)', () => {
@@ -95,5 +96,44 @@ describe('x87 error reporting', () => {
   it('with CR0.NE = 1 the same error raises #MF (16)', () => {
     const r = runFlat('mov eax, cr0\nor eax, 0x20\nmov cr0, eax\nfninit\nmov word [0x2000], 0x037e\nfldcw [0x2000]\nfld1\nfchs\nfsqrt\nfwait\nhlt');
     expect(r.m.cpu.lastException?.vector).toBe(16);
+  });
+});
+
+describe('x87 memory operands and segments', () => {
+  // Real mode: DS and SS have 64 KiB limits; an operand past offset FFFF faults like any access
+  // (#GP for DS, #SS for SS), with the operand's own size: 4, 8, 10, 94 bytes.
+  const real = (code: string): Machine => {
+    const m = machine({ stopOnException: true });
+    m.memory.ram.set(asm(`fninit\n${code}\nhlt`, 16, 0x7c00), 0x7c00);
+    m.cpu.setRegisters({ cs: 0, ds: 0, es: 0, ss: 0, eip: 0x7c00, esp: 0x7000 });
+    return m;
+  };
+  const outcome = (m: Machine): string => (m.cpu.run(1000) === 'halt' ? 'halt' : `#${m.cpu.lastException?.vector}`);
+  it('an operand that runs past the segment limit faults, by its own size', () => {
+    expect(outcome(real('fld dword [0xfffc]'))).toBe('halt');
+    expect(outcome(real('fld qword [0xfffc]'))).toBe('#13');
+    expect(outcome(real('fld qword [0xfff8]'))).toBe('halt');
+    expect(outcome(real('fldz\nfstp tword [0xfff6]'))).toBe('halt');
+    expect(outcome(real('fldz\nfstp tword [0xfff8]'))).toBe('#13');
+    expect(outcome(real('fnsave [0xffa2]'))).toBe('halt'); // 94 bytes with a 16-bit operand size
+    expect(outcome(real('fnsave [0xffa3]'))).toBe('#13');
+    expect(outcome(real('fnstcw [0xffff]'))).toBe('#13');
+    expect(outcome(real('mov bp, 0xfffc\nfld qword [bp]'))).toBe('#12'); // SS: #SS
+  });
+  it('a store through a read-only data segment is #GP(0); a load through it is not', () => {
+    // GDT slot 0x50 (free in the test program): read-only data, base 0, limit 4 GiB.
+    const ro = (op: string): Machine => pmMachine([
+      'mov dword [A(gdt) + 0x50], 0x0000ffff', 'mov dword [A(gdt) + 0x54], 0x00cf9000',
+      'mov ax, 0x50', 'mov es, ax', 'fninit', 'fld1', op, 'mov dword [0x500], 0xffff', 'hlt',
+    ].join('\n'));
+    const load = ro('fld dword [es:0x3000]');
+    expect(load.cpu.run(100000)).toBe('halt');
+    expect(record(load).vector).toBe(0xffff);
+    const store = ro('fst qword [es:0x3000]');
+    expect(store.cpu.run(100000)).toBe('halt');
+    expect(record(store)).toMatchObject({ vector: 13, error: 0 });
+  });
+  it('a reserved encoding raises #UD before its operand is checked', () => {
+    expect(outcome(real('db 0xdd, 0x2e, 0xfc, 0xff'))).toBe('#6'); // DD /5 [0xfffc]
   });
 });

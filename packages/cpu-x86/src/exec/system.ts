@@ -346,8 +346,19 @@ export function sysexit(c: CpuCore): void {
 export function esc(c: CpuCore, d: number): void {
   if ((c.cr0 & (CR0_EM | CR0_TS)) !== 0 || c.fpu === null) c.fault(NM, -1);
   const m = c.dRm[d];
-  const ea = m >= 0xc0 ? 0 : (c.segBase[c.dSeg[d]] + eaOff(c, d)) | 0;
-  if (c.alignCheck !== 0 && m < 0xc0) x87AlignmentCheck(c, d, ea);
+  let ea = 0;
+  if (m < 0xc0) {
+    // The operand's segment checks (limit, writability; #GP, or #SS through SS) cover all of its
+    // bytes; reserved encodings are left to the FPU's #UD.
+    const ext = c.dExt[d], reg = (m >> 3) & 7, size = X87_SIZE[(ext << 3) | reg]!;
+    const off = eaOff(c, d);
+    if (size === 0) ea = (c.segBase[c.dSeg[d]] + off) | 0;
+    else {
+      const bytes = size > 0 ? size : X87_STATE_SIZE[(size === -1 ? 0 : 2) + ((c.dPfx[d] & P_O32) !== 0 ? 1 : 0)]!;
+      ea = X87_STORE[(ext << 3) | reg] !== 0 ? c.linW(c.dSeg[d], off, bytes) : c.linR(c.dSeg[d], off, bytes);
+    }
+    if (c.alignCheck !== 0) x87AlignmentCheck(c, d, ea);
+  }
   // FLD/FST/FSTP m64real straight to the FPU's own entries for them (Fpu.loadF64/storeF64).
   if (c.dExt[d] === 5 && m < 0xc0) {
     const fpu = c.fpu, reg = (m >> 3) & 7;
@@ -357,6 +368,26 @@ export function esc(c: CpuCore, d: number): void {
   c.fpu.execute(c, 0xd8 + c.dExt[d], m, ea, (c.dPfx[d] & P_O32) !== 0, (c.cr0 & CR0_PE) !== 0 && (c.flags & VM) === 0,
     c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]]);
 }
+/**
+ * Size in bytes of an x87 memory operand by escape byte (D8..DF) and ModRM.reg: 0 for the reserved
+ * encodings (#UD), -1 for the environment (FLDENV/FNSTENV: 14 or 28 bytes by operand size), -2 for
+ * the whole state (FRSTOR/FNSAVE: 94 or 108).
+ */
+const X87_SIZE = new Int8Array([
+  4, 4, 4, 4, 4, 4, 4, 4, // D8 m32real
+  4, 0, 4, 4, -1, 2, -1, 2, // D9 FLD/FST(P) m32, FLDENV, FLDCW, FNSTENV, FNSTCW
+  4, 4, 4, 4, 4, 4, 4, 4, // DA m32int
+  4, 0, 4, 4, 0, 10, 0, 10, // DB m32int, FLD/FSTP m80
+  8, 8, 8, 8, 8, 8, 8, 8, // DC m64real
+  8, 0, 8, 8, -2, 0, -2, 2, // DD FLD/FST(P) m64, FRSTOR, FNSAVE, FNSTSW
+  2, 2, 2, 2, 2, 2, 2, 2, // DE m16int
+  2, 0, 2, 2, 10, 8, 10, 8, // DF m16int, FBLD, FILD m64, FBSTP, FISTP m64
+]);
+/** [environment 16-bit, 32-bit, whole state 16-bit, 32-bit] sizes (X87_SIZE -1 and -2). */
+const X87_STATE_SIZE = [14, 28, 94, 108];
+/** The x87 memory forms that write their operand (FST, FSTP, FIST, FISTP, FBSTP, FNSTENV, FNSTCW, FNSAVE, FNSTSW). */
+const X87_STORE = new Uint8Array(64);
+for (const ext of [1, 3, 5, 7]) for (const reg of [2, 3, 6, 7]) X87_STORE[(ext << 3) | reg] = 1;
 /**
  * Alignment mask of an x87 memory operand by escape byte (D8..DF) and ModRM.reg, per the SDM's
  * alignment table: m16 2, m32 4, m64 and m80 8, control/status words 2, FLDENV/FSTENV/FRSTOR/FSAVE
