@@ -764,7 +764,15 @@ export class CpuCore implements FpuHost {
     if (this.segCheck[seg] !== 0 || (off >>> 0) + size - 1 > this.segLimit[seg]) this.segSlow(seg, off, size, true);
     return (this.segBase[seg] + off) | 0;
   }
-  private segSlow(seg: number, off: number, size: number, write: boolean): void {
+  /**
+   * Linear address for a `size`-byte access with the segment's type and limit checks but not the
+   * alignment check: x87 operands have alignment rules of their own (exec/system.ts esc).
+   */
+  linUnaligned(seg: number, off: number, size: number, write: boolean): number {
+    if (this.segCheck[seg] !== 0 || (off >>> 0) + size - 1 > this.segLimit[seg]) this.segSlow(seg, off, size, write, false);
+    return (this.segBase[seg] + off) | 0;
+  }
+  private segSlow(seg: number, off: number, size: number, write: boolean, align = true): void {
     const chk = this.segCheck[seg];
     const vec = seg === SS ? SSF : GP;
     if (chk & (write ? CHK_NO_WRITE : CHK_NO_READ)) this.fault(vec, 0);
@@ -773,7 +781,7 @@ export class CpuCore implements FpuHost {
       const upper = (this.segAttr[seg] & 0x4000) !== 0 ? 0xffffffff : 0xffff;
       if (o <= this.segLimit[seg] || o + size - 1 > upper) this.fault(vec, 0);
     } else if (o + size - 1 > this.segLimit[seg]) this.fault(vec, 0);
-    if ((chk & CHK_ALIGN) !== 0 && size < ALIGN_MASK.length) {
+    if (align && (chk & CHK_ALIGN) !== 0 && size < ALIGN_MASK.length) {
       this.checkAlignment((this.segBase[seg] + off) | 0, ALIGN_MASK[size], size, write ? this.userKind + 1 : this.userKind);
     }
   }

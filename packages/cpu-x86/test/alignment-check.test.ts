@@ -85,6 +85,10 @@ describe('#AC alignment check (CR0.AM, EFLAGS.AC, CPL 3)', () => {
     expectNoAc('fld dword [0x8104]\nfistp word [0x8102]');
     expectAc('fnsave [0x8102]');
     expectNoAc('fnsave [0x8104]');
+    // Packed BCD has no alignment requirement; a reserved encoding (DD /1, FISTTP m64 on later
+    // CPUs) is #UD before its operand is looked at.
+    expectNoAc('fbld [0x8101]\nfbstp [0x8103]');
+    expect(runAccess('db 0xdd, 0x0d, 0x04, 0x81, 0, 0', {}).vector).toBe(6);
   });
 
   it('stack accesses are checked: a push with a misaligned ESP faults', () => {

@@ -351,13 +351,13 @@ export function esc(c: CpuCore, d: number): void {
     // The operand's segment checks (limit, writability; #GP, or #SS through SS) cover all of its
     // bytes; reserved encodings are left to the FPU's #UD.
     const ext = c.dExt[d], reg = (m >> 3) & 7, size = X87_SIZE[(ext << 3) | reg]!;
-    const off = eaOff(c, d);
+    const off = eaOff(c, d), store = X87_STORE[(ext << 3) | reg] !== 0;
     if (size === 0) ea = (c.segBase[c.dSeg[d]] + off) | 0;
     else {
       const bytes = size > 0 ? size : X87_STATE_SIZE[(size === -1 ? 0 : 2) + ((c.dPfx[d] & P_O32) !== 0 ? 1 : 0)]!;
-      ea = X87_STORE[(ext << 3) | reg] !== 0 ? c.linW(c.dSeg[d], off, bytes) : c.linR(c.dSeg[d], off, bytes);
+      ea = c.linUnaligned(c.dSeg[d], off, bytes, store);
     }
-    if (c.alignCheck !== 0) x87AlignmentCheck(c, d, ea);
+    if (c.alignCheck !== 0) x87AlignmentCheck(c, d, ea, size, store);
   }
   // FLD/FST/FSTP m64real straight to the FPU's own entries for them (Fpu.loadF64/storeF64).
   if (c.dExt[d] === 5 && m < 0xc0) {
@@ -389,27 +389,14 @@ const X87_STATE_SIZE = [14, 28, 94, 108];
 const X87_STORE = new Uint8Array(64);
 for (const ext of [1, 3, 5, 7]) for (const reg of [2, 3, 6, 7]) X87_STORE[(ext << 3) | reg] = 1;
 /**
- * Alignment mask of an x87 memory operand by escape byte (D8..DF) and ModRM.reg, per the SDM's
- * alignment table: m16 2, m32 4, m64 and m80 8, control/status words 2, FLDENV/FSTENV/FRSTOR/FSAVE
- * 4 (32-bit operand size) or 2. Packed BCD (FBLD/FBSTP) has no entry there and is not checked.
- * -1 marks the environment/save-area forms.
+ * #AC for an x87 memory operand of `size` (X87_SIZE) at linear `ea`, per the SDM's alignment table:
+ * m16 2, m32 4, m64 and m80 8, control/status words 2, FLDENV/FSTENV/FRSTOR/FSAVE 4 (32-bit operand
+ * size) or 2. Packed BCD (FBLD/FBSTP, the 10-byte forms of DF) has no entry there and is not
+ * checked, nor are the reserved encodings (their #UD comes first). Stores probe as writes, so a #PF
+ * reports a write.
  */
-const X87_ALIGN = new Int8Array([
-  3, 3, 3, 3, 3, 3, 3, 3, // D8 m32real
-  3, 0, 3, 3, -1, 1, -1, 1, // D9 FLD/FST(P) m32, FLDENV, FLDCW, FNSTENV, FNSTCW
-  3, 3, 3, 3, 3, 3, 3, 3, // DA m32int
-  3, 3, 3, 3, 0, 7, 0, 7, // DB m32int, FLD/FSTP m80
-  7, 7, 7, 7, 7, 7, 7, 7, // DC m64real
-  7, 7, 7, 7, -1, 0, -1, 1, // DD FLD/FST(P) m64, FRSTOR, FNSAVE, FNSTSW
-  1, 1, 1, 1, 1, 1, 1, 1, // DE m16int
-  1, 1, 1, 1, 0, 7, 0, 7, // DF m16int, FBLD, FILD m64, FBSTP, FISTP m64
-]);
-function x87AlignmentCheck(c: CpuCore, d: number, ea: number): void {
-  const reg = (c.dRm[d] >> 3) & 7;
-  let mask = X87_ALIGN[(c.dExt[d] << 3) | reg];
-  if (mask < 0) mask = (c.dPfx[d] & P_O32) !== 0 ? 3 : 1;
-  // Stores (D9/DB/DD/DF with reg 2, 3, 6, 7) probe the pages as writes, so a #PF reports a write.
-  const store = (c.dExt[d] & 1) !== 0 && (reg & 2) !== 0;
+function x87AlignmentCheck(c: CpuCore, d: number, ea: number, size: number, store: boolean): void {
+  const mask = size < 0 ? ((c.dPfx[d] & P_O32) !== 0 ? 3 : 1) : size === 10 ? (c.dExt[d] === 7 ? 0 : 7) : size === 0 ? 0 : size - 1;
   if (mask !== 0) c.checkAlignment(ea, mask, mask + 1, c.userKind + (store ? 1 : 0));
 }
 export function fwait(c: CpuCore): void {
