@@ -350,20 +350,20 @@ export function esc(c: CpuCore, d: number): void {
   if (m < 0xc0) {
     // The operand's segment checks (limit, writability; #GP, or #SS through SS) cover all of its
     // bytes; reserved encodings are left to the FPU's #UD.
-    const ext = c.dExt[d], reg = (m >> 3) & 7, size = X87_SIZE[(ext << 3) | reg]!;
-    const off = eaOff(c, d), store = X87_STORE[(ext << 3) | reg] !== 0;
+    const ext = c.dExt[d], reg = (m >> 3) & 7, form = (ext << 3) | reg, size = X87_SIZE[form]!;
+    const off = eaOff(c, d), store = X87_STORE[form] !== 0;
     if (size === 0) ea = (c.segBase[c.dSeg[d]] + off) | 0;
     else {
       const bytes = size > 0 ? size : X87_STATE_SIZE[(size === -1 ? 0 : 2) + ((c.dPfx[d] & P_O32) !== 0 ? 1 : 0)]!;
       ea = c.linUnaligned(c.dSeg[d], off, bytes, store);
     }
     if (c.alignCheck !== 0) x87AlignmentCheck(c, d, ea, size, store);
-  }
-  // FLD/FST/FSTP m64real straight to the FPU's own entries for them (Fpu.loadF64/storeF64).
-  if (c.dExt[d] === 5 && m < 0xc0) {
-    const fpu = c.fpu, reg = (m >> 3) & 7;
-    if (reg === 0 ? fpu.loadF64 !== undefined && fpu.loadF64(c, ea, m, c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]])
-      : (reg === 2 || reg === 3) && fpu.storeF64 !== undefined && fpu.storeF64(c, ea, m, reg === 3, c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]])) return;
+    // FLD/FST/FSTP m64real straight to the FPU's own entries for them (Fpu.loadF64/storeF64).
+    if (ext === 5 && (reg === 0 || reg === 2 || reg === 3)) {
+      const fpu = c.fpu, cs = c.segSel[CS], ds = c.segSel[c.dSeg[d]];
+      if (reg === 0 ? fpu.loadF64 !== undefined && fpu.loadF64(c, ea, m, c.curEip, cs, ds)
+        : fpu.storeF64 !== undefined && fpu.storeF64(c, ea, m, reg === 3, c.curEip, cs, ds)) return;
+    }
   }
   c.fpu.execute(c, 0xd8 + c.dExt[d], m, ea, (c.dPfx[d] & P_O32) !== 0, (c.cr0 & CR0_PE) !== 0 && (c.flags & VM) === 0,
     c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  QEMU_INSTALL_HINT, QemuRunError, QemuRunnerUnavailableError, assembleTestKernel, qemuRunnerUnavailable, runTestKernel,
+  QemuRunError, QemuRunnerUnavailableError, assembleTestKernel, qemuRunnerUnavailable, runTestKernel,
 } from '../diff/qemu-runner.js';
 import { stderrOf } from '../diff/process-output.js';
 import type { Case, Outcome, Value80 } from './native-cases.js';
@@ -18,7 +18,6 @@ const RESULT_SIZE = AREA_SIZE + MEMORY_SIZE + 4;
 /** isa-debug-exit's status for the kernel's 0: ((value << 1) | 1). */
 const EXIT_ALL_CASES_RUN = 1;
 
-export { QEMU_INSTALL_HINT };
 
 /**
  * Runs x87 cases in QEMU's TCG (qemu-system-i386) the way native/x87-harness.c runs them on the
