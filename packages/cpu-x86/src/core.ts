@@ -656,7 +656,8 @@ export class CpuCore implements FpuHost {
   }
   write32k(lin: number, value: number, kind: number): void {
     if ((lin & 4095) > 4092) {
-      this.probe(lin, kind); this.probe((lin + 3) | 0, kind);
+      // A #PF on the second page reports its first byte in CR2, as a split access does.
+      this.probe(lin, kind); this.probe((lin + 3) & -4096, kind);
       for (let k = 0; k < 4; k++) this.write8k((lin + k) | 0, value >> (k * 8), kind);
       return;
     }
@@ -792,7 +793,7 @@ export class CpuCore implements FpuHost {
   checkAlignment(lin: number, mask: number, size: number, kind: number): void {
     if ((lin & mask) === 0) return;
     this.probe(lin, kind);
-    this.probe((lin + size - 1) | 0, kind);
+    this.probe((lin + size - 1) & -4096, kind);
     this.fault(ACV, 0);
   }
   /**

@@ -137,3 +137,27 @@ describe('x87 memory operands and segments', () => {
     expect(outcome(real('db 0xdd, 0x2e, 0xfc, 0xff'))).toBe('#6'); // DD /5 [0xfffc]
   });
 });
+
+describe('x87 stores that cross into a page that faults', () => {
+  // Identity paging with page 0x301000 not present: a store whose last bytes fall on it is #PF
+  // (a write, CR2 on the second page) with nothing written on the first page, as on hardware,
+  // which translates both pages before it writes any byte.
+  const crossing = (store: string): Machine => pmMachine([
+    'call setup_paging', 'and dword [0x21000 + 0x301 * 4], ~1', 'mov eax, cr3', 'mov cr3, eax',
+    'mov edi, 0x300e00', 'mov ecx, 0x80', 'mov eax, 0xa5a5a5a5', 'rep stosd',
+    'fninit', 'fldpi', store, 'mov dword [0x500], 0xffff', 'hlt',
+  ].join('\n'));
+  const untouched = (m: Machine): boolean => {
+    for (let a = 0x300e00; a < 0x301000; a += 4) if (m.memory.readPhys32(a) >>> 0 !== 0xa5a5a5a5) return false;
+    return true;
+  };
+  for (const store of ['fst qword [0x300ffc]', 'fstp tword [0x300ff8]', 'fistp qword [0x300ffe]', 'fbstp [0x300ff9]',
+    'fnstenv [0x300ff0]', 'fnsave [0x300fa0]', 'fxsave [0x300f00]']) {
+    it(store, () => {
+      const m = crossing(store);
+      expect(m.cpu.run(200000)).toBe('halt');
+      expect(record(m)).toMatchObject({ vector: 14, error: 2, cr2: 0x301000 });
+      expect(untouched(m)).toBe(true);
+    });
+  }
+});

@@ -53,6 +53,50 @@ test_main:
     call 0x300000
     ENDTRY
 
+    ; Accesses split across the present page 0x2ff000 and the not-present 0x300000: #PF with CR2
+    ; at the first byte of the second page, and a faulting store writes no byte of the first one.
+    mov dword [0x2ffff0], 0x11111111
+    mov dword [0x2ffff4], 0x22222222
+    mov dword [0x2ffff8], 0x33333333
+    mov dword [0x2ffffc], 0x44444444
+    PRINT_LINE 'split dword read:'
+    TRY
+    mov eax, [0x2ffffe]
+    ENDTRY
+    PRINT_LINE 'split dword write:'
+    TRY
+    mov dword [0x2ffffe], 0xaaaaaaaa
+    ENDTRY
+    PRINT_LINE 'split dword write at fff:'
+    TRY
+    mov dword [0x2fffff], 0xaaaaaaaa
+    ENDTRY
+    PRINT_LINE 'split word write:'
+    TRY
+    mov word [0x2fffff], 0xbbbb
+    ENDTRY
+    PRINT_LINE 'split fst qword:'
+    fninit
+    fldpi
+    TRY
+    fst qword [0x2ffffa]
+    ENDTRY
+    PRINT_HEX 'kept', [0x2ffff0]
+    PRINT_HEX 'kept', [0x2ffff4]
+    PRINT_HEX 'kept', [0x2ffff8]
+    PRINT_HEX 'kept', [0x2ffffc]
+    call newline
+    ; QEMU writes the first page's part of these two before it faults on the second page, so only
+    ; their CR2 is compared here (test/fpu-routing-and-errors.test.ts checks they write nothing).
+    PRINT_LINE 'split fstp tword:'
+    TRY
+    fstp tword [0x2ffff8]
+    ENDTRY
+    PRINT_LINE 'split fnsave:'
+    TRY
+    fnsave [0x2fffa0]
+    ENDTRY
+
     PRINT_LINE 'write read-only, WP=0:'
     mov dword [PT0 + 0x301 * 4], 0x301000 | 5
     invlpg [0x301000]
