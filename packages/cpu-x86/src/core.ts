@@ -723,6 +723,16 @@ export class CpuCore implements FpuHost {
     if (this.tlbTag[i] !== ((lin & -4096) | 1)) this.tlbFill(lin, kind, 0);
   }
   /**
+   * A store of `bytes` at linear `lin` written piece by piece (x87 operands, FNSAVE, FXSAVE, SGDT)
+   * that runs into the next page: translate both pages for writing first, so that a #PF on the
+   * second one (CR2 its first byte) leaves the first one untouched.
+   */
+  probeStore(lin: number, bytes: number): void {
+    if ((lin & 4095) + bytes <= 4096) return;
+    this.probe(lin, this.userKind + 1);
+    this.probe((lin + bytes - 1) & -4096, this.userKind + 1);
+  }
+  /**
    * Offset into `ram` of linear `lin` for an access of `kind` (0..3) when its page is plain RAM
    * (and, for writes, holds no decoded code); -1 otherwise. Raises #PF like any access.
    */

@@ -20,6 +20,21 @@ describe('system instructions', () => {
     expect(mem32(m, 0x5d0) & 1).toBe(1);
   });
 
+  it('SGDT split across a page boundary whose second page is not present writes nothing before the #PF', () => {
+    const m = pmMachine(`
+      call setup_paging
+      and dword [0x21000 + 0x301 * 4], ~1
+      mov eax, cr3
+      mov cr3, eax
+      mov dword [0x300ffc], 0xa5a5a5a5
+      sgdt [0x300ffe]
+      mov dword [0x500], 0xffff
+      hlt`);
+    m.cpu.run(100000);
+    expect(record(m)).toMatchObject({ vector: 14, error: 2, cr2: 0x301000 });
+    expect(mem32(m, 0x300ffc)).toBe(0xa5a5a5a5);
+  });
+
   it('expand-down data segment: offsets above the limit are valid, at or below it fault with #GP(0)', () => {
     const m = pmMachine(`
       ; 0x50: expand-down writable data, base 0, limit 0x0fff, B=1 (upper bound 4 GiB)

@@ -116,6 +116,7 @@ export function sdt(c: CpuCore, d: number): void {
   const next = (c.dEa[d] & EA_A16) !== 0 ? (off + 2) & 0xffff : (off + 2) | 0;
   // One 6-byte check: the image as a whole needs 4-byte alignment under #AC, not its base field.
   const lin = c.linW(seg, off, 6);
+  c.probeStore(lin, 6);
   // A 16-bit operand size stores the base with the top byte 0 on P6 (the SDM's 386/486 behaviour of 0xFF is for older parts).
   const stored = (c.dPfx[d] & P_O32) !== 0 ? base : base & 0xffffff;
   if (next === ((off + 2) | 0)) {
@@ -356,7 +357,7 @@ export function esc(c: CpuCore, d: number): void {
     else {
       const bytes = size > 0 ? size : X87_STATE_SIZE[(size === -1 ? 0 : 2) + ((c.dPfx[d] & P_O32) !== 0 ? 1 : 0)]!;
       ea = c.linUnaligned(c.dSeg[d], off, bytes, store);
-      if (store) probeStorePages(c, ea, bytes);
+      if (store) c.probeStore(ea, bytes);
     }
     if (c.alignCheck !== 0) x87AlignmentCheck(c, d, ea, size, store);
     // FLD/FST/FSTP m64real straight to the FPU's own entries for them (Fpu.loadF64/storeF64).
@@ -368,16 +369,6 @@ export function esc(c: CpuCore, d: number): void {
   }
   c.fpu.execute(c, 0xd8 + c.dExt[d], m, ea, (c.dPfx[d] & P_O32) !== 0, (c.cr0 & CR0_PE) !== 0 && (c.flags & VM) === 0,
     c.curEip, c.segSel[CS], c.segSel[c.dSeg[d]]);
-}
-/**
- * A store of `bytes` at linear `lin` that runs into the next page: translate both pages for writing
- * before anything is written, so that a #PF on the second one (CR2 its first byte) leaves the first
- * one untouched (the FPU writes its operands a byte, word or dword at a time).
- */
-function probeStorePages(c: CpuCore, lin: number, bytes: number): void {
-  if ((lin & 4095) + bytes <= 4096) return;
-  c.probe(lin, c.userKind + 1);
-  c.probe((lin + bytes - 1) & -4096, c.userKind + 1);
 }
 /**
  * Size in bytes of an x87 memory operand by escape byte (D8..DF) and ModRM.reg: 0 for the reserved
@@ -422,6 +413,6 @@ export function fxsaveRstor(c: CpuCore, d: number): void {
   if ((off & 15) !== 0) c.gp(0);
   const store = ((c.dRm[d] >> 3) & 7) === 0;
   const lin = store ? c.linW(c.dSeg[d], off, 512) : c.linR(c.dSeg[d], off, 512);
-  if (store) probeStorePages(c, lin, 512);
+  if (store) c.probeStore(lin, 512);
   if (store) c.fpu.fxsave(c, lin); else c.fpu.fxrstor(c, lin);
 }
