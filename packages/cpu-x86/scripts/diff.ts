@@ -15,7 +15,11 @@
  * kernel runs no 32-bit programs; the block loop is what the hardware comparisons check),
  * --qemu (compare with QEMU's TCG instead of hardware: qemu-system-i386 runs test/diff/qemu/case-kernel.asm;
  * mismatches listed in test/diff/qemu-deviations.ts are tolerated and counted), --qemu-dir DIR
- * (where case-kernel.asm lives; defaults to packages/cpu-x86/test/diff/qemu under cwd).
+ * (where case-kernel.asm lives; defaults to packages/cpu-x86/test/diff/qemu under cwd),
+ * --long-mode (compare with this host's CPU in a 64-bit process, for a host whose kernel runs no
+ * 32-bit programs: only the cases whose instructions mean the same in 64-bit mode run, see
+ * test/diff/long-mode-subset.ts), --long-mode-dir DIR (where native64/runner.c lives; defaults to
+ * packages/cpu-x86/test/diff/native64 under cwd).
  * Exit status 1 when there are unexpected mismatches, 2 when there is no hardware to compare with.
  */
 import { existsSync } from 'node:fs';
@@ -27,6 +31,7 @@ import { InterpreterRunner } from '../test/diff/interpreter-runner.js';
 import { DEFAULT_NATIVE_DIR, hostRefuses32BitPrograms, NativeRunner } from '../test/diff/native-runner.js';
 import { QEMU_DEVIATIONS } from '../test/diff/qemu-deviations.js';
 import { DEFAULT_QEMU_DIR, QemuRunner } from '../test/diff/qemu-runner.js';
+import { DEFAULT_LONG_MODE_DIR, LongModeRunner } from '../test/diff/long-mode-runner.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,21 +49,26 @@ const nativeDir = option('native-dir', existsSync(fromCwd) ? fromCwd : DEFAULT_N
 const qemuFromCwd = resolve('packages/cpu-x86/test/diff/qemu');
 const qemuDir = option('qemu-dir', existsSync(qemuFromCwd) ? qemuFromCwd : DEFAULT_QEMU_DIR);
 
+const longModeFromCwd = resolve('packages/cpu-x86/test/diff/native64');
+const longModeDir = option('long-mode-dir', existsSync(longModeFromCwd) ? longModeFromCwd : DEFAULT_LONG_MODE_DIR);
+
 const compiled = process.argv.includes('--compiled');
 const againstBlockLoop = compiled && process.argv.includes('--block-loop');
 const againstQemu = !againstBlockLoop && process.argv.includes('--qemu');
-const refusal = againstBlockLoop || againstQemu ? null : hostRefuses32BitPrograms();
+const longMode = !againstBlockLoop && !againstQemu && process.argv.includes('--long-mode') ? LongModeRunner.build(longModeDir) : null;
+const refusal = againstBlockLoop || againstQemu || longMode !== null ? null : hostRefuses32BitPrograms();
 if (refusal !== null) {
-  console.error(`${refusal}\nWith --qemu the cases are compared with QEMU's TCG instead; with --compiled --block-loop the compiled blocks are compared with the block loop.`);
+  console.error(`${refusal}\nWith --long-mode the cases that mean the same in 64-bit mode are compared with this CPU in a 64-bit process; with --qemu all are compared with QEMU's TCG; with --compiled --block-loop the compiled blocks are compared with the block loop.`);
   process.exit(2);
 }
 const blockLoop = againstBlockLoop
   ? new InterpreterRunner((memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, compileBlocks: false }), { wholeRuns: true })
   : null;
 const qemu = againstQemu ? QemuRunner.build(qemuDir) : null;
-const native = blockLoop === null && qemu === null ? NativeRunner.build(nativeDir) : null;
+const native = blockLoop === null && qemu === null && longMode === null ? NativeRunner.build(nativeDir) : null;
 const deviations = qemu !== null ? QEMU_DEVIATIONS : [];
-const referenceName = native !== null ? 'hardware' : qemu !== null ? 'QEMU TCG' : 'the block loop';
+const referenceName = native !== null || longMode !== null ? 'hardware' : qemu !== null ? 'QEMU TCG' : 'the block loop';
+const leftOut = new Map<string, number>();
 const interpreter = new InterpreterRunner(
   (memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, ...(compiled ? { compileThreshold: 1 } : {}) }),
   { wholeRuns: compiled },
@@ -70,7 +80,9 @@ for (let batch = 0, done = 0; done < total; batch++) {
   let cases = generateBatch(seed, batch, count);
   if (only) cases = cases.filter((c) => c.opcode === only || c.form.includes(` ${only} `));
   cases = runnableCases(cases, deviations, report);
-  const reference = native !== null ? native.run(cases) : qemu !== null ? qemu.run(cases) : cases.map((c) => blockLoop!.run(c));
+  if (longMode !== null) cases = longMode.subset(cases, leftOut);
+  const reference = native !== null ? native.run(cases) : longMode !== null ? longMode.run(cases)
+    : qemu !== null ? qemu.run(cases) : cases.map((c) => blockLoop!.run(c));
   compareBatch(cases, reference, interpreter, report, blockLoop !== null ? [] : undefined, deviations);
   done += count;
   const seconds = (Date.now() - started) / 1000;
@@ -80,4 +92,5 @@ process.stderr.write('\n');
 console.log(`seed ${seed}`);
 qemu?.dispose();
 console.log(summarize(report, examples, referenceName));
+if (longMode !== null) console.log(`not comparable in 64-bit mode: ${[...leftOut].sort((a, b) => b[1] - a[1]).map(([why, n]) => `${why} ${n}`).join(', ')}`);
 process.exitCode = report.failures.length > 0 ? 1 : 0;

@@ -8,6 +8,7 @@ import { KNOWN_FAILURES } from './known-failures.js';
 import { hostRefuses32BitPrograms, NativeRunner } from './native-runner.js';
 import { QEMU_DEVIATIONS } from './qemu-deviations.js';
 import { QemuRunner, qemuRunnerUnavailable } from './qemu-runner.js';
+import { LongModeRunner, longModeRunnerUnavailable } from './long-mode-runner.js';
 
 // Fixed-seed sample: 10 batches x 10,000 cases, each case run on this host's CPU and in the
 // interpreter. Mismatches fail the test unless they match a KNOWN_FAILURES entry (printed below).
@@ -32,12 +33,25 @@ if (refusal !== null) {
     : `differential tester: the comparisons with QEMU TCG are SKIPPED too: ${qemuMissing}`);
 }
 const againstQemu = refusal !== null && qemuMissing === null;
+// Such a host still runs 64-bit programs: the cases whose instructions mean the same in 64-bit mode
+// (long-mode-subset.ts; about 60% of them) run on its CPU in a 64-bit process.
+const longModeMissing = refusal === null ? null : longModeRunnerUnavailable();
+if (refusal !== null) {
+  console.warn(longModeMissing === null
+    ? 'differential tester: the cases that mean the same in 64-bit mode are compared with this host\'s CPU in a 64-bit process'
+    : `differential tester: the comparisons with this host's CPU in 64-bit mode are SKIPPED too: ${longModeMissing}`);
+}
+const inLongMode = refusal !== null && longModeMissing === null;
+let longMode: LongModeRunner;
+const longModeReport = emptyReport();
+const leftOutOfLongMode = new Map<string, number>();
 let qemu: QemuRunner;
 const qemuReport = emptyReport();
 
 beforeAll(() => {
   if (refusal === null) native = NativeRunner.build(); // fails loudly (with the apt-get command) without gcc -m32 / nasm
   if (againstQemu) qemu = QemuRunner.build();
+  if (inLongMode) longMode = LongModeRunner.build();
   interpreter = new InterpreterRunner((memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true }));
 });
 
@@ -45,6 +59,11 @@ afterAll(() => {
   if (againstQemu) {
     qemu.dispose();
     console.log(`differential tester (oracle: QEMU TCG, not hardware, because ${refusal}): ${summarize(qemuReport, 1, 'QEMU TCG')}`);
+  }
+  if (inLongMode) {
+    const leftOut = [...leftOutOfLongMode].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([why, n]) => `${why} ${n}`).join(', ');
+    console.log(`differential tester (hardware: this host's CPU in 64-bit mode, the cases that mean the same there): ${summarize(longModeReport, 1)}`);
+    console.log(`differential tester: not comparable in 64-bit mode, most often: ${leftOut}`);
   }
   if (refusal !== null) return;
   console.log(`differential tester: ${summarize(report, 1)}`);
@@ -83,6 +102,44 @@ describe.skipIf(refusal !== null)('interpreter vs hardware, compiled blocks', ()
     expect(compiledReport.cases).toBe(COMPILED_BATCHES * BATCH_SIZE);
     // Nearly every case's code became a compiled block (the rest fault before a block completes).
     expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
+  }, 120_000);
+});
+
+// A host that runs no 32-bit programs still has its CPU: the same sample's cases whose instructions
+// mean the same in 64-bit mode (long-mode-subset.ts) run on it in a 64-bit process, strictly compared.
+describe.runIf(inLongMode)('interpreter vs hardware in 64-bit mode, on a host without 32-bit programs (the cases that mean the same there)', () => {
+  for (let group = 0; group < BATCHES / 2; group++) {
+    test(`batches ${group * 2} and ${group * 2 + 1} (those of ${2 * BATCH_SIZE} cases that run in 64-bit mode)`, () => {
+      const before = longModeReport.failures.length;
+      for (const batch of [group * 2, group * 2 + 1]) {
+        const cases = longMode.subset(generateBatch(SEED, batch, BATCH_SIZE), leftOutOfLongMode);
+        compareBatch(cases, longMode.run(cases), interpreter, longModeReport);
+      }
+      const mine = { ...longModeReport, failures: longModeReport.failures.slice(before) };
+      expect(mine.failures.length, summarize(mine, 1)).toBe(0);
+    }, 60_000);
+  }
+
+  test('compared more than half of the sample', () => {
+    expect(longModeReport.cases).toBeGreaterThan(BATCHES * BATCH_SIZE / 2);
+  });
+
+  test(`compiled blocks: the cases of ${COMPILED_BATCHES} batches of ${BATCH_SIZE} that run in 64-bit mode, run whole with compileThreshold 1`, () => {
+    const compiledReport = emptyReport();
+    let cpu: Cpu | null = null;
+    const compiled = new InterpreterRunner(
+      (memory) => (cpu = new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, compileThreshold: 1 })),
+      { wholeRuns: true },
+    );
+    for (let batch = 0; batch < COMPILED_BATCHES; batch++) {
+      const cases = longMode.subset(generateBatch(SEED + 1, batch, BATCH_SIZE), new Map());
+      compareBatch(cases, longMode.run(cases), compiled, compiledReport);
+    }
+    const summary = summarize(compiledReport, 1);
+    console.log(`differential tester (compiled blocks, hardware in 64-bit mode): ${summary}`);
+    expect(compiledReport.failures.length, summary).toBe(0);
+    expect(compiledReport.cases).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
+    expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 4);
   }, 120_000);
 });
 
