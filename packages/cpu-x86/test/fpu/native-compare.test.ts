@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,16 +21,30 @@ const SEED = Number(process.env['FPU_NATIVE_SEED'] ?? 0x87);
 
 const dir = mkdtempSync(join(tmpdir(), 'x87-harness-'));
 const binary = join(dir, 'x87-harness');
-// A host whose kernel runs no 32-bit programs cannot run the harness at all (diff/native-runner.ts):
-// it is not built there.
+// A host whose kernel runs no 32-bit programs (diff/native-runner.ts) still has its x87, which does
+// the same in 64-bit mode: there the harness is built as a 64-bit program (see its header).
 const refusal = hostRefuses32BitPrograms();
-const build = refusal === null ? spawnSync('gcc', ['-m32', '-O1', '-o', binary, harnessSource], { encoding: 'utf8' }) : null;
+const longMode = refusal !== null && process.platform === 'linux' && process.arch === 'x64';
+const build = refusal === null ? spawnSync('gcc', ['-m32', '-O1', '-o', binary, harnessSource], { encoding: 'utf8' })
+  : longMode ? spawnSync('gcc', ['-O1', '-no-pie', '-o', binary, harnessSource], { encoding: 'utf8' }) : null;
 const available = build?.status === 0;
-const skipReason = available ? '' : refusal !== null ? `(skipped: ${refusal})`
-  : `gcc -m32 unavailable or failed (${(build?.stderr ?? String(build?.error)).trim().split('\n')[0]}); install gcc-multilib to run the native x87 comparison`;
-if (refusal !== null) console.warn(`x87 native comparison SKIPPED: ${refusal}`);
+const skipReason = available ? (longMode ? '(the host x87 in a 64-bit process)' : '') : build === null ? `(skipped: ${refusal})`
+  : `gcc${longMode ? '' : ' -m32'} unavailable or failed (${(build.stderr ?? String(build.error)).trim().split('\n')[0]}); install ${longMode ? 'gcc' : 'gcc-multilib'} to run the native x87 comparison`;
+if (refusal !== null) console.warn(longMode ? 'x87 native comparison runs in a 64-bit process: this host runs no 32-bit programs' : `x87 native comparison SKIPPED: ${refusal}`);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * The host CPU's vendor. FSIN, FCOS, FSINCOS and FPTAN of a denormal operand under a directed
+ * rounding control are where vendors differ: AMD moves the result one ulp (sin x to x - 1 ulp in
+ * magnitude, cos x to 1 - 1 ulp, FPTAN x to x - 1 ulp), where the Intel host this test was written
+ * on, and typevisor, return x and 1. Those cases are compared only on Intel hosts.
+ */
+const vendor = /^vendor_id\s*:\s*(\S+)/m.exec(existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '')?.[1] ?? 'unknown';
+const intelHost = vendor === 'GenuineIntel';
+function vendorSpecific(c: ReturnType<typeof transcendentalCases>[number]): boolean {
+  return ['fsin', 'fcos', 'fsincos', 'fptan'].includes(c.op.name) && (c.a.sx & 0x7fff) === 0 && ((c.cw >> 10) & 3) !== 0;
+}
 
 describe('x87 versus the host CPU', () => {
   it.skipIf(!available)(`agrees bit-for-bit on ${OPS.length * CASES_PER_OP} generated cases ${skipReason}`, () => {
@@ -69,7 +83,12 @@ describe('x87 versus the host CPU', () => {
   }, 120_000);
 
   it.skipIf(!available)(`transcendentals agree within 2^-48 relative error ${skipReason}`, () => {
-    const cases = transcendentalCases(SEED + 1, CASES_PER_OP * 3);
+    // typevisor models Intel's x87; another vendor's differs on denormal operands (below).
+    const all = transcendentalCases(SEED + 1, CASES_PER_OP * 3);
+    const cases = intelHost ? all : all.filter((c) => !vendorSpecific(c));
+    if (cases.length < all.length) {
+      console.log(`x87 native comparison: ${all.length - cases.length} FSIN/FCOS/FSINCOS/FPTAN cases of a denormal operand with directed rounding not compared on this ${vendor} host (vendor-specific results)`);
+    }
     const out = execFileSync(binary, { input: cases.map(caseLine).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
     const lines = out.trim().split('\n');
     const failures: string[] = [];

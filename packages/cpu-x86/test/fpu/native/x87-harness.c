@@ -9,7 +9,10 @@
  *     fninit; 8 x fldz; fninit; fldcw cw; (depth-1) x fld tbyte B; fld tbyte A (when depth >= 1);
  *     push eflags; popf; <escape modrm [disp32 -> M]>; fnsave area; pushf; pop flagsOut
  * and prints: <fnsave area 108 bytes hex> <M after 128 bytes hex> <eflags after hex32>.
- * Build: gcc -m32 -O1 -o x87-harness x87-harness.c
+ * Build: gcc -m32 -O1 -o x87-harness x87-harness.c, or on a host whose kernel runs no 32-bit
+ * programs as a 64-bit program: gcc -O1 -no-pie -o x87-harness x87-harness.c (the x87 behaves the
+ * same in 64-bit mode; the data must lie below 2 GiB, which -no-pie gives, and every absolute
+ * [disp32] is written with a SIB byte, since without one it means RIP-relative there).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +25,7 @@ static uint8_t valB[16] __attribute__((aligned(16)));
 static uint8_t mem[128] __attribute__((aligned(16)));
 static uint8_t area[112] __attribute__((aligned(16)));
 static uint16_t cwIn;
-static uint32_t flagsOut;
+static uintptr_t flagsOut; /* PUSHF/POP push and pop a whole stack slot */
 
 static int hexval(int c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -50,6 +53,17 @@ static uint8_t *emit32(uint8_t *p, uint32_t v) {
   return p + 4;
 }
 
+/* ModR/M (and SIB) for the absolute address [disp32] with the given reg field, then disp32. */
+static uint8_t *emitAbsolute(uint8_t *p, unsigned reg, const void *address) {
+#ifdef __x86_64__
+  *p++ = (uint8_t)((reg << 3) | 0x04);
+  *p++ = 0x25;
+#else
+  *p++ = (uint8_t)((reg << 3) | 0x05);
+#endif
+  return emit32(p, (uint32_t)(uintptr_t)address);
+}
+
 int main(void) {
   uint8_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (code == MAP_FAILED) {
@@ -73,30 +87,29 @@ int main(void) {
     *p++ = 0xdb; *p++ = 0xe3;                                         /* fninit */
     for (int k = 0; k < 8; k++) { *p++ = 0xd9; *p++ = 0xee; }         /* fldz */
     *p++ = 0xdb; *p++ = 0xe3;                                         /* fninit */
-    *p++ = 0xd9; *p++ = 0x2d; p = emit32(p, (uint32_t)(uintptr_t)&cwIn); /* fldcw */
+    *p++ = 0xd9; p = emitAbsolute(p, 5, &cwIn);                       /* fldcw */
     for (unsigned k = 1; k < depth; k++) {
-      *p++ = 0xdb; *p++ = 0x2d; p = emit32(p, (uint32_t)(uintptr_t)valB);  /* fld tbyte B */
+      *p++ = 0xdb; p = emitAbsolute(p, 5, valB);                      /* fld tbyte B */
     }
     if (depth >= 1) {
-      *p++ = 0xdb; *p++ = 0x2d; p = emit32(p, (uint32_t)(uintptr_t)valA);  /* fld tbyte A */
+      *p++ = 0xdb; p = emitAbsolute(p, 5, valA);                      /* fld tbyte A */
     }
     *p++ = 0x68; p = emit32(p, eflags); *p++ = 0x9d;                  /* push imm32; popf */
     *p++ = (uint8_t)esc;
     if (modrm < 0xc0) {
-      *p++ = (uint8_t)((modrm & 0x38) | 0x05);
-      p = emit32(p, (uint32_t)(uintptr_t)mem);
+      p = emitAbsolute(p, (modrm >> 3) & 7, mem);
     } else {
       *p++ = (uint8_t)modrm;
     }
-    *p++ = 0xdd; *p++ = 0x35; p = emit32(p, (uint32_t)(uintptr_t)area); /* fnsave */
+    *p++ = 0xdd; p = emitAbsolute(p, 6, area);                         /* fnsave */
     *p++ = 0x9c;                                                       /* pushf */
-    *p++ = 0x8f; *p++ = 0x05; p = emit32(p, (uint32_t)(uintptr_t)&flagsOut); /* pop [flagsOut] */
+    *p++ = 0x8f; p = emitAbsolute(p, 0, &flagsOut);                    /* pop [flagsOut] */
     *p++ = 0xc3;                                                       /* ret */
     ((void (*)(void))code)();
     for (int i = 0; i < 108; i++) printf("%02x", area[i]);
     putchar(' ');
     for (int i = 0; i < 128; i++) printf("%02x", mem[i]);
-    printf(" %08x\n", flagsOut);
+    printf(" %08x\n", (uint32_t)flagsOut);
   }
   return 0;
 }
