@@ -413,6 +413,8 @@ export function fxsaveRstor(c: CpuCore, d: number): void {
   if ((off & 15) !== 0) c.gp(0);
   const store = ((c.dRm[d] >> 3) & 7) === 0;
   const lin = store ? c.linW(c.dSeg[d], off, 512) : c.linR(c.dSeg[d], off, 512);
-  if (store) c.probeStore(lin, 512);
-  if (store) c.fpu.fxsave(c, lin); else c.fpu.fxrstor(c, lin);
+  if (store) {
+    c.probeStore(lin, 512);
+    c.fpu.fxsave(c, lin);
+  } else c.fpu.fxrstor(c, lin);
 }
