@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import { beforeAll, describe, expect, test } from 'vitest';
-import { AF, CF, OF, PF, SF, STATUS } from './flags.js';
+import { AF, CF, PF, SF, STATUS } from './flags.js';
 import { handCase } from './hand-case.js';
 import { CODE_ADDR } from './layout.js';
 import { LongModeRunner, longModeRunnerUnavailable } from './long-mode-runner.js';
@@ -53,12 +53,12 @@ describe('which cases run in long mode, and how their code is rewritten', () => 
 });
 
 describe.skipIf(missing !== null)('long-mode runner', () => {
-  test('returns registers and flags after ADD EAX,EBX (signed overflow)', () => {
-    const [r] = runner.run([handCase([0x01, 0xd8], { eax: 0x7fffffff, ebx: 1 })]);
+  test('returns 32-bit registers and flags: INC EAX (rewritten as FF /0) from 0x7FFFFFFF, then SUB ECX,EDX borrowing', () => {
+    const [r] = runner.run([handCase([0x40, 0x29, 0xd1], { eax: 0x7fffffff, ecx: 0, edx: 1 })]);
     expect(r?.vector).toBe(-1);
-    expect(r?.regs[0]).toBe(0x80000000);
-    expect((r?.eflags ?? 0) & STATUS).toBe(OF | SF | AF | PF);
-    expect(r?.eip).toBe(CODE_ADDR + 2);
+    expect([r?.regs[0], r?.regs[1]]).toEqual([0x80000000, 0xffffffff]);
+    expect((r?.eflags ?? 0) & STATUS).toBe(CF | SF | AF | PF);
+    expect(r?.eip).toBe(CODE_ADDR + 3);
   });
 
   test('reports a fault at the original instruction address (after a rewritten one)', () => {
