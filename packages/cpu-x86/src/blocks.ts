@@ -3,6 +3,7 @@ import { BCACHE_SIZE, fetchIndex, POOL_BASE, POOL_SIZE, type CpuCore } from './c
 import { decodeInPage, ENDS_BLOCK, HANDLERS } from './decoder/decode.js';
 import { callRel, JCC, jmpRel, loop, retNear } from './exec/control.js';
 import { CpuStat } from './stats.js';
+import { compilesDirect } from './block-compiler.js';
 
 /** Longest block: bounds decoding work past a rarely-taken side exit and the pool use of one block. */
 export const MAX_BLOCK = 64;
@@ -97,7 +98,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   // A compiled function kept for this address (compiledCache) was compiled from the followed build,
   // with the taken branches it followed then.
   const cached = c.compiledCache.get(phys);
-  const reuse = cached !== undefined && cached.genKey === gen;
+  const reuse = cached !== undefined && cached.genKey === gen && cached.direct === compilesDirect(c);
   if (reuse) {
     takenLo = cached.takenLo;
     takenHi = cached.takenHi;

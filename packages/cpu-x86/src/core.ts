@@ -1,5 +1,5 @@
 import {
-  AC, ACV, AF, ARITH, CF, CR0_AM, CR0_PE, CR4_DE, CS, FLAGS_FIXED, GP, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, PF, PFV, SF,
+  AC, ACV, AF, ARITH, CF, CR0_AM, CR0_PE, CR0_PG, CR4_DE, CS, FLAGS_FIXED, GP, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, PF, PFV, SF,
   SS, SSF, VM, ZF,
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
@@ -488,8 +488,31 @@ export class CpuCore implements FpuHost {
     this.largePageRegions.fill(0);
     this.fetchLin = 1;
     this.advanceFetchEpoch();
+    this.updateDirectRange();
     // The next instruction's linear address may now map elsewhere: end the running block.
     this.chunkBreak = true;
+  }
+  /**
+   * With paging off and the A20 gate open a linear address is the physical one, so compiled code
+   * reaches plain RAM without the TLB: `directEnd` is 3 less than the end of the RAM that starts at
+   * physical 0 and runs without a ROM or MMIO page (so a dword access at an offset below it stays
+   * inside), and 0 when that shortcut does not apply (block-compiler.ts ramFastPath). Recomputed
+   * wherever the TLB is emptied: mode, paging and A20 changes, and memory-map changes, which must
+   * be followed by a flush anyway because TLB entries hold whether a page is plain RAM.
+   */
+  directEnd = 0;
+  /** Whether the A20 gate is open (what the paging unit was last told; Cpu.setA20, reset, restore). */
+  a20Open = true;
+  private updateDirectRange(): void {
+    // (ram32 is not set yet when the constructor flushes.)
+    if ((this.cr0 & CR0_PG) !== 0 || !this.a20Open || (this.ram32 ?? null) === null) {
+      this.directEnd = 0;
+      return;
+    }
+    const pages = Math.min(this.ram.length, 0x80000000) >>> 12;
+    let page = 0;
+    while (page < pages && this.memory.isRamPage(page)) page++;
+    this.directEnd = page > 0 ? page * 4096 - 3 : 0;
   }
   /**
    * INVLPG: drops the cached translations of the page holding `lin` (the paging unit's, the data

@@ -130,6 +130,7 @@ export class Cpu {
     c.csChanged(); c.ssChanged();
     c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
     c.paging.setA20(true);
+    c.a20Open = true;
     c.flushTlb();
     c.syncAlignCheck();
     c.updateBreakpoints();
@@ -273,6 +274,7 @@ export class Cpu {
   setA20(enabled: boolean): void {
     this.#a20 = enabled;
     this.#core.paging.setA20(enabled);
+    this.#core.a20Open = enabled;
     this.#core.flushTlb();
   }
   #a20 = true;

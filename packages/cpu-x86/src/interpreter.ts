@@ -1,6 +1,6 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
 import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
-import { COMPILED_CACHE_SIZE, compileBlock, type CompiledBlock } from './block-compiler.js';
+import { COMPILED_CACHE_SIZE, compileBlock, compilesDirect, type CompiledBlock } from './block-compiler.js';
 import { CROSS_BASE, CROSS_SIZE, DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
 import { decodeInto, HANDLERS, lastDecodeCrossedPage, lastDecodeNextRamPage } from './decoder/decode.js';
 import { CpuInternalError } from './errors.js';
@@ -237,7 +237,7 @@ function takenBranches(c: CpuCore, start: number, linear: number): { lo: number;
 /** Keep a newly compiled block for later rebuilds of the same code (core.ts compiledCache). */
 function rememberCompiled(c: CpuCore, phys: number, count: number, fn: CompiledBlock, takenLo: number, takenHi: number): void {
   if (c.compiledCache.size >= COMPILED_CACHE_SIZE) c.compiledCache.clear();
-  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn, takenLo, takenHi });
+  c.compiledCache.set(phys, { genKey: c.fetchGenKey, count, fn, takenLo, takenHi, direct: compilesDirect(c) });
 }
 
 /**

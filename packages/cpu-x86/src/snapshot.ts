@@ -155,6 +155,7 @@ export function restoreCpu(c: CpuCore, s: CpuSnapshot): void {
   c.segCheck[CS] = realLike ? 0 : c.segCheck[CS];
   c.paging.setControl(c.cr0, c.cr3, c.cr4, c.efer);
   c.paging.setA20(s.a20 !== false);
+  c.a20Open = s.a20 !== false;
   c.flushTlb();
   c.syncAlignCheck();
   c.updateBreakpoints();

@@ -58,8 +58,8 @@ export function machine(options: Partial<CpuOptions> = {}, ramSize = 4 << 20): M
 }
 
 /** Flat 32-bit CPL0 machine running `source` at 0x1000 with ESP=0x8000 (stopOnException). */
-export function flat(source: string, options: Partial<CpuOptions> = {}): Machine {
-  const m = machine({ stopOnException: true, ...options });
+export function flat(source: string, options: Partial<CpuOptions> = {}, ramSize = 4 << 20): Machine {
+  const m = machine({ stopOnException: true, ...options }, ramSize);
   m.memory.ram.set(asm(source, 32, 0x1000), 0x1000);
   m.cpu.enterFlatProtectedMode(0);
   m.cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
