@@ -425,6 +425,11 @@ function load(size: number, seg: number, ea: string, declare = true, frame = fra
     return `${declare ? 'let m; ' : ''}{ ${path.address}; if (${pageHit('mrl', seg)}) m = M32[(mrp | (l & 4095)) >>> 2]; ` +
       `else { ${path.tlb}; if (${path.test}) { m = M32[p >>> 2]; mrl = l & -4096; mrp = t; } else { ${slow} } } }`;
   }
+  if (siteMemos) {
+    const k = siteMemoCount++;
+    return `${declare ? 'let m; ' : ''}{ ${path.address}; if (${pageHit(`ms${k}`, seg, size)}) m = ${a.view}[${memoIndex(`mp${k}`, size)}]; ` +
+      `else { ${path.tlb}; if (${path.test}) { m = ${a.view}[${a.index}]; ms${k} = l & -4096; mp${k} = t; } else { ${slow} } } }`;
+  }
   return `${declare ? 'let m; ' : ''}{ ${path.locals}; if (${path.test}) m = ${a.view}[${a.index}]; else { ${slow} } }`;
 }
 /** A store of the low `size` bytes of `value`; see {@link store32}. */
@@ -441,7 +446,28 @@ function store(size: number, seg: number, ea: string, value: string, frame = fra
     return `{ ${path.address}, x = ${value}; if (${pageHit('mwl', seg)}) M32[(mwp | (l & 4095)) >>> 2] = x; ` +
       `else { ${path.tlb}; if (${path.test}) { M32[p >>> 2] = x; mwl = l & -4096; mwp = t; } else { ${slow} } } }`;
   }
+  if (siteMemos) {
+    // As for the stack-frame page (mwl): a page stored to once holds no decoded code for the rest of the run.
+    const k = siteMemoCount++;
+    return `{ ${path.address}, x = ${value}; if (${pageHit(`ms${k}`, seg, size)}) ${a.view}[${memoIndex(`mp${k}`, size)}] = x; ` +
+      `else { ${path.tlb}; if (${path.test}) { ${a.view}[${a.index}] = x; ms${k} = l & -4096; mp${k} = t; } else { ${slow} } } }`;
+  }
   return `{ ${path.locals}, x = ${value}; if (${path.test}) ${a.view}[${a.index}] = x; else { ${slow} } }`;
+}
+
+/**
+ * Site memos: in a one-block loop (which runs its accesses pass after pass), each load and store
+ * that is neither a frame slot nor a stack-frame access remembers the page it last went to RAM
+ * through the TLB (`msK` linear page, `mpK` the TLB value), like the stack-frame page (`mrl`), and
+ * the next access to that page is one compare, with no TLB loads before the RAM access. Forgotten
+ * with the frame slots (after handler calls). Not with paging off, where the TLB is not used
+ * (directRam).
+ */
+let siteMemos = false;
+let siteMemoCount = 0;
+/** The RAM view index of `l` in the page whose TLB value is `memo`, for an access of `size` bytes. */
+function memoIndex(memo: string, size: number): string {
+  return size === 4 ? `(${memo} | (l & 4095)) >>> 2` : size === 2 ? `(${memo} | (l & 4095)) >>> 1` : `${memo} | (l & 4095)`;
 }
 
 /**
@@ -483,12 +509,13 @@ function frameSlot(seg: number, ea: string): number | null {
 const FORGET_FRAME_SLOTS = '/*forget frame slots*/';
 
 /** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
-function pageHit(memo: string, seg: number): string {
+function pageHit(memo: string, seg: number, size = 4): string {
+  const aligned = size === 4 ? ' && (l & 3) === 0' : size === 2 ? ' && (l & 1) === 0' : '';
   // A flat segment must still be flat: the page may have been remembered through another segment.
   if ((flatSegments & (1 << seg)) !== 0) {
-    return `(l & -4096) === ${memo} && (l & 3) === 0 && ${directRam ? `dl${seg} !== 0` : `ur${seg} !== ${NEVER_HITS}`}`;
+    return `(l & -4096) === ${memo}${aligned} && ${directRam ? `dl${seg} !== 0` : `ur${seg} !== ${NEVER_HITS}`}`;
   }
-  return `(l & -4096) === ${memo} && (l & 3) === 0 && (o >>> 0) + 3 <= sm${seg}`;
+  return `(l & -4096) === ${memo}${aligned} && (o >>> 0) + ${size - 1} <= sm${seg}`;
 }
 
 /**
@@ -974,6 +1001,8 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
       known = carry.atHead;
     }
     frameSlots.clear();
+    siteMemoCount = 0;
+    siteMemos = selfLoop && !directRam;
     flatSegments = flatSegmentsOf(c);
     // c.curEip, c.eip and c.retired are what faults, handlers and the run loop read. Instructions that
     // can do none of that (inline register-only code) leave them stale: the next instruction that
@@ -1254,9 +1283,11 @@ const CORE_VIEWS = ['c', 'R', 'M32', 'M16', 'M8', 'TV', 'TT', 'CP', 'SB', 'SL', 
 function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
   const params = [...CORE_VIEWS, ...used.map((_, i) => `h${i}`)];
   const slots = Array.from({ length: frameSlots.size }, (_, n) => n);
-  const forget = slots.map((n) => `fr${n} = -1; fw${n} = -1;`).join(' ');
+  const memos = Array.from({ length: siteMemoCount }, (_, n) => n);
+  const forget = [...slots.map((n) => `fr${n} = -1; fw${n} = -1;`), ...memos.map((n) => `ms${n} = 1;`)].join(' ');
   lines = lines.map((line) => line.replaceAll(FORGET_FRAME_SLOTS, forget));
   if (slots.length > 0) lines[0] += ` let ${slots.map((n) => `fr${n} = -1, fw${n} = -1`).join(', ')};`;
+  if (memos.length > 0) lines[0] += ` let ${memos.map((n) => `ms${n} = 1, mp${n} = 0`).join(', ')};`;
   try {
     // Generated from numbers only (see above). Named after the EIP it was compiled at (hex), so a
     // CPU profile of the host shows which guest code the time went to.
