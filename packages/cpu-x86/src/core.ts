@@ -509,10 +509,16 @@ export class CpuCore implements FpuHost {
       this.directEnd = 0;
       return;
     }
-    const pages = Math.min(this.ram.length, 0x80000000) >>> 12;
-    let page = 0;
-    while (page < pages && this.memory.isRamPage(page)) page++;
-    this.directEnd = page > 0 ? page * 4096 - 3 : 0;
+    let end = Math.min(this.ram.length, 0x80000000) & -4096;
+    if (this.memory.describe !== undefined) {
+      // A few ranges instead of a page-by-page walk: flushes come often where A20 is toggled a lot.
+      for (const region of this.memory.describe()) if (region.kind !== 'ram' && region.base < end) end = region.base & -4096;
+    } else {
+      let page = 0;
+      while (page < end >>> 12 && this.memory.isRamPage(page)) page++;
+      end = page * 4096;
+    }
+    this.directEnd = end > 0 ? end - 3 : 0;
   }
   /**
    * INVLPG: drops the cached translations of the page holding `lin` (the paging unit's, the data

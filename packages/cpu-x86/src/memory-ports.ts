@@ -11,6 +11,11 @@ export interface CpuMemory {
   writePhys16(addr: number, v: number): void;
   writePhys32(addr: number, v: number): void;
   isRamPage(page: number): boolean;
+  /**
+   * The memory map as ranges (RAM first, then ROM and MMIO), as `PhysicalMemory.describe()` gives
+   * it. Optional: without it the CPU finds where plain RAM ends page by page (isRamPage).
+   */
+  describe?(): ReadonlyArray<{ readonly kind: string; readonly base: number; readonly size: number }>;
   markCodePage(page: number): void;
   onCodeWrite: ((page: number) => void) | null;
 }
