@@ -315,10 +315,18 @@ function store32(seg: number, ea: string, value: string): string {
 
 /** The RAM view, alignment test and slow-path accessor suffix of each access size (1, 2, 4 bytes). */
 const ACCESS: Record<number, { view: string; index: string; aligned: string; suffix: string }> = {
-  1: { view: 'M8', index: 'p', aligned: 'true', suffix: '8' },
-  2: { view: 'M16', index: 'p >>> 1', aligned: '(p & 1) === 0', suffix: '16' },
-  4: { view: 'M32', index: 'p >>> 2', aligned: '(p & 3) === 0', suffix: '32' },
+  1: { view: 'M8', index: viewIndex('p', 1), aligned: 'true', suffix: '8' },
+  2: { view: 'M16', index: viewIndex('p', 2), aligned: '(p & 1) === 0', suffix: '16' },
+  4: { view: 'M32', index: viewIndex('p', 4), aligned: '(p & 3) === 0', suffix: '32' },
 };
+/** The index in the RAM view of `size`-byte elements of the byte offset expression `at`. */
+function viewIndex(at: string, size: number): string {
+  return size === 4 ? `${at} >>> 2` : size === 2 ? `${at} >>> 1` : at;
+}
+/** ` && ` the test that linear `l` is aligned for an access of `size` bytes (nothing for bytes). */
+function andAligned(size: number): string {
+  return size === 4 ? ' && (l & 3) === 0' : size === 2 ? ' && (l & 1) === 0' : '';
+}
 
 /**
  * The RAM fast path of a `size`-byte access at offset `ea` of segment `seg`: `locals` computes the
@@ -335,10 +343,9 @@ function ramFastPath(size: number, seg: number, ea: string, write: boolean): { l
     // TLB value would be, for the frame-page memos.
     const address = `const o = ${ea}, l = o`;
     const tlb = 'const t = l & -4096, p = l';
-    const aligned = size === 4 ? ' && (l & 3) === 0' : size === 2 ? ' && (l & 1) === 0' : '';
     return {
       locals: `${address}, ${tlb.slice('const '.length)}`, address, tlb,
-      test: `(l >>> 0) < dl${seg}${aligned}${write ? ' && CP[l >>> 12] === 0' : ''}`,
+      test: `(l >>> 0) < dl${seg}${andAligned(size)}${write ? ' && CP[l >>> 12] === 0' : ''}`,
     };
   }
   if ((flatSegments & (1 << seg)) !== 0) {
@@ -467,7 +474,7 @@ let siteMemos = false;
 let siteMemoCount = 0;
 /** The RAM view index of `l` in the page whose TLB value is `memo`, for an access of `size` bytes. */
 function memoIndex(memo: string, size: number): string {
-  return size === 4 ? `(${memo} | (l & 4095)) >>> 2` : size === 2 ? `(${memo} | (l & 4095)) >>> 1` : `${memo} | (l & 4095)`;
+  return viewIndex(`(${memo} | (l & 4095))`, size);
 }
 
 /**
@@ -508,14 +515,16 @@ function frameSlot(seg: number, ea: string): number | null {
 /** Marks where every frame slot is forgotten (replaced in {@link finish}). */
 const FORGET_FRAME_SLOTS = '/*forget frame slots*/';
 
-/** The test that the dword at linear `l` (offset `o` of segment `seg`) is in the remembered page `memo`: aligned and within the limit. */
+/**
+ * The test that the `size`-byte access at linear `l` (offset `o` of segment `seg`) is in the
+ * remembered page `memo`: aligned (so within that page) and within the segment's limit.
+ */
 function pageHit(memo: string, seg: number, size = 4): string {
-  const aligned = size === 4 ? ' && (l & 3) === 0' : size === 2 ? ' && (l & 1) === 0' : '';
   // A flat segment must still be flat: the page may have been remembered through another segment.
   if ((flatSegments & (1 << seg)) !== 0) {
-    return `(l & -4096) === ${memo}${aligned} && ${directRam ? `dl${seg} !== 0` : `ur${seg} !== ${NEVER_HITS}`}`;
+    return `(l & -4096) === ${memo}${andAligned(size)} && ${directRam ? `dl${seg} !== 0` : `ur${seg} !== ${NEVER_HITS}`}`;
   }
-  return `(l & -4096) === ${memo}${aligned} && (o >>> 0) + ${size - 1} <= sm${seg}`;
+  return `(l & -4096) === ${memo}${andAligned(size)} && (o >>> 0) + ${size - 1} <= sm${seg}`;
 }
 
 /**
