@@ -669,7 +669,7 @@ export class CpuCore implements FpuHost {
   write16k(lin: number, value: number, kind: number): void {
     if ((lin & 4095) > 4094) {
       // Both pages must be writable before either byte is stored.
-      this.probe((lin + 1) | 0, kind);
+      this.probeSpan(lin, 2, kind);
       this.write8k(lin, value, kind); this.write8k((lin + 1) | 0, value >> 8, kind); return;
     }
     const i = (kind << TLB_BITS) | ((lin >>> 12) & (TLB_SIZE - 1));
@@ -685,8 +685,7 @@ export class CpuCore implements FpuHost {
   }
   write32k(lin: number, value: number, kind: number): void {
     if ((lin & 4095) > 4092) {
-      // A #PF on the second page reports its first byte in CR2, as a split access does.
-      this.probe(lin, kind); this.probe((lin + 3) & -4096, kind);
+      this.probeSpan(lin, 4, kind);
       for (let k = 0; k < 4; k++) this.write8k((lin + k) | 0, value >> (k * 8), kind);
       return;
     }
@@ -752,14 +751,21 @@ export class CpuCore implements FpuHost {
     if (this.tlbTag[i] !== ((lin & -4096) | 1)) this.tlbFill(lin, kind, 0);
   }
   /**
-   * A store of `bytes` at linear `lin` written piece by piece (x87 operands, FNSAVE, FXSAVE, SGDT)
-   * that runs into the next page: translate both pages for writing first, so that a #PF on the
-   * second one (CR2 its first byte) leaves the first one untouched.
+   * Translate (and fault) for an access of `kind` to the `bytes` at linear `lin`: its first page,
+   * then, when the access runs into the next page, that one. A #PF on the second page reports its
+   * first byte in CR2, as hardware does for a split access; both pages fault in address order.
+   */
+  probeSpan(lin: number, bytes: number, kind: number): void {
+    this.probe(lin, kind);
+    if ((lin & 4095) + bytes > 4096) this.probe((lin + bytes - 1) & -4096, kind);
+  }
+  /**
+   * A store of `bytes` at linear `lin` written piece by piece (x87 operands, FNSAVE, FXSAVE, SGDT,
+   * split word and dword stores) that runs into the next page: both pages are translated for
+   * writing first, so that a #PF on the second one leaves the first one untouched.
    */
   probeStore(lin: number, bytes: number): void {
-    if ((lin & 4095) + bytes <= 4096) return;
-    this.probe(lin, this.userKind + 1);
-    this.probe((lin + bytes - 1) & -4096, this.userKind + 1);
+    if ((lin & 4095) + bytes > 4096) this.probeSpan(lin, bytes, this.userKind + 1);
   }
   /**
    * Offset into `ram` of linear `lin` for an access of `kind` (0..3) when its page is plain RAM
@@ -831,8 +837,7 @@ export class CpuCore implements FpuHost {
    */
   checkAlignment(lin: number, mask: number, size: number, kind: number): void {
     if ((lin & mask) === 0) return;
-    this.probe(lin, kind);
-    this.probe((lin + size - 1) & -4096, kind);
+    this.probeSpan(lin, size, kind);
     this.fault(ACV, 0);
   }
   /**

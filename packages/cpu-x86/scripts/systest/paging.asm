@@ -102,6 +102,24 @@ test_main:
     fnsave [0x2fffa0]
     ENDTRY
 
+    ; Both pages not present: the first page faults first (CR2 = the access's own address).
+    mov dword [PT0 + 0x2ff * 4], 0
+    invlpg [0x2ff000]
+    PRINT_LINE 'split word write, both absent:'
+    TRY
+    mov word [0x2fffff], 0xbbbb
+    ENDTRY
+    PRINT_LINE 'split dword write, both absent:'
+    TRY
+    mov dword [0x2ffffe], 0xaaaaaaaa
+    ENDTRY
+    PRINT_LINE 'split dword read, both absent:'
+    TRY
+    mov eax, [0x2ffffd]
+    ENDTRY
+    mov dword [PT0 + 0x2ff * 4], 0x2ff000 | 7
+    invlpg [0x2ff000]
+
     PRINT_LINE 'write read-only, WP=0:'
     mov dword [PT0 + 0x301 * 4], 0x301000 | 5
     invlpg [0x301000]
