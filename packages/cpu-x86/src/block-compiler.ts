@@ -197,8 +197,8 @@ function condition(cc: number): string {
   return CONDITION[cc]!;
 }
 
-/** The lazy-flag state of a result of operand size `size` (0 byte, 1 word, 2 dword; core.ts setLazy(), written out). */
-function lazyStore(kind: number, a: string, b: string, v: string, size = 2, lazy = ARITH): string {
+/** The lazy-flag state of a result of operand size `size` (0 byte, 1 word, 2 dword; core.ts setLazy(), written out); `kind` is an OP_ number or the local holding one. */
+function lazyStore(kind: number | string, a: string, b: string, v: string, size = 2, lazy = ARITH): string {
   return `c.lfOp = ${kind}; c.lfDst = ${a}; c.lfSrc = ${b}; c.lfRes = ${v}; c.lfSize = ${size}; c.lazy = ${lazy};`;
 }
 
@@ -230,8 +230,16 @@ const CORE_CF = 64;
  * the first pass).
  */
 const LOOP_CARRIED = 128;
+/**
+ * A deferred ADC or SBB: which of its two kinds (OP_ADC or OP_ADD, OP_SBB or OP_SUB) depends on
+ * the carry-in, so the kind waits in `fo`, the operands and result in fa/fb/fv like any other's. The
+ * multi-precision loops of Linux's RSA checks run one ADC a pass whose flags the next ADD replaces;
+ * it wrote CpuCore's whole lazy state every pass.
+ */
+const CARRY_OP = 256;
 /** The statements that give CpuCore the lazy state of deferred kind `kind` (see flagEffect). */
 function deferredStore(kind: number): string {
+  if (kind === CARRY_OP) return `${lazyStore('fo', 'fa', 'fb', 'fv')} `;
   if (kind >= CORE_CF) return `c.setLazyKeepCf(${kind - CORE_CF}, fa, fv, 2); `;
   if (kind === MULTIPLIED) return `${lazyStore(OP_LOGIC, '0', '0', 'fv', 2, PF | ZF | SF)} c.flags = (c.flags & ${~(CF | OF | AF)}) | (fc !== 0 ? ${CF | OF} : 0); `;
   if (kind < KEEPS_CF) return `${lazyStore(kind, 'fa', 'fb', 'fv')} `;
@@ -244,7 +252,8 @@ const AFTER_SHIFT: KnownFlags = { ...RESULT, cf: 'fb !== 0', of: 'fa !== 0', sig
 /** `r = a OP b` with its lazy flags (alu()'s code for one constant operation). */
 function aluCode(op: number, a: string, b: string, store: (result: string) => string, deferFlags = true): string | null {
   // ADD, OR, AND, SUB, XOR, CMP: the lazy state stays in fa/fb/fv until something needs it in
-  // CpuCore (see flagEffect); ADC and SBB choose their kind at run time and store it at once.
+  // CpuCore (see flagEffect); ADC and SBB choose their kind at run time and keep it in `fo`
+  // (CARRY_OP), or store it at once when the caller wants the flags written.
   const lazy = (kind: number, defer = deferFlags): string => {
     if (defer) {
       flagEffect = kind;
@@ -252,6 +261,11 @@ function aluCode(op: number, a: string, b: string, store: (result: string) => st
     }
     flagEffect = FLAGS_WRITTEN;
     return `${lazyStore(kind, 'a', 'b', 'v')} fa = a; fb = b; fv = v;`;
+  };
+  const carryLazy = (kind: number): string => {
+    if (!deferFlags) return lazy(kind);
+    flagEffect = CARRY_OP;
+    return `fo = ${kind}; fa = a; fb = b; fv = v;`;
   };
   let body: string;
   switch (op) {
@@ -262,13 +276,13 @@ function aluCode(op: number, a: string, b: string, store: (result: string) => st
     case 6: body = `const v = a ^ b; ${lazy(OP_LOGIC)} ${store('v')}`; produced = AFTER_LOGIC; break;
     case 7: body = `const v = (a - b) | 0; ${lazy(OP_SUB)}`; produced = AFTER_SUB; break;
     case 2: // ADC: the carry-in decides between ADC and ADD flags, as alu() does
-      body = `let v; if (${carryIn()}) { v = (a + b + 1) | 0; ${lazy(OP_ADC, false)} fc = (v >>> 0) <= (a >>> 0) ? 1 : 0; } ` +
-        `else { v = (a + b) | 0; ${lazy(OP_ADD, false)} fc = (v >>> 0) < (a >>> 0) ? 1 : 0; } ${store('v')}`;
+      body = `let v; if (${carryIn()}) { v = (a + b + 1) | 0; ${carryLazy(OP_ADC)} fc = (v >>> 0) <= (a >>> 0) ? 1 : 0; } ` +
+        `else { v = (a + b) | 0; ${carryLazy(OP_ADD)} fc = (v >>> 0) < (a >>> 0) ? 1 : 0; } ${store('v')}`;
       produced = AFTER_ADC;
       break;
     case 3: // SBB
-      body = `let v; if (${carryIn()}) { v = (a - b - 1) | 0; ${lazy(OP_SBB, false)} fc = (a >>> 0) <= (b >>> 0) ? 1 : 0; } ` +
-        `else { v = (a - b) | 0; ${lazy(OP_SUB, false)} fc = (a >>> 0) < (b >>> 0) ? 1 : 0; } ${store('v')}`;
+      body = `let v; if (${carryIn()}) { v = (a - b - 1) | 0; ${carryLazy(OP_SBB)} fc = (a >>> 0) <= (b >>> 0) ? 1 : 0; } ` +
+        `else { v = (a - b) | 0; ${carryLazy(OP_SUB)} fc = (a >>> 0) < (b >>> 0) ? 1 : 0; } ${store('v')}`;
       produced = AFTER_SBB;
       break;
     default: return null;
@@ -996,9 +1010,9 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     // makes that first back edge come before the block's work, so a stuck block runs none of it in
     // the interpreter. It costs nothing measurable otherwise.
     const lines: string[] = selfLoop
-      ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
+      ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fo = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
         'for (;;) { if (first !== 0) { first = 0; continue; }']
-      : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fr = 0, sl = 0, sk = 0;`];
+      : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fo = 0, fr = 0, sl = 0, sk = 0;`];
     // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
     const open: Array<{ end: number; skipped: number; pending: number; rotated: boolean; known: KnownFlags | null; segments: number }> = [];
     // Segment locals loaded since the block (or loop pass) started or the last handler call.

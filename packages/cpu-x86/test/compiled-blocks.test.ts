@@ -809,8 +809,42 @@ describe('compiled blocks', () => {
     // next pass reads them before anything replaces them (SETcc, ADC/SBB carry-in, INC keeping CF,
     // a Jcc, RCL), or faults first (a load through FS made null on the pass before), and run()
     // stops anywhere in the passes. The same for flags that two paths joining after a forward Jcc
-    // left deferred (of the same kind or not).
+    // left deferred (of the same kind or not). ADC and SBB, whose kind depends on the carry-in,
+    // leave theirs deferred too: read by a Jcc, SETcc, INC keeping CF, a carry-in, PUSHF (a handler),
+    // the back edge, and a fault after them.
     const loops = [`
+      mov ecx, 40
+      mov edi, 0x7ffffffe
+    l: add eax, 0x40000000
+      adc ebx, edi
+      jo .overflow
+      sbb edx, ecx
+      setc bl
+    .overflow:
+      inc esi
+      adc esi, 0
+      sbb edi, 0
+      pushf
+      pop ebp
+      adc edx, ebp
+      dec ecx
+      jnz l
+      hlt`, `
+      mov ecx, 60
+      mov eax, 0xffffff00
+    l: add eax, 0x10
+      sbb ebx, ecx
+      adc edx, 0
+      js .negative
+      add esi, 1
+    .negative:
+      dec ecx
+      jnz l
+      hlt`, fsNulledBeforeLastPass(`
+      add eax, 0x60000000
+      adc ebx, ecx
+      mov edx, [fs:0x100]
+      sbb esi, edx`), `
       mov ecx, 40
     l: setc bl
       setz bh
