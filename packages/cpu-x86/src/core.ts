@@ -760,9 +760,10 @@ export class CpuCore implements FpuHost {
     if ((lin & 4095) + bytes > 4096) this.probe((lin + bytes - 1) & -4096, kind);
   }
   /**
-   * A store of `bytes` at linear `lin` written piece by piece (x87 operands, FNSAVE, FXSAVE, SGDT,
-   * split word and dword stores) that runs into the next page: both pages are translated for
-   * writing first, so that a #PF on the second one leaves the first one untouched.
+   * A store of `bytes` at linear `lin` written piece by piece (x87 operands, FNSAVE, FXSAVE, SGDT;
+   * split word and dword stores call probeSpan themselves) that runs into the next page: both
+   * pages are translated for writing first, so that a #PF on the second one leaves the first one
+   * untouched.
    */
   probeStore(lin: number, bytes: number): void {
     if ((lin & 4095) + bytes > 4096) this.probeSpan(lin, bytes, this.userKind + 1);
