@@ -1207,7 +1207,7 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     const carry = carriedOut == null ? null : { kind: carriedOut.kind, atHead: carriedAtHead(carriedOut.atHead) };
     generated = generate(carry, hoisted);
   }
-  return finish(generated.lines, generated.used, c);
+  return finish(generated.lines, generated.used, segmentsSeen | hoisted, c);
 }
 
 /** A deferred state carried round a one-block loop's back edge, with what is known of the flags there. */
@@ -1234,10 +1234,22 @@ function carriedAtHead(atBackEdge: KnownFlags): KnownFlags {
  * privilege (CPL changes end the block), and each segment's fast-path base and limit (see
  * {@link segmentLoads}). The core and its arrays are bound when the block is created (CORE_VIEWS).
  */
-const BLOCK_LOCALS = `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
-  'let mrl = 1, mrp = 0, mwl = 1, mwp = 0, gl = 0, gf = 0, sb0 = 0, sb1 = 0, sb2 = 0, sb3 = 0, sb4 = 0, sb5 = 0, sb6 = 0, sb7 = 0, sm0 = -1, sm1 = -1, sm2 = -1, sm3 = -1, sm4 = -1, sm5 = -1, sm6 = -1, sm7 = -1, ' +
-  'ur0 = 0, ur1 = 0, ur2 = 0, ur3 = 0, ur4 = 0, ur5 = 0, ur6 = 0, ur7 = 0, uw0 = 0, uw1 = 0, uw2 = 0, uw3 = 0, uw4 = 0, uw5 = 0, uw6 = 0, uw7 = 0, ' +
-  'dl0 = 0, dl1 = 0, dl2 = 0, dl3 = 0, dl4 = 0, dl5 = 0, dl6 = 0, dl7 = 0;';
+const BLOCK_LOCALS = '/*block locals*/';
+/**
+ * The declarations BLOCK_LOCALS stands for in a block whose accesses use the segments in `segments`
+ * (bit per segment): only those segments' fast-path locals. Declaring all forty in every block cost
+ * bytecode (V8 runs a new function unoptimised until it has run a number of interrupt ticks that
+ * grows with its bytecode length, and the compiled blocks of a Debian boot had 7 % less without
+ * them) and stores on every call while V8 runs the function unoptimised.
+ */
+function blockLocals(segments: number): string {
+  let perSegment = '';
+  for (let seg = 0; seg < 8; seg++) {
+    if ((segments & (1 << seg)) !== 0) perSegment += `, sb${seg} = 0, sm${seg} = -1, ur${seg} = 0, uw${seg} = 0, dl${seg} = 0`;
+  }
+  return `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
+    `let mrl = 1, mrp = 0, mwl = 1, mwp = 0, gl = 0, gf = 0${perSegment};`;
+}
 
 /**
  * The test, over the target EIP `t`, that sends a followed transfer out of the block instead of
@@ -1303,7 +1315,7 @@ function deferredBookkeeping(kind: number): boolean {
  */
 const CORE_VIEWS = ['c', 'R', 'M32', 'M16', 'M8', 'TV', 'TT', 'CP', 'SB', 'SL', 'SC', 'FT', 'FF', 'PG'];
 
-function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | null {
+function finish(lines: string[], used: number[], segments: number, c: CpuCore): CompiledBlock | null {
   const params = [...CORE_VIEWS, ...used.map((_, i) => `h${i}`)];
   const slots = Array.from({ length: frameSlots.size }, (_, n) => n);
   const memos = Array.from({ length: siteMemoCount }, (_, n) => n);
@@ -1315,7 +1327,8 @@ function finish(lines: string[], used: number[], c: CpuCore): CompiledBlock | nu
     // Generated from numbers only (see above). Named after the EIP it was compiled at (hex), so a
     // CPU profile of the host shows which guest code the time went to.
     const locals = registersInLocals(lines.slice(1).join('\n'));
-    const body = locals === null ? lines.join('\n') : `${lines[0]} ${locals.declarations}\ntry {\n${locals.body}\n} ${locals.catchClause}`;
+    let body = locals === null ? lines.join('\n') : `${lines[0]} ${locals.declarations}\ntry {\n${locals.body}\n} ${locals.catchClause}`;
+    body = body.replace(BLOCK_LOCALS, blockLocals(segments));
     const factory = new Function(...params, `'use strict'; return function block_${(c.eip >>> 0).toString(16)}(_core, n, s) {\n${body}\n};`) as
       (...handlers: unknown[]) => CompiledBlock;
     c.stats[CpuStat.BlocksCompiled]++;
