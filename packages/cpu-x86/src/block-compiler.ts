@@ -1010,9 +1010,9 @@ export function compileBlock(c: CpuCore, start: number, count: number, ipMask: n
     // makes that first back edge come before the block's work, so a stuck block runs none of it in
     // the interpreter. It costs nothing measurable otherwise.
     const lines: string[] = selfLoop
-      ? [`${BLOCK_LOCALS} let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fo = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
+      ? [`let r = c.retired, done = 0, fa = 0, fb = 0, fv = 0, fc = 0, fo = 0, fr = 0, sl = 0, sk = 0, first = 1, fk = 0;`,
         'for (;;) { if (first !== 0) { first = 0; continue; }']
-      : [`${BLOCK_LOCALS} const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fo = 0, fr = 0, sl = 0, sk = 0;`];
+      : [`const r = c.retired; let fa = 0, fb = 0, fv = 0, fc = 0, fo = 0, fr = 0, sl = 0, sk = 0;`];
     // Open skips (innermost last): where each ends, and what its skipping path must do at the join.
     const open: Array<{ end: number; skipped: number; pending: number; rotated: boolean; known: KnownFlags | null; segments: number }> = [];
     // Segment locals loaded since the block (or loop pass) started or the last handler call.
@@ -1231,16 +1231,13 @@ function carriedAtHead(atBackEdge: KnownFlags): KnownFlags {
 
 /**
  * The locals every compiled block starts with: its entry EIP, the TLB halves of the current
- * privilege (CPL changes end the block), and each segment's fast-path base and limit (see
- * {@link segmentLoads}). The core and its arrays are bound when the block is created (CORE_VIEWS).
- */
-const BLOCK_LOCALS = '/*block locals*/';
-/**
- * The declarations BLOCK_LOCALS stands for in a block whose accesses use the segments in `segments`
- * (bit per segment): only those segments' fast-path locals. Declaring all forty in every block cost
- * bytecode (V8 runs a new function unoptimised until it has run a number of interrupt ticks that
- * grows with its bytecode length, and the compiled blocks of a Debian boot had 7 % less without
- * them) and stores on every call while V8 runs the function unoptimised.
+ * privilege (CPL changes end the block), the memos of the stack-frame pages, and the fast-path base
+ * and limit (see {@link segmentLoads}) of the segments in `segments` (bit per segment), the ones its
+ * accesses use. The core and its arrays are bound when the block is created (CORE_VIEWS).
+ * Declaring every segment's locals in every block cost bytecode (V8 runs a new function
+ * unoptimised until it has run a number of interrupt ticks that grows with its bytecode length; a
+ * Debian boot's compiled blocks have 5 % less without them) and stores on every call while V8 runs
+ * the function unoptimised.
  */
 function blockLocals(segments: number): string {
   let perSegment = '';
@@ -1327,8 +1324,8 @@ function finish(lines: string[], used: number[], segments: number, c: CpuCore): 
     // Generated from numbers only (see above). Named after the EIP it was compiled at (hex), so a
     // CPU profile of the host shows which guest code the time went to.
     const locals = registersInLocals(lines.slice(1).join('\n'));
-    let body = locals === null ? lines.join('\n') : `${lines[0]} ${locals.declarations}\ntry {\n${locals.body}\n} ${locals.catchClause}`;
-    body = body.replace(BLOCK_LOCALS, blockLocals(segments));
+    const first = `${blockLocals(segments)} ${lines[0]}`;
+    const body = locals === null ? [first, ...lines.slice(1)].join('\n') : `${first} ${locals.declarations}\ntry {\n${locals.body}\n} ${locals.catchClause}`;
     const factory = new Function(...params, `'use strict'; return function block_${(c.eip >>> 0).toString(16)}(_core, n, s) {\n${body}\n};`) as
       (...handlers: unknown[]) => CompiledBlock;
     c.stats[CpuStat.BlocksCompiled]++;
