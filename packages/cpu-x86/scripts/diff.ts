@@ -11,8 +11,9 @@
  * --native-dir DIR (where runner.c lives; defaults to packages/cpu-x86/test/diff/native under cwd),
  * --compiled (run each case whole with every block compiled on its first run, as the CI test's
  * compiled-block batches do, so the block compiler's generated code is what is compared),
- * --block-loop (with --compiled: compare with the block loop instead of hardware, for a host whose
- * kernel runs no 32-bit programs; the block loop is what the hardware comparisons check),
+ * --warm (like --compiled, but every block runs as a warm WebAssembly block from its first run:
+ * CpuOptions.warmBlocks, src/wasm/warm-blocks.ts), --block-loop (with --compiled or --warm: compare
+ * with the block loop instead of hardware, for a host whose kernel runs no 32-bit programs; the block loop is what the hardware comparisons check),
  * --qemu (compare with QEMU's TCG instead of hardware: qemu-system-i386 runs test/diff/qemu/case-kernel.asm;
  * mismatches listed in test/diff/qemu-deviations.ts are tolerated and counted), --qemu-dir DIR
  * (where case-kernel.asm lives; defaults to packages/cpu-x86/test/diff/qemu under cwd),
@@ -24,7 +25,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Cpu } from '../src/index.js';
+import { Cpu, CPU_HOST_AREA_BYTES } from '../src/index.js';
 import { compareBatch, emptyReport, runnableCases, summarize } from '../test/diff/differential.js';
 import { generateBatch } from '../test/diff/generator.js';
 import { InterpreterRunner } from '../test/diff/interpreter-runner.js';
@@ -52,7 +53,8 @@ const qemuDir = option('qemu-dir', existsSync(qemuFromCwd) ? qemuFromCwd : DEFAU
 const longModeFromCwd = resolve('packages/cpu-x86/test/diff/native64');
 const longModeDir = option('long-mode-dir', existsSync(longModeFromCwd) ? longModeFromCwd : DEFAULT_LONG_MODE_DIR);
 
-const compiled = process.argv.includes('--compiled');
+const warm = process.argv.includes('--warm');
+const compiled = warm || process.argv.includes('--compiled');
 const againstBlockLoop = compiled && process.argv.includes('--block-loop');
 const againstQemu = !againstBlockLoop && process.argv.includes('--qemu');
 const longMode = !againstBlockLoop && !againstQemu && process.argv.includes('--long-mode') ? LongModeRunner.build(longModeDir) : null;
@@ -70,8 +72,11 @@ const deviations = qemu !== null ? QEMU_DEVIATIONS : [];
 const referenceName = native !== null || longMode !== null ? 'hardware' : qemu !== null ? 'QEMU TCG' : 'the block loop';
 const leftOut = new Map<string, number>();
 const interpreter = new InterpreterRunner(
-  (memory) => new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, ...(compiled ? { compileThreshold: 1 } : {}) }),
-  { wholeRuns: compiled },
+  (memory) => new Cpu({
+    memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true,
+    ...(warm ? { warmBlocks: true, warmThreshold: 1, compileThreshold: 65535 } : compiled ? { compileThreshold: 1 } : {}),
+  }),
+  { wholeRuns: compiled, hostAreaBytes: warm ? CPU_HOST_AREA_BYTES : 0 },
 );
 const report = emptyReport();
 const started = Date.now();

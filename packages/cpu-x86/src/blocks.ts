@@ -4,6 +4,7 @@ import { decodeInPage, ENDS_BLOCK, HANDLERS } from './decoder/decode.js';
 import { callRel, JCC, jmpRel, loop, retNear } from './exec/control.js';
 import { CpuStat } from './stats.js';
 import { compilesDirect } from './block-compiler.js';
+import { WARM_NONE } from './wasm/warm-blocks.js';
 
 /** Longest block: bounds decoding work past a rarely-taken side exit and the pool use of one block. */
 export const MAX_BLOCK = 64;
@@ -85,6 +86,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   if (c.bLastTag[b] !== phys || c.bRuns[b] >= c.compileThreshold) c.bRuns[b] = 0;
   c.bLastTag[b] = phys;
   c.bFn[b] = null;
+  c.bWarm[b] = WARM_NONE;
   if (!c.memory.isRamPage(page) || page >= 0x80000) return;
   if (c.poolNext + MAX_BLOCK > POOL_BASE + POOL_SIZE) {
     // Pool exhausted: every block goes (this one is rebuilt right below), and the jump cache's
@@ -170,6 +172,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   // The same bytes decoded in the same mode give the same block: its compiled function still fits
   // (pages reached through followed transfers are checked by the compiled code itself).
   if (reuse && cached.count === n) c.bFn[b] = cached.fn;
+  else if (c.warm !== null) c.warm.restore(b, phys, gen, n);
 }
 
 const NOT_FOLLOWED = -1;

@@ -3,6 +3,8 @@ import {
   SS, SSF, VM, ZF,
 } from './constants.js';
 import type { CpuMemory, CpuPaging } from './memory-ports.js';
+import { CPU_HOST_AREA_BYTES, HOST } from './wasm/host-area.js';
+import type { WarmTier } from './wasm/warm-blocks.js';
 import { CPU_STAT_COUNT, CpuStat } from './stats.js';
 import { INSTRUCTION_CLASS_COUNT } from './instruction-class.js';
 import type { InterruptSource, PortIoBus, TimeSource } from './types.js';
@@ -81,13 +83,14 @@ const TLB_SIZE = 1 << TLB_BITS;
  */
 export class CpuCore implements FpuHost {
   // ---- general registers: 16 slots of 8 bytes so a 64-bit mode can widen them in place ----
-  readonly regs = new ArrayBuffer(16 * 8);
+  // They, the segment base/limit/check arrays, the data TLB and the code-page marks live in the
+  // memory's host area when it has one (wasm/host-area.ts), where WebAssembly blocks reach them.
   /** GPR n low dword at r32[n * 2]. */
-  readonly r32 = new Int32Array(this.regs);
+  readonly r32: Int32Array;
   /** GPR n low word at r16[n * 4]. */
-  readonly r16 = new Uint16Array(this.regs);
+  readonly r16: Uint16Array;
   /** GPR n low byte at r8[n * 8], AH..BH at r8[(n - 4) * 8 + 1]. */
-  readonly r8 = new Uint8Array(this.regs);
+  readonly r8: Uint8Array;
 
   eip = 0;
   /** EIP of the instruction being executed (faults restart here). */
@@ -103,12 +106,12 @@ export class CpuCore implements FpuHost {
   // arrays of 64 bytes or less when created with a length), so optimised code can address them
   // directly instead of loading the array's base, data pointer and length at every access.
   readonly segSel = new Int32Array(8);
-  readonly segBase = new Int32Array(new ArrayBuffer(8 * 4));
+  readonly segBase: Int32Array;
   /** Effective byte limit (0..0xFFFFFFFF). */
-  readonly segLimit = new Float64Array(new ArrayBuffer(8 * 8));
+  readonly segLimit: Float64Array;
   /** Descriptor attribute bits (descriptor bits 40..55 with the limit nibble cleared). */
   readonly segAttr = new Int32Array(8);
-  readonly segCheck = new Int32Array(new ArrayBuffer(8 * 4));
+  readonly segCheck: Int32Array;
   /** CHK_ALIGN when alignment checking is on, else 0; OR-ed into segCheck of ES..GS. */
   alignCheck = 0;
   gdtBase = 0; gdtLimit = 0xffff; idtBase = 0; idtLimit = 0x3ff;
@@ -204,7 +207,7 @@ export class CpuCore implements FpuHost {
   /** Per physical page generation: bumped on a write to a page code was decoded from. */
   readonly pageGen = new Int32Array(1 << 20);
   /** Pages marked with memory.markCodePage (cleared by onCodeWrite). */
-  readonly codePages = new Uint8Array(1 << 20);
+  readonly codePages: Uint8Array;
 
   // ---- basic-block cache (see src/blocks.ts) ----
   /** Physical address of the block's first instruction, -1 = empty. */
@@ -227,6 +230,10 @@ export class CpuCore implements FpuHost {
   readonly bFn: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(BCACHE_SIZE).fill(null);
   /** Compile hot blocks (CpuOptions.compileBlocks), after this many runs (CpuOptions.compileThreshold). */
   compileBlocks = true;
+  /** The table index of each block entry's warm block (wasm/warm-blocks.ts), or WARM_NONE / WARM_QUEUED. */
+  readonly bWarm = new Int32Array(BCACHE_SIZE).fill(-1);
+  /** The warm tier (CpuOptions.warmBlocks), or null when it is off or the memory has no host area. */
+  warm: WarmTier | null = null;
   /**
    * Compiled blocks by physical address, kept when their block-cache entry goes (pool flush,
    * eviction): a block rebuilt from unchanged code under the same generation key gets its compiled
@@ -309,9 +316,9 @@ export class CpuCore implements FpuHost {
   // ---- data TLB in front of Paging.translate: 4 kinds (sup read, sup write, user read, user write) ----
   // and a fifth part (TLB_NEVER) that is never filled, so no lookup in it hits: compiled blocks
   // look up accesses through a segment that is not flat there (block-compiler.ts ramFastPath).
-  readonly tlbTag = new Int32Array(5 * TLB_SIZE);
+  readonly tlbTag: Int32Array;
   /** RAM pages: physical base (even). Others: physical page * 2 + 1. */
-  readonly tlbVal = new Int32Array(5 * TLB_SIZE);
+  readonly tlbVal: Int32Array;
   /**
    * 4 MiB regions of the linear space (by lin >>> 22) from which a translation through a large page
    * went into the data TLB or the fetch translation cache since the last flushTlb: INVLPG there must
@@ -320,6 +327,8 @@ export class CpuCore implements FpuHost {
   private readonly largePageRegions = new Uint8Array(1024);
 
   readonly ram: Uint8Array;
+  /** The memory's host area when the CPU's state lives there (wasm/host-area.ts), else null. */
+  readonly hostArea: Uint8Array | null;
   readonly ram16: Uint16Array | null;
   readonly ram32: Int32Array | null;
 
@@ -336,6 +345,25 @@ export class CpuCore implements FpuHost {
     readonly time: TimeSource | null,
   ) {
     this.ram = memory.ram;
+    // Over ArrayBuffers of their own (or the host area) these arrays' elements are not kept in the
+    // V8 heap, so optimised code addresses them directly (see the segment arrays above).
+    const area = memory.hostArea ?? null;
+    const host = area !== null && area.byteLength >= CPU_HOST_AREA_BYTES && (area.byteOffset & 7) === 0;
+    const buffer = host ? area.buffer : null, at = host ? area.byteOffset : 0;
+    const view = <T>(make: (b: ArrayBufferLike, offset: number, length: number) => T, offset: number, length: number, bytes: number): T =>
+      buffer !== null ? make(buffer, at + offset, length) : make(new ArrayBuffer(length * bytes), 0, length);
+    const regs = view((b, o, l) => new Uint8Array(b, o, l), HOST.regs, 16 * 8, 1);
+    this.r32 = new Int32Array(regs.buffer, regs.byteOffset, 32);
+    this.r16 = new Uint16Array(regs.buffer, regs.byteOffset, 64);
+    this.r8 = regs;
+    this.segBase = view((b, o, l) => new Int32Array(b, o, l), HOST.segBase, 8, 4);
+    this.segCheck = view((b, o, l) => new Int32Array(b, o, l), HOST.segCheck, 8, 4);
+    this.segLimit = view((b, o, l) => new Float64Array(b, o, l), HOST.segLimit, 8, 8);
+    this.tlbTag = view((b, o, l) => new Int32Array(b, o, l), HOST.tlbTag, 5 * TLB_SIZE, 4);
+    this.tlbVal = view((b, o, l) => new Int32Array(b, o, l), HOST.tlbVal, 5 * TLB_SIZE, 4);
+    this.codePages = view((b, o, l) => new Uint8Array(b, o, l), HOST.codePages, 1 << 20, 1);
+    if (host) new Uint8Array(area.buffer, area.byteOffset, CPU_HOST_AREA_BYTES).fill(0);
+    this.hostArea = host ? area : null;
     const aligned = (memory.ram.byteOffset & 3) === 0 && (memory.ram.byteLength & 3) === 0;
     this.ram16 = aligned ? new Uint16Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 1) : null;
     this.ram32 = aligned ? new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 2) : null;
@@ -735,6 +763,7 @@ export class CpuCore implements FpuHost {
     this.poolNext = POOL_BASE;
     this.codePages.fill(0);
     this.compiledCache.clear(); // the page generations did not see what changed
+    this.warm?.forget();
   }
   private physWrite(val: number, lin: number): number {
     const phys = this.physOf(val, lin);

@@ -2,7 +2,8 @@ import { Paging, type PhysicalMemory } from '@typevisor/mmu';
 import { Fpu } from './fpu/fpu.js';
 import { CR0_PE, CR4_SUPPORTED, CS, DS, ES, FLAGS_FIXED, FS, GS, LDTR, SS, TR, VM } from './constants.js';
 import { CpuConfigurationError } from './errors.js';
-import { CpuCore } from './core.js';
+import { BCACHE_SIZE, CpuCore } from './core.js';
+import { WARM_RUNS, WarmTier } from './wasm/warm-blocks.js';
 import { HOT_RUNS } from './block-compiler.js';
 import type { FpuEngine } from './fpu-engine.js';
 import { checkCr0Change } from './exec/control-registers.js';
@@ -44,6 +45,16 @@ export interface CpuOptions {
    * every block on its first run (tests).
    */
   compileThreshold?: number;
+  /**
+   * Experimental (default false): run blocks that have run {@link CpuOptions.warmThreshold} times,
+   * before they reach the compile threshold, as WebAssembly functions. Needs a memory whose RAM
+   * sits in a `WebAssembly.Memory` behind a host area of at least `CPU_HOST_AREA_BYTES`
+   * (`new PhysicalMemory({ ramSize, hostAreaBytes: CPU_HOST_AREA_BYTES })`); with any other memory
+   * it stays off. The results are the same either way; it is not yet faster (see the README).
+   */
+  warmBlocks?: boolean;
+  /** Block-loop runs of a block before it is translated into WebAssembly (default 64, 1-65535; with {@link CpuOptions.warmBlocks}). */
+  warmThreshold?: number;
   /**
    * The performance-monitoring interrupt: called from inside {@link Cpu.run}, between instructions,
    * when a performance counter whose PerfEvtSel has INT (bit 20) set wraps past 2^40-1. On a P6 the
@@ -89,6 +100,14 @@ export class Cpu {
       throw new CpuConfigurationError(`compileThreshold must be a whole number from 1 to 65535, not ${threshold}.`);
     }
     this.#core.compileThreshold = threshold;
+    const warmThreshold = options.warmThreshold ?? WARM_RUNS;
+    if (!Number.isInteger(warmThreshold) || warmThreshold < 1 || warmThreshold > 65535) {
+      throw new CpuConfigurationError(`warmThreshold must be a whole number from 1 to 65535, not ${warmThreshold}.`);
+    }
+    const wasmMemory = memory.wasmMemory ?? null, area = this.#core.hostArea;
+    if (options.warmBlocks === true && area !== null && area.byteOffset === 0 && wasmMemory !== null && memory.ram.buffer === wasmMemory.buffer) {
+      this.#core.warm = new WarmTier(this.#core, wasmMemory, BCACHE_SIZE, warmThreshold);
+    }
     this.#core.stopOnException = options.stopOnException ?? false;
     this.#core.reportApic = options.apic ?? false;
     this.#core.ferrHandler = options.onFerr ?? null;

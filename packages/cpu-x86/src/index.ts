@@ -10,6 +10,7 @@ export type { ExceptionRecord, InterruptSource, PortIoBus, Registers, StopReason
 export type { CpuMemory, CpuPaging } from './memory-ports.js';
 export type { FpuEngine } from './fpu-engine.js';
 export { CPU_STAT_COUNT, CpuStat } from './stats.js';
+export { CPU_HOST_AREA_BYTES } from './wasm/host-area.js';
 export { INSTRUCTION_CLASS_COUNT, InstructionClass } from './instruction-class.js';
 export { CpuConfigurationError, CpuInternalError } from './errors.js';
 export { CPU_SNAPSHOT_VERSION } from './snapshot.js';

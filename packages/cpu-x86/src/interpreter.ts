@@ -1,4 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
+import { applyExitFlags, BAIL, IN_CORE, WARM_NONE, X_EIP } from './wasm/warm-blocks.js';
 import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, compilesDirect, type CompiledBlock } from './block-compiler.js';
 import { CROSS_BASE, CROSS_SIZE, DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
@@ -59,6 +60,7 @@ export function run(c: CpuCore, budget: number): StopReason {
     }
   }
   if (c.pmu.armed || c.pmu.interruptPending) reportOverflow(c);
+  if (c.warm !== null && c.warm.waiting) c.warm.flush();
   return stop;
 }
 
@@ -128,6 +130,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     const dLen = c.dLen, dH = c.dH, dLast = c.dLast, jumps = c.jumpCache, jumpFns = c.jumpFns;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
     const mix = c.countMix === true;
+    const bWarm = c.bWarm, warm = c.warm, warmReadsFlags = warm?.readsFlags, exit = warm?.exit, runWarm = warm?.run;
     while (n > 0) {
       let eip = c.eip;
       // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
@@ -160,9 +163,14 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         continue;
       }
       if (c.bFn[b] === null) {
-        if (count <= h && c.compileBlocks && ++c.bRuns[b] === c.compileThreshold) {
-          compileHot(c, b, lin, phys, ipMask);
-          continue; // the block was rebuilt: dispatch it again
+        if (count <= h && c.compileBlocks) {
+          const runs = ++c.bRuns[b];
+          if (runs === c.compileThreshold) {
+            compileHot(c, b, lin, phys, ipMask);
+            continue; // the block was rebuilt: dispatch it again
+          }
+          // (Run counts survive rebuilds of the same address, so >=: a rebuilt block is queued again.)
+          if (warm !== null && runs >= warm.threshold && bWarm[b] === WARM_NONE && warm.enqueue(b)) continue; // translated: dispatch it again
         }
       } else {
         jumps[j] = lin;
@@ -174,6 +182,30 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       const start = bStart[b]!;
       let d = start;
       if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
+      const warmIndex = bWarm[b]!;
+      if (warmIndex >= 0 && count <= h && !mix) {
+        // A warm block (wasm/warm-blocks.ts): the lazy flags it left come back in the exit record.
+        const retired = c.retired;
+        warm!.entryEip = eip; warm!.entrySlot = start; warm!.entryRetired = retired;
+        const result = runWarm!(warmIndex, eip, c.userKind, warmReadsFlags![b] !== 0 ? c.getFlags() : 0, c.ss32 === true ? 1 : 0);
+        const done = result & 0xffff;
+        if ((result & IN_CORE) === 0) {
+          c.eip = exit![X_EIP]!;
+          applyExitFlags(c, exit!);
+        }
+        c.retired = retired + done;
+        if ((result & BAIL) === 0) {
+          dLast[start + done - 1]++;
+          n -= done;
+          h -= done;
+          if (c.chunkBreak === true) return;
+          continue;
+        }
+        // Stopped before an instruction it does not write out: the rest of the block runs here.
+        d = start + done;
+        eip = c.eip;
+        c.curEip = eip;
+      }
       // c.curEip is this instruction's EIP whenever a handler runs (a fault restarts it); the block is
       // left as soon as an instruction moves EIP off the fall-through (taken branch, REP yield) or
       // asks for attention (chunkBreak: mode change, code write, TLB flush, STI...). Only compiled

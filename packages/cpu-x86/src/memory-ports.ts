@@ -18,6 +18,14 @@ export interface CpuMemory {
   describe?(): ReadonlyArray<{ readonly kind: string; readonly base: number; readonly size: number }>;
   markCodePage(page: number): void;
   onCodeWrite: ((page: number) => void) | null;
+  /**
+   * Bytes in front of RAM in the same `WebAssembly.Memory` (`PhysicalMemory` with `hostAreaBytes`
+   * of at least `CPU_HOST_AREA_BYTES`): the CPU keeps there the state its WebAssembly blocks use.
+   * Optional; without it blocks run in the block loop and JavaScript only.
+   */
+  readonly hostArea?: Uint8Array | null;
+  /** The WebAssembly memory that holds {@link CpuMemory.hostArea} and RAM. */
+  readonly wasmMemory?: WebAssembly.Memory | null;
 }
 
 /** x86 paging as the CPU drives it (see `Paging` in `@typevisor/mmu`). */

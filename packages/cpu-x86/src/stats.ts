@@ -24,7 +24,9 @@ export const CpuStat = {
   Exceptions: 5,
   /** Hot blocks compiled to JavaScript functions (src/block-compiler.ts). */
   BlocksCompiled: 6,
+  /** Blocks translated into WebAssembly functions (CpuOptions.warmBlocks; src/wasm/warm-blocks.ts). */
+  BlocksWarmed: 7,
 } as const;
 
 /** Number of CPU statistics (the length of `Cpu.stats`). */
-export const CPU_STAT_COUNT = 7;
+export const CPU_STAT_COUNT = 8;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CpuInternalError } from '@typevisor/cpu-x86';
+import { CPU_HOST_AREA_BYTES, CpuInternalError, CpuStat } from '@typevisor/cpu-x86';
 import { machine, type Machine } from './support/harness.js';
 import { pmMachine } from './support/pm-program.js';
 
@@ -91,6 +91,19 @@ describe('fuzz: random code never throws and respects the budget', () => {
       }
       drive(m);
     }), { seed: 2026, numRuns: 100 });
+  }, 60_000);
+
+  it('flat 32-bit protected mode at CPL 0 and 3 with every block a warm WebAssembly block from its first run', () => {
+    let warmed = 0;
+    fc.assert(fc.property(code, fc.boolean(), (bytes, user) => {
+      const m = machine({ warmBlocks: true, warmThreshold: 1, compileThreshold: 65535 }, 4 << 20, CPU_HOST_AREA_BYTES);
+      m.memory.ram.set(bytes, 0x3000);
+      m.cpu.enterFlatProtectedMode(user ? 3 : 0);
+      m.cpu.setRegisters({ eip: 0x3000, esp: 0x8000 });
+      drive(m);
+      warmed += m.cpu.stats[CpuStat.BlocksWarmed]!;
+    }), { seed: 2027, numRuns: 100 });
+    expect(warmed).toBeGreaterThan(50);
   }, 60_000);
 
   it('flat 32-bit stopOnException mode', () => {

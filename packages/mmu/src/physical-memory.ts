@@ -55,13 +55,37 @@ export interface MemoryRegionInfo {
 export interface PhysicalMemoryOptions {
   /** Bytes of RAM mapped at physical 0; a multiple of 4 KiB, at most 4 GiB. */
   ramSize: number;
+  /**
+   * Ask for RAM inside a `WebAssembly.Memory`, after a host area of at least this many bytes (rounded
+   * up to 64 KiB), so that an execution engine compiled to WebAssembly can keep its state in the host
+   * area and reach RAM from the same linear memory ({@link PhysicalMemory.wasmMemory}). When the
+   * engine cannot get such a memory (no WebAssembly, too large), RAM is a plain buffer and
+   * `wasmMemory` is null. 0 (the default): a plain buffer.
+   */
+  hostAreaBytes?: number;
 }
+
+/** Bytes of a WebAssembly page. */
+const WASM_PAGE = 65536;
+/** Pages of the largest WebAssembly memory (4 GiB). */
+const WASM_MAX_PAGES = 65536;
 
 /** Turns any number into a uint32 physical address, or -1 when it is outside the 4 GiB space. */
 function normalize(addr: number): number {
   if ((addr | 0) === addr) return addr >>> 0;
   if (addr >= 0 && addr < PHYSICAL_SPACE_SIZE && Math.floor(addr) === addr) return addr;
   return -1;
+}
+
+/** A WebAssembly memory of at least `bytes` that never grows (growing would detach its views), or null when none can be had. */
+function wasmMemoryFor(bytes: number): WebAssembly.Memory | null {
+  const pages = Math.ceil(bytes / WASM_PAGE);
+  if (typeof WebAssembly !== 'object' || pages > WASM_MAX_PAGES) return null;
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch {
+    return null; // the host could not reserve it: RAM in a plain buffer still works
+  }
 }
 
 function hex(n: number): string {
@@ -97,6 +121,10 @@ export class PhysicalMemory implements MemoryBus {
    * mark it again. Called after the written bytes of that page are in memory.
    */
   onCodeWrite: ((page: number) => void) | null = null;
+  /** The WebAssembly memory holding the host area and RAM, or null (see {@link PhysicalMemoryOptions.hostAreaBytes}). */
+  readonly wasmMemory: WebAssembly.Memory | null = null;
+  /** The host area at the start of {@link PhysicalMemory.wasmMemory} (RAM follows it), or null. */
+  readonly hostArea: Uint8Array | null = null;
 
   private readonly pageMap = new Uint8Array(PAGE_COUNT);
   /** ROM and MMIO regions sorted by base; they never overlap each other. */
@@ -112,7 +140,15 @@ export class PhysicalMemory implements MemoryBus {
       );
     }
     this.ramSize = ramSize;
-    this.ram = new Uint8Array(ramSize);
+    const hostBytes = Math.ceil(Math.max(0, options.hostAreaBytes ?? 0) / WASM_PAGE) * WASM_PAGE;
+    const wasm = hostBytes > 0 ? wasmMemoryFor(hostBytes + ramSize) : null;
+    if (wasm !== null) {
+      this.wasmMemory = wasm;
+      this.hostArea = new Uint8Array(wasm.buffer, 0, hostBytes);
+      this.ram = new Uint8Array(wasm.buffer, hostBytes, ramSize);
+    } else {
+      this.ram = new Uint8Array(ramSize);
+    }
     this.pageMap.fill(PAGE_RAM, 0, ramSize / PAGE_SIZE);
   }
 

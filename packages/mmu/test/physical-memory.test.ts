@@ -74,6 +74,31 @@ describe('PhysicalMemory: RAM', () => {
   });
 });
 
+describe('PhysicalMemory: RAM in a WebAssembly memory behind a host area', () => {
+  it('puts the host area first, RAM right after it, in one memory the accessors and the views share', () => {
+    const memory = new PhysicalMemory({ ramSize: 1 << 20, hostAreaBytes: 100_000 });
+    const wasm = memory.wasmMemory!;
+    expect(wasm).toBeInstanceOf(WebAssembly.Memory);
+    expect(memory.hostArea!.byteOffset).toBe(0);
+    expect(memory.hostArea!.byteLength).toBe(131_072); // rounded up to whole 64 KiB pages
+    expect(memory.ram.buffer).toBe(wasm.buffer);
+    expect(memory.ram.byteOffset).toBe(131_072);
+    expect(memory.ram.byteLength).toBe(1 << 20);
+    memory.writePhys32(0x1000, 0x11223344);
+    expect(new DataView(wasm.buffer).getUint32(131_072 + 0x1000, true)).toBe(0x11223344);
+    memory.writePhys8(0, 0xaa);
+    expect(memory.hostArea![memory.hostArea!.length - 1]).toBe(0); // RAM byte 0 is not in the area
+    expect(memory.readPhys32(0x100000)).toBe(0xffffffff); // past RAM: still a hole
+  });
+
+  it('keeps RAM in a plain buffer without a host area', () => {
+    const memory = new PhysicalMemory({ ramSize: 1 << 20 });
+    expect(memory.wasmMemory).toBeNull();
+    expect(memory.hostArea).toBeNull();
+    expect(memory.ram.buffer).toBeInstanceOf(ArrayBuffer);
+  });
+});
+
 describe('PhysicalMemory: ROM', () => {
   it('overlays RAM, reads its bytes and ignores writes', () => {
     const m = new PhysicalMemory({ ramSize: MiB });

@@ -1,4 +1,4 @@
-import { Cpu, CPU_STAT_COUNT, CpuStat, INSTRUCTION_CLASS_COUNT, InstructionClass } from '@typevisor/cpu-x86';
+import { Cpu, CPU_HOST_AREA_BYTES, CPU_STAT_COUNT, CpuStat, INSTRUCTION_CLASS_COUNT, InstructionClass } from '@typevisor/cpu-x86';
 import { PhysicalMemory, guestPhys } from '@typevisor/mmu';
 import { Counter, Counters, DeviceCounter } from '@typevisor/perf-model';
 import type { DeviceState, Snapshottable } from '@typevisor/devices';
@@ -70,6 +70,12 @@ export interface MachineOptions {
    * needs enabled perf counters and a CPU engine that counts (cpu-x86 does).
    */
   readonly instructionMix?: boolean;
+  /**
+   * Experimental: RAM in a `WebAssembly.Memory` behind the CPU's host area, and cpu-x86's warm
+   * blocks (`CpuOptions.warmBlocks`) on in the default CPU. Default false: measured no faster yet
+   * (see the cpu-x86 README).
+   */
+  readonly warmBlocks?: boolean;
 }
 
 /** The perf-model counter of each cpu-x86 instruction class. */
@@ -251,7 +257,9 @@ export class Machine {
     this.paceIdle = options.paceIdle ?? false;
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
 
-    this.memory = new PhysicalMemory({ ramSize: memorySize });
+    const warmBlocks = options.warmBlocks ?? false;
+    // With warm blocks, RAM sits behind the CPU's host area in one WebAssembly memory.
+    this.memory = new PhysicalMemory({ ramSize: memorySize, hostAreaBytes: warmBlocks ? CPU_HOST_AREA_BYTES : 0 });
     this.clock = this.config.clock === 'deterministic'
       ? new VirtualClock({ mode: 'deterministic', instructionsPerNs: this.config.instructionsPerNs })
       : new VirtualClock({ mode: 'realtime', hostNowMs: () => this.scheduler.now() });
@@ -300,7 +308,7 @@ export class Machine {
     });
     this.loadBootPlan();
 
-    const createCpu = options.cpu ?? ((context) => new Cpu(context));
+    const createCpu = options.cpu ?? ((context) => new Cpu({ ...context, warmBlocks }));
     this.cpu = createCpu({
       memory: this.memory, io: this.ports, interrupts: this.board.interrupts, time: this.clock,
       onPerformanceInterrupt: this.board.performanceCounterInterrupt,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemoryBlockBackend } from '@typevisor/devices';
 import type { CharBackend } from '@typevisor/devices';
+import { CpuStat } from '@typevisor/cpu-x86';
 import { Machine } from '../src/index.js';
 import { scriptedConsole } from './helpers/scripted-console.js';
 
@@ -150,6 +151,22 @@ describe('boot the default Linux guest', () => {
     expect(perf.counters['tlb.misses']).toBeGreaterThan(0);
     expect(perf.counters['decodeCache.misses']).toBeGreaterThan(0);
     expect(perf.counters['decodeCache.hits']).toBeGreaterThan(perf.counters['decodeCache.misses']);
+  }, 300_000);
+
+  it.skipIf(skipLinux)('boots to the shell and runs a command with the experimental warm blocks on (MachineOptions.warmBlocks)', async () => {
+    const serial = scriptedConsole(['echo $((6 * 7)) warm', 'poweroff -f']);
+    const machine = new Machine({
+      memorySize: 128 * 1024 * 1024,
+      kernel: new Uint8Array(readFileSync(join(IMAGES, 'bzImage'))),
+      initrd: new Uint8Array(readFileSync(join(IMAGES, 'initramfs.cpio.gz'))),
+      cmdline: 'console=ttyS0 panic=-1',
+      serial,
+    }, { warmBlocks: true });
+    expect(machine.memory.wasmMemory).not.toBeNull();
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'poweroff' });
+    expect(serial.log()).toMatch(/\r?\n42 warm\r?\n/);
+    expect(machine.cpu.stats?.[CpuStat.BlocksWarmed]).toBeGreaterThan(100);
   }, 300_000);
 
   it.skipIf(!runFullLinux)('without ACPI finds the virtio disk from virtio_mmio.device= on the command line (TYPEVISOR_LINUX_BOOT_FULL=1)', async () => {

@@ -53,7 +53,7 @@ declare module 'vitest' {
 }
 
 /** Host randomness for virtio-rng (getRandomValues takes at most 64 KiB at a time). */
-function fillRandom(bytes: Uint8Array): void {
+function fillRandom(bytes: Uint8Array<ArrayBuffer>): void {
   for (let at = 0; at < bytes.length; at += 65536) crypto.getRandomValues(bytes.subarray(at, at + 65536));
 }
 

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { Cpu, CpuStat } from '@typevisor/cpu-x86';
+import { Cpu, CPU_HOST_AREA_BYTES, CpuStat } from '@typevisor/cpu-x86';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compareBatch, emptyReport, runBatch, summarize } from './differential.js';
 import { generateBatch } from './generator.js';
@@ -88,6 +88,18 @@ describe.skipIf(refusal !== null)('interpreter vs hardware (integer instructions
 // The same kind of cases run whole (one run() per case) with every block compiled on its first run,
 // so the compiled-block path (src/block-compiler.ts) is checked against hardware too.
 const COMPILED_BATCHES = 4;
+/** The same again with every block a warm WebAssembly block from its first run (src/wasm/warm-blocks.ts). */
+const WARM_BATCHES = 2;
+function warmRunner(): { runner: InterpreterRunner; cpu: () => Cpu | null } {
+  let cpu: Cpu | null = null;
+  const runner = new InterpreterRunner(
+    (memory) => (cpu = new Cpu({
+      memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, warmBlocks: true, warmThreshold: 1, compileThreshold: 65535,
+    })),
+    { wholeRuns: true, hostAreaBytes: CPU_HOST_AREA_BYTES },
+  );
+  return { runner, cpu: () => cpu };
+}
 describe.skipIf(refusal !== null)('interpreter vs hardware, compiled blocks', () => {
   const compiledReport = emptyReport();
   test(`${COMPILED_BATCHES} batches of ${BATCH_SIZE} cases, run whole with compileThreshold 1`, () => {
@@ -102,6 +114,15 @@ describe.skipIf(refusal !== null)('interpreter vs hardware, compiled blocks', ()
     expect(compiledReport.cases).toBe(COMPILED_BATCHES * BATCH_SIZE);
     // Nearly every case's code became a compiled block (the rest fault before a block completes).
     expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
+  }, 120_000);
+
+  test(`warm blocks: ${WARM_BATCHES} batches of ${BATCH_SIZE} cases, run whole with warmThreshold 1`, () => {
+    const warmReport = emptyReport();
+    const { runner, cpu } = warmRunner();
+    for (let batch = 0; batch < WARM_BATCHES; batch++) runBatch(SEED + 2, batch, BATCH_SIZE, native, runner, warmReport);
+    console.log(`differential tester (warm blocks): ${summarize(warmReport, 1)}`);
+    expect(warmReport.failures.length, summarize(warmReport, 1)).toBe(0);
+    expect(cpu()?.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(WARM_BATCHES * BATCH_SIZE / 4);
   }, 120_000);
 });
 
@@ -144,6 +165,20 @@ describe.runIf(inLongMode)('interpreter vs hardware in 64-bit mode, on a host wi
     expect(compiledReport.failures.length, summary).toBe(0);
     expect(compiledReport.cases).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
     expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 4);
+  }, 120_000);
+
+  test(`warm blocks: the cases of ${WARM_BATCHES} batches of ${BATCH_SIZE} that run in 64-bit mode, run whole with warmThreshold 1`, () => {
+    const warmReport = emptyReport();
+    const { runner, cpu } = warmRunner();
+    for (let batch = 0; batch < WARM_BATCHES; batch++) {
+      const cases = longMode.subset(generateBatch(SEED + 2, batch, BATCH_SIZE), new Map());
+      compareBatch(cases, longMode.run(cases), runner, warmReport);
+    }
+    const summary = summarize(warmReport, 1);
+    console.log(`differential tester (warm blocks, hardware in 64-bit mode): ${summary}`);
+    expect(warmReport.failures.length, summary).toBe(0);
+    expect(warmReport.cases).toBeGreaterThan(WARM_BATCHES * BATCH_SIZE / 2);
+    expect(cpu()?.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(WARM_BATCHES * BATCH_SIZE / 4);
   }, 120_000);
 });
 

@@ -31,15 +31,18 @@ export const VECTOR_HOST_THROW = 0x101;
  * executes the snippet (as blocks, compiled ones included) until the HLT guard after it faults.
  */
 export class InterpreterRunner {
-  readonly memory = new PhysicalMemory({ ramSize: INTERPRETER_RAM_SIZE });
+  readonly memory: PhysicalMemory;
   private readonly cpu: CpuUnderTest;
   private readonly initial = new Uint8Array(REGION_SIZE);
   private readonly initialWords = new Uint32Array(this.initial.buffer);
-  private readonly regionWords = new Uint32Array(this.memory.ram.buffer, this.memory.ram.byteOffset + REGION_START, REGION_SIZE / 4);
+  private readonly regionWords: Uint32Array;
   /** Last host exception message, for reports. */
   lastHostError = '';
 
-  constructor(factory: CpuFactory, private readonly options: { readonly wholeRuns?: boolean } = {}) {
+  /** `hostAreaBytes`: RAM in a WebAssembly memory behind a host area of that size (for warm blocks). */
+  constructor(factory: CpuFactory, private readonly options: { readonly wholeRuns?: boolean; readonly hostAreaBytes?: number } = {}) {
+    this.memory = new PhysicalMemory({ ramSize: INTERPRETER_RAM_SIZE, hostAreaBytes: options.hostAreaBytes ?? 0 });
+    this.regionWords = new Uint32Array(this.memory.ram.buffer, this.memory.ram.byteOffset + REGION_START, REGION_SIZE / 4);
     this.cpu = factory(this.memory);
     // enterFlatProtectedMode keeps TR as reset leaves it (base 0, limit 0xFFFF), so the TSS I/O map
     // base is read from guest 0x66. 0xFFFF puts the bitmap beyond the limit: CPL 3 port I/O then

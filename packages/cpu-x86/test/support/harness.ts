@@ -49,8 +49,9 @@ export interface Machine {
   irq: TestInterrupts;
 }
 
-export function machine(options: Partial<CpuOptions> = {}, ramSize = 4 << 20): Machine {
-  const memory = new PhysicalMemory({ ramSize });
+/** `hostAreaBytes`: RAM in a WebAssembly memory behind a host area (CPU_HOST_AREA_BYTES for warm blocks). */
+export function machine(options: Partial<CpuOptions> = {}, ramSize = 4 << 20, hostAreaBytes = 0): Machine {
+  const memory = new PhysicalMemory({ ramSize, hostAreaBytes });
   const io = new RecordingIo();
   const irq = new TestInterrupts();
   const cpu = new Cpu({ memory, io, interrupts: irq, ...options });

@@ -1,0 +1,221 @@
+/**
+ * A small WebAssembly binary writer: function bodies as bytes (opcodes with their immediates), and
+ * the two kinds of module the warm tier (wasm/warm-blocks.ts) needs: the dispatcher, which owns the
+ * table of block functions and calls into it, and modules of block functions. Only what the
+ * translator emits is here.
+ */
+
+/** Value types. */
+export const I32 = 0x7f;
+const FUNCREF = 0x70;
+
+/** Opcodes used by the translator (the WebAssembly core specification's numbering). */
+export const OP = {
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10,
+  callIndirect: 0x11, drop: 0x1a, select: 0x1b,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, f64Load: 0x2b, i32Load8s: 0x2c, i32Load8u: 0x2d, i32Load16s: 0x2e, i32Load16u: 0x2f,
+  i32Store: 0x36, i32Store8: 0x3a, i32Store16: 0x3b,
+  i32Const: 0x41, f64Const: 0x44,
+  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b,
+  i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
+  f64Eq: 0x61, f64Ne: 0x62, f64Gt: 0x64,
+  i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
+  i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78,
+  f64ConvertI32U: 0xb8,
+} as const;
+/** Block type of a block, loop or if without a result. */
+const VOID = 0x40;
+
+/** A growable byte buffer with LEB128 writers. */
+export class Bytes {
+  buf = new Uint8Array(256);
+  length = 0;
+
+  byte(b: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = b;
+  }
+  unsigned(value: number): void {
+    let v = value >>> 0;
+    for (;;) {
+      const low = v & 0x7f;
+      v >>>= 7;
+      if (v === 0) { this.byte(low); return; }
+      this.byte(low | 0x80);
+    }
+  }
+  signed(value: number): void {
+    let v = value | 0;
+    for (;;) {
+      const low = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (low & 0x40) === 0) || (v === -1 && (low & 0x40) !== 0)) { this.byte(low); return; }
+      this.byte(low | 0x80);
+    }
+  }
+  append(other: Bytes): void {
+    for (let i = 0; i < other.length; i++) this.byte(other.buf[i]!);
+  }
+  name(text: string): void {
+    this.unsigned(text.length);
+    for (let i = 0; i < text.length; i++) this.byte(text.charCodeAt(i));
+  }
+  /** A section: its id, then `content`'s length and bytes. */
+  section(id: number, content: Bytes): void {
+    this.byte(id);
+    this.unsigned(content.length);
+    this.append(content);
+  }
+  /** The bytes written, as a module for `new WebAssembly.Module`. */
+  done(): Uint8Array<ArrayBuffer> {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+/** Bytes of one function body, appended in order. */
+export class Body {
+  readonly code = new Bytes();
+
+  op(code: number): this {
+    this.code.byte(code);
+    return this;
+  }
+  i32(value: number): this {
+    this.code.byte(OP.i32Const);
+    this.code.signed(value);
+    return this;
+  }
+  f64(value: number): this {
+    this.code.byte(OP.f64Const);
+    const bits = new DataView(new ArrayBuffer(8));
+    bits.setFloat64(0, value, true);
+    for (let i = 0; i < 8; i++) this.code.byte(bits.getUint8(i));
+    return this;
+  }
+  get(local: number): this { this.code.byte(OP.localGet); this.code.unsigned(local); return this; }
+  set(local: number): this { this.code.byte(OP.localSet); this.code.unsigned(local); return this; }
+  tee(local: number): this { this.code.byte(OP.localTee); this.code.unsigned(local); return this; }
+  call(func: number): this { this.code.byte(OP.call); this.code.unsigned(func); return this; }
+  /** A load or store with its alignment (log2 bytes) and constant offset. */
+  mem(code: number, align: number, offset: number): this {
+    this.code.byte(code);
+    this.code.unsigned(align);
+    this.code.unsigned(offset);
+    return this;
+  }
+  /** `if` without a result (closed by {@link Body.end}). */
+  if(): this { this.code.byte(OP.if); this.code.byte(VOID); return this; }
+  else(): this { return this.op(OP.else); }
+  end(): this { return this.op(OP.end); }
+}
+
+/** A function type: i32 parameters, one i32 result. */
+function funcType(out: Bytes, params: number): void {
+  out.byte(0x60);
+  out.unsigned(params);
+  for (let i = 0; i < params; i++) out.byte(I32);
+  out.unsigned(1);
+  out.byte(I32);
+}
+
+/** A function: its body with `locals` more i32 locals, size-prefixed, closed by `end`. */
+function functionCode(out: Bytes, body: Body, locals: number): void {
+  const f = new Bytes();
+  if (locals > 0) { f.unsigned(1); f.unsigned(locals); f.byte(I32); } else f.unsigned(0);
+  f.append(body.code);
+  f.byte(OP.end);
+  out.unsigned(f.length);
+  out.append(f);
+}
+
+/**
+ * Imports "m"."memory" (at least `pages` pages) and the functions "m"."f0", "m"."f1"... of the
+ * given type indexes (they take the first function indexes).
+ */
+function imports(out: Bytes, pages: number, functionTypes: readonly number[] = []): void {
+  const content = new Bytes();
+  content.unsigned(1 + functionTypes.length);
+  content.name('m'); content.name('memory'); content.byte(0x02); content.byte(0x00); content.unsigned(pages);
+  functionTypes.forEach((type, i) => { content.name('m'); content.name(`f${i}`); content.byte(0x00); content.unsigned(type); });
+  out.section(2, content);
+}
+
+const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/**
+ * The dispatcher: a table of `tableSize` functions of type (i32 x params) -> i32, exported as
+ * "table", and "run"(index, ...params) calling entry `index` of it with the parameters.
+ */
+export function dispatcherModule(params: number, tableSize: number, pages: number): Uint8Array<ArrayBuffer> {
+  const out = new Bytes();
+  for (const b of MAGIC) out.byte(b);
+  const types = new Bytes();
+  types.unsigned(2);
+  funcType(types, params);
+  funcType(types, params + 1);
+  out.section(1, types);
+  imports(out, pages);
+  const funcs = new Bytes();
+  funcs.unsigned(1); funcs.unsigned(1);
+  out.section(3, funcs);
+  const table = new Bytes();
+  table.unsigned(1); table.byte(FUNCREF); table.byte(0x01); table.unsigned(tableSize); table.unsigned(tableSize);
+  out.section(4, table);
+  const exports = new Bytes();
+  exports.unsigned(2);
+  exports.name('run'); exports.byte(0x00); exports.unsigned(0);
+  exports.name('table'); exports.byte(0x01); exports.unsigned(0);
+  out.section(7, exports);
+  const body = new Body();
+  for (let i = 1; i <= params; i++) body.get(i);
+  body.get(0);
+  body.code.byte(OP.callIndirect); body.code.unsigned(0); body.code.unsigned(0);
+  const code = new Bytes();
+  code.unsigned(1);
+  functionCode(code, body, 0);
+  out.section(10, code);
+  return out.done();
+}
+
+/**
+ * A module of block functions of type (i32 x params) -> i32, exported as "0", "1"... Function
+ * indexes: the `imported` functions "m"."f0"... first (type (i32 x their params) -> i32), then the
+ * `helpers`, then the blocks. The blocks go into the dispatcher's table from JavaScript
+ * (`Table.set`), not through an imported table: V8 keeps every instance that imports a table alive
+ * as long as the table (70,000 modules of one block exhausted its wasm code space).
+ */
+export function blocksModule(
+  params: number, bodies: ReadonlyArray<{ body: Body; locals: number }>, pages: number,
+  helpers: ReadonlyArray<{ body: Body; locals: number; params: number }> = [], imported: readonly number[] = [],
+): Uint8Array<ArrayBuffer> {
+  const out = new Bytes();
+  for (const b of MAGIC) out.byte(b);
+  const types = new Bytes();
+  types.unsigned(1 + helpers.length + imported.length);
+  funcType(types, params);
+  for (const h of helpers) funcType(types, h.params);
+  for (const p of imported) funcType(types, p);
+  out.section(1, types);
+  imports(out, pages, imported.map((_, i) => 1 + helpers.length + i));
+  const first = imported.length;
+  const funcs = new Bytes();
+  funcs.unsigned(helpers.length + bodies.length);
+  for (let i = 0; i < helpers.length; i++) funcs.unsigned(1 + i);
+  for (let i = 0; i < bodies.length; i++) funcs.unsigned(0);
+  out.section(3, funcs);
+  const exports = new Bytes();
+  exports.unsigned(bodies.length);
+  for (let i = 0; i < bodies.length; i++) { exports.name(String(i)); exports.byte(0x00); exports.unsigned(first + helpers.length + i); }
+  out.section(7, exports);
+  const code = new Bytes();
+  code.unsigned(helpers.length + bodies.length);
+  for (const h of helpers) functionCode(code, h.body, h.locals);
+  for (const f of bodies) functionCode(code, f.body, f.locals);
+  out.section(10, code);
+  return out.done();
+}

@@ -1,0 +1,28 @@
+/**
+ * Where the CPU state that WebAssembly code reads and writes lives in the host area of a
+ * `WebAssembly.Memory` (`PhysicalMemory` with `hostAreaBytes`; RAM follows the area in the same
+ * memory). JavaScript keeps ordinary typed-array views of the same bytes, so the interpreter, its
+ * handlers and the JavaScript block compiler use these arrays exactly as before; only where the
+ * bytes are changes. Byte offsets from the start of the area; every array is aligned to its element.
+ */
+export const HOST = {
+  /** 16 registers of 8 bytes (CpuCore.regs). */
+  regs: 0,
+  /** Segment bases, 8 x i32. */
+  segBase: 128,
+  /** Segment check bits, 8 x i32. */
+  segCheck: 160,
+  /** Segment limits, 8 x f64. */
+  segLimit: 192,
+  /** What a WebAssembly block leaves for the JavaScript side when it returns (wasm/warm-blocks.ts EXIT). */
+  exit: 256,
+  /** Data TLB tags, 5 parts of 1024 x i32. */
+  tlbTag: 4096,
+  /** Data TLB values, 5 parts of 1024 x i32. */
+  tlbVal: 4096 + 20480,
+  /** Code-page marks, one byte per 4 KiB page of the 4 GiB space. */
+  codePages: 65536,
+} as const;
+
+/** Bytes of host area the CPU needs in front of RAM for its WebAssembly blocks. */
+export const CPU_HOST_AREA_BYTES = HOST.codePages + (1 << 20);

@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import { PhysicalMemory } from '@typevisor/mmu';
+import { Cpu, CPU_HOST_AREA_BYTES, CpuConfigurationError, CpuStat, type CpuOptions } from '@typevisor/cpu-x86';
+import { asm, RecordingIo, TestInterrupts } from './support/harness.js';
+
+/**
+ * Warm blocks (src/wasm/warm-blocks.ts) run as WebAssembly over the same state: every program here
+ * runs with them and without (the block loop), stopping run() every 1, 3, 7 and 1,000 instructions,
+ * and the two traces (stop reason, registers with EFLAGS, retired count, exception) and the memory
+ * they wrote must be the same.
+ */
+function warmMachine(source: string, options: Partial<CpuOptions>, setup?: (memory: PhysicalMemory) => void) {
+  const memory = new PhysicalMemory({ ramSize: 4 << 20, hostAreaBytes: CPU_HOST_AREA_BYTES });
+  const cpu = new Cpu({ memory, io: new RecordingIo(), interrupts: new TestInterrupts(), stopOnException: true, compileThreshold: 65535, ...options });
+  memory.ram.set(asm(source, 32, 0x1000), 0x1000);
+  setup?.(memory);
+  cpu.enterFlatProtectedMode(0);
+  cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
+  return { cpu, memory };
+}
+
+/** Blocks the last traced run translated into WebAssembly. */
+let warmed = 0;
+
+function trace(source: string, step: number, options: Partial<CpuOptions>, setup?: (memory: PhysicalMemory) => void): unknown[] {
+  const { cpu, memory } = warmMachine(source, options, setup);
+  const out: unknown[] = [];
+  for (let stop = 'budget'; stop === 'budget' && out.length < 5_000;) {
+    stop = cpu.run(step);
+    out.push([stop, cpu.getRegisters(), cpu.instructionsRetired, cpu.lastException?.vector ?? null]);
+  }
+  out.push(Array.from(memory.ram.subarray(0x5000, 0x7000)));
+  warmed = cpu.stats[CpuStat.BlocksWarmed]!;
+  return out;
+}
+
+/** The same program with warm blocks (translated after 1 and 3 runs) and without, at every step size. */
+function expectSameAsBlockLoop(source: string, setup?: (memory: PhysicalMemory) => void): void {
+  for (const step of [1, 3, 7, 1_000]) {
+    const reference = trace(source, step, { warmBlocks: false }, setup);
+    expect(reference.at(-2)).toEqual(expect.arrayContaining([expect.stringMatching(/halt|exception/)]));
+    expect(warmed).toBe(0);
+    for (const warmThreshold of [1, 3]) {
+      expect(trace(source, step, { warmBlocks: true, warmThreshold }, setup)).toEqual(reference);
+      // (A block runs, and is counted, only when the whole of it fits in what is left of the step.)
+      if (step === 1_000) expect(warmed).toBeGreaterThan(0);
+    }
+  }
+}
+
+const COUNTED = (body: string, passes = 40): string => `
+      mov ecx, ${passes}
+      mov esi, 0x5000
+      mov edi, 0x7ffffff0
+    l: ${body}
+      dec ecx
+      jnz l
+      hlt`;
+
+/** A loop whose result depends on the constant `k` in its body. */
+const COMPUTE = (k: number): string => `
+      mov ecx, 50
+      xor eax, eax
+    l: add eax, ${k}
+      lea ebx, [eax * 2 + ${k}]
+      xor edx, ebx
+      dec ecx
+      jnz l
+      hlt`;
+
+describe('warm blocks', () => {
+  it('compute what the block loop computes: moves, LEA, stack, byte registers', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, [esi + ecx * 4]
+      lea edx, [eax + ecx * 8 + 0x1234]
+      mov [esi + ecx * 4 + 0x100], edx
+      mov dword [esi + 0x800], 0x12345678
+      push edx
+      push ecx
+      pop ebx
+      pop eax
+      mov ah, cl
+      mov [esi + ecx], ah
+      mov bl, [esi + ecx + 1]
+      mov byte [esi + 0x900], 0x5a
+      mov dh, 0x7f
+      movzx edx, dh
+      movsx ebx, byte [esi + ecx]
+      movzx eax, word [esi + 0x802]
+      movsx eax, ax
+      mov eax, [0x5010]
+      mov [0x5020], eax
+      mov al, [0x5011]
+      mov [0x5031], al`));
+  });
+
+  it('compute what the block loop computes: ALU flags read by Jcc, SETcc, CMOVcc, INC/DEC and what comes after the block', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      add eax, edi
+      seto bl
+      setc bh
+      cmp eax, ecx
+      cmovl edx, eax
+      setbe [esi + ecx]
+      sub edx, 0x1000
+      jp .p
+      xor edx, ecx
+    .p:
+      inc edi
+      jo .o
+      and eax, 0xff00ff
+    .o:
+      or [esi + 8], eax
+      test eax, edx
+      jz .z
+      sub [esi + 12], ecx
+    .z:
+      cmp dword [esi + 12], 5
+      jge .g
+      add eax, [esi + 4]
+    .g:
+      test byte [esi + ecx], 3
+      jnz .n
+      xor al, 0x81
+    .n:
+      add al, bl
+      cmp bh, 0x10
+      jb .b
+      sub cl, 0
+    .b:
+      test al, 0x40
+      sete dl
+      and byte [esi + 0x20], 0xf7
+      cmp byte [esi + 0x21], 0x80
+      ja .a
+      or bl, [esi + 0x22]
+    .a:
+      test [esi + 0x23], bh
+      dec edi
+      cmp edi, eax
+      inc edx
+      jc .c
+      add eax, edi
+      dec ebx
+      setc dl
+      sub edx, ecx
+      inc ebx
+      adc edx, 0
+    .c:`));
+  });
+
+  it('compute what the block loop computes: shifts by constants and flags after them', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, edi
+      shl eax, 1
+      jc .c
+      shr edx, 31
+    .c:
+      sar eax, 5
+      seto bl
+      shr eax, 3
+      jo .o
+      shl ebx, 7
+    .o:
+      setp bh
+      add edi, 0x11111111`));
+  });
+
+  it('compute what the block loop computes: calls, returns and jumps', () => {
+    expectSameAsBlockLoop(`
+      mov ecx, 30
+    l: call f
+      add eax, ecx
+      jmp .j
+      nop
+    .j:
+      dec ecx
+      jnz l
+      hlt
+    f: push ebx
+      mov ebx, ecx
+      shl ebx, 2
+      add edx, ebx
+      pop ebx
+      ret`);
+  });
+
+  it('leave an instruction they do not write out, and every access that is not plain RAM, to the block loop', () => {
+    // 16-bit operands, ADC/SBB, a string instruction, a page crossing, a store into the block's own
+    // page (decoded code), an access past RAM and a fault: each stops a warm block before it.
+    expectSameAsBlockLoop(COUNTED(`
+      add eax, ecx
+      mov ax, cx
+      adc ebx, eax
+      sub ebx, 3
+      mov edx, [0x5ffe]
+      mov [0x5ffd], edx
+      movsb
+      sbb edx, 1
+      mov eax, [0x7ffffe]`, 8));
+    expectSameAsBlockLoop(COUNTED(`
+      add eax, ecx
+      cmp ecx, 12
+      jne .ok
+      mov eax, [0x40000000]
+      mov [0x1800], ecx
+    .ok:
+      mov [esi], eax`, 16));
+  });
+
+  it('take a segment with a base, and leave one with checks to the block loop', () => {
+    const gdt = (memory: PhysicalMemory): void => {
+      // Entry 4 (selector 0x20): data, base 0x1000, limit 4 GiB; entry 5 (0x28): data, base 0, limit 0xfff.
+      const at = 0x3000;
+      memory.ram.set([0, 0, 0, 0, 0, 0, 0, 0], at);
+      memory.ram.set([0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0], at + 8);
+      memory.ram.set([0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0], at + 16);
+      memory.ram.set([0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0], at + 24);
+      memory.ram.set([0xff, 0xff, 0x00, 0x10, 0, 0x93, 0xcf, 0], at + 32);
+      memory.ram.set([0xff, 0x0f, 0, 0, 0, 0x93, 0x40, 0], at + 40);
+      memory.ram.set([0x2f, 0, 0x00, 0x30, 0, 0], 0x3100);
+    };
+    expectSameAsBlockLoop(`
+      lgdt [0x3100]
+      mov ax, 0x20
+      mov fs, ax
+      mov ax, 0x28
+      mov gs, ax
+      mov ecx, 20
+    l: mov eax, [fs:0x4000 + ecx * 4]
+      add [fs:0x4100], eax
+      mov ebx, [gs:0x10]
+      cmp ecx, 3
+      jne .k
+      mov edx, [gs:0x1000]
+    .k:
+      dec ecx
+      jnz l
+      hlt`, gdt);
+  });
+
+  it('forget their translations when RAM was rewritten behind the CPU and it is reset', () => {
+    const program = (n: number): string => COMPUTE(n);
+    const { cpu, memory } = warmMachine(program(3), { warmBlocks: true, warmThreshold: 2 });
+    expect(cpu.run(100_000)).toBe('halt');
+    expect(cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
+    memory.ram.set(asm(program(5), 32, 0x1000), 0x1000); // same addresses, other constants, no notification
+    cpu.reset();
+    cpu.enterFlatProtectedMode(0);
+    cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
+    expect(cpu.run(100_000)).toBe('halt');
+    const reference = warmMachine(program(5), { warmBlocks: false });
+    expect(reference.cpu.run(100_000)).toBe('halt');
+    expect(cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+  });
+
+  it('reject a warm threshold outside 1-65535', () => {
+    const memory = new PhysicalMemory({ ramSize: 1 << 20 });
+    const io = new RecordingIo();
+    expect(() => new Cpu({ memory, io, warmThreshold: 0 })).toThrow(CpuConfigurationError);
+    expect(() => new Cpu({ memory, io, warmThreshold: 1.5 })).toThrow(/warmThreshold/);
+  });
+});
