@@ -299,6 +299,7 @@ export class CpuCore implements FpuHost {
     // Before the counter could come round to an epoch that old entries still hold, empty them.
     if (++this.fetchEpoch === 0x40000000) {
       this.jumpCache.fill(0);
+      this.warm?.forgetJumps();
       this.fetchEpoch = 1;
     }
   }

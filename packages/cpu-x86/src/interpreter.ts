@@ -1,5 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { applyExitFlags, BAIL, IN_CORE, WARM_NONE, X_EIP } from './wasm/warm-blocks.js';
+import { applyExitFlags, BAIL, FLAGS_KEPT, IN_CORE, WARM_NONE, X_BLOCK_DONE, X_BLOCK_SLOT, X_EIP, X_KIND } from './wasm/warm-blocks.js';
 import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, compilesDirect, type CompiledBlock } from './block-compiler.js';
 import { CROSS_BASE, CROSS_SIZE, DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
@@ -184,18 +184,25 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
       const warmIndex = bWarm[b]!;
       if (warmIndex >= 0 && count <= h && !mix) {
-        // A warm block (wasm/warm-blocks.ts): the lazy flags it left come back in the exit record.
-        const retired = c.retired;
-        warm!.entryEip = eip; warm!.entrySlot = start; warm!.entryRetired = retired;
-        const result = runWarm!(warmIndex, eip, c.userKind, warmReadsFlags![b] !== 0 ? c.getFlags() : 0, c.ss32 === true ? 1 : 0);
+        // A warm block (wasm/warm-blocks.ts), and the warm blocks after it that the dispatcher finds
+        // in its jump cache: the lazy flags they left come back in the exit record.
+        const reads = warmReadsFlags![b] !== 0, retired = c.retired, budget = Math.min(n, h, 0xffff);
+        warm!.remember(lin, c.fetchEpoch, warmIndex, start, count, reads);
+        warm!.entryRetired = retired;
+        exit![X_BLOCK_SLOT] = start;
+        exit![X_KIND] = FLAGS_KEPT;
+        const result = runWarm!(warmIndex, eip, c.userKind, reads ? c.getFlags() : 0, c.ss32 === true ? 1 : 0, c.fetchEpoch, budget);
         const done = result & 0xffff;
         if ((result & IN_CORE) === 0) {
           c.eip = exit![X_EIP]!;
           applyExitFlags(c, exit!);
         }
         c.retired = retired + done;
-        if ((result & BAIL) === 0) {
-          dLast[start + done - 1]++;
+        // The last block run and how many of its instructions ran.
+        const before = exit![X_BLOCK_DONE]!, lastSlot = exit![X_BLOCK_SLOT]!;
+        if ((result & BAIL) === 0 || before !== 0) {
+          // (A block the dispatcher went on to and that stopped early goes on from the run loop at its EIP.)
+          if ((result & BAIL) === 0) dLast[lastSlot + done - before - 1]++;
           n -= done;
           h -= done;
           if (c.chunkBreak === true) return;

@@ -149,6 +149,26 @@ describe('warm blocks', () => {
     .c:`));
   });
 
+  it('hand the flags over both ways around the handlers they call', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      add eax, edi
+      bt edi, 5
+      jc .bt
+      inc esi
+    .bt:
+      adc eax, ebx
+      setc dh
+      cmc
+      cmovc edx, ebx
+      rcl ebx, 1
+      inc ebx
+      sbb ebx, ecx
+      jno .no
+      xor esi, ecx
+    .no:
+      add edi, 0x01234567`));
+  });
+
   it('compute what the block loop computes: shifts by constants and flags after them', () => {
     expectSameAsBlockLoop(COUNTED(`
       mov eax, edi

@@ -101,6 +101,11 @@ export class Body {
   set(local: number): this { this.code.byte(OP.localSet); this.code.unsigned(local); return this; }
   tee(local: number): this { this.code.byte(OP.localTee); this.code.unsigned(local); return this; }
   call(func: number): this { this.code.byte(OP.call); this.code.unsigned(func); return this; }
+  /** `call_indirect` of type `type` through table 0. */
+  callIndirect(type: number): this { this.code.byte(OP.callIndirect); this.code.unsigned(type); this.code.unsigned(0); return this; }
+  /** A `loop` (br 0 inside goes back to its start) without a result. */
+  loop(): this { this.code.byte(OP.loop); this.code.byte(VOID); return this; }
+  br(depth: number): this { this.code.byte(OP.br); this.code.unsigned(depth); return this; }
   /** A load or store with its alignment (log2 bytes) and constant offset. */
   mem(code: number, align: number, offset: number): this {
     this.code.byte(code);
@@ -148,16 +153,17 @@ function imports(out: Bytes, pages: number, functionTypes: readonly number[] = [
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 /**
- * The dispatcher: a table of `tableSize` functions of type (i32 x params) -> i32, exported as
- * "table", and "run"(index, ...params) calling entry `index` of it with the parameters.
+ * The dispatcher: a table of `tableSize` functions of type (i32 x blockParams) -> i32 (type 0),
+ * exported as "table", and "run" (i32 x runParams) -> i32 with body `run` and `locals` more i32
+ * locals, which calls into the table (`call_indirect` of type 0).
  */
-export function dispatcherModule(params: number, tableSize: number, pages: number): Uint8Array<ArrayBuffer> {
+export function dispatcherModule(blockParams: number, runParams: number, run: Body, locals: number, tableSize: number, pages: number): Uint8Array<ArrayBuffer> {
   const out = new Bytes();
   for (const b of MAGIC) out.byte(b);
   const types = new Bytes();
   types.unsigned(2);
-  funcType(types, params);
-  funcType(types, params + 1);
+  funcType(types, blockParams);
+  funcType(types, runParams);
   out.section(1, types);
   imports(out, pages);
   const funcs = new Bytes();
@@ -171,13 +177,9 @@ export function dispatcherModule(params: number, tableSize: number, pages: numbe
   exports.name('run'); exports.byte(0x00); exports.unsigned(0);
   exports.name('table'); exports.byte(0x01); exports.unsigned(0);
   out.section(7, exports);
-  const body = new Body();
-  for (let i = 1; i <= params; i++) body.get(i);
-  body.get(0);
-  body.code.byte(OP.callIndirect); body.code.unsigned(0); body.code.unsigned(0);
   const code = new Bytes();
   code.unsigned(1);
-  functionCode(code, body, 0);
+  functionCode(code, run, locals);
   out.section(10, code);
   return out.done();
 }

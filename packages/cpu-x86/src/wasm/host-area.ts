@@ -22,7 +22,11 @@ export const HOST = {
   tlbVal: 4096 + 20480,
   /** Code-page marks, one byte per 4 KiB page of the 4 GiB space. */
   codePages: 65536,
+  /** The dispatcher's jump cache: 4,096 entries of 8 x i32 (wasm/warm-blocks.ts WJ_*). */
+  warmJumps: 65536 + (1 << 20),
+  /** Runs of each warm block through the dispatcher's chaining, 16,384 x u16. */
+  warmRuns: 65536 + (1 << 20) + (1 << 17),
 } as const;
 
 /** Bytes of host area the CPU needs in front of RAM for its WebAssembly blocks. */
-export const CPU_HOST_AREA_BYTES = HOST.codePages + (1 << 20);
+export const CPU_HOST_AREA_BYTES = HOST.warmRuns + (1 << 15);

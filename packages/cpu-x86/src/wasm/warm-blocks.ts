@@ -36,8 +36,12 @@ import { blocksModule, Body, dispatcherModule, OP } from './emitter.js';
 import { HOST } from './host-area.js';
 import { CpuStat } from '../stats.js';
 
-/** The dispatcher's entry: (table index of the block, EIP of its first instruction, CpuCore.userKind, EFLAGS or 0, 32-bit stack) -> result. */
-export type WarmRun = (index: number, eip: number, userKind: number, flags: number, ss32: number) => number;
+/**
+ * The dispatcher's entry: (table index of the block, EIP of its first instruction, CpuCore.userKind,
+ * EFLAGS or 0, 32-bit stack, CpuCore.fetchEpoch, most instructions to run) -> result. It goes on from
+ * warm block to warm block through its jump cache (WarmTier.remember) while the next one is there.
+ */
+export type WarmRun = (index: number, eip: number, userKind: number, flags: number, ss32: number, epoch: number, budget: number) => number;
 
 /** CpuCore.bWarm of a block entry: no warm block yet; queued, or not translatable (until the entry is rebuilt). */
 export const WARM_NONE = -1, WARM_QUEUED = -2;
@@ -68,6 +72,16 @@ export const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK
 
 /** Exit record (Int32 indexes from HOST.exit): where the block left EIP and its lazy flags. */
 export const X_EIP = 0, X_KIND = 1, X_OP = 2, X_DST = 3, X_SRC = 4, X_RES = 5, X_CF = 6, X_SIZE = 7;
+/**
+ * The block running now (set by the run loop for the first, by the dispatcher for those it goes on
+ * to): its first EIP, its first pool slot, and the instructions the blocks before it in this call retired.
+ */
+export const X_BLOCK_EIP = 8, X_BLOCK_SLOT = 9, X_BLOCK_DONE = 10;
+/** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, table index, instructions | READS_FLAGS, first pool slot. */
+const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INDEX = 2, WJ_INFO = 3, WJ_SLOT = 4;
+const WJ_BITS = 12, WJ_READS_FLAGS = 0x10000;
+/** Chained runs of a warm block after which the dispatcher leaves it to the run loop (which counts runs towards the compile threshold). */
+const CHAIN_LIMIT = 16384;
 /** X_KIND: flags untouched; setLazy(op, dst, src, res, size); the same with CF known (INC/DEC). */
 export const FLAGS_KEPT = 0, FLAGS_LAZY = 1, FLAGS_LAZY_KEEP_CF = 2;
 
@@ -112,6 +126,9 @@ CALLABLE[HANDLERS.findIndex((h) => h.name === 'hlt')] = 0;
 /** Kinds that are byte operations (their size is fixed; the rest need a 32-bit operand size). */
 const BYTE_KINDS = new Set([W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB,
   W_TEST_EB_GB, W_TEST_EB_IB, W_TEST_AL, W_SETCC, W_NOP]);
+/** Kinds that set all six arithmetic flags without reading them. */
+const SETS_ALL_FLAGS = new Set([W_ALU_RM_REG, W_ALU_REG_RM, W_ALU_RM_IMM, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_ALU_EAX_IMM, W_TEST_EAX_IMM,
+  W_TEST, W_SHIFT, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB, W_TEST_AL]);
 /** Kinds whose ModRM memory form reads or writes memory (LEA only computes the address). */
 const MEMORY_KINDS = new Set([W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
   W_MOVSX_B, W_MOVSX_W, W_SHIFT, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB,
@@ -148,6 +165,9 @@ class Translator {
   readsFlagsIn = false;
   /** EFLAGS in L_FLAGS came back from a handler call (not from the caller). */
   private flagsFromHandler = false;
+  /** The block's first pool slot and the instructions translated. */
+  private start = 0;
+  private length = 0;
   /** Where RAM starts in the WebAssembly memory. */
   private readonly ramBase: number;
 
@@ -172,6 +192,8 @@ class Translator {
       if (kind === W_PUSH || kind === W_POP || kind === W_CALL || kind === W_RET) segments |= 1 << SS;
     }
     if (written === 0) return null;
+    this.start = start;
+    this.length = n;
     b.get(L_UK).i32(10).op(OP.i32Shl).set(L_READ);
     b.get(L_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
     for (let s = 0; s < 6; s++) {
@@ -404,11 +426,27 @@ class Translator {
   private handlerCall(i: number, offset: number, next: number): boolean {
     const b = this.body;
     this.record();
-    b.i32(i).i32(offset).i32(next).call(F_HANDLER).tee(L_FLAGS).i32(-1).op(OP.i32Eq);
+    b.i32(i).i32(offset).i32(next).i32(this.flagsReadAfter(i) ? 1 : 0).call(F_HANDLER).tee(L_FLAGS).i32(-1).op(OP.i32Eq);
     b.if().i32((i + 1) | IN_CORE).op(OP.return).end();
     this.flags = F_NONE;
     this.byteFlags = false;
     this.flagsFromHandler = true;
+    return false;
+  }
+
+  /**
+   * Whether a written-out instruction after instruction `i` reads EFLAGS before one sets them all
+   * (or before another handler call, which reads them from the core itself): only then does the
+   * handler call ask for them (CpuCore.getFlags() computes all six).
+   */
+  private flagsReadAfter(i: number): boolean {
+    const c = this.c;
+    for (let k = i + 1; k < this.length; k++) {
+      const d = this.start + k, kind = KIND[c.dH[d]!]!;
+      if (!this.supported(d, kind)) return false;
+      if (kind === W_JCC || kind === W_SETCC || kind === W_CMOV || kind === W_INC || kind === W_DEC) return true;
+      if (SETS_ALL_FLAGS.has(kind)) return false;
+    }
     return false;
   }
 
@@ -610,10 +648,9 @@ class Translator {
   /** The lazy-flag state as it is here into the exit record (through the RECORD helper). */
   private record(): void {
     const b = this.body;
-    if (this.flags === F_NONE) {
-      b.i32(0).i32(FLAGS_KEPT).mem(OP.i32Store, 2, HOST.exit + X_KIND * 4);
-      return;
-    }
+    // Untouched: the record still holds what the blocks before this one in the call left (the run
+    // loop sets FLAGS_KEPT before the call, and the handler call after it applied the record).
+    if (this.flags === F_NONE) return;
     const keepCf = this.flags === F_INC || this.flags === F_DEC;
     const op = this.flags === F_ADD || this.flags === F_INC ? OP_ADD : this.flags === F_LOGIC ? OP_LOGIC : this.flags === F_SHIFT ? OP_SHIFT : OP_SUB;
     const word = (local: number): void => { b.get(local); if (this.byteFlags) b.i32(24).op(OP.i32ShrU); };
@@ -684,27 +721,30 @@ export class WarmTier {
    * queued again): a rebuild of the same code under the same generation key gets its index back.
    */
   private readonly kept = new Map<number, { gen: number; count: number; index: number; reads: number }>();
-  /** Calls warm block `index` of the table. */
+  /** Calls warm block `index` of the table, and the ones after it that the jump cache knows. */
   readonly run: WarmRun;
+  /** The dispatcher's jump cache (WJ_*) and chained-run counts per table index. */
+  private readonly jumps: Int32Array;
+  private readonly chained: Uint16Array;
   /** Per block entry: the block reads EFLAGS it did not set (the run loop passes them). */
   readonly readsFlags: Uint8Array;
   /** The exit record as Int32 (see X_EIP...). */
   readonly exit: Int32Array;
-  /** The block being run: its first instruction's EIP and pool slot, and the retired count before it (set by the run loop). */
-  entryEip = 0;
-  entrySlot = 0;
+  /** The retired count before the run loop's call of the dispatcher. */
   entryRetired = -0; // a double, as CpuCore.retired
   /** The import a warm block calls for instruction `i` (at `offset`, the next at `next`) of the running block. */
-  private readonly callHandler = (i: number, offset: number, next: number): number => {
-    const c = this.c, e = this.entryEip, d = this.entrySlot + i, nextEip = (e + next) | 0;
-    applyExitFlags(c, this.exit);
+  private readonly callHandler = (i: number, offset: number, next: number, wantFlags: number): number => {
+    const c = this.c, x = this.exit, e = x[X_BLOCK_EIP]!, d = x[X_BLOCK_SLOT]! + i, nextEip = (e + next) | 0;
+    const retired = this.entryRetired + x[X_BLOCK_DONE]! + i;
+    applyExitFlags(c, x);
+    x[X_KIND] = FLAGS_KEPT;
     c.curEip = (e + offset) | 0;
-    c.retired = this.entryRetired + i;
+    c.retired = retired;
     c.eip = nextEip;
     HANDLERS[c.dH[d]!]!(c, d);
-    c.retired = this.entryRetired + i + 1;
+    c.retired = retired + 1;
     if (c.eip !== nextEip || c.chunkBreak === true || c.halted === true) return -1;
-    return c.getFlags();
+    return wantFlags !== 0 ? c.getFlags() : 0;
   };
   /** Blocks translated, and the milliseconds spent translating and compiling them. */
   translated = 0;
@@ -715,7 +755,9 @@ export class WarmTier {
     this.pages = memory.buffer.byteLength / 65536;
     this.readsFlags = new Uint8Array(blockEntries);
     this.exit = new Int32Array(memory.buffer, c.hostArea!.byteOffset + HOST.exit, 16);
-    const dispatcher = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule(4, TABLE_SIZE, this.pages)), { m: { memory } });
+    const dispatcher = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule(4, 7, dispatchLoop(), 4, TABLE_SIZE, this.pages)), { m: { memory } });
+    this.jumps = new Int32Array(memory.buffer, c.hostArea!.byteOffset + HOST.warmJumps, 8 << WJ_BITS);
+    this.chained = new Uint16Array(memory.buffer, c.hostArea!.byteOffset + HOST.warmRuns, TABLE_SIZE);
     this.run = dispatcher.exports['run'] as WarmRun;
     this.table = dispatcher.exports['table'] as WebAssembly.Table;
   }
@@ -737,8 +779,26 @@ export class WarmTier {
     return this.pending.length >= BATCH / 8;
   }
 
+  /**
+   * The run loop calls warm block `index` (pool slot `slot`, `count` instructions) found at linear
+   * `lin` in fetch epoch `epoch`: the dispatcher may go on to it from another warm block while the
+   * epoch lasts (the epoch moves on with every change of what an address runs: code writes, TLB
+   * flushes, pool flushes, mode changes; as for the run loop's own jump cache).
+   */
+  remember(lin: number, epoch: number, index: number, slot: number, count: number, readsFlags: boolean): void {
+    const j = (((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3), w = this.jumps;
+    w[j + WJ_LIN] = lin; w[j + WJ_EPOCH] = epoch; w[j + WJ_INDEX] = index; w[j + WJ_SLOT] = slot;
+    w[j + WJ_INFO] = count | (readsFlags ? WJ_READS_FLAGS : 0);
+  }
+
+  /** Empty the dispatcher's jump cache (the fetch epoch starts over). */
+  forgetJumps(): void {
+    this.jumps.fill(0);
+  }
+
   /** Forget every kept and queued block (CpuCore.dropDecoded: RAM may have changed without the page generations seeing it). */
   forget(): void {
+    this.jumps.fill(0);
     this.kept.clear();
     this.pending.length = 0;
     this.c.bWarm.fill(WARM_NONE);
@@ -772,6 +832,7 @@ export class WarmTier {
     if (live.length === 0) return;
     if (this.next + live.length > TABLE_SIZE || this.modules >= MAX_MODULES) {
       c.bWarm.fill(WARM_NONE); // every warm block goes; the table fills again from the start
+      this.jumps.fill(0);
       this.kept.clear();
       this.next = 0;
       this.modules = 0;
@@ -779,9 +840,12 @@ export class WarmTier {
     this.modules++;
     const base = this.next;
     this.next += live.length;
-    const bytes = blocksModule(4, bodies, this.pages, [accessHelper(false), accessHelper(true), recordHelper()], [3]);
+    const bytes = blocksModule(4, bodies, this.pages, [accessHelper(false), accessHelper(true), recordHelper()], [4]);
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } });
-    for (let k = 0; k < live.length; k++) this.table.set(base + k, exports[String(k)] as WebAssembly.ExportValue);
+    for (let k = 0; k < live.length; k++) {
+      this.table.set(base + k, exports[String(k)] as WebAssembly.ExportValue);
+      this.chained[base + k] = 0;
+    }
     for (let k = 0; k < live.length; k++) {
       const p = live[k]!;
       c.bWarm[p.b] = base + k;
@@ -801,4 +865,44 @@ export function applyExitFlags(c: CpuCore, x: Int32Array): void {
   if (kind === FLAGS_LAZY_KEEP_CF) c.flags = (c.flags & ~CF) | x[X_CF]!;
   c.lfOp = x[X_OP]!; c.lfDst = x[X_DST]!; c.lfSrc = x[X_SRC]!; c.lfRes = x[X_RES]!; c.lfSize = x[X_SIZE]!;
   c.lazy = kind === FLAGS_LAZY ? ARITH : ARITH & ~CF;
+}
+
+/**
+ * The dispatcher's "run": call warm block `index`, and while it ended normally and the jump cache
+ * holds a warm block for where it went (this epoch, not reading flags it did not set, not chained
+ * CHAIN_LIMIT times yet, fitting in the budget), that block next, without returning to JavaScript.
+ * The result is the last block's, with the instructions of all of them.
+ */
+function dispatchLoop(): Body {
+  const P_INDEX = 0, P_EIP = 1, P_UK = 2, P_FLAGS = 3, P_SS32 = 4, P_EPOCH = 5, P_BUDGET = 6;
+  const L_DONE = 7, L_R = 8, L_LIN = 9, L_J = 10;
+  const x = HOST.exit, b = new Body();
+  b.loop();
+  b.i32(0).get(P_EIP).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
+  b.i32(0).get(L_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
+  b.get(P_EIP).get(P_UK).get(P_FLAGS).get(P_SS32).get(P_INDEX).callIndirect(0).set(L_R);
+  // Stopped inside the block (bail out, handler): done.
+  b.get(L_R).i32(BAIL | IN_CORE).op(OP.i32And).if().get(L_R).get(L_DONE).op(OP.i32Add).op(OP.return).end();
+  b.get(L_DONE).get(L_R).op(OP.i32Add).set(L_DONE);
+  // The next block: linear EIP, its jump-cache entry.
+  b.i32(0).mem(OP.i32Load, 2, x + X_EIP * 4).set(P_EIP);
+  b.get(P_EIP).i32(0).mem(OP.i32Load, 2, HOST.segBase + CS * 4).op(OP.i32Add).set(L_LIN);
+  b.get(L_LIN).get(L_LIN).i32(WJ_BITS).op(OP.i32ShrU).op(OP.i32Xor).i32((1 << WJ_BITS) - 1).op(OP.i32And).i32(5).op(OP.i32Shl).set(L_J);
+  const entry = (field: number): void => { b.get(L_J).mem(OP.i32Load, 2, HOST.warmJumps + field * 4); };
+  entry(WJ_LIN); b.get(L_LIN).op(OP.i32Ne);
+  entry(WJ_EPOCH); b.get(P_EPOCH).op(OP.i32Ne).op(OP.i32Or);
+  entry(WJ_INFO); b.i32(WJ_READS_FLAGS).op(OP.i32And).op(OP.i32Or);
+  b.if().get(L_DONE).op(OP.return).end();
+  entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).get(L_DONE).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU);
+  b.if().get(L_DONE).op(OP.return).end();
+  entry(WJ_INDEX); b.set(P_INDEX);
+  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it).
+  b.get(P_INDEX).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(L_R).i32(CHAIN_LIMIT).op(OP.i32GeU);
+  b.if().get(L_DONE).op(OP.return).end();
+  b.get(P_INDEX).i32(1).op(OP.i32Shl).get(L_R).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
+  b.i32(0); entry(WJ_SLOT); b.mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
+  b.br(0);
+  b.end();
+  b.get(L_DONE);
+  return b;
 }
