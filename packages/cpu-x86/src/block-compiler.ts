@@ -18,7 +18,7 @@
  * off and blocks keep running in the block loop.
  */
 import { FETCH_BITS, TLB_BITS, TLB_NEVER, type CpuCore } from './core.js';
-import { HANDLERS } from './decoder/decode.js';
+import { HANDLERS, handlerKinds } from './decoder/decode.js';
 import { AF, ARITH, CF, CR0_PG, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
 import {
   ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, btEvIb, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
@@ -92,7 +92,7 @@ let codegenAvailable = true;
  * call remain. Each is exactly its handler's code path for that form (the differential tester runs
  * compiled blocks against hardware); anything else calls its handler.
  */
-const INLINE_KIND = new Uint8Array(HANDLERS.length);
+const { kind: INLINE_KIND, op: INLINE_OP, set } = handlerKinds('block-compiler');
 const K_MOV_GV_EV = 1, K_MOV_EV_GV = 2, K_LEA = 3, K_PUSH = 4, K_POP = 5, K_MOV_IMM = 6, K_INC = 7, K_DEC = 8;
 const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, K_CMP_EV_GV = 13, K_CMP_EV_IMM = 14;
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
@@ -118,15 +118,9 @@ const CONDITION = [
   'c.getPF() !== 0', 'c.getPF() === 0', '((c.getSF() !== 0) !== (c.getOF() !== 0))', '((c.getSF() !== 0) === (c.getOF() !== 0))',
   '(c.getZF() !== 0 || (c.getSF() !== 0) !== (c.getOF() !== 0))', '(c.getZF() === 0 && (c.getSF() !== 0) === (c.getOF() !== 0))',
 ];
-/** ALU operation of the specialised register handlers (ModRM.reg order: add or adc sbb and sub xor cmp). */
-const INLINE_OP = new Uint8Array(HANDLERS.length);
+// INLINE_OP: the ALU operation of the specialised register handlers (ModRM.reg order: add or adc
+// sbb and sub xor cmp), or the Jcc condition.
 {
-  const set = (h: unknown, kind: number, op = 0): void => {
-    const i = HANDLERS.indexOf(h as (typeof HANDLERS)[number]);
-    if (i < 0) throw new Error('block-compiler: handler not in the table');
-    INLINE_KIND[i] = kind;
-    INLINE_OP[i] = op;
-  };
   set(movGvEv, K_MOV_GV_EV); set(movEvGv, K_MOV_EV_GV); set(lea, K_LEA); set(pushReg, K_PUSH); set(popReg, K_POP);
   set(movRegIz, K_MOV_IMM); set(incReg, K_INC); set(decReg, K_DEC); set(aluGvEv, K_ALU_GV_EV);
   for (let op = 0; op < 8; op++) {

@@ -115,6 +115,21 @@ class ByteFetcher {
 const fetcher = new ByteFetcher();
 
 /** True if the last decode read bytes from a second page (the direct-mapped slots do not keep those). */
+/**
+ * Two tables by handler index, a kind and an operation, filled by `set(handler, kind, op)`: how the
+ * block compilers (JavaScript and WebAssembly) classify the handlers they write out.
+ */
+export function handlerKinds(owner: string): { kind: Uint8Array; op: Uint8Array; set: (h: unknown, kind: number, op?: number) => void } {
+  const kind = new Uint8Array(HANDLERS.length), op = new Uint8Array(HANDLERS.length);
+  const set = (h: unknown, k: number, o = 0): void => {
+    const i = HANDLERS.indexOf(h as Handler);
+    if (i < 0) throw new Error(`${owner}: handler not in the table`);
+    kind[i] = k;
+    op[i] = o;
+  };
+  return { kind, op, set };
+}
+
 export function lastDecodeCrossedPage(): boolean {
   return fetcher.crossed;
 }

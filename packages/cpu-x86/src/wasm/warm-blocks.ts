@@ -22,7 +22,7 @@
  */
 import { ARITH, CF, CS, EA_A16, EA_NONE, OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
 import type { CpuCore } from '../core.js';
-import { HANDLERS } from '../decoder/decode.js';
+import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
   ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, decReg, grp1Eb, grp1Ev, grp2Ev, incReg,
   testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
@@ -93,16 +93,12 @@ const W_CALL = 22, W_RET = 23, W_MOV_EV_IZ = 24, W_NOP = 25, W_ALU_EAX_IMM = 26,
 const W_SHIFT = 28, W_MOV_GB_EB = 29, W_MOV_EB_GB = 30, W_MOV_EB_IB = 31, W_MOV_REG_IB = 32, W_BYTE_ALU_IMM = 33;
 const W_BYTE_ALU_AL = 34, W_BYTE_ALU_GB_EB = 35, W_TEST_EB_GB = 36, W_TEST_EB_IB = 37, W_TEST_AL = 38, W_SETCC = 39, W_CMOV = 40;
 const W_MOV_MOFFS = 41;
-const KIND = new Uint8Array(HANDLERS.length);
-/** The ALU operation (ModRM.reg order: add or adc sbb and sub xor cmp) of the specialised register handlers, or the Jcc condition. */
-const ALU_OP = new Uint8Array(HANDLERS.length);
+/**
+ * KIND: what each handler is here; ALU_OP: the ALU operation (ModRM.reg order: add or adc sbb and
+ * sub xor cmp) of the specialised register handlers, or the Jcc condition.
+ */
+const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
 {
-  const set = (h: unknown, kind: number, op = 0): void => {
-    const i = HANDLERS.indexOf(h as (typeof HANDLERS)[number]);
-    if (i < 0) throw new Error('warm-blocks: handler not in the table');
-    KIND[i] = kind;
-    ALU_OP[i] = op;
-  };
   set(movGvEv, W_MOV_GV_EV); set(movEvGv, W_MOV_EV_GV); set(lea, W_LEA); set(pushReg, W_PUSH); set(popReg, W_POP);
   set(movRegIz, W_MOV_IMM); set(incReg, W_INC); set(decReg, W_DEC);
   for (let op = 0; op < 8; op++) {

@@ -149,36 +149,33 @@ describe.runIf(inLongMode)('interpreter vs hardware in 64-bit mode, on a host wi
     expect(longModeReport.cases).toBeGreaterThanOrEqual(100_000);
   });
 
+  /** Batches of `seed` run whole by `runner`, the cases that run in 64-bit mode compared with hardware. */
+  const wholeRunsInLongMode = (name: string, seed: number, batches: number, runner: InterpreterRunner, made: () => number | undefined): void => {
+    const wholeReport = emptyReport();
+    for (let batch = 0; batch < batches; batch++) {
+      const cases = longMode.subset(generateBatch(seed, batch, BATCH_SIZE), new Map());
+      compareBatch(cases, longMode.run(cases), runner, wholeReport);
+    }
+    const summary = summarize(wholeReport, 1);
+    console.log(`differential tester (${name}, hardware in 64-bit mode): ${summary}`);
+    expect(wholeReport.failures.length, summary).toBe(0);
+    expect(wholeReport.cases).toBeGreaterThan(batches * BATCH_SIZE / 2);
+    // Most cases' code became a compiled (or warm) block.
+    expect(made()).toBeGreaterThan(batches * BATCH_SIZE / 4);
+  };
+
   test(`compiled blocks: the cases of ${COMPILED_BATCHES} batches of ${BATCH_SIZE} that run in 64-bit mode, run whole with compileThreshold 1`, () => {
-    const compiledReport = emptyReport();
     let cpu: Cpu | null = null;
     const compiled = new InterpreterRunner(
       (memory) => (cpu = new Cpu({ memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, compileThreshold: 1 })),
       { wholeRuns: true },
     );
-    for (let batch = 0; batch < COMPILED_BATCHES; batch++) {
-      const cases = longMode.subset(generateBatch(SEED + 1, batch, BATCH_SIZE), new Map());
-      compareBatch(cases, longMode.run(cases), compiled, compiledReport);
-    }
-    const summary = summarize(compiledReport, 1);
-    console.log(`differential tester (compiled blocks, hardware in 64-bit mode): ${summary}`);
-    expect(compiledReport.failures.length, summary).toBe(0);
-    expect(compiledReport.cases).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 2);
-    expect((cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(COMPILED_BATCHES * BATCH_SIZE / 4);
+    wholeRunsInLongMode('compiled blocks', SEED + 1, COMPILED_BATCHES, compiled, () => (cpu as Cpu | null)?.stats[CpuStat.BlocksCompiled]);
   }, 120_000);
 
   test(`warm blocks: the cases of ${WARM_BATCHES} batches of ${BATCH_SIZE} that run in 64-bit mode, run whole with warmThreshold 1`, () => {
-    const warmReport = emptyReport();
     const { runner, cpu } = warmRunner();
-    for (let batch = 0; batch < WARM_BATCHES; batch++) {
-      const cases = longMode.subset(generateBatch(SEED + 2, batch, BATCH_SIZE), new Map());
-      compareBatch(cases, longMode.run(cases), runner, warmReport);
-    }
-    const summary = summarize(warmReport, 1);
-    console.log(`differential tester (warm blocks, hardware in 64-bit mode): ${summary}`);
-    expect(warmReport.failures.length, summary).toBe(0);
-    expect(warmReport.cases).toBeGreaterThan(WARM_BATCHES * BATCH_SIZE / 2);
-    expect(cpu()?.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(WARM_BATCHES * BATCH_SIZE / 4);
+    wholeRunsInLongMode('warm blocks', SEED + 2, WARM_BATCHES, runner, () => cpu()?.stats[CpuStat.BlocksWarmed]);
   }, 120_000);
 });
 
