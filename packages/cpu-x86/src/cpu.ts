@@ -53,7 +53,7 @@ export interface CpuOptions {
    * it stays off. The results are the same either way; it is not yet faster (see the README).
    */
   warmBlocks?: boolean;
-  /** Block-loop runs of a block before it is translated into WebAssembly (default 64, 1-65535; with {@link CpuOptions.warmBlocks}). */
+  /** Block-loop runs of a block before it is translated into WebAssembly (default 256, 1-65535; with {@link CpuOptions.warmBlocks}). */
   warmThreshold?: number;
   /**
    * The performance-monitoring interrupt: called from inside {@link Cpu.run}, between instructions,

@@ -3,9 +3,10 @@
  * the compile threshold of the JavaScript block compiler, is translated into a WebAssembly function
  * (a batch of them per module). V8 compiles WebAssembly in microseconds per block with its baseline
  * compiler, where a JavaScript function costs about half a millisecond and then runs unoptimised
- * until it is hot, so this tier can start after tens of runs instead of sixteen thousand. In a
- * Debian boot the block loop ran 296 M instructions, 255 M of them in runs after a block's 64th
- * whose instructions this kind of translation can write out.
+ * until it is hot, so this tier can start after hundreds of runs instead of sixteen thousand. In
+ * a Debian boot the block loop ran 296 M instructions, 255 M of them in runs after a block's 64th
+ * whose instructions this kind of translation can write out. (256 runs measured a little better
+ * than 64: less translation of code that soon stops running.)
  *
  * The function works on the state in the memory's host area (wasm/host-area.ts: registers, segment
  * caches, data TLB, code-page marks) and on RAM after it; the JavaScript fields it cannot see come
@@ -53,7 +54,7 @@ export const BAIL = 0x10000;
  */
 export const IN_CORE = 0x100000;
 /** Block-loop runs of a block before it is translated, by default (CpuOptions.warmThreshold). */
-export const WARM_RUNS = 64;
+export const WARM_RUNS = 256;
 /** Blocks translated together into one module. */
 const BATCH = 64;
 /** Thresholds up to this (tests) translate a block at once instead of waiting for a batch. */
