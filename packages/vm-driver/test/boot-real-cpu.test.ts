@@ -114,6 +114,16 @@ const skipLinux = !haveGuest || process.env.TYPEVISOR_SKIP_LINUX_BOOT === '1';
 const runFullLinux = haveGuest && process.env.TYPEVISOR_LINUX_BOOT_FULL === '1';
 
 
+/** The default guest's images and command line, as the CLI boots it. */
+function defaultGuest(): { memorySize: number; kernel: Uint8Array; initrd: Uint8Array; cmdline: string } {
+  return {
+    memorySize: 128 * 1024 * 1024,
+    kernel: new Uint8Array(readFileSync(join(IMAGES, 'bzImage'))),
+    initrd: new Uint8Array(readFileSync(join(IMAGES, 'initramfs.cpio.gz'))),
+    cmdline: 'console=ttyS0 panic=-1',
+  };
+}
+
 describe('boot the default Linux guest', () => {
   it.skipIf(skipLinux)('reaches the shell, finds the virtio disk through ACPI, and powers off through ACPI S5 (needs guest/images)', async () => {
     const serial = scriptedConsole([
@@ -123,10 +133,7 @@ describe('boot the default Linux guest', () => {
     ]);
     const disk = new MemoryBlockBackend({ size: 4 * 1024 * 1024 });
     const machine = new Machine({
-      memorySize: 128 * 1024 * 1024,
-      kernel: new Uint8Array(readFileSync(join(IMAGES, 'bzImage'))),
-      initrd: new Uint8Array(readFileSync(join(IMAGES, 'initramfs.cpio.gz'))),
-      cmdline: 'console=ttyS0 panic=-1',
+      ...defaultGuest(),
       serial,
       disks: [{ backend: disk }],
     });
@@ -156,10 +163,7 @@ describe('boot the default Linux guest', () => {
   it.skipIf(skipLinux)('boots to the shell and runs a command with the experimental warm blocks on (MachineOptions.warmBlocks)', async () => {
     const serial = scriptedConsole(['echo $((6 * 7)) warm', 'poweroff -f']);
     const machine = new Machine({
-      memorySize: 128 * 1024 * 1024,
-      kernel: new Uint8Array(readFileSync(join(IMAGES, 'bzImage'))),
-      initrd: new Uint8Array(readFileSync(join(IMAGES, 'initramfs.cpio.gz'))),
-      cmdline: 'console=ttyS0 panic=-1',
+      ...defaultGuest(),
       serial,
     }, { warmBlocks: true });
     expect(machine.memory.wasmMemory).not.toBeNull();
@@ -177,10 +181,7 @@ describe('boot the default Linux guest', () => {
       if (/\/proc\/cmdline\r?\n[^]*\/ # [^]*\/ # /.test(serial.log())) machine?.stop();
     }, 200);
     machine = new Machine({
-      memorySize: 128 * 1024 * 1024,
-      kernel: new Uint8Array(readFileSync(join(IMAGES, 'bzImage'))),
-      initrd: new Uint8Array(readFileSync(join(IMAGES, 'initramfs.cpio.gz'))),
-      cmdline: 'console=ttyS0 panic=-1',
+      ...defaultGuest(),
       serial,
       acpi: false,
       disks: [{ backend: new MemoryBlockBackend({ size: 2 * 1024 * 1024 }) }],
