@@ -69,7 +69,7 @@ const TABLE_SIZE = 16384;
  */
 const MAX_MODULES = 512;
 /** Why a block stopped (bits 17-19 of its result), for statistics. */
-export const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5;
+const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5;
 
 /** Exit record (Int32 indexes from HOST.exit): where the block left EIP and its lazy flags. */
 export const X_EIP = 0, X_KIND = 1, X_OP = 2, X_DST = 3, X_SRC = 4, X_RES = 5, X_CF = 6, X_SIZE = 7;
@@ -630,13 +630,10 @@ class Translator {
 
   /** Return before instruction `i` (at `offset`): nothing of it done. */
   private bail(i: number, offset: number, why: number): void {
-    this.leave(i | BAIL | (why << 17), () => this.eipPlus(offset));
+    this.exit(i | BAIL | (why << 17), () => this.eipPlus(offset));
   }
-  /** Return after `retired` instructions, EIP from `eip`. */
-  private exit(retired: number, eip: () => void): void {
-    this.leave(retired, eip);
-  }
-  private leave(result: number, eip: () => void): void {
+  /** Return `result` (the instructions retired, and BAIL's bits), EIP from `eip`. */
+  private exit(result: number, eip: () => void): void {
     const b = this.body;
     b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
     this.record();
@@ -664,12 +661,6 @@ const ALU_CODE = [OP.i32Add, OP.i32Or, 0, 0, OP.i32And, OP.i32Sub, OP.i32Xor, OP
 /** After CMP/SUB: the comparison of the operands that decides condition cc (0: through the flags). */
 const SUB_CONDITION = [0, 0, OP.i32LtU, OP.i32GeU, OP.i32Eq, OP.i32Ne, OP.i32LeU, OP.i32GtU, 0, 0, 0, 0, OP.i32LtS, OP.i32GeS, OP.i32LeS, OP.i32GtS];
 
-/**
- * The helpers every module of blocks starts with: the RAM offset (from 0 at the start of RAM) of a
- * `size`-byte access at linear `lin` through TLB part `part` (its byte offset, the privilege's read or
- * write part), or -1 when it is not the plain case: it crosses a page, misses the TLB, is not RAM,
- * or (WRITE) lands on a page holding decoded code.
- */
 /** Function indexes in a module of blocks: the imported handler call, then the helpers. */
 const F_HANDLER = 0, H_READ = 1, H_WRITE = 2, H_RECORD = 3;
 /** RECORD(kind, op, dst, src, res, size, cf): the lazy-flag state into the exit record. */
@@ -680,6 +671,12 @@ function recordHelper(): { body: Body; locals: number; params: number } {
   b.i32(0);
   return { body: b, locals: 0, params: fields.length };
 }
+/**
+ * READ/WRITE(lin, size, part): the RAM offset (from 0 at the start of RAM) of a
+ * `size`-byte access at linear `lin` through TLB part `part` (its byte offset, the privilege's read or
+ * write part), or -1 when it is not the plain case: it crosses a page, misses the TLB, is not RAM,
+ * or (WRITE) lands on a page holding decoded code.
+ */
 function accessHelper(write: boolean): { body: Body; locals: number; params: number } {
   const b = new Body();
   const lin = 0, size = 1, part = 2, index = 3, value = 4;
@@ -693,6 +690,8 @@ function accessHelper(write: boolean): { body: Body; locals: number; params: num
   b.get(value).get(lin).i32(4095).op(OP.i32And).op(OP.i32Or);
   return { body: b, locals: 2, params: 3 };
 }
+/** The helpers of every module of blocks, at function indexes H_READ, H_WRITE, H_RECORD (after the import). */
+const HELPERS = [accessHelper(false), accessHelper(true), recordHelper()];
 
 /** A block waiting for its batch: its block entry, address and generation key. */
 interface Pending { b: number; tag: number; gen: number }
@@ -743,9 +742,6 @@ export class WarmTier {
     if (c.eip !== nextEip || c.chunkBreak === true || c.halted === true) return -1;
     return wantFlags !== 0 ? c.getFlags() : 0;
   };
-  /** Blocks translated, and the milliseconds spent translating and compiling them. */
-  translated = 0;
-  compileMs = 0;
 
   constructor(private readonly c: CpuCore, memory: WebAssembly.Memory, blockEntries: number, readonly threshold: number) {
     this.memory = memory;
@@ -811,7 +807,7 @@ export class WarmTier {
 
   /** Translate and install the queued blocks that still hold the code they were queued with. */
   flush(): void {
-    const c = this.c, started = performance.now();
+    const c = this.c;
     const live: Pending[] = [], bodies: Array<{ body: Body; locals: number }> = [], reads: boolean[] = [];
     for (const p of this.pending) {
       // The entry may have been rebuilt since (a code write to its page, a pool flush): if it still
@@ -837,21 +833,17 @@ export class WarmTier {
     this.modules++;
     const base = this.next;
     this.next += live.length;
-    const bytes = blocksModule(4, bodies, this.pages, [accessHelper(false), accessHelper(true), recordHelper()], [4]);
+    const bytes = blocksModule(4, bodies, this.pages, HELPERS, [4]);
     const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } });
     for (let k = 0; k < live.length; k++) {
+      const p = live[k]!;
       this.table.set(base + k, exports[String(k)] as WebAssembly.ExportValue);
       this.chained[base + k] = 0;
-    }
-    for (let k = 0; k < live.length; k++) {
-      const p = live[k]!;
       c.bWarm[p.b] = base + k;
       this.readsFlags[p.b] = reads[k] ? 1 : 0;
       this.kept.set(p.tag, { gen: p.gen, count: c.bCount[p.b]!, index: base + k, reads: reads[k] ? 1 : 0 });
     }
-    this.translated += live.length;
     c.stats[CpuStat.BlocksWarmed] += live.length;
-    this.compileMs += performance.now() - started;
   }
 }
 
