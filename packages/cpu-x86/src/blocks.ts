@@ -172,7 +172,6 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
   // The same bytes decoded in the same mode give the same block: its compiled function still fits
   // (pages reached through followed transfers are checked by the compiled code itself).
   if (reuse && cached.count === n) c.bFn[b] = cached.fn;
-  else if (c.warm !== null) c.warm.restore(b, phys, gen, n);
 }
 
 const NOT_FOLLOWED = -1;

@@ -230,7 +230,7 @@ export class CpuCore implements FpuHost {
   readonly bFn: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(BCACHE_SIZE).fill(null);
   /** Compile hot blocks (CpuOptions.compileBlocks), after this many runs (CpuOptions.compileThreshold). */
   compileBlocks = true;
-  /** The table index of each block entry's warm block (wasm/warm-blocks.ts), or WARM_NONE / WARM_QUEUED. */
+  /** Whether each block entry is warm (wasm/warm-blocks.ts): WARM_READY, WARM_NONE or WARM_NOTHING. */
   readonly bWarm = new Int32Array(BCACHE_SIZE).fill(-1);
   /** The warm tier (CpuOptions.warmBlocks), or null when it is off or the memory has no host area. */
   warm: WarmTier | null = null;

@@ -60,7 +60,6 @@ export function run(c: CpuCore, budget: number): StopReason {
     }
   }
   if (c.pmu.armed || c.pmu.interruptPending) reportOverflow(c);
-  if (c.warm !== null && c.warm.waiting) c.warm.flush();
   return stop;
 }
 
@@ -170,7 +169,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
             continue; // the block was rebuilt: dispatch it again
           }
           // (Run counts survive rebuilds of the same address, so >=: a rebuilt block is queued again.)
-          if (warm !== null && runs >= warm.threshold && bWarm[b] === WARM_NONE && warm.enqueue(b)) continue; // translated: dispatch it again
+          if (warm !== null && runs >= warm.threshold && bWarm[b] === WARM_NONE && warm.enqueue(b)) continue; // warm now: dispatch it again
         }
       } else {
         jumps[j] = lin;
@@ -182,16 +181,17 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       const start = bStart[b]!;
       let d = start;
       if (mix) { c.mixBlock = start; c.mixRetired = c.retired; }
-      const warmIndex = bWarm[b]!;
-      if (warmIndex >= 0 && count <= h && !mix) {
-        // A warm block (wasm/warm-blocks.ts), and the warm blocks after it that the dispatcher finds
-        // in its jump cache: the lazy flags they left come back in the exit record.
+      if (bWarm[b]! >= 0 && count <= h && !mix) {
+        // A warm block (wasm/warm-blocks.ts: the interpreter runs the block loop's part of it), and
+        // the warm blocks after it that the dispatcher finds in its jump cache: the lazy flags they
+        // left come back in the exit record.
         const reads = warmReadsFlags![b] !== 0, retired = c.retired, budget = Math.min(n, h, 0xffff);
-        warm!.remember(lin, c.fetchEpoch, warmIndex, start, count, reads);
+        const linear = bLinear[b]! < count ? bLinear[b]! : count;
+        warm!.remember(lin, c.fetchEpoch, start, linear, reads);
         warm!.entryRetired = retired;
         exit![X_BLOCK_SLOT] = start;
         exit![X_KIND] = FLAGS_KEPT;
-        const result = runWarm!(warmIndex, eip, c.userKind, reads ? c.getFlags() : 0, c.ss32 === true ? 1 : 0, c.fetchEpoch, budget);
+        const result = runWarm!(start, linear, eip, c.userKind, reads ? c.getFlags() : 0, c.ss32 === true ? 1 : 0, c.fetchEpoch, budget);
         const done = result & 0xffff;
         if ((result & IN_CORE) === 0) {
           c.eip = exit![X_EIP]!;

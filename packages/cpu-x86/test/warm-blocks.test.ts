@@ -19,7 +19,7 @@ function warmMachine(source: string, options: Partial<CpuOptions>, setup?: (memo
   return { cpu, memory };
 }
 
-/** Blocks the last traced run translated into WebAssembly. */
+/** Blocks the last traced run made warm. */
 let warmed = 0;
 
 function trace(source: string, step: number, options: Partial<CpuOptions>, setup?: (memory: PhysicalMemory) => void): unknown[] {
@@ -34,7 +34,7 @@ function trace(source: string, step: number, options: Partial<CpuOptions>, setup
   return out;
 }
 
-/** The same program with warm blocks (translated after 1 and 3 runs) and without, at every step size. */
+/** The same program with warm blocks (warm after 1 and 3 runs) and without, at every step size. */
 function expectSameAsBlockLoop(source: string, setup?: (memory: PhysicalMemory) => void): void {
   for (const step of [1, 3, 7, 1_000]) {
     const reference = trace(source, step, { warmBlocks: false }, setup);
@@ -205,9 +205,10 @@ describe('warm blocks', () => {
       ret`);
   });
 
-  it('leave an instruction they do not write out, and every access that is not plain RAM, to the block loop', () => {
-    // 16-bit operands, ADC/SBB, a string instruction, a page crossing, a store into the block's own
-    // page (decoded code), an access past RAM and a fault: each stops a warm block before it.
+  it('call the handlers of instructions the interpreter does not run, and leave every access that is not plain RAM to the block loop', () => {
+    // 16-bit operands, ADC/SBB and a string instruction go to their handlers; a page crossing, a
+    // store into the block's own page (decoded code), an access past RAM and a fault each stop a
+    // warm block before it.
     expectSameAsBlockLoop(COUNTED(`
       add eax, ecx
       mov ax, cx
@@ -259,7 +260,7 @@ describe('warm blocks', () => {
       hlt`, gdt);
   });
 
-  it('forget their translations when RAM was rewritten behind the CPU and it is reset', () => {
+  it('forget their records when RAM was rewritten behind the CPU and it is reset', () => {
     const program = (n: number): string => COMPUTE(n);
     const { cpu, memory } = warmMachine(program(3), { warmBlocks: true, warmThreshold: 2 });
     expect(cpu.run(100_000)).toBe('halt');
@@ -272,6 +273,23 @@ describe('warm blocks', () => {
     const reference = warmMachine(program(5), { warmBlocks: false });
     expect(reference.cpu.run(100_000)).toBe('halt');
     expect(cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+  });
+
+  it('run code the guest rewrites: a warm block patches an immediate of its own', () => {
+    // The store into the block's own page stops the warm block before it; the block loop makes it,
+    // the block is decoded again, and its new records carry the new immediate.
+    expectSameAsBlockLoop(`
+      mov ecx, 40
+      xor eax, eax
+    l:
+    p: add eax, 0x11111111
+      xor ebx, eax
+      mov [p + 1], ecx
+      dec ecx
+      jnz l
+      mov [0x5000], eax
+      mov [0x5004], ebx
+      hlt`);
   });
 
   it('reject a warm threshold outside 1-65535', () => {

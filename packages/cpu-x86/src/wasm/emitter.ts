@@ -7,12 +7,11 @@
 
 /** Value types. */
 export const I32 = 0x7f;
-const FUNCREF = 0x70;
 
 /** Opcodes used by the translator (the WebAssembly core specification's numbering). */
 export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10,
-  callIndirect: 0x11, drop: 0x1a, select: 0x1b,
+  brTable: 0x0e, drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, f64Load: 0x2b, i32Load8s: 0x2c, i32Load8u: 0x2d, i32Load16s: 0x2e, i32Load16u: 0x2f,
   i32Store: 0x36, i32Store8: 0x3a, i32Store16: 0x3b,
@@ -101,8 +100,16 @@ export class Body {
   set(local: number): this { this.code.byte(OP.localSet); this.code.unsigned(local); return this; }
   tee(local: number): this { this.code.byte(OP.localTee); this.code.unsigned(local); return this; }
   call(func: number): this { this.code.byte(OP.call); this.code.unsigned(func); return this; }
-  /** `call_indirect` of type `type` through table 0. */
-  callIndirect(type: number): this { this.code.byte(OP.callIndirect); this.code.unsigned(type); this.code.unsigned(0); return this; }
+  /** `br_table`: to depth i for the value i on the stack (below `depths.length`), else to `otherwise`. */
+  brTable(depths: readonly number[], otherwise: number): this {
+    this.code.byte(OP.brTable);
+    this.code.unsigned(depths.length);
+    for (const d of depths) this.code.unsigned(d);
+    this.code.unsigned(otherwise);
+    return this;
+  }
+  /** A `block` (br 0 inside goes to its end) without a result. */
+  block(): this { this.code.byte(OP.block); this.code.byte(VOID); return this; }
   /** A `loop` (br 0 inside goes back to its start) without a result. */
   loop(): this { this.code.byte(OP.loop); this.code.byte(VOID); return this; }
   br(depth: number): this { this.code.byte(OP.br); this.code.unsigned(depth); return this; }
@@ -138,86 +145,48 @@ function functionCode(out: Bytes, body: Body, locals: number): void {
   out.append(f);
 }
 
+/** One function of a {@link wasmModule}: `params` i32 parameters, one i32 result, `locals` more i32 locals. */
+export interface WasmFunction {
+  readonly params: number;
+  readonly locals: number;
+  readonly body: Body;
+  /** Exported under this name, if given. */
+  readonly export?: string;
+}
+
 /**
- * Imports "m"."memory" (at least `pages` pages) and the functions "m"."f0", "m"."f1"... of the
- * given type indexes (they take the first function indexes).
+ * A module that imports "m"."memory" (at least `pages` pages) and the functions "m"."f0", "m"."f1"...
+ * (i32 parameters as given, one i32 result; they take the first function indexes), and defines
+ * `functions` after them, in order.
  */
-function imports(out: Bytes, pages: number, functionTypes: readonly number[] = []): void {
+export function wasmModule(pages: number, imported: readonly number[], functions: readonly WasmFunction[]): Uint8Array<ArrayBuffer> {
+  const out = new Bytes();
+  for (const b of MAGIC) out.byte(b);
+  // One type per distinct parameter count.
+  const counts = [...new Set([...imported, ...functions.map((f) => f.params)])];
+  const types = new Bytes();
+  types.unsigned(counts.length);
+  for (const n of counts) funcType(types, n);
+  out.section(1, types);
   const content = new Bytes();
-  content.unsigned(1 + functionTypes.length);
+  content.unsigned(1 + imported.length);
   content.name('m'); content.name('memory'); content.byte(0x02); content.byte(0x00); content.unsigned(pages);
-  functionTypes.forEach((type, i) => { content.name('m'); content.name(`f${i}`); content.byte(0x00); content.unsigned(type); });
+  imported.forEach((params, i) => { content.name('m'); content.name(`f${i}`); content.byte(0x00); content.unsigned(counts.indexOf(params)); });
   out.section(2, content);
+  const funcs = new Bytes();
+  funcs.unsigned(functions.length);
+  for (const f of functions) funcs.unsigned(counts.indexOf(f.params));
+  out.section(3, funcs);
+  const exported = functions.map((f, i) => ({ name: f.export, index: imported.length + i })).filter((e) => e.name !== undefined);
+  const exports = new Bytes();
+  exports.unsigned(exported.length);
+  for (const e of exported) { exports.name(e.name!); exports.byte(0x00); exports.unsigned(e.index); }
+  out.section(7, exports);
+  const code = new Bytes();
+  code.unsigned(functions.length);
+  for (const f of functions) functionCode(code, f.body, f.locals);
+  out.section(10, code);
+  return out.done();
 }
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-
-/**
- * The dispatcher: a table of `tableSize` functions of type (i32 x blockParams) -> i32 (type 0),
- * exported as "table", and "run" (i32 x runParams) -> i32 with body `run` and `locals` more i32
- * locals, which calls into the table (`call_indirect` of type 0).
- */
-export function dispatcherModule(blockParams: number, runParams: number, run: Body, locals: number, tableSize: number, pages: number): Uint8Array<ArrayBuffer> {
-  const out = new Bytes();
-  for (const b of MAGIC) out.byte(b);
-  const types = new Bytes();
-  types.unsigned(2);
-  funcType(types, blockParams);
-  funcType(types, runParams);
-  out.section(1, types);
-  imports(out, pages);
-  const funcs = new Bytes();
-  funcs.unsigned(1); funcs.unsigned(1);
-  out.section(3, funcs);
-  const table = new Bytes();
-  table.unsigned(1); table.byte(FUNCREF); table.byte(0x01); table.unsigned(tableSize); table.unsigned(tableSize);
-  out.section(4, table);
-  const exports = new Bytes();
-  exports.unsigned(2);
-  exports.name('run'); exports.byte(0x00); exports.unsigned(0);
-  exports.name('table'); exports.byte(0x01); exports.unsigned(0);
-  out.section(7, exports);
-  const code = new Bytes();
-  code.unsigned(1);
-  functionCode(code, run, locals);
-  out.section(10, code);
-  return out.done();
-}
-
-/**
- * A module of block functions of type (i32 x params) -> i32, exported as "0", "1"... Function
- * indexes: the `imported` functions "m"."f0"... first (type (i32 x their params) -> i32), then the
- * `helpers`, then the blocks. The blocks go into the dispatcher's table from JavaScript
- * (`Table.set`), not through an imported table: V8 keeps every instance that imports a table alive
- * as long as the table (70,000 modules of one block exhausted its wasm code space).
- */
-export function blocksModule(
-  params: number, bodies: ReadonlyArray<{ body: Body; locals: number }>, pages: number,
-  helpers: ReadonlyArray<{ body: Body; locals: number; params: number }> = [], imported: readonly number[] = [],
-): Uint8Array<ArrayBuffer> {
-  const out = new Bytes();
-  for (const b of MAGIC) out.byte(b);
-  const types = new Bytes();
-  types.unsigned(1 + helpers.length + imported.length);
-  funcType(types, params);
-  for (const h of helpers) funcType(types, h.params);
-  for (const p of imported) funcType(types, p);
-  out.section(1, types);
-  imports(out, pages, imported.map((_, i) => 1 + helpers.length + i));
-  const first = imported.length;
-  const funcs = new Bytes();
-  funcs.unsigned(helpers.length + bodies.length);
-  for (let i = 0; i < helpers.length; i++) funcs.unsigned(1 + i);
-  for (let i = 0; i < bodies.length; i++) funcs.unsigned(0);
-  out.section(3, funcs);
-  const exports = new Bytes();
-  exports.unsigned(bodies.length);
-  for (let i = 0; i < bodies.length; i++) { exports.name(String(i)); exports.byte(0x00); exports.unsigned(first + helpers.length + i); }
-  out.section(7, exports);
-  const code = new Bytes();
-  code.unsigned(helpers.length + bodies.length);
-  for (const h of helpers) functionCode(code, h.body, h.locals);
-  for (const f of bodies) functionCode(code, f.body, f.locals);
-  out.section(10, code);
-  return out.done();
-}

@@ -22,11 +22,20 @@ export const HOST = {
   tlbVal: 4096 + 20480,
   /** Code-page marks, one byte per 4 KiB page of the 4 GiB space. */
   codePages: 65536,
+  /** A dword that is always 0 (the interpreter's address operand for "no base" and "no index"). */
+  zero: 4088,
   /** The dispatcher's jump cache: 4,096 entries of 8 x i32 (wasm/warm-blocks.ts WJ_*). */
   warmJumps: 65536 + (1 << 20),
-  /** Runs of each warm block through the dispatcher's chaining, 16,384 x u16. */
+  /** Runs of each warm block (by its first pool slot) through the dispatcher's chaining, WARM_SLOTS x u16. */
   warmRuns: 65536 + (1 << 20) + (1 << 17),
+  /** The interpreter's record of each pool slot of a warm block, WARM_SLOTS x WARM_RECORD bytes (wasm/warm-blocks.ts R_*). */
+  warmSlots: 65536 + (1 << 20) + (1 << 17) + (1 << 20),
 } as const;
 
-/** Bytes of host area the CPU needs in front of RAM for its WebAssembly blocks. */
-export const CPU_HOST_AREA_BYTES = HOST.warmRuns + (1 << 15);
+/** Decoded-instruction slots the warm tier has records for (at least CpuCore's slot count). */
+export const WARM_SLOTS = 1 << 19;
+/** Bytes of one slot record. */
+export const WARM_RECORD = 32;
+
+/** Bytes of host area the CPU needs in front of RAM for its WebAssembly interpreter. */
+export const CPU_HOST_AREA_BYTES = HOST.warmSlots + WARM_SLOTS * WARM_RECORD;

@@ -1,22 +1,29 @@
 /**
  * Warm blocks in WebAssembly: a block that has run WARM_RUNS times in the block loop, but not yet
- * the compile threshold of the JavaScript block compiler, is translated into a WebAssembly function
- * (a batch of them per module). V8 compiles WebAssembly in microseconds per block with its baseline
- * compiler, where a JavaScript function costs about half a millisecond and then runs unoptimised
- * until it is hot, so this tier can start after hundreds of runs instead of sixteen thousand. In
- * a Debian boot the block loop ran 296 M instructions, 255 M of them in runs after a block's 64th
- * whose instructions this kind of translation can write out. (256 runs measured a little better
- * than 64: less translation of code that soon stops running.)
+ * the compile threshold of the JavaScript block compiler, runs in an interpreter written in
+ * WebAssembly. Nothing is generated per block: when a block becomes warm, each of its decoded
+ * instructions gets a small record in the host area (the form to run and its operands, as host
+ * addresses of registers and immediates), and one WebAssembly function walks those records.
+ *
+ * Why an interpreter and not translated code: the first version of this tier translated each warm
+ * block into a WebAssembly function of its own. With a hundred blocks it ran 6.4 ns an instruction
+ * against the block loop's 13-17, but with 4,000 distinct blocks 25 ns and with 16,000 50 ns,
+ * slower than the block loop (18-24 ns): a Linux boot's warm code is thousands of blocks that each
+ * run a few thousand times, so their machine code (about 450 bytes of WebAssembly per 9-instruction
+ * block, several times that in machine code) ran from outside the host's caches and mostly in V8's
+ * baseline tier, which optimises a function only after thousands of calls. The interpreter is one
+ * function, optimised once, and its records take 32 bytes an instruction: 4.5 ns an instruction in
+ * a prototype whatever the number of blocks.
  *
  * The function works on the state in the memory's host area (wasm/host-area.ts: registers, segment
- * caches, data TLB, code-page marks) and on RAM after it; the JavaScript fields it cannot see come
- * in as parameters (EIP, the privilege's TLB part, EFLAGS when the block reads flags it did not
- * set, whether the stack is 32-bit) and go out through the exit record (EIP and the lazy-flag state
- * the block left). It never calls JavaScript and never faults: where an instruction is not one it
- * writes out, or an access is not the plain case (TLB miss, not RAM, a code page, a page crossing, a
- * segment that is not flat, a branch beyond CS.limit), it returns at that instruction before doing
- * any of its work, with BAIL set, and the run loop runs the rest of the block in the block loop,
- * where the handlers do whatever the hardware does, faults included.
+ * caches, data TLB, code-page marks, the records) and on RAM after it; the JavaScript fields it
+ * cannot see come in as parameters (EIP, the privilege's TLB part, EFLAGS when the block reads flags
+ * it did not set, whether the stack is 32-bit) and go out through the exit record (EIP and the
+ * lazy-flag state the block left). Instructions it does not run itself call their handlers through
+ * an import. It never faults: where an access is not the plain case (TLB miss, not RAM, a code page,
+ * a page crossing, a segment that is not flat, a branch beyond CS.limit), it returns at that
+ * instruction before doing any of its work, with BAIL set, and the run loop runs the rest of the
+ * block in the block loop, where the handlers do whatever the hardware does, faults included.
  *
  * Results: the low 16 bits are the instructions retired; BAIL says the block stopped before
  * instruction that number (EIP is that instruction's), else EIP is where the block went.
@@ -33,19 +40,20 @@ import {
   cmovcc, lea, movEbGb, movEbIb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg,
   pushReg, setcc,
 } from '../exec/data.js';
-import { blocksModule, Body, dispatcherModule, OP } from './emitter.js';
-import { HOST } from './host-area.js';
+import { Body, OP, wasmModule, type WasmFunction } from './emitter.js';
+import { HOST, WARM_RECORD, WARM_SLOTS } from './host-area.js';
 import { CpuStat } from '../stats.js';
 
 /**
- * The dispatcher's entry: (table index of the block, EIP of its first instruction, CpuCore.userKind,
- * EFLAGS or 0, 32-bit stack, CpuCore.fetchEpoch, most instructions to run) -> result. It goes on from
- * warm block to warm block through its jump cache (WarmTier.remember) while the next one is there.
+ * The dispatcher's entry: (first pool slot of the block, its instructions, EIP of its first
+ * instruction, CpuCore.userKind, EFLAGS or 0, 32-bit stack, CpuCore.fetchEpoch, most instructions to
+ * run) -> result. It goes on from warm block to warm block through its jump cache (WarmTier.remember)
+ * while the next one is there.
  */
-export type WarmRun = (index: number, eip: number, userKind: number, flags: number, ss32: number, epoch: number, budget: number) => number;
+export type WarmRun = (slot: number, count: number, eip: number, userKind: number, flags: number, ss32: number, epoch: number, budget: number) => number;
 
-/** CpuCore.bWarm of a block entry: no warm block yet; queued, or not translatable (until the entry is rebuilt). */
-export const WARM_NONE = -1, WARM_QUEUED = -2;
+/** CpuCore.bWarm of a block entry: warm (its records are written); not yet; nothing for the interpreter to run (until the entry is rebuilt). */
+export const WARM_READY = 0, WARM_NONE = -1, WARM_NOTHING = -2;
 /** Set in a warm block's result when it stopped before an instruction it did not run. */
 export const BAIL = 0x10000;
 /**
@@ -53,21 +61,8 @@ export const BAIL = 0x10000;
  * EIP, the retired count and the flags are in the core already, and the exit record is not used.
  */
 export const IN_CORE = 0x100000;
-/** Block-loop runs of a block before it is translated, by default (CpuOptions.warmThreshold). */
+/** Block-loop runs of a block before it runs in the interpreter, by default (CpuOptions.warmThreshold). */
 export const WARM_RUNS = 256;
-/** Blocks translated together into one module. */
-const BATCH = 64;
-/** Thresholds up to this (tests) translate a block at once instead of waiting for a batch. */
-const SMALL_THRESHOLD = 3;
-/** Entries of the dispatcher's table; when it is full, every warm block goes and it fills again. */
-const TABLE_SIZE = 16384;
-/**
- * Modules made before every warm block goes and the table fills again anyway: V8 gives each module
- * code space of its own and frees it only when nothing refers to the module (its table entries),
- * so modules of one or a few blocks each (small thresholds, or code that keeps changing) must not
- * pile up.
- */
-const MAX_MODULES = 512;
 /** Why a block stopped (bits 17-19 of its result), for statistics. */
 const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5;
 
@@ -78,15 +73,15 @@ export const X_EIP = 0, X_KIND = 1, X_OP = 2, X_DST = 3, X_SRC = 4, X_RES = 5, X
  * to): its first EIP, its first pool slot, and the instructions the blocks before it in this call retired.
  */
 export const X_BLOCK_EIP = 8, X_BLOCK_SLOT = 9, X_BLOCK_DONE = 10;
-/** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, table index, instructions | READS_FLAGS, first pool slot. */
-const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INDEX = 2, WJ_INFO = 3, WJ_SLOT = 4;
+/** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, instructions | READS_FLAGS, first pool slot. */
+const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INFO = 3, WJ_SLOT = 4;
 const WJ_BITS = 12, WJ_READS_FLAGS = 0x10000;
 /** Chained runs of a warm block after which the dispatcher leaves it to the run loop (which counts runs towards the compile threshold). */
 const CHAIN_LIMIT = 16384;
 /** X_KIND: flags untouched; setLazy(op, dst, src, res, size); the same with CF known (INC/DEC). */
 export const FLAGS_KEPT = 0, FLAGS_LAZY = 1, FLAGS_LAZY_KEEP_CF = 2;
 
-// Instruction kinds this translation writes out.
+// Instruction forms the interpreter runs itself (by handler; the slot record refines them by operand form).
 const W_MOV_GV_EV = 1, W_MOV_EV_GV = 2, W_LEA = 3, W_PUSH = 4, W_POP = 5, W_MOV_IMM = 6, W_INC = 7, W_DEC = 8;
 const W_ALU_RM_REG = 9, W_ALU_REG_RM = 10, W_ALU_RM_IMM = 11, W_ALU_GV_M = 12, W_ALU_M_GV = 13, W_ALU_M_IMM = 14;
 const W_TEST = 15, W_MOVZX_B = 16, W_MOVZX_W = 17, W_MOVSX_B = 18, W_MOVSX_W = 19, W_JCC = 20, W_JMP = 21;
@@ -115,569 +110,182 @@ const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
   set(testEbIb, W_TEST_EB_IB); set(testALIb, W_TEST_AL); set(setcc, W_SETCC); set(cmovcc, W_CMOV); set(movMoffs, W_MOV_MOFFS);
 }
 /**
- * Handlers a warm block may call for an instruction it does not write out (the run loop's checks
+ * Handlers the interpreter may call for an instruction it does not run itself (the run loop's checks
  * after a handler are made by WarmTier.callHandler). HLT is left to the block loop, which stops on it.
  */
 const CALLABLE = new Uint8Array(HANDLERS.length).fill(1);
 CALLABLE[HANDLERS.findIndex((h) => h.name === 'hlt')] = 0;
 /** Kinds that are byte operations (their size is fixed; the rest need a 32-bit operand size). */
-const BYTE_KINDS = new Set([W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB,
+const BYTE_FORMS = new Set([W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB,
   W_TEST_EB_GB, W_TEST_EB_IB, W_TEST_AL, W_SETCC, W_NOP]);
-/** Kinds that set all six arithmetic flags without reading them. */
-const SETS_ALL_FLAGS = new Set([W_ALU_RM_REG, W_ALU_REG_RM, W_ALU_RM_IMM, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_ALU_EAX_IMM, W_TEST_EAX_IMM,
-  W_TEST, W_SHIFT, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB, W_TEST_AL]);
-/** Kinds whose ModRM memory form reads or writes memory (LEA only computes the address). */
-const MEMORY_KINDS = new Set([W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
+/** Forms whose ModRM memory form reads or writes memory (LEA only computes the address). */
+const MEMORY_FORMS = new Set([W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
   W_MOVSX_B, W_MOVSX_W, W_SHIFT, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB,
   W_SETCC, W_CMOV]);
 
-// Locals: the four parameters, then the translation's own.
-const L_EIP = 0, L_UK = 1, L_FLAGS = 2, L_SS32 = 3;
-const L_FA = 4, L_FB = 5, L_FV = 6, L_CF = 7, L_LIN = 8, L_T = 9, L_P = 10, L_V = 11, L_B = 12, L_READ = 13, L_WRITE = 14;
-/** The base of segment s (ES, CS, SS, DS, FS, GS) is in local L_SEG + s. */
-const L_SEG = 15;
-/** ESP of a stack access (L_LIN has the linear address). */
-const L_SP = 21;
-const LOCALS = 18;
 
 /**
- * What the flags are at the instruction being translated: set by which kind of operation, or
- * untouched (then EFLAGS come in as a parameter). F_SHIFT keeps OF in fa and CF in fb (setLazyShift()).
+ * Forms of a slot record (R_KIND). Register operands are host addresses (R_A, R_B: a dword register
+ * at its 8-byte slot, a byte register at its byte); memory operands are R_DISP + [R_BASE] +
+ * ([R_INDEX] << R_SCALE) in segment R_SEG, where "no base" and "no index" name HOST.zero.
+ */
+const K_HANDLER = 0, K_STOP = 1, K_NOP = 2;
+const K_MOV_RR = 3, K_MOV_LOAD = 4, K_MOV_STORE = 5, K_MOV_RI = 6, K_MOV_MI = 7, K_LEA = 8;
+const K_MOVB_RR = 9, K_MOVB_LOAD = 10, K_MOVB_STORE = 11, K_MOVB_RI = 12, K_MOVB_MI = 13;
+const K_MOVX_R = 14, K_MOVX_M = 15, K_PUSH = 16, K_POP = 17, K_INCDEC = 18, K_SHIFT = 19;
+const K_ALU_RR = 20, K_ALU_RI = 21, K_ALU_LOAD = 22, K_ALU_RMW = 23, K_ALU_MI = 24;
+const K_BALU_RR = 25, K_BALU_RI = 26, K_BALU_LOAD = 27, K_BALU_MI = 28;
+const K_SETCC_R = 29, K_SETCC_M = 30, K_CMOV_R = 31, K_CMOV_M = 32;
+const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36;
+const KINDS = 37;
+/** Forms that read EFLAGS (a condition, or INC/DEC's carry) and forms that set all six. */
+const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC]);
+const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_SHIFT, K_INCDEC]);
+
+/** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
+const R_KIND = 0, R_OP = 1, R_LEN = 2, R_SEG = 3, R_A = 4, R_B = 6, R_BASE = 8, R_INDEX = 10, R_SCALE = 12, R_FK = 13, R_STORE = 14, R_WANT = 15;
+const R_DISP = 16, R_IMM = 20;
+
+/**
+ * What the flags are at the instruction being run (a local of the interpreter): set by which kind
+ * of operation, or untouched (then EFLAGS come in as a parameter or from the last handler call).
+ * F_SHIFT keeps OF in fa and CF in fb (setLazyShift()).
  */
 const F_NONE = 0, F_ADD = 1, F_SUB = 2, F_LOGIC = 3, F_INC = 4, F_DEC = 5, F_SHIFT = 6;
 /** Bits of EFLAGS. */
 const CF_BIT = 0, PF_BIT = 2, ZF_BIT = 6, SF_BIT = 7, OF_BIT = 11;
-
-/**
- * Translates one block into a function body, or returns null when its first instruction is not one
- * it writes out. Byte operations keep their operands and result shifted to the top byte of fa, fb
- * and fv, so the dword rules for CF, OF, ZF and SF give the byte flags.
- */
-class Translator {
-  private readonly body = new Body();
-  private flags = F_NONE;
-  /** The operation that set the flags was a byte operation (operands in the top byte). */
-  private byteFlags = false;
-  /** The block read EFLAGS before setting them: the caller passes them in. */
-  readsFlagsIn = false;
-  /** EFLAGS in L_FLAGS came back from a handler call (not from the caller). */
-  private flagsFromHandler = false;
-  /** The block's first pool slot and the instructions translated. */
-  private start = 0;
-  private length = 0;
-  /** Where RAM starts in the WebAssembly memory. */
-  private readonly ramBase: number;
-
-  constructor(private readonly c: CpuCore) {
-    this.ramBase = c.ram.byteOffset;
-  }
-
-  translate(start: number, count: number): Body | null {
-    const c = this.c, b = this.body;
-    // Every segment the block uses must have no special checks and a limit of 4 GiB - 1 (so only its
-    // base matters: Linux's per-CPU data is reached through FS with a base).
-    let segments = 0, written = 0;
-    let n = 0;
-    for (; n < count; n++) {
-      const d = start + n, kind = KIND[c.dH[d]!]!;
-      if (!this.supported(d, kind)) {
-        if (CALLABLE[c.dH[d]!] === 0) break;
-        continue; // its handler is called
-      }
-      written++;
-      if ((c.dRm[d]! < 0xc0 && MEMORY_KINDS.has(kind)) || kind === W_MOV_MOFFS) segments |= 1 << c.dSeg[d]!;
-      if (kind === W_PUSH || kind === W_POP || kind === W_CALL || kind === W_RET) segments |= 1 << SS;
-    }
-    if (written === 0) return null;
-    this.start = start;
-    this.length = n;
-    b.get(L_UK).i32(10).op(OP.i32Shl).set(L_READ);
-    b.get(L_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
-    for (let s = 0; s < 6; s++) {
-      if ((segments & (1 << s)) === 0) continue;
-      b.i32(0).mem(OP.i32Load, 2, HOST.segBase + s * 4).set(L_SEG + s);
-      b.i32(0).mem(OP.i32Load, 2, HOST.segCheck + s * 4);
-      b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + s * 8).f64(4294967295).op(OP.f64Ne).op(OP.i32Or);
-      b.if();
-      this.bail(0, 0, BAIL_SEGMENT);
-      b.end();
-    }
-    let offset = 0;
-    for (let i = 0; i < n; i++) {
-      const d = start + i;
-      const next = offset + c.dLen[d]!;
-      const ended = this.supported(d, KIND[c.dH[d]!]!) ? this.instruction(d, i, offset, next) : this.handlerCall(i, offset, next);
-      offset = next;
-      if (ended) return b;
-    }
-    if (n < count) this.bail(n, offset, BAIL_UNSUPPORTED);
-    else this.exit(n, () => this.eipPlus(offset));
-    return b;
-  }
-
-  private supported(d: number, kind: number): boolean {
-    const c = this.c;
-    if (kind === 0) return false;
-    const m = c.dRm[d]!, reg = (m >> 3) & 7;
-    const memory = m < 0xc0 && MEMORY_KINDS.has(kind);
-    if (!BYTE_KINDS.has(kind) && (c.dPfx[d]! & P_O32) === 0 && kind !== W_MOV_MOFFS) return false;
-    if ((memory || (kind === W_LEA && m < 0xc0)) && (c.dEa[d]! & EA_A16) !== 0) return false; // 16-bit addressing: the handler
-    const carry = (op: number): boolean => op === 2 || op === 3; // ADC, SBB: the handler
-    switch (kind) {
-      case W_ALU_RM_REG: case W_ALU_REG_RM: case W_ALU_RM_IMM: return !carry(ALU_OP[c.dH[d]!]!);
-      case W_ALU_GV_M: case W_ALU_M_GV: return memory && !carry(c.dExt[d]!);
-      case W_ALU_EAX_IMM: case W_BYTE_ALU_AL: case W_BYTE_ALU_GB_EB: return !carry(c.dExt[d]!);
-      case W_ALU_M_IMM: return memory && !carry(reg);
-      case W_BYTE_ALU_IMM: return !carry(reg);
-      case W_MOV_EV_IZ: case W_MOV_EB_IB: return reg === 0;
-      case W_LEA: return m < 0xc0;
-      case W_SHIFT: // SHL/SHR/SAR of a register by a constant other than 0
-        return !memory && (reg === 4 || reg === 5 || reg === 7 || reg === 6) && c.dExt[d]! !== 2 && ((c.dExt[d] === 1 ? 1 : c.dImm[d]!) & 31) !== 0;
-      case W_MOV_MOFFS: { // A0-A3 with a 32-bit address; the dword forms need a 32-bit operand size
-        const e = c.dExt[d]!;
-        return (c.dPfx[d]! & P_A32) !== 0 && ((e & 1) === 0 || (c.dPfx[d]! & P_O32) !== 0);
-      }
-      default: return true;
-    }
-  }
-
-  /** Writes out instruction `i` (slot `d`, at `offset` from the block's EIP). Returns whether it ended the block. */
-  private instruction(d: number, i: number, offset: number, next: number): boolean {
-    const c = this.c, b = this.body, h = c.dH[d]!, kind = KIND[h]!;
-    const m = c.dRm[d]!, reg = (m >> 3) & 7, rm = m & 7, memory = m < 0xc0, imm = c.dImm[d]!;
-    switch (kind) {
-      case W_NOP: return false;
-      case W_MOV_GV_EV:
-        if (memory) { this.load(d, i, offset, 4); b.set(L_V); this.setReg(reg, () => b.get(L_V)); } else this.setReg(reg, () => this.reg(rm));
-        return false;
-      case W_MOV_EV_GV:
-        if (memory) this.store(d, i, offset, 4, () => this.reg(reg)); else this.setReg(rm, () => this.reg(reg));
-        return false;
-      case W_MOV_EV_IZ:
-        if (memory) this.store(d, i, offset, 4, () => b.i32(imm)); else this.setReg(rm, () => b.i32(imm));
-        return false;
-      case W_MOV_IMM: this.setReg(c.dExt[d]!, () => b.i32(imm)); return false;
-      case W_LEA: this.setReg(reg, () => this.address(d)); return false;
-      case W_MOV_GB_EB:
-        if (memory) { this.load(d, i, offset, 1); b.set(L_V); this.setByte(reg, () => b.get(L_V)); } else this.setByte(reg, () => this.byteReg(rm));
-        return false;
-      case W_MOV_EB_GB:
-        if (memory) this.store(d, i, offset, 1, () => this.byteReg(reg)); else this.setByte(rm, () => this.byteReg(reg));
-        return false;
-      case W_MOV_EB_IB:
-        if (memory) this.store(d, i, offset, 1, () => b.i32(imm & 0xff)); else this.setByte(rm, () => b.i32(imm & 0xff));
-        return false;
-      case W_MOV_REG_IB: this.setByte(c.dExt[d]!, () => b.i32(imm & 0xff)); return false;
-      case W_MOV_MOFFS: {
-        const e = c.dExt[d]!, size = (e & 1) === 0 ? 1 : 4, lin = (): void => { b.i32(c.dDisp[d]!); };
-        if ((e & 2) === 0) {
-          this.access(d, i, offset, size, false, lin);
-          b.get(L_P).mem(size === 4 ? OP.i32Load : OP.i32Load8u, 0, this.ramBase).set(L_V);
-          if (size === 4) this.setReg(0, () => b.get(L_V)); else this.setByte(0, () => b.get(L_V));
-        } else {
-          this.access(d, i, offset, size, true, lin);
-          b.get(L_P);
-          if (size === 4) this.reg(0); else this.byteReg(0);
-          b.mem(size === 4 ? OP.i32Store : OP.i32Store8, 0, this.ramBase);
-        }
-        return false;
-      }
-      case W_MOVZX_B: case W_MOVSX_B: {
-        if (memory) this.load(d, i, offset, 1); else this.byteReg(rm);
-        if (kind === W_MOVSX_B) b.i32(24).op(OP.i32Shl).i32(24).op(OP.i32ShrS);
-        b.set(L_V);
-        this.setReg(reg, () => b.get(L_V));
-        return false;
-      }
-      case W_MOVZX_W: case W_MOVSX_W: {
-        const signed = kind === W_MOVSX_W;
-        if (memory) this.load(d, i, offset, 2); else this.reg(rm);
-        if (signed) b.i32(16).op(OP.i32Shl).i32(16).op(OP.i32ShrS); else if (!memory) b.i32(0xffff).op(OP.i32And);
-        b.set(L_V);
-        this.setReg(reg, () => b.get(L_V));
-        return false;
-      }
-      case W_CMOV: { // the source is read (and may fault) whatever the condition, as cmovcc() does
-        if (memory) this.load(d, i, offset, 4); else this.reg(rm);
-        b.set(L_V);
-        this.condition(c.dExt[d]!);
-        b.if(); this.setReg(reg, () => b.get(L_V)); b.end();
-        return false;
-      }
-      case W_SETCC:
-        if (memory) { this.access(d, i, offset, 1, true); this.condition(c.dExt[d]!); b.set(L_V); b.get(L_P).get(L_V).mem(OP.i32Store8, 0, this.ramBase); } else {
-          this.condition(c.dExt[d]!); b.set(L_V); this.setByte(rm, () => b.get(L_V));
-        }
-        return false;
-      case W_PUSH: this.push(i, offset, () => this.reg(c.dExt[d]!)); return false;
-      case W_POP: {
-        this.stackLoad(i, offset);
-        b.set(L_V);
-        this.setReg(4, () => b.get(L_SP).i32(4).op(OP.i32Add));
-        this.setReg(c.dExt[d]!, () => b.get(L_V)); // POP ESP: the loaded value wins
-        return false;
-      }
-      case W_INC: case W_DEC: {
-        const r = c.dExt[d]!;
-        this.keepCarry();
-        this.reg(r).set(L_FA);
-        b.get(L_FA).i32(1).op(kind === W_INC ? OP.i32Add : OP.i32Sub).set(L_FV);
-        b.i32(1).set(L_FB);
-        this.setReg(r, () => b.get(L_FV));
-        this.flags = kind === W_INC ? F_INC : F_DEC;
-        this.byteFlags = false;
-        return false;
-      }
-      case W_SHIFT: { // setLazyShift(): OF in fa, CF in fb
-        const n = (c.dExt[d] === 1 ? 1 : imm) & 31;
-        this.reg(rm).set(L_FA);
-        if (reg === 5) { // SHR
-          b.get(L_FA).i32(n - 1).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
-          b.get(L_FA).i32(n).op(OP.i32ShrU).set(L_FV);
-          b.get(L_FA).i32(31).op(OP.i32ShrU).set(L_FA);
-        } else if (reg === 7) { // SAR
-          b.get(L_FA).i32(n - 1).op(OP.i32ShrS).i32(1).op(OP.i32And).set(L_FB);
-          b.get(L_FA).i32(n).op(OP.i32ShrS).set(L_FV);
-          b.i32(0).set(L_FA);
-        } else { // SHL (and its alias /6)
-          b.get(L_FA).i32(32 - n).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
-          b.get(L_FA).i32(n).op(OP.i32Shl).set(L_FV);
-          b.get(L_FV).i32(31).op(OP.i32ShrU).get(L_FB).op(OP.i32Xor).set(L_FA);
-        }
-        this.setReg(rm, () => b.get(L_FV));
-        this.flags = F_SHIFT;
-        this.byteFlags = false;
-        return false;
-      }
-      case W_ALU_RM_REG: this.alu(ALU_OP[h]!, () => this.reg(rm), () => this.reg(reg), (v) => this.setReg(rm, v)); return false;
-      case W_ALU_REG_RM: this.alu(ALU_OP[h]!, () => this.reg(reg), () => this.reg(rm), (v) => this.setReg(reg, v)); return false;
-      case W_ALU_RM_IMM: this.alu(ALU_OP[h]!, () => this.reg(rm), () => b.i32(imm), (v) => this.setReg(rm, v)); return false;
-      case W_ALU_EAX_IMM: this.alu(c.dExt[d]!, () => this.reg(0), () => b.i32(imm), (v) => this.setReg(0, v)); return false;
-      case W_TEST_EAX_IMM: this.alu(4, () => this.reg(0), () => b.i32(imm), null); return false;
-      case W_TEST:
-        if (memory) { this.load(d, i, offset, 4); b.set(L_V); this.alu(4, () => b.get(L_V), () => this.reg(reg), null); } else {
-          this.alu(4, () => this.reg(rm), () => this.reg(reg), null);
-        }
-        return false;
-      case W_ALU_GV_M: this.load(d, i, offset, 4); b.set(L_V); this.alu(c.dExt[d]!, () => this.reg(reg), () => b.get(L_V), (v) => this.setReg(reg, v)); return false;
-      case W_ALU_M_GV: case W_ALU_M_IMM: {
-        const op = kind === W_ALU_M_GV ? c.dExt[d]! : reg;
-        const source = kind === W_ALU_M_GV ? (): void => { this.reg(reg); } : (): void => { b.i32(imm); };
-        this.memoryAlu(d, i, offset, 4, op, source);
-        return false;
-      }
-      case W_BYTE_ALU_IMM: case W_TEST_EB_IB: {
-        const op = kind === W_TEST_EB_IB ? 4 : reg, source = (): void => { b.i32(imm & 0xff); };
-        if (memory) this.memoryAlu(d, i, offset, 1, op === 4 && kind === W_TEST_EB_IB ? -4 : op, source);
-        else this.byteAlu(op, () => this.byteReg(rm), source, kind === W_TEST_EB_IB ? null : (v) => this.setByte(rm, v));
-        return false;
-      }
-      case W_BYTE_ALU_AL: case W_TEST_AL:
-        this.byteAlu(kind === W_TEST_AL ? 4 : c.dExt[d]!, () => this.byteReg(0), () => b.i32(imm & 0xff), kind === W_TEST_AL ? null : (v) => this.setByte(0, v));
-        return false;
-      case W_BYTE_ALU_GB_EB: case W_TEST_EB_GB: {
-        const op = kind === W_TEST_EB_GB ? 4 : c.dExt[d]!;
-        if (memory) { this.load(d, i, offset, 1); b.set(L_V); }
-        const source = memory ? (): void => { b.get(L_V); } : (): void => { this.byteReg(rm); };
-        if (kind === W_TEST_EB_GB) this.byteAlu(4, source, () => this.byteReg(reg), null);
-        else this.byteAlu(op, () => this.byteReg(reg), source, (v) => this.setByte(reg, v));
-        return false;
-      }
-      case W_JCC: {
-        // Taken: the target (beyond CS.limit: the handler raises #GP), retire, leave.
-        this.condition(ALU_OP[h]!);
-        b.if();
-        this.target(i, offset, next, imm);
-        this.exit(i + 1, () => b.get(L_T));
-        b.end();
-        return false;
-      }
-      case W_JMP:
-        this.target(i, offset, next, imm);
-        this.exit(i + 1, () => b.get(L_T));
-        return true;
-      case W_CALL:
-        this.target(i, offset, next, imm);
-        b.get(L_T).set(L_B);
-        this.push(i, offset, () => this.eipPlus(next));
-        this.exit(i + 1, () => b.get(L_B));
-        return true;
-      case W_RET: {
-        this.stackLoad(i, offset);
-        b.set(L_T);
-        this.limitCheck(i, offset);
-        this.setReg(4, () => b.get(L_SP).i32(4 + imm).op(OP.i32Add));
-        this.exit(i + 1, () => b.get(L_T));
-        return true;
-      }
-      default: throw new Error(`warm-blocks: kind ${kind} has no translation`);
-    }
-  }
-
-  /**
-   * An instruction this translation does not write out: its handler, called through the import
-   * (WarmTier.callHandler) with the lazy flags handed over in the exit record. It returns EFLAGS, or
-   * -1 when the block must stop after it (EIP moved off the fall-through, a chunk break): then the
-   * core has everything. Returns false (the block goes on).
-   */
-  private handlerCall(i: number, offset: number, next: number): boolean {
-    const b = this.body;
-    this.record();
-    b.i32(i).i32(offset).i32(next).i32(this.flagsReadAfter(i) ? 1 : 0).call(F_HANDLER).tee(L_FLAGS).i32(-1).op(OP.i32Eq);
-    b.if().i32((i + 1) | IN_CORE).op(OP.return).end();
-    this.flags = F_NONE;
-    this.byteFlags = false;
-    this.flagsFromHandler = true;
-    return false;
-  }
-
-  /**
-   * Whether a written-out instruction after instruction `i` reads EFLAGS before one sets them all
-   * (or before another handler call, which reads them from the core itself): only then does the
-   * handler call ask for them (CpuCore.getFlags() computes all six).
-   */
-  private flagsReadAfter(i: number): boolean {
-    const c = this.c;
-    for (let k = i + 1; k < this.length; k++) {
-      const d = this.start + k, kind = KIND[c.dH[d]!]!;
-      if (!this.supported(d, kind)) return false;
-      if (kind === W_JCC || kind === W_SETCC || kind === W_CMOV || kind === W_INC || kind === W_DEC) return true;
-      if (SETS_ALL_FLAGS.has(kind)) return false;
-    }
-    return false;
-  }
-
-  /** `a OP b` on dwords, the lazy state left in fa/fb/fv; `store` given the result (null: none; CMP stores nothing). */
-  private alu(op: number, a: () => void, source: () => void, store: ((v: () => void) => void) | null): void {
-    const b = this.body;
-    a(); b.set(L_FA);
-    source(); b.set(L_FB);
-    b.get(L_FA).get(L_FB).op(ALU_CODE[op]!).set(L_FV);
-    this.flags = op === 0 ? F_ADD : op === 5 || op === 7 ? F_SUB : F_LOGIC;
-    this.byteFlags = false;
-    if (store !== null && op !== 7) store(() => b.get(L_FV));
-  }
-  /** The same on bytes (0-255 on the stack), kept in the top byte of fa/fb/fv. */
-  private byteAlu(op: number, a: () => void, source: () => void, store: ((v: () => void) => void) | null): void {
-    const b = this.body;
-    a(); b.i32(24).op(OP.i32Shl).set(L_FA);
-    source(); b.i32(24).op(OP.i32Shl).set(L_FB);
-    b.get(L_FA).get(L_FB).op(ALU_CODE[op]!).set(L_FV);
-    this.flags = op === 0 ? F_ADD : op === 5 || op === 7 ? F_SUB : F_LOGIC;
-    this.byteFlags = true;
-    if (store !== null && op !== 7) store(() => b.get(L_FV).i32(24).op(OP.i32ShrU));
-  }
-  /**
-   * OP on the `size`-byte memory operand of slot `d` and `source`: CMP (7) and TEST (-4) read it, the
-   * others write the result back in place (through the write half of the TLB, whose pages are readable too).
-   */
-  private memoryAlu(d: number, i: number, offset: number, size: number, op: number, source: () => void): void {
-    const b = this.body, readOnly = op === 7 || op === -4, code = op === -4 ? 4 : op;
-    this.access(d, i, offset, size, !readOnly);
-    const load = (): void => { b.get(L_P).mem(size === 4 ? OP.i32Load : OP.i32Load8u, 0, this.ramBase); };
-    const store = readOnly ? null : (v: () => void): void => { b.get(L_P); v(); b.mem(size === 4 ? OP.i32Store : OP.i32Store8, 0, this.ramBase); };
-    if (size === 4) this.alu(code, load, source, store); else this.byteAlu(code, load, source, store);
-  }
-
-  /** INC/DEC keep CF: its value at this point into the CF local. */
-  private keepCarry(): void {
-    this.flag(CF_BIT);
-    this.body.set(L_CF);
-  }
-
-  /** Pushes 0 or 1: flag `bit` of EFLAGS as the last flag-setting instruction left it. */
-  private flag(bit: number): void {
-    const b = this.body;
-    switch (this.flags) {
-      case F_NONE:
-        if (!this.flagsFromHandler) this.readsFlagsIn = true;
-        b.get(L_FLAGS).i32(bit).op(OP.i32ShrU).i32(1).op(OP.i32And);
-        return;
-      case F_INC: case F_DEC:
-        if (bit === CF_BIT) { b.get(L_CF); return; }
-        if (bit === OF_BIT) { b.get(L_FV).i32(this.flags === F_INC ? -0x80000000 : 0x7fffffff).op(OP.i32Eq); return; }
-        break;
-      case F_SHIFT:
-        if (bit === CF_BIT) { b.get(L_FB); return; }
-        if (bit === OF_BIT) { b.get(L_FA); return; }
-        break;
-      default: break;
-    }
-    switch (bit) {
-      case ZF_BIT: b.get(L_FV).op(OP.i32Eqz); return;
-      case SF_BIT: b.get(L_FV).i32(0).op(OP.i32LtS); return;
-      case PF_BIT:
-        b.get(L_FV);
-        if (this.byteFlags) b.i32(24).op(OP.i32ShrU);
-        b.i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
-        return;
-      case CF_BIT:
-        if (this.flags === F_ADD) b.get(L_FV).get(L_FA).op(OP.i32LtU);
-        else if (this.flags === F_SUB) b.get(L_FA).get(L_FB).op(OP.i32LtU);
-        else b.i32(0);
-        return;
-      case OF_BIT:
-        if (this.flags === F_ADD) b.get(L_FA).get(L_FV).op(OP.i32Xor).get(L_FB).get(L_FV).op(OP.i32Xor).op(OP.i32And).i32(0).op(OP.i32LtS);
-        else if (this.flags === F_SUB) b.get(L_FA).get(L_FB).op(OP.i32Xor).get(L_FA).get(L_FV).op(OP.i32Xor).op(OP.i32And).i32(0).op(OP.i32LtS);
-        else b.i32(0);
-        return;
-      default: throw new Error(`warm-blocks: flag bit ${bit}`);
-    }
-  }
-
-  /** Pushes 0 or 1: condition `cc` (Jcc order). */
-  private condition(cc: number): void {
-    const b = this.body;
-    if (this.flags === F_SUB && cc >= 2) {
-      // After CMP/SUB the unsigned and signed orders of the operands decide directly.
-      const direct = SUB_CONDITION[cc]!;
-      if (direct !== 0) { b.get(L_FA).get(L_FB).op(direct); return; }
-    }
-    switch (cc >> 1) {
-      case 0: this.flag(OF_BIT); break;
-      case 1: this.flag(CF_BIT); break;
-      case 2: this.flag(ZF_BIT); break;
-      case 3: this.flag(CF_BIT); this.flag(ZF_BIT); b.op(OP.i32Or); break;
-      case 4: this.flag(SF_BIT); break;
-      case 5: this.flag(PF_BIT); break;
-      case 6: this.flag(SF_BIT); this.flag(OF_BIT); b.op(OP.i32Xor); break;
-      default: this.flag(ZF_BIT); this.flag(SF_BIT); this.flag(OF_BIT); b.op(OP.i32Xor).op(OP.i32Or); break;
-    }
-    if ((cc & 1) !== 0) b.op(OP.i32Eqz);
-  }
-
-  /** Pushes register `r` (0-7). */
-  private reg(r: number): Body {
-    return this.body.i32(0).mem(OP.i32Load, 2, HOST.regs + r * 8);
-  }
-  private setReg(r: number, value: () => void): void {
-    this.body.i32(0);
-    value();
-    this.body.mem(OP.i32Store, 2, HOST.regs + r * 8);
-  }
-  /** Pushes byte register `r` (AL, CL, DL, BL, AH, CH, DH, BH). */
-  private byteReg(r: number): Body {
-    return this.body.i32(0).mem(OP.i32Load8u, 0, HOST.regs + (r & 3) * 8 + (r >> 2));
-  }
-  private setByte(r: number, value: () => void): void {
-    this.body.i32(0);
-    value();
-    this.body.mem(OP.i32Store8, 0, HOST.regs + (r & 3) * 8 + (r >> 2));
-  }
-  /** Pushes the block's EIP plus `offset`. */
-  private eipPlus(offset: number): Body {
-    return this.body.get(L_EIP).i32(offset).op(OP.i32Add);
-  }
-
-  /** Pushes the effective address of slot `d`'s memory operand. */
-  private address(d: number): void {
-    const c = this.c, b = this.body, f = c.dEa[d]!;
-    const base = f & 15, index = (f >> 4) & 15, scale = (f >> 8) & 3;
-    b.i32(c.dDisp[d]!);
-    if (base !== EA_NONE) { this.reg(base); b.op(OP.i32Add); }
-    if (index !== EA_NONE) { this.reg(index); if (scale !== 0) b.i32(scale).op(OP.i32Shl); b.op(OP.i32Add); }
-  }
-
-  /**
-   * The linear address into L_LIN (`lin` given, else slot `d`'s operand), then the RAM offset of the
-   * access into L_P when it is the plain case (helpers READ/WRITE), else a bail out before instruction `i`.
-   */
-  private access(d: number, i: number, offset: number, size: number, write: boolean, lin?: () => void): void {
-    const b = this.body;
-    if (lin !== undefined) lin(); else this.address(d);
-    b.get(L_SEG + (d < 0 ? SS : this.c.dSeg[d]!)).op(OP.i32Add);
-    b.tee(L_LIN).i32(size).get(write ? L_WRITE : L_READ).call(write ? H_WRITE : H_READ).tee(L_P).i32(0).op(OP.i32LtS);
-    b.if(); this.bail(i, offset, BAIL_ACCESS); b.end();
-  }
-  /** Pushes the `size`-byte operand of slot `d` (zero-extended). */
-  private load(d: number, i: number, offset: number, size: number): void {
-    this.access(d, i, offset, size, false);
-    this.body.get(L_P).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16u : OP.i32Load8u, 0, this.ramBase);
-  }
-  private store(d: number, i: number, offset: number, size: number, value: () => void): void {
-    this.access(d, i, offset, size, true);
-    this.body.get(L_P);
-    value();
-    this.body.mem(size === 4 ? OP.i32Store : size === 2 ? OP.i32Store16 : OP.i32Store8, 0, this.ramBase);
-  }
-  /** Pushes the dword at ESP (L_SP keeps ESP); a 16-bit stack bails out. */
-  private stackLoad(i: number, offset: number): void {
-    const b = this.body;
-    b.get(L_SS32).op(OP.i32Eqz); b.if(); this.bail(i, offset, BAIL_STACK16); b.end();
-    this.access(-1, i, offset, 4, false, () => { this.reg(4).tee(L_SP); });
-    b.get(L_P).mem(OP.i32Load, 0, this.ramBase);
-  }
-  /** PUSH of `value` (read before anything is written): the store, then ESP. */
-  private push(i: number, offset: number, value: () => void): void {
-    const b = this.body;
-    b.get(L_SS32).op(OP.i32Eqz); b.if(); this.bail(i, offset, BAIL_STACK16); b.end();
-    value(); b.set(L_V);
-    this.access(-1, i, offset, 4, true, () => { this.reg(4).i32(4).op(OP.i32Sub).tee(L_SP); });
-    b.get(L_P).get(L_V).mem(OP.i32Store, 0, this.ramBase);
-    this.setReg(4, () => b.get(L_SP));
-  }
-  /** The branch target (EIP after the instruction + rel) into L_T, checked against CS.limit. */
-  private target(i: number, offset: number, next: number, rel: number): void {
-    this.eipPlus(next).i32(rel).op(OP.i32Add).set(L_T);
-    this.limitCheck(i, offset);
-  }
-  /** A target in L_T beyond CS.limit bails out (the handler raises #GP(0)). */
-  private limitCheck(i: number, offset: number): void {
-    const b = this.body;
-    b.get(L_T).op(OP.f64ConvertI32U).i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).op(OP.f64Gt);
-    b.if(); this.bail(i, offset, BAIL_LIMIT); b.end();
-  }
-
-  /** Return before instruction `i` (at `offset`): nothing of it done. */
-  private bail(i: number, offset: number, why: number): void {
-    this.exit(i | BAIL | (why << 17), () => this.eipPlus(offset));
-  }
-  /** Return `result` (the instructions retired, and BAIL's bits), EIP from `eip`. */
-  private exit(result: number, eip: () => void): void {
-    const b = this.body;
-    b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
-    this.record();
-    b.i32(result).op(OP.return);
-  }
-  /** The lazy-flag state as it is here into the exit record (through the RECORD helper). */
-  private record(): void {
-    const b = this.body;
-    // Untouched: the record still holds what the blocks before this one in the call left (the run
-    // loop sets FLAGS_KEPT before the call, and the handler call after it applied the record).
-    if (this.flags === F_NONE) return;
-    const keepCf = this.flags === F_INC || this.flags === F_DEC;
-    const op = this.flags === F_ADD || this.flags === F_INC ? OP_ADD : this.flags === F_LOGIC ? OP_LOGIC : this.flags === F_SHIFT ? OP_SHIFT : OP_SUB;
-    const word = (local: number): void => { b.get(local); if (this.byteFlags) b.i32(24).op(OP.i32ShrU); };
-    b.i32(keepCf ? FLAGS_LAZY_KEEP_CF : FLAGS_LAZY).i32(op);
-    word(L_FA); word(L_FB); word(L_FV);
-    b.i32(this.byteFlags ? 0 : 2);
-    if (keepCf) b.get(L_CF); else b.i32(0);
-    b.call(H_RECORD).op(OP.drop);
-  }
-}
-
-/** The WebAssembly operation of each ALU operation (ModRM.reg order; ADC/SBB are never translated; CMP subtracts). */
-const ALU_CODE = [OP.i32Add, OP.i32Or, 0, 0, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub];
+/** ALU operations of a record's R_OP (ModRM.reg order; ADC/SBB are never run here; 8 is TEST). */
+const ALU_TEST = 8;
+const ALU_CODE = [OP.i32Add, OP.i32Or, OP.i32Add, OP.i32Add, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub, OP.i32And];
 /** After CMP/SUB: the comparison of the operands that decides condition cc (0: through the flags). */
 const SUB_CONDITION = [0, 0, OP.i32LtU, OP.i32GeU, OP.i32Eq, OP.i32Ne, OP.i32LeU, OP.i32GtU, 0, 0, 0, 0, OP.i32LtS, OP.i32GeS, OP.i32LeS, OP.i32GtS];
 
-/** Function indexes in a module of blocks: the imported handler call, then the helpers. */
-const F_HANDLER = 0, H_READ = 1, H_WRITE = 2, H_RECORD = 3;
-/** RECORD(kind, op, dst, src, res, size, cf): the lazy-flag state into the exit record. */
-function recordHelper(): { body: Body; locals: number; params: number } {
-  const b = new Body();
-  const fields = [X_KIND, X_OP, X_DST, X_SRC, X_RES, X_SIZE, X_CF];
-  fields.forEach((field, param) => { b.i32(0).get(param).mem(OP.i32Store, 2, HOST.exit + field * 4); });
-  b.i32(0);
-  return { body: b, locals: 0, params: fields.length };
+/** Host address of dword register r and of byte register r (AL, CL, DL, BL, AH, CH, DH, BH). */
+const dwordReg = (r: number): number => HOST.regs + r * 8;
+const byteReg = (r: number): number => HOST.regs + (r & 3) * 8 + (r >> 2);
+
+/** Whether the interpreter runs slot `d` (handler form `kind`) itself. */
+function supported(c: CpuCore, d: number, kind: number): boolean {
+  if (kind === 0) return false;
+  const m = c.dRm[d]!, reg = (m >> 3) & 7;
+  const memory = m < 0xc0 && MEMORY_FORMS.has(kind);
+  if (!BYTE_FORMS.has(kind) && (c.dPfx[d]! & P_O32) === 0 && kind !== W_MOV_MOFFS) return false;
+  if ((memory || (kind === W_LEA && m < 0xc0)) && (c.dEa[d]! & EA_A16) !== 0) return false; // 16-bit addressing: the handler
+  const carry = (op: number): boolean => op === 2 || op === 3; // ADC, SBB: the handler
+  switch (kind) {
+    case W_ALU_RM_REG: case W_ALU_REG_RM: case W_ALU_RM_IMM: return !carry(ALU_OP[c.dH[d]!]!);
+    case W_ALU_GV_M: case W_ALU_M_GV: return memory && !carry(c.dExt[d]!);
+    case W_ALU_EAX_IMM: case W_BYTE_ALU_AL: case W_BYTE_ALU_GB_EB: return !carry(c.dExt[d]!);
+    case W_ALU_M_IMM: return memory && !carry(reg);
+    case W_BYTE_ALU_IMM: return !carry(reg);
+    case W_MOV_EV_IZ: case W_MOV_EB_IB: return reg === 0;
+    case W_LEA: return m < 0xc0;
+    case W_SHIFT: // SHL/SHR/SAR of a register by a constant other than 0
+      return !memory && (reg === 4 || reg === 5 || reg === 7 || reg === 6) && c.dExt[d]! !== 2 && ((c.dExt[d] === 1 ? 1 : c.dImm[d]!) & 31) !== 0;
+    case W_MOV_MOFFS: { // A0-A3 with a 32-bit address; the dword forms need a 32-bit operand size
+      const e = c.dExt[d]!;
+      return (c.dPfx[d]! & P_A32) !== 0 && ((e & 1) === 0 || (c.dPfx[d]! & P_O32) !== 0);
+    }
+    default: return true;
+  }
 }
+
+/** The kind of flags an ALU operation leaves. */
+const aluFlags = (op: number): number => (op === 0 ? F_ADD : op === 5 || op === 7 ? F_SUB : F_LOGIC);
+
+/** Typed views of the slot records. */
+interface Records { readonly u8: Uint8Array; readonly u16: Uint16Array; readonly i32: Int32Array }
+
+/** Writes slot `d`'s record; returns its form. */
+function writeRecord(c: CpuCore, d: number, rec: Records): number {
+  const h = c.dH[d]!, kind = KIND[h]!, r = d * WARM_RECORD, { u8, u16, i32 } = rec;
+  u8[r + R_LEN] = c.dLen[d]!;
+  u8[r + R_WANT] = 0;
+  if (!supported(c, d, kind)) return (u8[r + R_KIND] = CALLABLE[h] === 0 ? K_STOP : K_HANDLER);
+  const m = c.dRm[d]!, reg = (m >> 3) & 7, rm = m & 7, memory = m < 0xc0, imm = c.dImm[d]!;
+  let form = K_NOP, op = 0, a = 0, b = 0;
+  if (memory || kind === W_MOV_MOFFS) {
+    const f = kind === W_MOV_MOFFS ? EA_NONE | (EA_NONE << 4) : c.dEa[d]!;
+    const base = f & 15, index = (f >> 4) & 15;
+    u16[(r + R_BASE) >> 1] = base === EA_NONE ? HOST.zero : dwordReg(base);
+    u16[(r + R_INDEX) >> 1] = index === EA_NONE ? HOST.zero : dwordReg(index);
+    u8[r + R_SCALE] = (f >> 8) & 3;
+    u8[r + R_SEG] = c.dSeg[d]!;
+    i32[(r + R_DISP) >> 2] = c.dDisp[d]!;
+  }
+  let value = imm;
+  const alu = (o: number, reg32: number, regOrMem: number): void => { form = reg32; op = o; if (regOrMem >= 0) form = regOrMem; };
+  switch (kind) {
+    case W_NOP: break;
+    case W_MOV_GV_EV: form = memory ? K_MOV_LOAD : K_MOV_RR; a = dwordReg(reg); b = dwordReg(rm); break;
+    case W_MOV_EV_GV: form = memory ? K_MOV_STORE : K_MOV_RR; a = dwordReg(rm); b = dwordReg(reg); break;
+    case W_MOV_EV_IZ: form = memory ? K_MOV_MI : K_MOV_RI; a = dwordReg(rm); break;
+    case W_MOV_IMM: form = K_MOV_RI; a = dwordReg(c.dExt[d]!); break;
+    case W_LEA: form = K_LEA; a = dwordReg(reg); break;
+    case W_MOV_GB_EB: form = memory ? K_MOVB_LOAD : K_MOVB_RR; a = byteReg(reg); b = byteReg(rm); break;
+    case W_MOV_EB_GB: form = memory ? K_MOVB_STORE : K_MOVB_RR; a = byteReg(rm); b = byteReg(reg); break;
+    case W_MOV_EB_IB: form = memory ? K_MOVB_MI : K_MOVB_RI; a = byteReg(rm); value = imm & 0xff; break;
+    case W_MOV_REG_IB: form = K_MOVB_RI; a = byteReg(c.dExt[d]!); value = imm & 0xff; break;
+    case W_MOV_MOFFS: {
+      const e = c.dExt[d]!, dword = (e & 1) !== 0;
+      form = (e & 2) === 0 ? (dword ? K_MOV_LOAD : K_MOVB_LOAD) : (dword ? K_MOV_STORE : K_MOVB_STORE);
+      a = b = HOST.regs; // EAX or AL
+      break;
+    }
+    case W_MOVZX_B: case W_MOVSX_B: case W_MOVZX_W: case W_MOVSX_W: {
+      const word = kind === W_MOVZX_W || kind === W_MOVSX_W;
+      op = (word ? 2 : 0) | (kind === W_MOVSX_B || kind === W_MOVSX_W ? 1 : 0);
+      form = memory ? K_MOVX_M : K_MOVX_R; a = dwordReg(reg); b = word ? dwordReg(rm) : byteReg(rm);
+      break;
+    }
+    case W_CMOV: form = memory ? K_CMOV_M : K_CMOV_R; op = c.dExt[d]!; a = dwordReg(reg); b = dwordReg(rm); break;
+    case W_SETCC: form = memory ? K_SETCC_M : K_SETCC_R; op = c.dExt[d]!; a = byteReg(rm); break;
+    case W_PUSH: form = K_PUSH; b = dwordReg(c.dExt[d]!); break;
+    case W_POP: form = K_POP; a = dwordReg(c.dExt[d]!); break;
+    case W_INC: case W_DEC: form = K_INCDEC; op = kind === W_INC ? 0 : 1; a = dwordReg(c.dExt[d]!); break;
+    case W_SHIFT: form = K_SHIFT; op = reg === 6 ? 4 : reg; a = dwordReg(rm); value = (c.dExt[d] === 1 ? 1 : imm) & 31; break;
+    case W_ALU_RM_REG: alu(ALU_OP[h]!, K_ALU_RR, -1); a = dwordReg(rm); b = dwordReg(reg); break;
+    case W_ALU_REG_RM: alu(ALU_OP[h]!, K_ALU_RR, -1); a = dwordReg(reg); b = dwordReg(rm); break;
+    case W_ALU_RM_IMM: alu(ALU_OP[h]!, K_ALU_RI, -1); a = dwordReg(rm); break;
+    case W_ALU_EAX_IMM: alu(c.dExt[d]!, K_ALU_RI, -1); a = dwordReg(0); break;
+    case W_TEST_EAX_IMM: alu(ALU_TEST, K_ALU_RI, -1); a = dwordReg(0); break;
+    case W_TEST: alu(ALU_TEST, K_ALU_RR, memory ? K_ALU_LOAD : -1); a = dwordReg(memory ? reg : rm); b = dwordReg(reg); break;
+    case W_ALU_GV_M: alu(c.dExt[d]!, K_ALU_LOAD, -1); a = dwordReg(reg); break;
+    case W_ALU_M_GV: alu(c.dExt[d]!, K_ALU_RMW, -1); b = dwordReg(reg); break;
+    case W_ALU_M_IMM: alu(reg, K_ALU_MI, -1); break;
+    case W_BYTE_ALU_IMM: alu(reg, K_BALU_RI, memory ? K_BALU_MI : -1); a = byteReg(rm); value = imm & 0xff; break;
+    case W_TEST_EB_IB: alu(ALU_TEST, K_BALU_RI, memory ? K_BALU_MI : -1); a = byteReg(rm); value = imm & 0xff; break;
+    case W_BYTE_ALU_AL: alu(c.dExt[d]!, K_BALU_RI, -1); a = byteReg(0); value = imm & 0xff; break;
+    case W_TEST_AL: alu(ALU_TEST, K_BALU_RI, -1); a = byteReg(0); value = imm & 0xff; break;
+    case W_BYTE_ALU_GB_EB: alu(c.dExt[d]!, K_BALU_RR, memory ? K_BALU_LOAD : -1); a = byteReg(reg); b = byteReg(rm); break;
+    case W_TEST_EB_GB: alu(ALU_TEST, K_BALU_RR, memory ? K_BALU_LOAD : -1); a = byteReg(memory ? reg : rm); b = byteReg(reg); break;
+    case W_JCC: form = K_JCC; op = ALU_OP[h]!; break;
+    case W_JMP: form = K_JMP; break;
+    case W_CALL: form = K_CALL; break;
+    case W_RET: form = K_RET; break;
+    default: throw new Error(`warm-blocks: form ${kind} has no record`);
+  }
+  u8[r + R_KIND] = form;
+  u8[r + R_OP] = op;
+  u16[(r + R_A) >> 1] = a;
+  u16[(r + R_B) >> 1] = b;
+  i32[(r + R_IMM) >> 2] = value;
+  const aluForm = form >= K_ALU_RR && form <= K_BALU_MI;
+  u8[r + R_FK] = aluForm ? aluFlags(op) : 0;
+  u8[r + R_STORE] = aluForm && op !== 7 && op !== ALU_TEST ? 1 : 0;
+  return form;
+}
+
+// ---- the WebAssembly module: function indexes (the handler import first) ----
+const F_HANDLER = 0, H_READ = 1, H_WRITE = 2, H_LEAVE = 3, H_FLAG = 4, H_COND = 5, F_INTERP = 6;
+
 /**
- * READ/WRITE(lin, size, part): the RAM offset (from 0 at the start of RAM) of a
- * `size`-byte access at linear `lin` through TLB part `part` (its byte offset, the privilege's read or
- * write part), or -1 when it is not the plain case: it crosses a page, misses the TLB, is not RAM,
- * or (WRITE) lands on a page holding decoded code.
+ * READ/WRITE(lin, size, part): the RAM offset (from 0 at the start of RAM) of a `size`-byte access
+ * at linear `lin` through TLB part `part` (its byte offset, the privilege's read or write part), or
+ * -1 when it is not the plain case: it crosses a page, misses the TLB, is not RAM, or (WRITE) lands
+ * on a page holding decoded code.
  */
-function accessHelper(write: boolean): { body: Body; locals: number; params: number } {
+function accessHelper(write: boolean): WasmFunction {
   const b = new Body();
   const lin = 0, size = 1, part = 2, index = 3, value = 4;
   b.get(lin).i32(4095).op(OP.i32And).i32(4096).get(size).op(OP.i32Sub).op(OP.i32GtU);
@@ -688,47 +296,474 @@ function accessHelper(write: boolean): { body: Body; locals: number; params: num
   if (write) b.get(value).i32(12).op(OP.i32ShrU).mem(OP.i32Load8u, 0, HOST.codePages).op(OP.i32Or);
   b.if().i32(-1).op(OP.return).end();
   b.get(value).get(lin).i32(4095).op(OP.i32And).op(OP.i32Or);
-  return { body: b, locals: 2, params: 3 };
+  return { params: 3, locals: 2, body: b };
 }
-/** The helpers of every module of blocks, at function indexes H_READ, H_WRITE, H_RECORD (after the import). */
-const HELPERS = [accessHelper(false), accessHelper(true), recordHelper()];
 
-/** A block waiting for its batch: its block entry, address and generation key. */
-interface Pending { b: number; tag: number; gen: number }
+/** The flag-state arguments every flag helper takes, in order: fk, fbyte, fa, fb, fv, cf. */
+const FLAG_ARGS = 6;
 
 /**
- * The warm tier of one core: queues blocks that reached WARM_RUNS, translates a batch of them into
- * one module whose functions go into the dispatcher's table, and records each block's table index
- * in its block entry (CpuCore.bWarm) if that still holds the same block. The run loop calls every
- * warm block through the dispatcher's one export, so the call from JavaScript into WebAssembly is
- * always the same function (V8 makes that call cheap only where it sees one target).
+ * LEAVE(eip, fk, fbyte, fa, fb, fv, cf): EIP into the exit record, and the lazy-flag state
+ * described by the rest (nothing when fk is F_NONE: the record still holds what the blocks before
+ * this one in the call left, or what the last handler call found). Returns 0.
+ */
+function leaveHelper(): WasmFunction {
+  const b = new Body(), x = HOST.exit;
+  const eip = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, shift = 7, keep = 8;
+  const store = (field: number, value: () => void): void => { b.i32(0); value(); b.mem(OP.i32Store, 2, x + field * 4); };
+  store(X_EIP, () => b.get(eip));
+  b.get(fk).op(OP.i32Eqz).if().i32(0).op(OP.return).end();
+  b.i32(24).i32(0).get(fbyte).op(OP.select).set(shift);
+  b.get(fk).i32(F_INC).op(OP.i32Eq).get(fk).i32(F_DEC).op(OP.i32Eq).op(OP.i32Or).set(keep);
+  store(X_KIND, () => b.i32(FLAGS_LAZY_KEEP_CF).i32(FLAGS_LAZY).get(keep).op(OP.select));
+  store(X_OP, () => {
+    b.i32(OP_ADD);
+    b.i32(OP_LOGIC).i32(OP_SHIFT).i32(OP_SUB).get(fk).i32(F_SHIFT).op(OP.i32Eq).op(OP.select).get(fk).i32(F_LOGIC).op(OP.i32Eq).op(OP.select);
+    b.get(fk).i32(F_ADD).op(OP.i32Eq).get(fk).i32(F_INC).op(OP.i32Eq).op(OP.i32Or).op(OP.select);
+  });
+  store(X_DST, () => b.get(fa).get(shift).op(OP.i32ShrU));
+  store(X_SRC, () => b.get(fb).get(shift).op(OP.i32ShrU));
+  store(X_RES, () => b.get(fv).get(shift).op(OP.i32ShrU));
+  store(X_SIZE, () => b.i32(0).i32(2).get(fbyte).op(OP.select));
+  store(X_CF, () => b.get(cf).i32(0).get(keep).op(OP.select));
+  b.i32(0);
+  return { params: 1 + FLAG_ARGS, locals: 2, body: b };
+}
+
+/** FLAG(bit, fk, fbyte, fa, fb, fv, cf, flags): flag `bit` of EFLAGS (0 or 1) as the flag state says. */
+function flagHelper(): WasmFunction {
+  const b = new Body();
+  const bit = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, flags = 7;
+  const is = (local: number, value: number): Body => b.get(local).i32(value).op(OP.i32Eq);
+  const ret = (value: () => void): void => { value(); b.op(OP.return); };
+  b.get(fk).op(OP.i32Eqz).if(); ret(() => b.get(flags).get(bit).op(OP.i32ShrU).i32(1).op(OP.i32And)); b.end();
+  is(fk, F_INC); is(fk, F_DEC); b.op(OP.i32Or).if();
+  is(bit, CF_BIT).if(); ret(() => b.get(cf)); b.end();
+  is(bit, OF_BIT).if(); ret(() => b.get(fv).i32(-0x80000000).i32(0x7fffffff).get(fk).i32(F_INC).op(OP.i32Eq).op(OP.select).op(OP.i32Eq)); b.end();
+  b.end();
+  is(fk, F_SHIFT).if();
+  is(bit, CF_BIT).if(); ret(() => b.get(fb)); b.end();
+  is(bit, OF_BIT).if(); ret(() => b.get(fa)); b.end();
+  b.end();
+  is(bit, ZF_BIT).if(); ret(() => b.get(fv).op(OP.i32Eqz)); b.end();
+  is(bit, SF_BIT).if(); ret(() => b.get(fv).i32(31).op(OP.i32ShrU)); b.end();
+  is(bit, PF_BIT).if();
+  ret(() => b.get(fv).i32(24).i32(0).get(fbyte).op(OP.select).op(OP.i32ShrU).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz));
+  b.end();
+  is(bit, CF_BIT).if();
+  is(fk, F_ADD).if(); ret(() => b.get(fv).get(fa).op(OP.i32LtU)); b.end();
+  is(fk, F_SUB).if(); ret(() => b.get(fa).get(fb).op(OP.i32LtU)); b.end();
+  ret(() => b.i32(0));
+  b.end();
+  // OF
+  is(fk, F_ADD).if(); ret(() => b.get(fa).get(fv).op(OP.i32Xor).get(fb).get(fv).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU)); b.end();
+  is(fk, F_SUB).if(); ret(() => b.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fv).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU)); b.end();
+  b.i32(0);
+  return { params: 2 + FLAG_ARGS, locals: 0, body: b };
+}
+
+/**
+ * `count` cases on the value `selector` pushes (0..count-1; anything else runs the last): each case
+ * runs and then leaves the switch. Cases must not branch out of it (they may return).
+ */
+function switchOn(b: Body, count: number, selector: () => void, cases: ReadonlyArray<() => void>): void {
+  b.block();
+  for (let k = 0; k < count; k++) b.block();
+  selector();
+  b.brTable(Array.from({ length: count }, (_, k) => k), count - 1);
+  for (let k = 0; k < count; k++) {
+    b.end();
+    cases[k]!();
+    if (k < count - 1) b.br(count - 1 - k);
+  }
+  b.end();
+}
+
+/** COND(cc, fk, fbyte, fa, fb, fv, cf, flags): condition `cc` (Jcc order) as the flag state says (0 or 1). */
+function condHelper(): WasmFunction {
+  const b = new Body();
+  const cc = 0, fk = 1, flags = 7, v = 8;
+  const flag = (bit: number): void => {
+    b.i32(bit);
+    for (let k = 1; k <= FLAG_ARGS + 1; k++) b.get(k);
+    b.call(H_FLAG);
+  };
+  // After CMP/SUB the unsigned and signed orders of the operands decide directly.
+  b.get(fk).i32(F_SUB).op(OP.i32Eq).if();
+  switchOn(b, 16, () => b.get(cc), SUB_CONDITION.map((code) => () => {
+    if (code !== 0) b.get(3).get(4).op(code).op(OP.return);
+  }));
+  b.end();
+  switchOn(b, 8, () => b.get(cc).i32(1).op(OP.i32ShrU), [
+    () => { flag(OF_BIT); b.set(v); },
+    () => { flag(CF_BIT); b.set(v); },
+    () => { flag(ZF_BIT); b.set(v); },
+    () => { flag(CF_BIT); flag(ZF_BIT); b.op(OP.i32Or).set(v); },
+    () => { flag(SF_BIT); b.set(v); },
+    () => { flag(PF_BIT); b.set(v); },
+    () => { flag(SF_BIT); flag(OF_BIT); b.op(OP.i32Xor).set(v); },
+    () => { flag(ZF_BIT); flag(SF_BIT); flag(OF_BIT); b.op(OP.i32Xor).op(OP.i32Or).set(v); },
+  ]);
+  void flags;
+  b.get(v).get(cc).i32(1).op(OP.i32And).op(OP.i32Xor);
+  return { params: 2 + FLAG_ARGS, locals: 1, body: b };
+}
+
+// The interpreter's parameters and locals.
+const P_EIP = 0, P_UK = 1, P_FLAGS = 2, P_SS32 = 3, P_SLOT = 4, P_COUNT = 5;
+const L_I = 6, L_R = 7, L_OFF = 8, L_NEXT = 9, L_FK = 10, L_FBYTE = 11, L_FA = 12, L_FB = 13, L_FV = 14, L_CF = 15;
+const L_LIN = 16, L_P = 17, L_V = 18, L_T = 19, L_READ = 20, L_WRITE = 21, L_SP = 22, L_SEG = 23;
+const INTERP_LOCALS = 24 - 6;
+
+/**
+ * INTERP(eip, userKind, flags, ss32, slot, count): runs the `count` instructions whose records start
+ * at pool slot `slot` (the block at `eip`), as the block loop would, and returns the result.
+ */
+class InterpreterBuilder {
+  readonly b = new Body();
+
+  constructor(private readonly ramBase: number) {}
+
+  build(): WasmFunction {
+    const b = this.b;
+    b.get(P_UK).i32(10).op(OP.i32Shl).set(L_READ);
+    b.get(P_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
+    b.get(P_SLOT).i32(5).op(OP.i32Shl).set(L_R);
+    b.loop();
+    b.get(L_OFF); this.rec8(R_LEN); b.op(OP.i32Add).set(L_NEXT);
+    const cases: Array<() => void> = [];
+    cases[K_HANDLER] = () => this.handlerCall();
+    cases[K_STOP] = () => this.bail(BAIL_UNSUPPORTED);
+    cases[K_NOP] = () => {};
+    cases[K_MOV_RR] = () => this.setA(() => this.regB());
+    cases[K_MOV_LOAD] = () => { this.access(4, false); this.setA(() => this.ram(4)); };
+    cases[K_MOV_STORE] = () => { this.access(4, true); this.storeRam(4, () => this.regB()); };
+    cases[K_MOV_RI] = () => this.setA(() => this.rec32(R_IMM));
+    cases[K_MOV_MI] = () => { this.access(4, true); this.storeRam(4, () => this.rec32(R_IMM)); };
+    cases[K_LEA] = () => this.setA(() => this.address());
+    cases[K_MOVB_RR] = () => this.setByteA(() => this.byteB());
+    cases[K_MOVB_LOAD] = () => { this.access(1, false); this.setByteA(() => this.ram(1)); };
+    cases[K_MOVB_STORE] = () => { this.access(1, true); this.storeRam(1, () => this.byteB()); };
+    cases[K_MOVB_RI] = () => this.setByteA(() => this.rec32(R_IMM));
+    cases[K_MOVB_MI] = () => { this.access(1, true); this.storeRam(1, () => this.rec32(R_IMM)); };
+    cases[K_MOVX_R] = () => this.movx(false);
+    cases[K_MOVX_M] = () => this.movx(true);
+    cases[K_PUSH] = () => this.push(() => this.regB());
+    cases[K_POP] = () => this.pop();
+    cases[K_INCDEC] = () => this.incDec();
+    cases[K_SHIFT] = () => this.shift();
+    cases[K_ALU_RR] = () => this.alu(false, () => this.regA(), () => this.regB(), (v) => this.setA(v));
+    cases[K_ALU_RI] = () => this.alu(false, () => this.regA(), () => this.rec32(R_IMM), (v) => this.setA(v));
+    cases[K_ALU_LOAD] = () => { this.access(4, false); b.get(L_P).mem(OP.i32Load, 0, this.ramBase).set(L_V); this.alu(false, () => this.regA(), () => b.get(L_V), (v) => this.setA(v)); };
+    cases[K_ALU_RMW] = () => this.memoryAlu(4, () => this.regB());
+    cases[K_ALU_MI] = () => this.memoryAlu(4, () => this.rec32(R_IMM));
+    cases[K_BALU_RR] = () => this.alu(true, () => this.byteA(), () => this.byteB(), (v) => this.setByteA(v));
+    cases[K_BALU_RI] = () => this.alu(true, () => this.byteA(), () => this.rec32(R_IMM), (v) => this.setByteA(v));
+    cases[K_BALU_LOAD] = () => { this.access(1, false); b.get(L_P).mem(OP.i32Load8u, 0, this.ramBase).set(L_V); this.alu(true, () => this.byteA(), () => b.get(L_V), (v) => this.setByteA(v)); };
+    cases[K_BALU_MI] = () => this.memoryAlu(1, () => this.rec32(R_IMM));
+    cases[K_SETCC_R] = () => { this.condition(); b.set(L_V); this.setByteA(() => b.get(L_V)); };
+    cases[K_SETCC_M] = () => { this.access(1, true); this.condition(); b.set(L_V); this.storeRam(1, () => b.get(L_V)); };
+    cases[K_CMOV_R] = () => { this.regB(); b.set(L_V); this.condition(); b.if(); this.setA(() => b.get(L_V)); b.end(); };
+    cases[K_CMOV_M] = () => { this.access(4, false); b.get(L_P).mem(OP.i32Load, 0, this.ramBase).set(L_V); this.condition(); b.if(); this.setA(() => b.get(L_V)); b.end(); };
+    cases[K_JCC] = () => { this.condition(); b.if(); this.target(); this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T)); b.end(); };
+    cases[K_JMP] = () => { this.target(); this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T)); };
+    cases[K_CALL] = () => this.call();
+    cases[K_RET] = () => this.ret();
+    switchOn(b, KINDS, () => this.rec8(R_KIND), cases);
+    b.get(L_NEXT).set(L_OFF);
+    b.get(L_R).i32(WARM_RECORD).op(OP.i32Add).set(L_R);
+    b.get(L_I).i32(1).op(OP.i32Add).tee(L_I).get(P_COUNT).op(OP.i32LtU).op(OP.brIf).code.unsigned(0);
+    b.end();
+    this.leave(() => b.get(P_COUNT), () => this.eipPlus(L_OFF));
+    b.i32(0); // not reached (leave returns)
+    return { params: 6, locals: INTERP_LOCALS, body: b };
+  }
+
+  private rec8(field: number): Body { return this.b.get(L_R).mem(OP.i32Load8u, 0, HOST.warmSlots + field); }
+  private rec16(field: number): Body { return this.b.get(L_R).mem(OP.i32Load16u, 1, HOST.warmSlots + field); }
+  private rec32(field: number): Body { return this.b.get(L_R).mem(OP.i32Load, 2, HOST.warmSlots + field); }
+  private regA(): void { this.rec16(R_A).mem(OP.i32Load, 2, 0); }
+  private regB(): void { this.rec16(R_B).mem(OP.i32Load, 2, 0); }
+  private byteA(): void { this.rec16(R_A).mem(OP.i32Load8u, 0, 0); }
+  private byteB(): void { this.rec16(R_B).mem(OP.i32Load8u, 0, 0); }
+  private setA(value: () => void): void { this.rec16(R_A); value(); this.b.mem(OP.i32Store, 2, 0); }
+  private setByteA(value: () => void): void { this.rec16(R_A); value(); this.b.mem(OP.i32Store8, 0, 0); }
+  private eipPlus(local: number): Body { return this.b.get(P_EIP).get(local).op(OP.i32Add); }
+  /** Pushes the loaded RAM value at L_P. */
+  private ram(size: number): void { this.b.get(L_P).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16u : OP.i32Load8u, 0, this.ramBase); }
+  private storeRam(size: number, value: () => void): void {
+    this.b.get(L_P); value(); this.b.mem(size === 4 ? OP.i32Store : OP.i32Store8, 0, this.ramBase);
+  }
+
+  /** Pushes the effective address of the record's memory operand. */
+  private address(): void {
+    this.rec32(R_DISP);
+    this.rec16(R_BASE).mem(OP.i32Load, 2, 0).op(OP.i32Add);
+    this.rec16(R_INDEX).mem(OP.i32Load, 2, 0);
+    this.rec8(R_SCALE).op(OP.i32Shl).op(OP.i32Add);
+  }
+  /** A segment that is not flat (special checks, or a limit below 4 GiB - 1) bails out; else pushes its base. */
+  private segment(seg: () => void): void {
+    const b = this.b;
+    seg(); b.set(L_SEG);
+    b.get(L_SEG).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, HOST.segCheck);
+    b.get(L_SEG).i32(3).op(OP.i32Shl).mem(OP.f64Load, 3, HOST.segLimit).f64(4294967295).op(OP.f64Ne).op(OP.i32Or);
+    b.if(); this.bail(BAIL_SEGMENT); b.end();
+    b.get(L_SEG).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, HOST.segBase);
+  }
+  /**
+   * The RAM offset of the record's `size`-byte memory operand into L_P when it is the plain case
+   * (linear address from `lin`, else the record's operand), else a bail out before the instruction.
+   */
+  private access(size: number | (() => void), write: boolean, lin?: () => void, seg?: () => void): void {
+    const b = this.b;
+    if (lin !== undefined) lin(); else this.address();
+    this.segment(seg ?? (() => this.rec8(R_SEG)));
+    b.op(OP.i32Add).tee(L_LIN);
+    if (typeof size === 'number') b.i32(size); else size();
+    b.get(write ? L_WRITE : L_READ).call(write ? H_WRITE : H_READ).tee(L_P).i32(0).op(OP.i32LtS);
+    b.if(); this.bail(BAIL_ACCESS); b.end();
+  }
+
+  /** The flag-state locals, as the helpers take them. */
+  private flagArgs(): void {
+    const b = this.b;
+    b.get(L_FK).get(L_FBYTE).get(L_FA).get(L_FB).get(L_FV).get(L_CF);
+  }
+  /** Pushes the record's condition (R_OP, Jcc order): 0 or 1. */
+  private condition(): void {
+    this.rec8(R_OP); this.flagArgs(); this.b.get(P_FLAGS).call(H_COND);
+  }
+  /** Returns `result`, EIP from `eip`, the flags into the exit record. */
+  private leave(result: () => void, eip: () => void): void {
+    const b = this.b;
+    eip(); this.flagArgs(); b.call(H_LEAVE).op(OP.drop);
+    result(); b.op(OP.return);
+  }
+  /** Returns before this instruction: nothing of it done. */
+  private bail(why: number): void {
+    this.leave(() => this.b.get(L_I).i32(BAIL | (why << 17)).op(OP.i32Or), () => this.eipPlus(L_OFF));
+  }
+
+  /**
+   * An instruction the interpreter does not run: its handler, called through the import
+   * (WarmTier.callHandler) with the lazy flags handed over in the exit record. It returns EFLAGS
+   * (when the record says a later instruction reads them), or -1 when the block must stop after it
+   * (EIP moved off the fall-through, a chunk break): then the core has everything.
+   */
+  private handlerCall(): void {
+    const b = this.b;
+    this.eipPlus(L_OFF); this.flagArgs(); b.call(H_LEAVE).op(OP.drop);
+    b.get(L_I).get(L_OFF).get(L_NEXT); this.rec8(R_WANT); b.call(F_HANDLER).tee(P_FLAGS).i32(-1).op(OP.i32Eq);
+    b.if().get(L_I).i32(1 | IN_CORE).op(OP.i32Add).op(OP.return).end();
+    b.i32(F_NONE).set(L_FK);
+  }
+
+  /** `a OP b` (OP from the record), the lazy state left in fa/fb/fv; bytes in the top byte. */
+  private alu(byte: boolean, a: () => void, source: () => void, store: (v: () => void) => void): void {
+    const b = this.b;
+    a(); if (byte) b.i32(24).op(OP.i32Shl); b.set(L_FA);
+    source(); if (byte) b.i32(24).op(OP.i32Shl); b.set(L_FB);
+    switchOn(b, 9, () => this.rec8(R_OP), ALU_CODE.map((code) => () => { b.get(L_FA).get(L_FB).op(code).set(L_FV); }));
+    this.rec8(R_FK).set(L_FK);
+    b.i32(byte ? 1 : 0).set(L_FBYTE);
+    this.rec8(R_STORE).if();
+    store(() => { b.get(L_FV); if (byte) b.i32(24).op(OP.i32ShrU); });
+    b.end();
+  }
+  /** OP on the record's memory operand and `source`: CMP and TEST only read it; the rest write it back. */
+  private memoryAlu(size: number, source: () => void): void {
+    const b = this.b;
+    // Through the write half of the TLB when the result is stored (its pages are readable too).
+    this.rec8(R_STORE).if();
+    this.access(size, true);
+    b.else();
+    this.access(size, false);
+    b.end();
+    this.alu(size === 1, () => this.ram(size), source, (v) => this.storeRam(size, v));
+  }
+
+  private movx(memory: boolean): void {
+    const b = this.b;
+    // R_OP: bit 1 word source, bit 0 sign-extended.
+    if (memory) {
+      this.access(() => { this.rec8(R_OP).i32(1).op(OP.i32ShrU).i32(1).op(OP.i32Add); }, false);
+      this.rec8(R_OP).i32(2).op(OP.i32And).if();
+      b.get(L_P).mem(OP.i32Load16u, 0, this.ramBase).set(L_V);
+      b.else();
+      b.get(L_P).mem(OP.i32Load8u, 0, this.ramBase).set(L_V);
+      b.end();
+    } else {
+      this.rec8(R_OP).i32(2).op(OP.i32And).if();
+      this.rec16(R_B).mem(OP.i32Load16u, 1, 0).set(L_V);
+      b.else();
+      this.byteB(); b.set(L_V);
+      b.end();
+    }
+    // Sign extension: shift the value's top bit to bit 31 and back (24 for bytes, 16 for words).
+    this.rec8(R_OP).i32(1).op(OP.i32And).if();
+    b.i32(16).i32(24); this.rec8(R_OP).i32(2).op(OP.i32And); b.op(OP.select).set(L_T);
+    b.get(L_V).get(L_T).op(OP.i32Shl).get(L_T).op(OP.i32ShrS).set(L_V);
+    b.end();
+    this.setA(() => b.get(L_V));
+  }
+
+  /** The stack must be 32-bit; pushes SS's base (a stack segment that is not flat bails out). */
+  private stack(): void {
+    const b = this.b;
+    b.get(P_SS32).op(OP.i32Eqz).if(); this.bail(BAIL_STACK16); b.end();
+  }
+  /** PUSH of `value` (read before anything is written): the store, then ESP. */
+  private push(value: () => void): void {
+    const b = this.b;
+    this.stack();
+    value(); b.set(L_V);
+    this.access(4, true, () => { b.i32(0).mem(OP.i32Load, 2, dwordReg(4)).i32(4).op(OP.i32Sub).tee(L_SP); }, () => b.i32(SS));
+    b.get(L_P).get(L_V).mem(OP.i32Store, 0, this.ramBase);
+    b.i32(0).get(L_SP).mem(OP.i32Store, 2, dwordReg(4));
+  }
+  /** Pushes the dword at ESP (L_SP keeps ESP). */
+  private stackLoad(): void {
+    const b = this.b;
+    this.stack();
+    this.access(4, false, () => { b.i32(0).mem(OP.i32Load, 2, dwordReg(4)).tee(L_SP); }, () => b.i32(SS));
+    b.get(L_P).mem(OP.i32Load, 0, this.ramBase);
+  }
+  private pop(): void {
+    const b = this.b;
+    this.stackLoad();
+    b.set(L_V);
+    b.i32(0).get(L_SP).i32(4).op(OP.i32Add).mem(OP.i32Store, 2, dwordReg(4));
+    this.setA(() => b.get(L_V)); // POP ESP: the loaded value wins
+  }
+  /** The branch target (EIP after the instruction + rel) into L_T, checked against CS.limit. */
+  private target(): void {
+    const b = this.b;
+    this.eipPlus(L_NEXT); this.rec32(R_IMM); b.op(OP.i32Add).set(L_T);
+    this.limitCheck();
+  }
+  /** A target in L_T beyond CS.limit bails out (the handler raises #GP(0)). */
+  private limitCheck(): void {
+    const b = this.b;
+    b.get(L_T).op(OP.f64ConvertI32U).i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).op(OP.f64Gt);
+    b.if(); this.bail(BAIL_LIMIT); b.end();
+  }
+  private call(): void {
+    const b = this.b;
+    this.target();
+    // (The push below leaves L_T alone.)
+    this.push(() => this.eipPlus(L_NEXT));
+    this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T));
+  }
+  private ret(): void {
+    const b = this.b;
+    this.stackLoad();
+    b.set(L_T);
+    this.limitCheck();
+    b.i32(0).get(L_SP).i32(4).op(OP.i32Add); this.rec32(R_IMM); b.op(OP.i32Add).mem(OP.i32Store, 2, dwordReg(4));
+    this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T));
+  }
+  /** INC/DEC (R_OP 1) keep CF: its value at this point into L_CF, then the INC/DEC flag state. */
+  private incDec(): void {
+    const b = this.b;
+    b.i32(CF_BIT); this.flagArgs(); b.get(P_FLAGS).call(H_FLAG).set(L_CF);
+    this.regA(); b.set(L_FA);
+    b.i32(1).set(L_FB);
+    b.get(L_FA).i32(-1).i32(1);
+    this.rec8(R_OP); b.op(OP.select).op(OP.i32Add).set(L_FV); // +1 for INC (R_OP 0), -1 for DEC
+    this.rec8(R_OP).i32(F_INC).op(OP.i32Add).set(L_FK);
+    b.i32(0).set(L_FBYTE);
+    this.setA(() => b.get(L_FV));
+  }
+  /** SHL/SHR/SAR by the constant in R_IMM (R_OP 4, 5, 7): setLazyShift(), OF in fa, CF in fb. */
+  private shift(): void {
+    const b = this.b;
+    this.regA(); b.set(L_FA);
+    this.rec32(R_IMM).set(L_T);
+    // R_OP 4, 5, 7 -> 0, 1, 2: x - (x >> 1) of x = R_OP - 4.
+    switchOn(b, 3, () => { this.rec8(R_OP).i32(4).op(OP.i32Sub).tee(L_V).get(L_V).i32(1).op(OP.i32ShrU).op(OP.i32Sub); }, [
+      () => { // SHL (R_OP 4)
+        b.get(L_FA).i32(32).get(L_T).op(OP.i32Sub).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
+        b.get(L_FA).get(L_T).op(OP.i32Shl).set(L_FV);
+        b.get(L_FV).i32(31).op(OP.i32ShrU).get(L_FB).op(OP.i32Xor).set(L_FA);
+      },
+      () => { // SHR (R_OP 5)
+        b.get(L_FA).get(L_T).i32(1).op(OP.i32Sub).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
+        b.get(L_FA).get(L_T).op(OP.i32ShrU).set(L_FV);
+        b.get(L_FA).i32(31).op(OP.i32ShrU).set(L_FA);
+      },
+      () => { // SAR (R_OP 7)
+        b.get(L_FA).get(L_T).i32(1).op(OP.i32Sub).op(OP.i32ShrS).i32(1).op(OP.i32And).set(L_FB);
+        b.get(L_FA).get(L_T).op(OP.i32ShrS).set(L_FV);
+        b.i32(0).set(L_FA);
+      },
+    ]);
+    b.i32(F_SHIFT).set(L_FK);
+    b.i32(0).set(L_FBYTE);
+    this.setA(() => b.get(L_FV));
+  }
+}
+
+/**
+ * The dispatcher's "run": the interpreter on the first block, and while it ended normally and the
+ * jump cache holds a warm block for where it went (this epoch, not reading flags it did not set, not
+ * chained CHAIN_LIMIT times yet, fitting in the budget), on that block next, without returning to
+ * JavaScript. The result is the last block's, with the instructions of all of them.
+ */
+function dispatchLoop(): WasmFunction {
+  const P_SLOT_ = 0, P_COUNT_ = 1, P_EIP_ = 2, P_UK_ = 3, P_FLAGS_ = 4, P_SS32_ = 5, P_EPOCH = 6, P_BUDGET = 7;
+  const L_DONE = 8, L_RESULT = 9, L_LIN_ = 10, L_J = 11;
+  const x = HOST.exit, b = new Body();
+  b.loop();
+  b.i32(0).get(P_EIP_).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
+  b.i32(0).get(L_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
+  b.get(P_EIP_).get(P_UK_).get(P_FLAGS_).get(P_SS32_).get(P_SLOT_).get(P_COUNT_).call(F_INTERP).set(L_RESULT);
+  // Stopped inside the block (bail out, handler): done.
+  b.get(L_RESULT).i32(BAIL | IN_CORE).op(OP.i32And).if().get(L_RESULT).get(L_DONE).op(OP.i32Add).op(OP.return).end();
+  b.get(L_DONE).get(L_RESULT).op(OP.i32Add).set(L_DONE);
+  // The next block: linear EIP, its jump-cache entry.
+  b.i32(0).mem(OP.i32Load, 2, x + X_EIP * 4).set(P_EIP_);
+  b.get(P_EIP_).i32(0).mem(OP.i32Load, 2, HOST.segBase + CS * 4).op(OP.i32Add).set(L_LIN_);
+  b.get(L_LIN_).get(L_LIN_).i32(WJ_BITS).op(OP.i32ShrU).op(OP.i32Xor).i32((1 << WJ_BITS) - 1).op(OP.i32And).i32(5).op(OP.i32Shl).set(L_J);
+  const entry = (field: number): void => { b.get(L_J).mem(OP.i32Load, 2, HOST.warmJumps + field * 4); };
+  entry(WJ_LIN); b.get(L_LIN_).op(OP.i32Ne);
+  entry(WJ_EPOCH); b.get(P_EPOCH).op(OP.i32Ne).op(OP.i32Or);
+  entry(WJ_INFO); b.i32(WJ_READS_FLAGS).op(OP.i32And).op(OP.i32Or);
+  b.if().get(L_DONE).op(OP.return).end();
+  entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).tee(P_COUNT_).get(L_DONE).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU);
+  b.if().get(L_DONE).op(OP.return).end();
+  entry(WJ_SLOT); b.set(P_SLOT_);
+  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it).
+  b.get(P_SLOT_).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(L_RESULT).i32(CHAIN_LIMIT).op(OP.i32GeU);
+  b.if().get(L_DONE).op(OP.return).end();
+  b.get(P_SLOT_).i32(1).op(OP.i32Shl).get(L_RESULT).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
+  b.i32(0).get(P_SLOT_).mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
+  b.br(0);
+  b.end();
+  b.get(L_DONE);
+  return { params: 8, locals: 4, body: b, export: 'run' };
+}
+
+/**
+ * The warm tier of one core: when a block has run `threshold` times in the block loop, writes the
+ * records of its instructions and marks its block entry warm (CpuCore.bWarm); the run loop then
+ * calls the interpreter for it through the dispatcher's one export, so the call from JavaScript into
+ * WebAssembly is always the same function (V8 makes that call cheap only where it sees one target).
  */
 export class WarmTier {
-  private readonly pending: Pending[] = [];
-  private readonly pages: number;
-  private readonly memory: WebAssembly.Memory;
-  private readonly table: WebAssembly.Table;
-  private next = 0;
-  /** Modules made since the table last started over. */
-  private modules = 0;
-  /**
-   * Warm blocks by physical address, kept when their block entry goes (a pool flush drops every
-   * block, 57 times in a Debian boot; run counts survive it, so a block past WARM_RUNS would not be
-   * queued again): a rebuild of the same code under the same generation key gets its index back.
-   */
-  private readonly kept = new Map<number, { gen: number; count: number; index: number; reads: number }>();
-  /** Calls warm block `index` of the table, and the ones after it that the jump cache knows. */
+  /** Runs warm blocks from pool slot `slot`, and the ones after it that the jump cache knows. */
   readonly run: WarmRun;
-  /** The dispatcher's jump cache (WJ_*) and chained-run counts per table index. */
+  /** The dispatcher's jump cache (WJ_*) and chained-run counts per first pool slot. */
   private readonly jumps: Int32Array;
   private readonly chained: Uint16Array;
+  private readonly records: Records;
   /** Per block entry: the block reads EFLAGS it did not set (the run loop passes them). */
   readonly readsFlags: Uint8Array;
   /** The exit record as Int32 (see X_EIP...). */
   readonly exit: Int32Array;
   /** The retired count before the run loop's call of the dispatcher. */
   entryRetired = -0; // a double, as CpuCore.retired
-  /** The import a warm block calls for instruction `i` (at `offset`, the next at `next`) of the running block. */
+  /** The import the interpreter calls for instruction `i` (at `offset`, the next at `next`) of the running block. */
   private readonly callHandler = (i: number, offset: number, next: number, wantFlags: number): number => {
     const c = this.c, x = this.exit, e = x[X_BLOCK_EIP]!, d = x[X_BLOCK_SLOT]! + i, nextEip = (e + next) | 0;
     const retired = this.entryRetired + x[X_BLOCK_DONE]! + i;
@@ -744,43 +779,65 @@ export class WarmTier {
   };
 
   constructor(private readonly c: CpuCore, memory: WebAssembly.Memory, blockEntries: number, readonly threshold: number) {
-    this.memory = memory;
-    this.pages = memory.buffer.byteLength / 65536;
+    const area = c.hostArea!.byteOffset, buffer = memory.buffer;
     this.readsFlags = new Uint8Array(blockEntries);
-    this.exit = new Int32Array(memory.buffer, c.hostArea!.byteOffset + HOST.exit, 16);
-    const dispatcher = new WebAssembly.Instance(new WebAssembly.Module(dispatcherModule(4, 7, dispatchLoop(), 4, TABLE_SIZE, this.pages)), { m: { memory } });
-    this.jumps = new Int32Array(memory.buffer, c.hostArea!.byteOffset + HOST.warmJumps, 8 << WJ_BITS);
-    this.chained = new Uint16Array(memory.buffer, c.hostArea!.byteOffset + HOST.warmRuns, TABLE_SIZE);
-    this.run = dispatcher.exports['run'] as WarmRun;
-    this.table = dispatcher.exports['table'] as WebAssembly.Table;
+    this.exit = new Int32Array(buffer, area + HOST.exit, 16);
+    this.jumps = new Int32Array(buffer, area + HOST.warmJumps, 8 << WJ_BITS);
+    this.chained = new Uint16Array(buffer, area + HOST.warmRuns, WARM_SLOTS);
+    const bytes = WARM_SLOTS * WARM_RECORD;
+    this.records = {
+      u8: new Uint8Array(buffer, area + HOST.warmSlots, bytes),
+      u16: new Uint16Array(buffer, area + HOST.warmSlots, bytes / 2),
+      i32: new Int32Array(buffer, area + HOST.warmSlots, bytes / 4),
+    };
+    const functions = [accessHelper(false), accessHelper(true), leaveHelper(), flagHelper(), condHelper(),
+      new InterpreterBuilder(c.ram.byteOffset).build(), dispatchLoop()];
+    const module = new WebAssembly.Module(wasmModule(buffer.byteLength / 65536, [4], functions));
+    const { exports } = new WebAssembly.Instance(module, { m: { memory, f0: this.callHandler } });
+    this.run = exports['run'] as WarmRun;
   }
 
   /**
-   * Block entry `b` ran `threshold` times in the block loop: translate it with the next batch (at
-   * once with a threshold up to SMALL_THRESHOLD, as tests use). Returns whether it was translated now.
+   * Block entry `b` ran `threshold` times in the block loop: write the records of its instructions.
+   * Returns whether it is warm now (a block with nothing the interpreter runs itself stays in the
+   * block loop until its entry is rebuilt).
    */
   enqueue(b: number): boolean {
-    const c = this.c;
-    c.bWarm[b] = WARM_QUEUED;
-    this.pending.push({ b, tag: c.bTag[b]!, gen: c.bGen[b]! });
-    if (this.pending.length < BATCH && this.threshold > SMALL_THRESHOLD) return false;
-    this.flush();
+    const c = this.c, rec = this.records, start = c.bStart[b]!, count = Math.min(c.bCount[b]!, c.bLinear[b]!);
+    // Whether the flags a form reads come from the caller (EFLAGS passed in), were set in the block,
+    // or come back from the last handler call (which then returns them: R_WANT).
+    const CALLER = 0, SET = 1, HANDLER = 2;
+    let source = CALLER, reads = false, own = 0, lastHandler = -1;
+    for (let i = 0; i < count; i++) {
+      const d = start + i, form = writeRecord(c, d, rec);
+      if (form === K_STOP) break;
+      if (form === K_HANDLER) { source = HANDLER; lastHandler = d; continue; }
+      own++;
+      if (READS_FLAGS.has(form) && source !== SET) {
+        if (source === CALLER) reads = true; else rec.u8[lastHandler * WARM_RECORD + R_WANT] = 1;
+      }
+      if (SETS_FLAGS.has(form)) source = SET;
+    }
+    if (own === 0) {
+      c.bWarm[b] = WARM_NOTHING;
+      return false;
+    }
+    c.bWarm[b] = WARM_READY;
+    this.readsFlags[b] = reads ? 1 : 0;
+    this.chained[start] = 0;
+    c.stats[CpuStat.BlocksWarmed]++;
     return true;
-  }
-  /** Whether enough blocks wait for their batch that run() translates them before it returns. */
-  get waiting(): boolean {
-    return this.pending.length >= BATCH / 8;
   }
 
   /**
-   * The run loop calls warm block `index` (pool slot `slot`, `count` instructions) found at linear
+   * The run loop calls the warm block at pool slot `slot` (`count` instructions) found at linear
    * `lin` in fetch epoch `epoch`: the dispatcher may go on to it from another warm block while the
    * epoch lasts (the epoch moves on with every change of what an address runs: code writes, TLB
    * flushes, pool flushes, mode changes; as for the run loop's own jump cache).
    */
-  remember(lin: number, epoch: number, index: number, slot: number, count: number, readsFlags: boolean): void {
+  remember(lin: number, epoch: number, slot: number, count: number, readsFlags: boolean): void {
     const j = (((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3), w = this.jumps;
-    w[j + WJ_LIN] = lin; w[j + WJ_EPOCH] = epoch; w[j + WJ_INDEX] = index; w[j + WJ_SLOT] = slot;
+    w[j + WJ_LIN] = lin; w[j + WJ_EPOCH] = epoch; w[j + WJ_SLOT] = slot;
     w[j + WJ_INFO] = count | (readsFlags ? WJ_READS_FLAGS : 0);
   }
 
@@ -789,61 +846,10 @@ export class WarmTier {
     this.jumps.fill(0);
   }
 
-  /** Forget every kept and queued block (CpuCore.dropDecoded: RAM may have changed without the page generations seeing it). */
+  /** Forget every warm block (CpuCore.dropDecoded: RAM may have changed without the page generations seeing it). */
   forget(): void {
     this.jumps.fill(0);
-    this.kept.clear();
-    this.pending.length = 0;
     this.c.bWarm.fill(WARM_NONE);
-  }
-
-  /** Block entry `b` was just built for `phys` under `gen` with `count` instructions: its kept warm block, if any, again. */
-  restore(b: number, phys: number, gen: number, count: number): void {
-    const kept = this.kept.get(phys);
-    if (kept === undefined || kept.gen !== gen || kept.count !== count) return;
-    this.c.bWarm[b] = kept.index;
-    this.readsFlags[b] = kept.reads;
-  }
-
-  /** Translate and install the queued blocks that still hold the code they were queued with. */
-  flush(): void {
-    const c = this.c;
-    const live: Pending[] = [], bodies: Array<{ body: Body; locals: number }> = [], reads: boolean[] = [];
-    for (const p of this.pending) {
-      // The entry may have been rebuilt since (a code write to its page, a pool flush): if it still
-      // holds a block at the same address, that block is translated as it is now.
-      if (c.bTag[p.b] !== p.tag || c.bFn[p.b] !== null || c.bWarm[p.b] !== WARM_QUEUED || c.bCount[p.b] === 0) continue;
-      p.gen = c.bGen[p.b]!;
-      const t = new Translator(c);
-      const body = t.translate(c.bStart[p.b]!, Math.min(c.bCount[p.b]!, c.bLinear[p.b]!));
-      if (body === null) continue;
-      live.push(p);
-      bodies.push({ body, locals: LOCALS });
-      reads.push(t.readsFlagsIn);
-    }
-    this.pending.length = 0;
-    if (live.length === 0) return;
-    if (this.next + live.length > TABLE_SIZE || this.modules >= MAX_MODULES) {
-      c.bWarm.fill(WARM_NONE); // every warm block goes; the table fills again from the start
-      this.jumps.fill(0);
-      this.kept.clear();
-      this.next = 0;
-      this.modules = 0;
-    }
-    this.modules++;
-    const base = this.next;
-    this.next += live.length;
-    const bytes = blocksModule(4, bodies, this.pages, HELPERS, [4]);
-    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } });
-    for (let k = 0; k < live.length; k++) {
-      const p = live[k]!;
-      this.table.set(base + k, exports[String(k)] as WebAssembly.ExportValue);
-      this.chained[base + k] = 0;
-      c.bWarm[p.b] = base + k;
-      this.readsFlags[p.b] = reads[k] ? 1 : 0;
-      this.kept.set(p.tag, { gen: p.gen, count: c.bCount[p.b]!, index: base + k, reads: reads[k] ? 1 : 0 });
-    }
-    c.stats[CpuStat.BlocksWarmed] += live.length;
   }
 }
 
@@ -854,44 +860,4 @@ export function applyExitFlags(c: CpuCore, x: Int32Array): void {
   if (kind === FLAGS_LAZY_KEEP_CF) c.flags = (c.flags & ~CF) | x[X_CF]!;
   c.lfOp = x[X_OP]!; c.lfDst = x[X_DST]!; c.lfSrc = x[X_SRC]!; c.lfRes = x[X_RES]!; c.lfSize = x[X_SIZE]!;
   c.lazy = kind === FLAGS_LAZY ? ARITH : ARITH & ~CF;
-}
-
-/**
- * The dispatcher's "run": call warm block `index`, and while it ended normally and the jump cache
- * holds a warm block for where it went (this epoch, not reading flags it did not set, not chained
- * CHAIN_LIMIT times yet, fitting in the budget), that block next, without returning to JavaScript.
- * The result is the last block's, with the instructions of all of them.
- */
-function dispatchLoop(): Body {
-  const P_INDEX = 0, P_EIP = 1, P_UK = 2, P_FLAGS = 3, P_SS32 = 4, P_EPOCH = 5, P_BUDGET = 6;
-  const L_DONE = 7, L_R = 8, L_LIN = 9, L_J = 10;
-  const x = HOST.exit, b = new Body();
-  b.loop();
-  b.i32(0).get(P_EIP).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
-  b.i32(0).get(L_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
-  b.get(P_EIP).get(P_UK).get(P_FLAGS).get(P_SS32).get(P_INDEX).callIndirect(0).set(L_R);
-  // Stopped inside the block (bail out, handler): done.
-  b.get(L_R).i32(BAIL | IN_CORE).op(OP.i32And).if().get(L_R).get(L_DONE).op(OP.i32Add).op(OP.return).end();
-  b.get(L_DONE).get(L_R).op(OP.i32Add).set(L_DONE);
-  // The next block: linear EIP, its jump-cache entry.
-  b.i32(0).mem(OP.i32Load, 2, x + X_EIP * 4).set(P_EIP);
-  b.get(P_EIP).i32(0).mem(OP.i32Load, 2, HOST.segBase + CS * 4).op(OP.i32Add).set(L_LIN);
-  b.get(L_LIN).get(L_LIN).i32(WJ_BITS).op(OP.i32ShrU).op(OP.i32Xor).i32((1 << WJ_BITS) - 1).op(OP.i32And).i32(5).op(OP.i32Shl).set(L_J);
-  const entry = (field: number): void => { b.get(L_J).mem(OP.i32Load, 2, HOST.warmJumps + field * 4); };
-  entry(WJ_LIN); b.get(L_LIN).op(OP.i32Ne);
-  entry(WJ_EPOCH); b.get(P_EPOCH).op(OP.i32Ne).op(OP.i32Or);
-  entry(WJ_INFO); b.i32(WJ_READS_FLAGS).op(OP.i32And).op(OP.i32Or);
-  b.if().get(L_DONE).op(OP.return).end();
-  entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).get(L_DONE).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU);
-  b.if().get(L_DONE).op(OP.return).end();
-  entry(WJ_INDEX); b.set(P_INDEX);
-  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it).
-  b.get(P_INDEX).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(L_R).i32(CHAIN_LIMIT).op(OP.i32GeU);
-  b.if().get(L_DONE).op(OP.return).end();
-  b.get(P_INDEX).i32(1).op(OP.i32Shl).get(L_R).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
-  b.i32(0); entry(WJ_SLOT); b.mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
-  b.br(0);
-  b.end();
-  b.get(L_DONE);
-  return b;
 }
