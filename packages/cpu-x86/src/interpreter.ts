@@ -1,5 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { applyExitFlags, BAIL, FLAGS_KEPT, IN_CORE, WARM_NONE, X_BLOCK_DONE, X_BLOCK_SLOT, X_EIP, X_KIND } from './wasm/warm-blocks.js';
+import { applyExitFlags, BAIL, clearExitFlags, IN_CORE, WARM_NONE, X_BLOCK_DONE, X_BLOCK_SLOT, X_EIP } from './wasm/warm-blocks.js';
 import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, compilesDirect, type CompiledBlock } from './block-compiler.js';
 import { CROSS_BASE, CROSS_SIZE, DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
@@ -190,7 +190,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         warm!.remember(lin, c.fetchEpoch, start, linear, reads);
         warm!.entryRetired = retired;
         exit![X_BLOCK_SLOT] = start;
-        exit![X_KIND] = FLAGS_KEPT;
+        clearExitFlags(exit!);
         const result = runWarm!(start, linear, eip, c.userKind, reads ? c.getFlags() : 0, c.ss32 === true ? 1 : 0, c.fetchEpoch, budget);
         const done = result & 0xffff;
         if ((result & IN_CORE) === 0) {

@@ -186,6 +186,63 @@ describe('warm blocks', () => {
       add edi, 0x11111111`));
   });
 
+  it('compute what the block loop computes: rotates, shifts by CL and IMUL, and the flags they set outright', () => {
+    // CL runs through 0 (nothing changes, flags included), 1 and past 31 (masked); ROL/ROR set CF
+    // and OF over the lazy state of the CMP before them, IMUL sets them over its LOGIC flags.
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, edi
+      cmp eax, ecx
+      rol eax, 7
+      jb .b
+      ror edx, 1
+    .b:
+      setz bl
+      seto bh
+      mov ecx, ecx
+      push ecx
+      and ecx, 0x23
+      shl eax, cl
+      setc dl
+      ror ebx, cl
+      sbb edx, eax
+      sar edx, cl
+      pop ecx
+      imul eax, edi
+      jo .o
+      imul edx, [esi + ecx * 4], 0x10001
+      setc dh
+    .o:
+      imul ebx, edx, -3
+      adc eax, ebx
+      imul edi, [esi]
+      seto al
+      add edi, 0x10203041
+      mov [esi + ecx * 4], edi`, 48));
+    // The flags they set outright leave the block with it: the next block reads them.
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x9e3779b1
+      cmp eax, edi
+      rol eax, 9
+      seto bl
+      ror eax, 5
+      jmp .n
+    .n:
+      seto bh
+      mov [esi + ecx * 4 + 0x400], ebx
+      sets bl
+      setc bh
+      cmp eax, ecx
+      imul edx, eax, 0x10001
+      jmp .m
+    .m:
+      seto dl
+      setnc dh
+      add edi, ecx
+      mov [esi + ecx * 4], ebx
+      mov [esi + ecx * 4 + 0x200], edx`, 48));
+  });
+
   it('compute what the block loop computes: calls, returns and jumps', () => {
     expectSameAsBlockLoop(`
       mov ecx, 30

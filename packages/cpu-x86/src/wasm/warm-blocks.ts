@@ -32,8 +32,8 @@ import { ARITH, CF, CS, EA_A16, EA_NONE, OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, P_A
 import type { CpuCore } from '../core.js';
 import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
-  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, decReg, grp1Eb, grp1Ev, grp2Ev, incReg,
-  testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
+  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, imulGvEvI,
+  incReg, testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
 } from '../exec/alu.js';
 import { callRel, JCC, jmpRel, nop, retNear } from '../exec/control.js';
 import {
@@ -73,6 +73,11 @@ export const X_EIP = 0, X_KIND = 1, X_OP = 2, X_DST = 3, X_SRC = 4, X_RES = 5, X
  * to): its first EIP, its first pool slot, and the instructions the blocks before it in this call retired.
  */
 export const X_BLOCK_EIP = 8, X_BLOCK_SLOT = 9, X_BLOCK_DONE = 10;
+/**
+ * Flags the block set outright over whatever the lazy state says (ROL/ROR's CF and OF, IMUL's): their
+ * EFLAGS mask (0: none) and values.
+ */
+export const X_SET_MASK = 11, X_SET_BITS = 12;
 /** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, instructions | READS_FLAGS, first pool slot. */
 const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INFO = 3, WJ_SLOT = 4;
 const WJ_BITS = 12, WJ_READS_FLAGS = 0x10000;
@@ -88,7 +93,7 @@ const W_TEST = 15, W_MOVZX_B = 16, W_MOVZX_W = 17, W_MOVSX_B = 18, W_MOVSX_W = 1
 const W_CALL = 22, W_RET = 23, W_MOV_EV_IZ = 24, W_NOP = 25, W_ALU_EAX_IMM = 26, W_TEST_EAX_IMM = 27;
 const W_SHIFT = 28, W_MOV_GB_EB = 29, W_MOV_EB_GB = 30, W_MOV_EB_IB = 31, W_MOV_REG_IB = 32, W_BYTE_ALU_IMM = 33;
 const W_BYTE_ALU_AL = 34, W_BYTE_ALU_GB_EB = 35, W_TEST_EB_GB = 36, W_TEST_EB_IB = 37, W_TEST_AL = 38, W_SETCC = 39, W_CMOV = 40;
-const W_MOV_MOFFS = 41;
+const W_MOV_MOFFS = 41, W_IMUL = 42, W_IMUL_IMM = 43;
 /**
  * KIND: what each handler is here; ALU_OP: the ALU operation (ModRM.reg order: add or adc sbb and
  * sub xor cmp) of the specialised register handlers, or the Jcc condition.
@@ -108,6 +113,7 @@ const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
   set(movGbEb, W_MOV_GB_EB); set(movEbGb, W_MOV_EB_GB); set(movEbIb, W_MOV_EB_IB); set(movRegIb, W_MOV_REG_IB);
   set(grp1Eb, W_BYTE_ALU_IMM); set(aluALIb, W_BYTE_ALU_AL); set(aluGbEb, W_BYTE_ALU_GB_EB); set(testEbGb, W_TEST_EB_GB);
   set(testEbIb, W_TEST_EB_IB); set(testALIb, W_TEST_AL); set(setcc, W_SETCC); set(cmovcc, W_CMOV); set(movMoffs, W_MOV_MOFFS);
+  set(imulGvEv, W_IMUL); set(imulGvEvI, W_IMUL_IMM);
 }
 /**
  * Handlers the interpreter may call for an instruction it does not run itself (the run loop's checks
@@ -121,7 +127,7 @@ const BYTE_FORMS = new Set([W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB,
 /** Forms whose ModRM memory form reads or writes memory (LEA only computes the address). */
 const MEMORY_FORMS = new Set([W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
   W_MOVSX_B, W_MOVSX_W, W_SHIFT, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB,
-  W_SETCC, W_CMOV]);
+  W_SETCC, W_CMOV, W_IMUL, W_IMUL_IMM]);
 
 
 /**
@@ -136,14 +142,17 @@ const K_MOVX_R = 14, K_MOVX_M = 15, K_PUSH = 16, K_POP = 17, K_INCDEC = 18, K_SH
 const K_ALU_RR = 20, K_ALU_RI = 21, K_ALU_LOAD = 22, K_ALU_RMW = 23, K_ALU_MI = 24;
 const K_BALU_RR = 25, K_BALU_RI = 26, K_BALU_LOAD = 27, K_BALU_MI = 28;
 const K_SETCC_R = 29, K_SETCC_M = 30, K_CMOV_R = 31, K_CMOV_M = 32;
-const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36;
-const KINDS = 37;
+const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36, K_ROT = 37, K_IMUL_R = 38, K_IMUL_M = 39;
+const KINDS = 40;
 /** Forms that read EFLAGS (a condition, or INC/DEC's carry) and forms that set all six. */
 const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC]);
-const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_SHIFT, K_INCDEC]);
+const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_SHIFT, K_INCDEC,
+  K_IMUL_R, K_IMUL_M]);
 
 /** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
 const R_KIND = 0, R_OP = 1, R_LEN = 2, R_SEG = 3, R_A = 4, R_B = 6, R_BASE = 8, R_INDEX = 10, R_SCALE = 12, R_FK = 13, R_STORE = 14, R_WANT = 15;
+/** Shifts and rotates keep "count from CL" in R_SCALE (they have no memory operand). */
+const R_BY_CL = R_SCALE;
 const R_DISP = 16, R_IMM = 20;
 
 /**
@@ -154,6 +163,8 @@ const R_DISP = 16, R_IMM = 20;
 const F_NONE = 0, F_ADD = 1, F_SUB = 2, F_LOGIC = 3, F_INC = 4, F_DEC = 5, F_SHIFT = 6;
 /** Bits of EFLAGS. */
 const CF_BIT = 0, PF_BIT = 2, ZF_BIT = 6, SF_BIT = 7, OF_BIT = 11;
+/** CF and OF as an EFLAGS mask (what ROL/ROR and IMUL set outright). */
+const CF_OF = (1 << CF_BIT) | (1 << OF_BIT);
 /** ALU operations of a record's R_OP (ModRM.reg order; ADC/SBB are never run here; 8 is TEST). */
 const ALU_TEST = 8;
 const ALU_CODE = [OP.i32Add, OP.i32Or, OP.i32Add, OP.i32Add, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub, OP.i32And];
@@ -180,8 +191,8 @@ function supported(c: CpuCore, d: number, kind: number): boolean {
     case W_BYTE_ALU_IMM: return !carry(reg);
     case W_MOV_EV_IZ: case W_MOV_EB_IB: return reg === 0;
     case W_LEA: return m < 0xc0;
-    case W_SHIFT: // SHL/SHR/SAR of a register by a constant other than 0
-      return !memory && (reg === 4 || reg === 5 || reg === 7 || reg === 6) && c.dExt[d]! !== 2 && ((c.dExt[d] === 1 ? 1 : c.dImm[d]!) & 31) !== 0;
+    case W_SHIFT: // ROL/ROR/SHL/SHR/SAR of a register, by CL or by a constant other than 0 (RCL/RCR: the handler)
+      return !memory && reg !== 2 && reg !== 3 && (c.dExt[d] === 2 || ((c.dExt[d] === 1 ? 1 : c.dImm[d]!) & 31) !== 0);
     case W_MOV_MOFFS: { // A0-A3 with a 32-bit address; the dword forms need a 32-bit operand size
       const e = c.dExt[d]!;
       return (c.dPfx[d]! & P_A32) !== 0 && ((e & 1) === 0 || (c.dPfx[d]! & P_O32) !== 0);
@@ -243,7 +254,13 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
     case W_PUSH: form = K_PUSH; b = dwordReg(c.dExt[d]!); break;
     case W_POP: form = K_POP; a = dwordReg(c.dExt[d]!); break;
     case W_INC: case W_DEC: form = K_INCDEC; op = kind === W_INC ? 0 : 1; a = dwordReg(c.dExt[d]!); break;
-    case W_SHIFT: form = K_SHIFT; op = reg === 6 ? 4 : reg; a = dwordReg(rm); value = (c.dExt[d] === 1 ? 1 : imm) & 31; break;
+    case W_SHIFT:
+      form = reg < 2 ? K_ROT : K_SHIFT; op = reg === 6 ? 4 : reg; a = dwordReg(rm); value = (c.dExt[d] === 1 ? 1 : imm) & 31;
+      u8[r + R_BY_CL] = c.dExt[d] === 2 ? 1 : 0;
+      break;
+    case W_IMUL: case W_IMUL_IMM: // reg = r/m * (reg, or the immediate: R_OP 1)
+      form = memory ? K_IMUL_M : K_IMUL_R; op = kind === W_IMUL ? 0 : 1; a = dwordReg(reg); b = dwordReg(rm);
+      break;
     case W_ALU_RM_REG: alu(ALU_OP[h]!, K_ALU_RR, -1); a = dwordReg(rm); b = dwordReg(reg); break;
     case W_ALU_REG_RM: alu(ALU_OP[h]!, K_ALU_RR, -1); a = dwordReg(reg); b = dwordReg(rm); break;
     case W_ALU_RM_IMM: alu(ALU_OP[h]!, K_ALU_RI, -1); a = dwordReg(rm); break;
@@ -299,19 +316,23 @@ function accessHelper(write: boolean): WasmFunction {
   return { params: 3, locals: 2, body: b };
 }
 
-/** The flag-state arguments every flag helper takes, in order: fk, fbyte, fa, fb, fv, cf. */
-const FLAG_ARGS = 6;
+/** The flag-state arguments every flag helper takes, in order: fk, fbyte, fa, fb, fv, cf, setMask, setBits. */
+const FLAG_ARGS = 8;
 
 /**
- * LEAVE(eip, fk, fbyte, fa, fb, fv, cf): EIP into the exit record, and the lazy-flag state
- * described by the rest (nothing when fk is F_NONE: the record still holds what the blocks before
- * this one in the call left, or what the last handler call found). Returns 0.
+ * LEAVE(eip, fk, fbyte, fa, fb, fv, cf, setMask, setBits): EIP into the exit record, and the
+ * lazy-flag state described by the rest (none when fk is F_NONE: the record still holds what the
+ * blocks before this one in the call left, or what the last handler call found), with the flags set
+ * outright over it. Returns 0.
  */
 function leaveHelper(): WasmFunction {
   const b = new Body(), x = HOST.exit;
-  const eip = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, shift = 7, keep = 8;
+  const eip = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, setMask = 7, setBits = 8, shift = 9, keep = 10;
   const store = (field: number, value: () => void): void => { b.i32(0); value(); b.mem(OP.i32Store, 2, x + field * 4); };
   store(X_EIP, () => b.get(eip));
+  b.get(fk).get(setMask).op(OP.i32Or).op(OP.i32Eqz).if().i32(0).op(OP.return).end();
+  store(X_SET_MASK, () => b.get(setMask));
+  store(X_SET_BITS, () => b.get(setBits));
   b.get(fk).op(OP.i32Eqz).if().i32(0).op(OP.return).end();
   b.i32(24).i32(0).get(fbyte).op(OP.select).set(shift);
   b.get(fk).i32(F_INC).op(OP.i32Eq).get(fk).i32(F_DEC).op(OP.i32Eq).op(OP.i32Or).set(keep);
@@ -330,12 +351,13 @@ function leaveHelper(): WasmFunction {
   return { params: 1 + FLAG_ARGS, locals: 2, body: b };
 }
 
-/** FLAG(bit, fk, fbyte, fa, fb, fv, cf, flags): flag `bit` of EFLAGS (0 or 1) as the flag state says. */
+/** FLAG(bit, fk, fbyte, fa, fb, fv, cf, setMask, setBits, flags): flag `bit` of EFLAGS (0 or 1) as the flag state says. */
 function flagHelper(): WasmFunction {
   const b = new Body();
-  const bit = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, flags = 7;
+  const bit = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, setMask = 7, setBits = 8, flags = 9;
   const is = (local: number, value: number): Body => b.get(local).i32(value).op(OP.i32Eq);
   const ret = (value: () => void): void => { value(); b.op(OP.return); };
+  b.get(setMask).get(bit).op(OP.i32ShrU).i32(1).op(OP.i32And).if(); ret(() => b.get(setBits).get(bit).op(OP.i32ShrU).i32(1).op(OP.i32And)); b.end();
   b.get(fk).op(OP.i32Eqz).if(); ret(() => b.get(flags).get(bit).op(OP.i32ShrU).i32(1).op(OP.i32And)); b.end();
   is(fk, F_INC); is(fk, F_DEC); b.op(OP.i32Or).if();
   is(bit, CF_BIT).if(); ret(() => b.get(cf)); b.end();
@@ -379,17 +401,17 @@ function switchOn(b: Body, count: number, selector: () => void, cases: ReadonlyA
   b.end();
 }
 
-/** COND(cc, fk, fbyte, fa, fb, fv, cf, flags): condition `cc` (Jcc order) as the flag state says (0 or 1). */
+/** COND(cc, fk, fbyte, fa, fb, fv, cf, setMask, setBits, flags): condition `cc` (Jcc order) as the flag state says (0 or 1). */
 function condHelper(): WasmFunction {
   const b = new Body();
-  const cc = 0, fk = 1, flags = 7, v = 8;
+  const cc = 0, fk = 1, setMask = 7, flags = 9, v = 10;
   const flag = (bit: number): void => {
     b.i32(bit);
     for (let k = 1; k <= FLAG_ARGS + 1; k++) b.get(k);
     b.call(H_FLAG);
   };
   // After CMP/SUB the unsigned and signed orders of the operands decide directly.
-  b.get(fk).i32(F_SUB).op(OP.i32Eq).if();
+  b.get(fk).i32(F_SUB).op(OP.i32Eq).get(setMask).op(OP.i32Eqz).op(OP.i32And).if();
   switchOn(b, 16, () => b.get(cc), SUB_CONDITION.map((code) => () => {
     if (code !== 0) b.get(3).get(4).op(code).op(OP.return);
   }));
@@ -412,8 +434,8 @@ function condHelper(): WasmFunction {
 // The interpreter's parameters and locals.
 const P_EIP = 0, P_UK = 1, P_FLAGS = 2, P_SS32 = 3, P_SLOT = 4, P_COUNT = 5;
 const L_I = 6, L_R = 7, L_OFF = 8, L_NEXT = 9, L_FK = 10, L_FBYTE = 11, L_FA = 12, L_FB = 13, L_FV = 14, L_CF = 15;
-const L_LIN = 16, L_P = 17, L_V = 18, L_T = 19, L_READ = 20, L_WRITE = 21, L_SP = 22, L_SEG = 23;
-const INTERP_LOCALS = 24 - 6;
+const L_LIN = 16, L_P = 17, L_V = 18, L_T = 19, L_READ = 20, L_WRITE = 21, L_SP = 22, L_SEG = 23, L_SET_MASK = 24, L_SET_BITS = 25;
+const INTERP_LOCALS = 26 - 6;
 
 /**
  * INTERP(eip, userKind, flags, ss32, slot, count): runs the `count` instructions whose records start
@@ -469,6 +491,9 @@ class InterpreterBuilder {
     cases[K_JMP] = () => { this.target(); this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T)); };
     cases[K_CALL] = () => this.call();
     cases[K_RET] = () => this.ret();
+    cases[K_ROT] = () => this.rotate();
+    cases[K_IMUL_R] = () => this.imul(false);
+    cases[K_IMUL_M] = () => this.imul(true);
     switchOn(b, KINDS, () => this.rec8(R_KIND), cases);
     b.get(L_NEXT).set(L_OFF);
     b.get(L_R).i32(WARM_RECORD).op(OP.i32Add).set(L_R);
@@ -528,7 +553,7 @@ class InterpreterBuilder {
   /** The flag-state locals, as the helpers take them. */
   private flagArgs(): void {
     const b = this.b;
-    b.get(L_FK).get(L_FBYTE).get(L_FA).get(L_FB).get(L_FV).get(L_CF);
+    b.get(L_FK).get(L_FBYTE).get(L_FA).get(L_FB).get(L_FV).get(L_CF).get(L_SET_MASK).get(L_SET_BITS);
   }
   /** Pushes the record's condition (R_OP, Jcc order): 0 or 1. */
   private condition(): void {
@@ -557,6 +582,7 @@ class InterpreterBuilder {
     b.get(L_I).get(L_OFF).get(L_NEXT); this.rec8(R_WANT); b.call(F_HANDLER).tee(P_FLAGS).i32(-1).op(OP.i32Eq);
     b.if().get(L_I).i32(1 | IN_CORE).op(OP.i32Add).op(OP.return).end();
     b.i32(F_NONE).set(L_FK);
+    b.i32(0).set(L_SET_MASK);
   }
 
   /** `a OP b` (OP from the record), the lazy state left in fa/fb/fv; bytes in the top byte. */
@@ -567,6 +593,7 @@ class InterpreterBuilder {
     switchOn(b, 9, () => this.rec8(R_OP), ALU_CODE.map((code) => () => { b.get(L_FA).get(L_FB).op(code).set(L_FV); }));
     this.rec8(R_FK).set(L_FK);
     b.i32(byte ? 1 : 0).set(L_FBYTE);
+    b.i32(0).set(L_SET_MASK);
     this.rec8(R_STORE).if();
     store(() => { b.get(L_FV); if (byte) b.i32(24).op(OP.i32ShrU); });
     b.end();
@@ -673,13 +700,22 @@ class InterpreterBuilder {
     this.rec8(R_OP); b.op(OP.select).op(OP.i32Add).set(L_FV); // +1 for INC (R_OP 0), -1 for DEC
     this.rec8(R_OP).i32(F_INC).op(OP.i32Add).set(L_FK);
     b.i32(0).set(L_FBYTE);
+    b.i32(0).set(L_SET_MASK);
     this.setA(() => b.get(L_FV));
   }
-  /** SHL/SHR/SAR by the constant in R_IMM (R_OP 4, 5, 7): setLazyShift(), OF in fa, CF in fb. */
+  /** Pushes the shift count: CL (R_BY_CL) masked to 5 bits, or the constant in R_IMM. */
+  private count(): void {
+    const b = this.b;
+    b.i32(0).mem(OP.i32Load8u, 0, byteReg(1)).i32(31).op(OP.i32And);
+    this.rec32(R_IMM);
+    this.rec8(R_BY_CL);
+    b.op(OP.select);
+  }
+  /** SHL/SHR/SAR (R_OP 4, 5, 7) by count(); a count of 0 does nothing: setLazyShift(), OF in fa, CF in fb. */
   private shift(): void {
     const b = this.b;
+    this.count(); b.tee(L_T).if();
     this.regA(); b.set(L_FA);
-    this.rec32(R_IMM).set(L_T);
     // R_OP 4, 5, 7 -> 0, 1, 2: x - (x >> 1) of x = R_OP - 4.
     switchOn(b, 3, () => { this.rec8(R_OP).i32(4).op(OP.i32Sub).tee(L_V).get(L_V).i32(1).op(OP.i32ShrU).op(OP.i32Sub); }, [
       () => { // SHL (R_OP 4)
@@ -700,6 +736,46 @@ class InterpreterBuilder {
     ]);
     b.i32(F_SHIFT).set(L_FK);
     b.i32(0).set(L_FBYTE);
+    b.i32(0).set(L_SET_MASK);
+    this.setA(() => b.get(L_FV));
+    b.end();
+  }
+  /**
+   * ROL/ROR (R_OP 0, 1) by count(); a count of 0 does nothing. They set CF and OF outright and leave
+   * the other flags as they were (shiftOp(): CF is the bit rotated in; OF, CF xor the top bit for
+   * ROL and the top two bits' xor for ROR, whatever the count).
+   */
+  private rotate(): void {
+    const b = this.b;
+    this.count(); b.tee(L_T).if();
+    this.regA(); b.set(L_V);
+    // L_V: the result; L_LIN: CF; L_P: OF.
+    this.rec8(R_OP).if();
+    b.get(L_V).get(L_T).op(OP.i32Rotr).tee(L_V).i32(31).op(OP.i32ShrU).set(L_LIN);
+    b.get(L_LIN).get(L_V).i32(30).op(OP.i32ShrU).i32(1).op(OP.i32And).op(OP.i32Xor).set(L_P);
+    b.else();
+    b.get(L_V).get(L_T).op(OP.i32Rotl).tee(L_V).i32(1).op(OP.i32And).set(L_LIN);
+    b.get(L_V).i32(31).op(OP.i32ShrU).get(L_LIN).op(OP.i32Xor).set(L_P);
+    b.end();
+    b.i32(CF_OF).set(L_SET_MASK);
+    b.get(L_LIN).get(L_P).i32(OF_BIT).op(OP.i32Shl).op(OP.i32Or).set(L_SET_BITS);
+    this.setA(() => b.get(L_V));
+    b.end();
+  }
+  /** IMUL reg, r/m (R_OP 0: times reg; 1: times R_IMM): LOGIC flags of the low half, CF = OF = it lost the high half. */
+  private imul(memory: boolean): void {
+    const b = this.b;
+    if (memory) { this.access(4, false); this.ram(4); } else this.regB();
+    b.set(L_FA);
+    this.rec32(R_IMM); this.regA(); this.rec8(R_OP); b.op(OP.select).set(L_FB);
+    b.get(L_FA).get(L_FB).op(OP.i32Mul).set(L_FV);
+    b.get(L_FA).op(OP.i64ExtendI32S).get(L_FB).op(OP.i64ExtendI32S).op(OP.i64Mul);
+    b.get(L_FV).op(OP.i64ExtendI32S).op(OP.i64Ne).set(L_P);
+    b.i32(0).set(L_FA); b.i32(0).set(L_FB);
+    b.i32(F_LOGIC).set(L_FK);
+    b.i32(0).set(L_FBYTE);
+    b.i32(CF_OF).set(L_SET_MASK);
+    b.i32(CF_OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
     this.setA(() => b.get(L_FV));
   }
 }
@@ -768,7 +844,7 @@ export class WarmTier {
     const c = this.c, x = this.exit, e = x[X_BLOCK_EIP]!, d = x[X_BLOCK_SLOT]! + i, nextEip = (e + next) | 0;
     const retired = this.entryRetired + x[X_BLOCK_DONE]! + i;
     applyExitFlags(c, x);
-    x[X_KIND] = FLAGS_KEPT;
+    clearExitFlags(x);
     c.curEip = (e + offset) | 0;
     c.retired = retired;
     c.eip = nextEip;
@@ -816,7 +892,8 @@ export class WarmTier {
       if (READS_FLAGS.has(form) && source !== SET) {
         if (source === CALLER) reads = true; else rec.u8[lastHandler * WARM_RECORD + R_WANT] = 1;
       }
-      if (SETS_FLAGS.has(form)) source = SET;
+      // (A shift by CL of 0 leaves the flags as they were.)
+      if (SETS_FLAGS.has(form) && !(form === K_SHIFT && rec.u8[d * WARM_RECORD + R_BY_CL] === 1)) source = SET;
     }
     if (own === 0) {
       c.bWarm[b] = WARM_NOTHING;
@@ -855,9 +932,17 @@ export class WarmTier {
 
 /** The lazy-flag state a warm block left in the exit record `x`, into the core. */
 export function applyExitFlags(c: CpuCore, x: Int32Array): void {
-  const kind = x[X_KIND]!;
-  if (kind === FLAGS_KEPT) return;
-  if (kind === FLAGS_LAZY_KEEP_CF) c.flags = (c.flags & ~CF) | x[X_CF]!;
-  c.lfOp = x[X_OP]!; c.lfDst = x[X_DST]!; c.lfSrc = x[X_SRC]!; c.lfRes = x[X_RES]!; c.lfSize = x[X_SIZE]!;
-  c.lazy = kind === FLAGS_LAZY ? ARITH : ARITH & ~CF;
+  const kind = x[X_KIND]!, set = x[X_SET_MASK]!;
+  if (kind !== FLAGS_KEPT) {
+    if (kind === FLAGS_LAZY_KEEP_CF) c.flags = (c.flags & ~CF) | x[X_CF]!;
+    c.lfOp = x[X_OP]!; c.lfDst = x[X_DST]!; c.lfSrc = x[X_SRC]!; c.lfRes = x[X_RES]!; c.lfSize = x[X_SIZE]!;
+    c.lazy = kind === FLAGS_LAZY ? ARITH : ARITH & ~CF;
+  }
+  if (set !== 0) c.setArith(set, x[X_SET_BITS]!);
+}
+
+/** Mark the exit record as holding nothing to apply (before a call, and after it was applied). */
+export function clearExitFlags(x: Int32Array): void {
+  x[X_KIND] = FLAGS_KEPT;
+  x[X_SET_MASK] = 0;
 }
