@@ -46,14 +46,15 @@ export interface CpuOptions {
    */
   compileThreshold?: number;
   /**
-   * Experimental (default false): run blocks that have run {@link CpuOptions.warmThreshold} times,
-   * before they reach the compile threshold, as WebAssembly functions. Needs a memory whose RAM
-   * sits in a `WebAssembly.Memory` behind a host area of at least `CPU_HOST_AREA_BYTES`
-   * (`new PhysicalMemory({ ramSize, hostAreaBytes: CPU_HOST_AREA_BYTES })`); with any other memory
-   * it stays off. The results are the same either way; it is not yet faster (see the README).
+   * Run blocks that have run {@link CpuOptions.warmThreshold} times, until they reach the compile
+   * threshold, in the WebAssembly interpreter (default true; the README's "Warm blocks in
+   * WebAssembly"). Needs a memory whose RAM sits in a `WebAssembly.Memory` behind a host area of at
+   * least `CPU_HOST_AREA_BYTES` (`new PhysicalMemory({ ramSize, hostAreaBytes: CPU_HOST_AREA_BYTES })`);
+   * with any other memory, or false, every block below the compile threshold runs in the
+   * JavaScript block loop. The results are the same either way.
    */
   warmBlocks?: boolean;
-  /** Block-loop runs of a block before it is translated into WebAssembly (default 256, 1-65535; with {@link CpuOptions.warmBlocks}). */
+  /** Block-loop runs of a block before the interpreter takes it (default 32, 1-65535; with {@link CpuOptions.warmBlocks}). */
   warmThreshold?: number;
   /**
    * The performance-monitoring interrupt: called from inside {@link Cpu.run}, between instructions,
@@ -105,7 +106,7 @@ export class Cpu {
       throw new CpuConfigurationError(`warmThreshold must be a whole number from 1 to 65535, not ${warmThreshold}.`);
     }
     const wasmMemory = memory.wasmMemory ?? null, area = this.#core.hostArea;
-    if (options.warmBlocks === true && area !== null && area.byteOffset === 0 && wasmMemory !== null && memory.ram.buffer === wasmMemory.buffer) {
+    if (options.warmBlocks !== false && area !== null && area.byteOffset === 0 && wasmMemory !== null && memory.ram.buffer === wasmMemory.buffer) {
       this.#core.warm = new WarmTier(this.#core, wasmMemory, BCACHE_SIZE, warmThreshold);
     }
     this.#core.stopOnException = options.stopOnException ?? false;

@@ -24,7 +24,7 @@ export const CpuStat = {
   Exceptions: 5,
   /** Hot blocks compiled to JavaScript functions (src/block-compiler.ts). */
   BlocksCompiled: 6,
-  /** Blocks translated into WebAssembly functions (CpuOptions.warmBlocks; src/wasm/warm-blocks.ts). */
+  /** Blocks handed to the WebAssembly interpreter (CpuOptions.warmBlocks; src/wasm/warm-blocks.ts). */
   BlocksWarmed: 7,
 } as const;
 

@@ -62,7 +62,7 @@ export const BAIL = 0x10000;
  */
 export const IN_CORE = 0x100000;
 /** Block-loop runs of a block before it runs in the interpreter, by default (CpuOptions.warmThreshold). */
-export const WARM_RUNS = 256;
+export const WARM_RUNS = 32;
 /** Why a block stopped (bits 17-19 of its result), for statistics. */
 const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5;
 
