@@ -164,7 +164,8 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       if (c.bFn[b] === null) {
         if (count <= h && c.compileBlocks) {
           const runs = ++c.bRuns[b];
-          if (runs === c.compileThreshold) {
+          // A warm block the dispatcher ran CHAIN_LIMIT times without the run loop seeing it is hot too.
+          if (runs === c.compileThreshold || (bWarm[b]! >= 0 && warm!.chainedOut(bStart[b]!))) {
             compileHot(c, b, lin, phys, ipMask);
             continue; // the block was rebuilt: dispatch it again
           }

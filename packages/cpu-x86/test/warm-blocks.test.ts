@@ -349,6 +349,32 @@ describe('warm blocks', () => {
       hlt`);
   });
 
+  it('hand blocks the dispatcher ran 16,384 times to the JavaScript compiler, which goes on from the same state', () => {
+    // Two blocks that jump to each other: the dispatcher chains them without the run loop counting
+    // runs, so the chained count is what sends them to the compiler (compileThreshold is out of reach).
+    const program = `
+      mov ecx, 20000
+      xor eax, eax
+    a: add eax, ecx
+      rol eax, 3
+      jmp b
+    b: xor eax, 0x5a5a
+      dec ecx
+      jnz a
+      mov [0x5000], eax
+      hlt`;
+    const warm = warmMachine(program, { warmBlocks: true, warmThreshold: 1 });
+    expect(warm.cpu.run(1_000_000)).toBe('halt');
+    expect(warm.cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
+    expect(warm.cpu.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(0);
+    const reference = warmMachine(program, { warmBlocks: false });
+    expect(reference.cpu.run(1_000_000)).toBe('halt');
+    expect(reference.cpu.stats[CpuStat.BlocksCompiled]).toBe(0);
+    expect(warm.cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+    expect(warm.cpu.instructionsRetired).toBe(reference.cpu.instructionsRetired);
+    expect(warm.memory.ram.subarray(0x5000, 0x5004)).toEqual(reference.memory.ram.subarray(0x5000, 0x5004));
+  });
+
   it('reject a warm threshold outside 1-65535', () => {
     const memory = new PhysicalMemory({ ramSize: 1 << 20 });
     const io = new RecordingIo();

@@ -24,14 +24,16 @@ export const HOST = {
   codePages: 65536,
   /** A dword that is always 0 (the interpreter's address operand for "no base" and "no index"). */
   zero: 4088,
-  /** The dispatcher's jump cache: 4,096 entries of 8 x i32 (wasm/warm-blocks.ts WJ_*). */
+  /** The dispatcher's jump cache: 2^WARM_JUMP_BITS entries of 8 x i32 (wasm/warm-blocks.ts WJ_*). */
   warmJumps: 65536 + (1 << 20),
   /** Runs of each warm block (by its first pool slot) through the dispatcher's chaining, WARM_SLOTS x u16. */
-  warmRuns: 65536 + (1 << 20) + (1 << 17),
+  warmRuns: 65536 + (1 << 20) + (32 << 14),
   /** The interpreter's record of each pool slot of a warm block, WARM_SLOTS x WARM_RECORD bytes (wasm/warm-blocks.ts R_*). */
-  warmSlots: 65536 + (1 << 20) + (1 << 17) + (1 << 20),
+  warmSlots: 65536 + (1 << 20) + (32 << 14) + (1 << 20),
 } as const;
 
+/** Entries of the dispatcher's jump cache, as a power of two (a Debian boot makes ~20,000 blocks warm). */
+export const WARM_JUMP_BITS = 14;
 /** Decoded-instruction slots the warm tier has records for (at least CpuCore's slot count). */
 export const WARM_SLOTS = 1 << 19;
 /** Bytes of one slot record. */

@@ -41,7 +41,7 @@ import {
   pushReg, setcc,
 } from '../exec/data.js';
 import { Body, OP, wasmModule, type WasmFunction } from './emitter.js';
-import { HOST, WARM_RECORD, WARM_SLOTS } from './host-area.js';
+import { HOST, WARM_JUMP_BITS, WARM_RECORD, WARM_SLOTS } from './host-area.js';
 import { CpuStat } from '../stats.js';
 
 /**
@@ -80,8 +80,11 @@ export const X_BLOCK_EIP = 8, X_BLOCK_SLOT = 9, X_BLOCK_DONE = 10;
 export const X_SET_MASK = 11, X_SET_BITS = 12;
 /** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, instructions | READS_FLAGS, first pool slot. */
 const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INFO = 3, WJ_SLOT = 4;
-const WJ_BITS = 12, WJ_READS_FLAGS = 0x10000;
-/** Chained runs of a warm block after which the dispatcher leaves it to the run loop (which counts runs towards the compile threshold). */
+const WJ_BITS = WARM_JUMP_BITS, WJ_READS_FLAGS = 0x10000;
+/**
+ * Chained runs of a warm block after which the dispatcher leaves it to the run loop, which then
+ * compiles it (WarmTier.chainedOut): it is as hot as the compile threshold asks.
+ */
 const CHAIN_LIMIT = 16384;
 /** X_KIND: flags untouched; setLazy(op, dst, src, res, size); the same with CF known (INC/DEC). */
 export const FLAGS_KEPT = 0, FLAGS_LAZY = 1, FLAGS_LAZY_KEEP_CF = 2;
@@ -404,7 +407,8 @@ function switchOn(b: Body, count: number, selector: () => void, cases: ReadonlyA
 /** COND(cc, fk, fbyte, fa, fb, fv, cf, setMask, setBits, flags): condition `cc` (Jcc order) as the flag state says (0 or 1). */
 function condHelper(): WasmFunction {
   const b = new Body();
-  const cc = 0, fk = 1, setMask = 7, flags = 9, v = 10;
+  // Parameters: cc, then the FLAG arguments (fk 1, fbyte 2, fa 3, fb 4, fv 5, cf 6, setMask 7, setBits 8, flags 9).
+  const cc = 0, fk = 1, fa = 3, fb = 4, setMask = 7, v = 10;
   const flag = (bit: number): void => {
     b.i32(bit);
     for (let k = 1; k <= FLAG_ARGS + 1; k++) b.get(k);
@@ -413,7 +417,7 @@ function condHelper(): WasmFunction {
   // After CMP/SUB the unsigned and signed orders of the operands decide directly.
   b.get(fk).i32(F_SUB).op(OP.i32Eq).get(setMask).op(OP.i32Eqz).op(OP.i32And).if();
   switchOn(b, 16, () => b.get(cc), SUB_CONDITION.map((code) => () => {
-    if (code !== 0) b.get(3).get(4).op(code).op(OP.return);
+    if (code !== 0) b.get(fa).get(fb).op(code).op(OP.return);
   }));
   b.end();
   switchOn(b, 8, () => b.get(cc).i32(1).op(OP.i32ShrU), [
@@ -426,7 +430,6 @@ function condHelper(): WasmFunction {
     () => { flag(SF_BIT); flag(OF_BIT); b.op(OP.i32Xor).set(v); },
     () => { flag(ZF_BIT); flag(SF_BIT); flag(OF_BIT); b.op(OP.i32Xor).op(OP.i32Or).set(v); },
   ]);
-  void flags;
   b.get(v).get(cc).i32(1).op(OP.i32And).op(OP.i32Xor);
   return { params: 2 + FLAG_ARGS, locals: 1, body: b };
 }
@@ -677,8 +680,7 @@ class InterpreterBuilder {
   }
   private call(): void {
     const b = this.b;
-    this.target();
-    // (The push below leaves L_T alone.)
+    this.target(); // (the push leaves L_T alone)
     this.push(() => this.eipPlus(L_NEXT));
     this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T));
   }
@@ -916,6 +918,11 @@ export class WarmTier {
     const j = (((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3), w = this.jumps;
     w[j + WJ_LIN] = lin; w[j + WJ_EPOCH] = epoch; w[j + WJ_SLOT] = slot;
     w[j + WJ_INFO] = count | (readsFlags ? WJ_READS_FLAGS : 0);
+  }
+
+  /** Whether the warm block at pool slot `slot` ran CHAIN_LIMIT times chained (the run loop compiles it). */
+  chainedOut(slot: number): boolean {
+    return this.chained[slot]! >= CHAIN_LIMIT;
   }
 
   /** Empty the dispatcher's jump cache (the fetch epoch starts over). */
