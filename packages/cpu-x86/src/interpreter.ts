@@ -209,7 +209,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
           if (c.chunkBreak === true) return;
           continue;
         }
-        // Stopped before an instruction it does not write out: the rest of the block runs here.
+        // Stopped before an instruction (an access that is not plain RAM...): the rest of the block runs here.
         d = start + done;
         eip = c.eip;
         c.curEip = eip;

@@ -1,14 +1,13 @@
 /**
- * A small WebAssembly binary writer: function bodies as bytes (opcodes with their immediates), and
- * the two kinds of module the warm tier (wasm/warm-blocks.ts) needs: the dispatcher, which owns the
- * table of block functions and calls into it, and modules of block functions. Only what the
- * translator emits is here.
+ * A small WebAssembly binary writer: function bodies as bytes (opcodes with their immediates), and a
+ * module of such functions over an imported memory (the warm tier's interpreter, wasm/warm-blocks.ts).
+ * Only what that code uses is here.
  */
 
 /** Value types. */
 export const I32 = 0x7f;
 
-/** Opcodes used by the translator (the WebAssembly core specification's numbering). */
+/** Opcodes the interpreter uses (the WebAssembly core specification's numbering). */
 export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10,
   brTable: 0x0e, drop: 0x1a, select: 0x1b,
