@@ -1,5 +1,5 @@
 /**
- * Guest MIPS of the interpreter on three workloads. Node-only (uses nasm through child_process).
+ * Guest MIPS of the interpreter on five workloads. Node-only (uses nasm through child_process).
  *
  * Run from the repo root:
  *   npx esbuild packages/cpu-x86/scripts/bench.ts --bundle --platform=node --format=esm \
@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PhysicalMemory } from '@typevisor/mmu';
-import { Cpu } from '../src/index.js';
+import { Cpu, CPU_HOST_AREA_BYTES } from '../src/index.js';
 
 function assemble(source: string): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'cpu-bench-'));
@@ -29,7 +29,22 @@ function enablePaging(memory: PhysicalMemory, cpu: Cpu): void {
   cpu.setRegisters({ cr0: (cpu.getRegisters().cr0 | 0x80000000) >>> 0 });
 }
 
-const workloads: Array<{ name: string; paging: boolean; source: string }> = [
+/**
+ * Warm code: `blocks` distinct blocks of nine instructions (two memory accesses) that each jump to
+ * the next, gone round fewer times than the compile threshold, so they run in the block loop or the
+ * warm interpreter, never compiled. A Linux boot's warm code is thousands of such blocks.
+ */
+function warmCode(blocks: number): string {
+  const lines = ['top:', '  mov esi, 0x400000'];
+  for (let k = 0; k < blocks; k++) {
+    lines.push(`b${k}:`, `  mov eax, [esi + ${k * 4}]`, '  add eax, ebx', `  mov [esi + ${k * 4 + 4}], eax`, '  inc ebx',
+      '  lea edx, [eax + ebx * 2]', '  xor edx, eax', '  and edx, 0xff', '  add ecx, edx', `  jmp b${k + 1}`);
+  }
+  lines.push(`b${blocks}:`, '  jmp top');
+  return lines.join('\n');
+}
+
+const workloads: Array<{ name: string; paging: boolean; source: string; warm?: boolean }> = [
   {
     name: 'integer loop (add/xor/shift/dec/jnz)',
     paging: false,
@@ -104,11 +119,14 @@ const workloads: Array<{ name: string; paging: boolean; source: string }> = [
     l: times 63 nop
       jmp l`,
   },
+  { name: 'warm code, 4,000 blocks below the compile threshold: block loop', paging: false, source: warmCode(4000), warm: false },
+  { name: 'warm code, 4,000 blocks below the compile threshold: warm interpreter', paging: false, source: warmCode(4000), warm: true },
 ];
 
 for (const w of workloads) {
-  const memory = new PhysicalMemory({ ramSize: 32 << 20 });
-  const cpu = new Cpu({ memory, io: { read: () => 0xff, write: () => undefined } });
+  // RAM behind the host area only for the warm interpreter's row (the others run as before it).
+  const memory = new PhysicalMemory({ ramSize: 32 << 20, hostAreaBytes: w.warm === true ? CPU_HOST_AREA_BYTES : 0 });
+  const cpu = new Cpu({ memory, io: { read: () => 0xff, write: () => undefined }, warmBlocks: w.warm === true });
   memory.ram.set(assemble(w.source), 0x1000);
   cpu.enterFlatProtectedMode(0);
   cpu.setRegisters({ eip: 0x1000, esp: 0x80000 });
