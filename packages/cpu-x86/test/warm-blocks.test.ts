@@ -243,6 +243,48 @@ describe('warm blocks', () => {
       mov [esi + ecx * 4 + 0x200], edx`, 48));
   });
 
+  it('compute what the block loop computes: 16-bit moves, INC/DEC/NOT/NEG of memory, PUSH of memory and immediates, LEAVE, BSWAP, TEST with an immediate', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, [esi + ecx * 4]
+      imul edx, ecx, 0x9e3779b1
+      xor eax, edx
+      mov ebx, edx
+      mov bx, ax
+      mov [esi + ecx * 2 + 0x300], bx
+      mov dx, [esi + ecx * 2 + 0x302]
+      mov [esi + ecx * 4 + 0x900], edx
+      add eax, 0xfffffff0
+      inc dword [esi + 0x500]
+      setc bl
+      dec dword [esi + ecx * 4 + 0x100]
+      setz bh
+      adc eax, ebx
+      not dword [esi + 0x504]
+      neg edx
+      setc dl
+      neg dword [esi + ecx * 4]
+      seto dh
+      mov [esi + ecx * 4 + 0xa00], edx
+      not ebx
+      push dword [esi + 0x500]
+      push 0x12345678
+      push ebp
+      mov ebp, esp
+      push eax
+      leave
+      pop edx
+      pop ebx
+      add esp, 4
+      bswap eax
+      test eax, 0x80000001
+      setnz bl
+      test dword [esi + 0x504], 0x10000
+      setz bh
+      mov [esi + ecx * 4 + 0x600], ebx
+      mov [esi + ecx * 4 + 0x700], eax
+      mov [esi + ecx * 4 + 0x800], edx`, 24));
+  });
+
   it('compute what the block loop computes: calls, returns and jumps', () => {
     expectSameAsBlockLoop(`
       mov ecx, 30

@@ -32,13 +32,13 @@ import { ARITH, CF, CS, EA_A16, EA_NONE, OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, P_A
 import type { CpuCore } from '../core.js';
 import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
-  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv, imulGvEvI,
-  incReg, testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
+  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
+  imulGvEvI, incEv, incReg, negEv, notEv, testALIb, testAXIz, testEbGb, testEbIb, testEvGv, testEvIz,
 } from '../exec/alu.js';
 import { callRel, JCC, jmpRel, nop, retNear } from '../exec/control.js';
 import {
-  cmovcc, lea, movEbGb, movEbIb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg,
-  pushReg, setcc,
+  bswap, cmovcc, lea, leave, movEbGb, movEbIb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw,
+  popReg, pushEv, pushImm, pushReg, setcc,
 } from '../exec/data.js';
 import { Body, OP, wasmModule, type WasmFunction } from './emitter.js';
 import { HOST, WARM_JUMP_BITS, WARM_RECORD, WARM_SLOTS } from './host-area.js';
@@ -96,7 +96,8 @@ const W_TEST = 15, W_MOVZX_B = 16, W_MOVZX_W = 17, W_MOVSX_B = 18, W_MOVSX_W = 1
 const W_CALL = 22, W_RET = 23, W_MOV_EV_IZ = 24, W_NOP = 25, W_ALU_EAX_IMM = 26, W_TEST_EAX_IMM = 27;
 const W_SHIFT = 28, W_MOV_GB_EB = 29, W_MOV_EB_GB = 30, W_MOV_EB_IB = 31, W_MOV_REG_IB = 32, W_BYTE_ALU_IMM = 33;
 const W_BYTE_ALU_AL = 34, W_BYTE_ALU_GB_EB = 35, W_TEST_EB_GB = 36, W_TEST_EB_IB = 37, W_TEST_AL = 38, W_SETCC = 39, W_CMOV = 40;
-const W_MOV_MOFFS = 41, W_IMUL = 42, W_IMUL_IMM = 43;
+const W_MOV_MOFFS = 41, W_IMUL = 42, W_IMUL_IMM = 43, W_INC_EV = 44, W_DEC_EV = 45, W_NOT = 46, W_NEG = 47, W_PUSH_EV = 48;
+const W_PUSH_IMM = 49, W_LEAVE = 50, W_BSWAP = 51, W_TEST_IMM = 52;
 /**
  * KIND: what each handler is here; ALU_OP: the ALU operation (ModRM.reg order: add or adc sbb and
  * sub xor cmp) of the specialised register handlers, or the Jcc condition.
@@ -116,7 +117,8 @@ const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
   set(movGbEb, W_MOV_GB_EB); set(movEbGb, W_MOV_EB_GB); set(movEbIb, W_MOV_EB_IB); set(movRegIb, W_MOV_REG_IB);
   set(grp1Eb, W_BYTE_ALU_IMM); set(aluALIb, W_BYTE_ALU_AL); set(aluGbEb, W_BYTE_ALU_GB_EB); set(testEbGb, W_TEST_EB_GB);
   set(testEbIb, W_TEST_EB_IB); set(testALIb, W_TEST_AL); set(setcc, W_SETCC); set(cmovcc, W_CMOV); set(movMoffs, W_MOV_MOFFS);
-  set(imulGvEv, W_IMUL); set(imulGvEvI, W_IMUL_IMM);
+  set(imulGvEv, W_IMUL); set(imulGvEvI, W_IMUL_IMM); set(incEv, W_INC_EV); set(decEv, W_DEC_EV); set(notEv, W_NOT); set(negEv, W_NEG);
+  set(pushEv, W_PUSH_EV); set(pushImm, W_PUSH_IMM); set(leave, W_LEAVE); set(bswap, W_BSWAP); set(testEvIz, W_TEST_IMM);
 }
 /**
  * Handlers the interpreter may call for an instruction it does not run itself (the run loop's checks
@@ -130,7 +132,7 @@ const BYTE_FORMS = new Set([W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB,
 /** Forms whose ModRM memory form reads or writes memory (LEA only computes the address). */
 const MEMORY_FORMS = new Set([W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
   W_MOVSX_B, W_MOVSX_W, W_SHIFT, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB,
-  W_SETCC, W_CMOV, W_IMUL, W_IMUL_IMM]);
+  W_SETCC, W_CMOV, W_IMUL, W_IMUL_IMM, W_INC_EV, W_DEC_EV, W_NOT, W_NEG, W_PUSH_EV, W_TEST_IMM]);
 
 
 /**
@@ -146,11 +148,13 @@ const K_ALU_RR = 20, K_ALU_RI = 21, K_ALU_LOAD = 22, K_ALU_RMW = 23, K_ALU_MI = 
 const K_BALU_RR = 25, K_BALU_RI = 26, K_BALU_LOAD = 27, K_BALU_MI = 28;
 const K_SETCC_R = 29, K_SETCC_M = 30, K_CMOV_R = 31, K_CMOV_M = 32;
 const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36, K_ROT = 37, K_IMUL_R = 38, K_IMUL_M = 39;
-const KINDS = 40;
+const K_MOVW_RR = 40, K_MOVW_LOAD = 41, K_MOVW_STORE = 42, K_INCDEC_M = 43, K_NOT_R = 44, K_NOT_M = 45, K_NEG_R = 46, K_NEG_M = 47;
+const K_PUSH_M = 48, K_PUSH_I = 49, K_LEAVE = 50, K_BSWAP = 51;
+const KINDS = 52;
 /** Forms that read EFLAGS (a condition, or INC/DEC's carry) and forms that set all six. */
-const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC]);
+const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC, K_INCDEC_M]);
 const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_SHIFT, K_INCDEC,
-  K_IMUL_R, K_IMUL_M]);
+  K_IMUL_R, K_IMUL_M, K_INCDEC_M, K_NEG_R, K_NEG_M]);
 
 /** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
 const R_KIND = 0, R_OP = 1, R_LEN = 2, R_SEG = 3, R_A = 4, R_B = 6, R_BASE = 8, R_INDEX = 10, R_SCALE = 12, R_FK = 13, R_STORE = 14, R_WANT = 15;
@@ -183,7 +187,9 @@ function supported(c: CpuCore, d: number, kind: number): boolean {
   if (kind === 0) return false;
   const m = c.dRm[d]!, reg = (m >> 3) & 7;
   const memory = m < 0xc0 && MEMORY_FORMS.has(kind);
-  if (!BYTE_FORMS.has(kind) && (c.dPfx[d]! & P_O32) === 0 && kind !== W_MOV_MOFFS) return false;
+  // (MOV r/m16, r16 and r16, r/m16 are run too.)
+  const word = kind === W_MOV_GV_EV || kind === W_MOV_EV_GV;
+  if (!BYTE_FORMS.has(kind) && (c.dPfx[d]! & P_O32) === 0 && kind !== W_MOV_MOFFS && !word) return false;
   if ((memory || (kind === W_LEA && m < 0xc0)) && (c.dEa[d]! & EA_A16) !== 0) return false; // 16-bit addressing: the handler
   const carry = (op: number): boolean => op === 2 || op === 3; // ADC, SBB: the handler
   switch (kind) {
@@ -231,8 +237,21 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
   const alu = (o: number, reg32: number, regOrMem: number): void => { form = reg32; op = o; if (regOrMem >= 0) form = regOrMem; };
   switch (kind) {
     case W_NOP: break;
-    case W_MOV_GV_EV: form = memory ? K_MOV_LOAD : K_MOV_RR; a = dwordReg(reg); b = dwordReg(rm); break;
-    case W_MOV_EV_GV: form = memory ? K_MOV_STORE : K_MOV_RR; a = dwordReg(rm); b = dwordReg(reg); break;
+    case W_MOV_GV_EV: case W_MOV_EV_GV: {
+      // 16-bit operands write the low half of a register (its first two bytes) and leave the rest.
+      const o32 = (c.dPfx[d]! & P_O32) !== 0, load = kind === W_MOV_GV_EV;
+      form = memory ? (load ? (o32 ? K_MOV_LOAD : K_MOVW_LOAD) : (o32 ? K_MOV_STORE : K_MOVW_STORE)) : (o32 ? K_MOV_RR : K_MOVW_RR);
+      a = dwordReg(load ? reg : rm); b = dwordReg(load ? rm : reg);
+      break;
+    }
+    case W_INC_EV: case W_DEC_EV: form = memory ? K_INCDEC_M : K_INCDEC; op = kind === W_INC_EV ? 0 : 1; a = dwordReg(rm); break;
+    case W_NOT: form = memory ? K_NOT_M : K_NOT_R; a = dwordReg(rm); break;
+    case W_NEG: form = memory ? K_NEG_M : K_NEG_R; a = dwordReg(rm); break;
+    case W_PUSH_EV: form = memory ? K_PUSH_M : K_PUSH; b = dwordReg(rm); break;
+    case W_PUSH_IMM: form = K_PUSH_I; break;
+    case W_LEAVE: form = K_LEAVE; break;
+    case W_BSWAP: form = K_BSWAP; a = dwordReg(c.dExt[d]!); break;
+    case W_TEST_IMM: alu(ALU_TEST, K_ALU_RI, memory ? K_ALU_MI : -1); a = dwordReg(rm); break;
     case W_MOV_EV_IZ: form = memory ? K_MOV_MI : K_MOV_RI; a = dwordReg(rm); break;
     case W_MOV_IMM: form = K_MOV_RI; a = dwordReg(c.dExt[d]!); break;
     case W_LEA: form = K_LEA; a = dwordReg(reg); break;
@@ -497,6 +516,18 @@ class InterpreterBuilder {
     cases[K_ROT] = () => this.rotate();
     cases[K_IMUL_R] = () => this.imul(false);
     cases[K_IMUL_M] = () => this.imul(true);
+    cases[K_MOVW_RR] = () => { this.rec16(R_A); this.rec16(R_B).mem(OP.i32Load16u, 1, 0); b.mem(OP.i32Store16, 1, 0); };
+    cases[K_MOVW_LOAD] = () => { this.access(2, false); this.rec16(R_A); this.ram(2); b.mem(OP.i32Store16, 1, 0); };
+    cases[K_MOVW_STORE] = () => { this.access(2, true); this.storeRam(2, () => this.rec16(R_B).mem(OP.i32Load16u, 1, 0)); };
+    cases[K_INCDEC_M] = () => { this.access(4, true); this.incDec(() => this.ram(4), (v) => this.storeRam(4, v)); };
+    cases[K_NOT_R] = () => this.setA(() => { this.regA(); b.i32(-1).op(OP.i32Xor); });
+    cases[K_NOT_M] = () => { this.access(4, true); this.storeRam(4, () => { this.ram(4); b.i32(-1).op(OP.i32Xor); }); };
+    cases[K_NEG_R] = () => this.neg(() => this.regA(), (v) => this.setA(v));
+    cases[K_NEG_M] = () => { this.access(4, true); this.neg(() => this.ram(4), (v) => this.storeRam(4, v)); };
+    cases[K_PUSH_M] = () => { this.access(4, false); this.ram(4); b.set(L_V); this.push(() => b.get(L_V)); };
+    cases[K_PUSH_I] = () => this.push(() => this.rec32(R_IMM));
+    cases[K_LEAVE] = () => this.leaveFrame();
+    cases[K_BSWAP] = () => this.setA(() => this.bswap());
     switchOn(b, KINDS, () => this.rec8(R_KIND), cases);
     b.get(L_NEXT).set(L_OFF);
     b.get(L_R).i32(WARM_RECORD).op(OP.i32Add).set(L_R);
@@ -520,7 +551,7 @@ class InterpreterBuilder {
   /** Pushes the loaded RAM value at L_P. */
   private ram(size: number): void { this.b.get(L_P).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16u : OP.i32Load8u, 0, this.ramBase); }
   private storeRam(size: number, value: () => void): void {
-    this.b.get(L_P); value(); this.b.mem(size === 4 ? OP.i32Store : OP.i32Store8, 0, this.ramBase);
+    this.b.get(L_P); value(); this.b.mem(size === 4 ? OP.i32Store : size === 2 ? OP.i32Store16 : OP.i32Store8, 0, this.ramBase);
   }
 
   /** Pushes the effective address of the record's memory operand. */
@@ -693,17 +724,45 @@ class InterpreterBuilder {
     this.leave(() => b.get(L_I).i32(1).op(OP.i32Add), () => b.get(L_T));
   }
   /** INC/DEC (R_OP 1) keep CF: its value at this point into L_CF, then the INC/DEC flag state. */
-  private incDec(): void {
+  private incDec(load: () => void = () => this.regA(), store: (v: () => void) => void = (v) => this.setA(v)): void {
     const b = this.b;
     b.i32(CF_BIT); this.flagArgs(); b.get(P_FLAGS).call(H_FLAG).set(L_CF);
-    this.regA(); b.set(L_FA);
+    load(); b.set(L_FA);
     b.i32(1).set(L_FB);
     b.get(L_FA).i32(-1).i32(1);
     this.rec8(R_OP); b.op(OP.select).op(OP.i32Add).set(L_FV); // +1 for INC (R_OP 0), -1 for DEC
     this.rec8(R_OP).i32(F_INC).op(OP.i32Add).set(L_FK);
     b.i32(0).set(L_FBYTE);
     b.i32(0).set(L_SET_MASK);
-    this.setA(() => b.get(L_FV));
+    store(() => b.get(L_FV));
+  }
+  /** NEG: 0 - the operand, with SUB's flags (unaryE()). */
+  private neg(load: () => void, store: (v: () => void) => void): void {
+    const b = this.b;
+    b.i32(0).set(L_FA);
+    load(); b.set(L_FB);
+    b.i32(0).get(L_FB).op(OP.i32Sub).set(L_FV);
+    b.i32(F_SUB).set(L_FK);
+    b.i32(0).set(L_FBYTE);
+    b.i32(0).set(L_SET_MASK);
+    store(() => b.get(L_FV));
+  }
+  /** Pushes register A with its bytes in reverse order. */
+  private bswap(): void {
+    const b = this.b;
+    this.regA(); b.tee(L_V).i32(24).op(OP.i32ShrU);
+    b.get(L_V).i32(8).op(OP.i32ShrU).i32(0xff00).op(OP.i32And).op(OP.i32Or);
+    b.get(L_V).i32(8).op(OP.i32Shl).i32(0xff0000).op(OP.i32And).op(OP.i32Or);
+    b.get(L_V).i32(24).op(OP.i32Shl).op(OP.i32Or);
+  }
+  /** LEAVE (32-bit stack and operand): EBP's dword is read first (it may bail out), then ESP = EBP + 4 and EBP = that dword. */
+  private leaveFrame(): void {
+    const b = this.b;
+    this.stack();
+    this.access(4, false, () => { b.i32(0).mem(OP.i32Load, 2, dwordReg(5)).tee(L_SP); }, () => b.i32(SS));
+    this.ram(4); b.set(L_V);
+    b.i32(0).get(L_SP).i32(4).op(OP.i32Add).mem(OP.i32Store, 2, dwordReg(4));
+    b.i32(0).get(L_V).mem(OP.i32Store, 2, dwordReg(5));
   }
   /** Pushes the shift count: CL (R_BY_CL) masked to 5 bits, or the constant in R_IMM. */
   private count(): void {
