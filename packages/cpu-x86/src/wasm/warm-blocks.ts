@@ -234,7 +234,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
     i32[(r + R_DISP) >> 2] = c.dDisp[d]!;
   }
   let value = imm;
-  const alu = (o: number, reg32: number, regOrMem: number): void => { form = reg32; op = o; if (regOrMem >= 0) form = regOrMem; };
+  const alu = (o: number, f: number): void => { op = o; form = f; };
   switch (kind) {
     case W_NOP: break;
     case W_MOV_GV_EV: case W_MOV_EV_GV: {
@@ -251,7 +251,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
     case W_PUSH_IMM: form = K_PUSH_I; break;
     case W_LEAVE: form = K_LEAVE; break;
     case W_BSWAP: form = K_BSWAP; a = dwordReg(c.dExt[d]!); break;
-    case W_TEST_IMM: alu(ALU_TEST, K_ALU_RI, memory ? K_ALU_MI : -1); a = dwordReg(rm); break;
+    case W_TEST_IMM: alu(ALU_TEST, memory ? K_ALU_MI : K_ALU_RI); a = dwordReg(rm); break;
     case W_MOV_EV_IZ: form = memory ? K_MOV_MI : K_MOV_RI; a = dwordReg(rm); break;
     case W_MOV_IMM: form = K_MOV_RI; a = dwordReg(c.dExt[d]!); break;
     case W_LEA: form = K_LEA; a = dwordReg(reg); break;
@@ -283,21 +283,21 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
     case W_IMUL: case W_IMUL_IMM: // reg = r/m * (reg, or the immediate: R_OP 1)
       form = memory ? K_IMUL_M : K_IMUL_R; op = kind === W_IMUL ? 0 : 1; a = dwordReg(reg); b = dwordReg(rm);
       break;
-    case W_ALU_RM_REG: alu(ALU_OP[h]!, K_ALU_RR, -1); a = dwordReg(rm); b = dwordReg(reg); break;
-    case W_ALU_REG_RM: alu(ALU_OP[h]!, K_ALU_RR, -1); a = dwordReg(reg); b = dwordReg(rm); break;
-    case W_ALU_RM_IMM: alu(ALU_OP[h]!, K_ALU_RI, -1); a = dwordReg(rm); break;
-    case W_ALU_EAX_IMM: alu(c.dExt[d]!, K_ALU_RI, -1); a = dwordReg(0); break;
-    case W_TEST_EAX_IMM: alu(ALU_TEST, K_ALU_RI, -1); a = dwordReg(0); break;
-    case W_TEST: alu(ALU_TEST, K_ALU_RR, memory ? K_ALU_LOAD : -1); a = dwordReg(memory ? reg : rm); b = dwordReg(reg); break;
-    case W_ALU_GV_M: alu(c.dExt[d]!, K_ALU_LOAD, -1); a = dwordReg(reg); break;
-    case W_ALU_M_GV: alu(c.dExt[d]!, K_ALU_RMW, -1); b = dwordReg(reg); break;
-    case W_ALU_M_IMM: alu(reg, K_ALU_MI, -1); break;
-    case W_BYTE_ALU_IMM: alu(reg, K_BALU_RI, memory ? K_BALU_MI : -1); a = byteReg(rm); value = imm & 0xff; break;
-    case W_TEST_EB_IB: alu(ALU_TEST, K_BALU_RI, memory ? K_BALU_MI : -1); a = byteReg(rm); value = imm & 0xff; break;
-    case W_BYTE_ALU_AL: alu(c.dExt[d]!, K_BALU_RI, -1); a = byteReg(0); value = imm & 0xff; break;
-    case W_TEST_AL: alu(ALU_TEST, K_BALU_RI, -1); a = byteReg(0); value = imm & 0xff; break;
-    case W_BYTE_ALU_GB_EB: alu(c.dExt[d]!, K_BALU_RR, memory ? K_BALU_LOAD : -1); a = byteReg(reg); b = byteReg(rm); break;
-    case W_TEST_EB_GB: alu(ALU_TEST, K_BALU_RR, memory ? K_BALU_LOAD : -1); a = byteReg(memory ? reg : rm); b = byteReg(reg); break;
+    case W_ALU_RM_REG: alu(ALU_OP[h]!, K_ALU_RR); a = dwordReg(rm); b = dwordReg(reg); break;
+    case W_ALU_REG_RM: alu(ALU_OP[h]!, K_ALU_RR); a = dwordReg(reg); b = dwordReg(rm); break;
+    case W_ALU_RM_IMM: alu(ALU_OP[h]!, K_ALU_RI); a = dwordReg(rm); break;
+    case W_ALU_EAX_IMM: alu(c.dExt[d]!, K_ALU_RI); a = dwordReg(0); break;
+    case W_TEST_EAX_IMM: alu(ALU_TEST, K_ALU_RI); a = dwordReg(0); break;
+    case W_TEST: alu(ALU_TEST, memory ? K_ALU_LOAD : K_ALU_RR); a = dwordReg(memory ? reg : rm); b = dwordReg(reg); break;
+    case W_ALU_GV_M: alu(c.dExt[d]!, K_ALU_LOAD); a = dwordReg(reg); break;
+    case W_ALU_M_GV: alu(c.dExt[d]!, K_ALU_RMW); b = dwordReg(reg); break;
+    case W_ALU_M_IMM: alu(reg, K_ALU_MI); break;
+    case W_BYTE_ALU_IMM: alu(reg, memory ? K_BALU_MI : K_BALU_RI); a = byteReg(rm); value = imm & 0xff; break;
+    case W_TEST_EB_IB: alu(ALU_TEST, memory ? K_BALU_MI : K_BALU_RI); a = byteReg(rm); value = imm & 0xff; break;
+    case W_BYTE_ALU_AL: alu(c.dExt[d]!, K_BALU_RI); a = byteReg(0); value = imm & 0xff; break;
+    case W_TEST_AL: alu(ALU_TEST, K_BALU_RI); a = byteReg(0); value = imm & 0xff; break;
+    case W_BYTE_ALU_GB_EB: alu(c.dExt[d]!, memory ? K_BALU_LOAD : K_BALU_RR); a = byteReg(reg); b = byteReg(rm); break;
+    case W_TEST_EB_GB: alu(ALU_TEST, memory ? K_BALU_LOAD : K_BALU_RR); a = byteReg(memory ? reg : rm); b = byteReg(reg); break;
     case W_JCC: form = K_JCC; op = ALU_OP[h]!; break;
     case W_JMP: form = K_JMP; break;
     case W_CALL: form = K_CALL; break;
@@ -848,36 +848,36 @@ class InterpreterBuilder {
  * JavaScript. The result is the last block's, with the instructions of all of them.
  */
 function dispatchLoop(): WasmFunction {
-  const P_SLOT_ = 0, P_COUNT_ = 1, P_EIP_ = 2, P_UK_ = 3, P_FLAGS_ = 4, P_SS32_ = 5, P_EPOCH = 6, P_BUDGET = 7;
-  const L_DONE = 8, L_RESULT = 9, L_LIN_ = 10, L_J = 11;
+  const D_SLOT = 0, D_COUNT = 1, D_EIP = 2, D_UK = 3, D_FLAGS = 4, D_SS32 = 5, D_EPOCH = 6, D_BUDGET = 7;
+  const D_DONE = 8, D_RESULT = 9, D_LIN = 10, D_J = 11;
   const x = HOST.exit, b = new Body();
   b.loop();
-  b.i32(0).get(P_EIP_).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
-  b.i32(0).get(L_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
-  b.get(P_EIP_).get(P_UK_).get(P_FLAGS_).get(P_SS32_).get(P_SLOT_).get(P_COUNT_).call(F_INTERP).set(L_RESULT);
+  b.i32(0).get(D_EIP).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
+  b.i32(0).get(D_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
+  b.get(D_EIP).get(D_UK).get(D_FLAGS).get(D_SS32).get(D_SLOT).get(D_COUNT).call(F_INTERP).set(D_RESULT);
   // Stopped inside the block (bail out, handler): done.
-  b.get(L_RESULT).i32(BAIL | IN_CORE).op(OP.i32And).if().get(L_RESULT).get(L_DONE).op(OP.i32Add).op(OP.return).end();
-  b.get(L_DONE).get(L_RESULT).op(OP.i32Add).set(L_DONE);
+  b.get(D_RESULT).i32(BAIL | IN_CORE).op(OP.i32And).if().get(D_RESULT).get(D_DONE).op(OP.i32Add).op(OP.return).end();
+  b.get(D_DONE).get(D_RESULT).op(OP.i32Add).set(D_DONE);
   // The next block: linear EIP, its jump-cache entry.
-  b.i32(0).mem(OP.i32Load, 2, x + X_EIP * 4).set(P_EIP_);
-  b.get(P_EIP_).i32(0).mem(OP.i32Load, 2, HOST.segBase + CS * 4).op(OP.i32Add).set(L_LIN_);
-  b.get(L_LIN_).get(L_LIN_).i32(WJ_BITS).op(OP.i32ShrU).op(OP.i32Xor).i32((1 << WJ_BITS) - 1).op(OP.i32And).i32(5).op(OP.i32Shl).set(L_J);
-  const entry = (field: number): void => { b.get(L_J).mem(OP.i32Load, 2, HOST.warmJumps + field * 4); };
-  entry(WJ_LIN); b.get(L_LIN_).op(OP.i32Ne);
-  entry(WJ_EPOCH); b.get(P_EPOCH).op(OP.i32Ne).op(OP.i32Or);
+  b.i32(0).mem(OP.i32Load, 2, x + X_EIP * 4).set(D_EIP);
+  b.get(D_EIP).i32(0).mem(OP.i32Load, 2, HOST.segBase + CS * 4).op(OP.i32Add).set(D_LIN);
+  b.get(D_LIN).get(D_LIN).i32(WJ_BITS).op(OP.i32ShrU).op(OP.i32Xor).i32((1 << WJ_BITS) - 1).op(OP.i32And).i32(5).op(OP.i32Shl).set(D_J);
+  const entry = (field: number): void => { b.get(D_J).mem(OP.i32Load, 2, HOST.warmJumps + field * 4); };
+  entry(WJ_LIN); b.get(D_LIN).op(OP.i32Ne);
+  entry(WJ_EPOCH); b.get(D_EPOCH).op(OP.i32Ne).op(OP.i32Or);
   entry(WJ_INFO); b.i32(WJ_READS_FLAGS).op(OP.i32And).op(OP.i32Or);
-  b.if().get(L_DONE).op(OP.return).end();
-  entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).tee(P_COUNT_).get(L_DONE).op(OP.i32Add).get(P_BUDGET).op(OP.i32GtU);
-  b.if().get(L_DONE).op(OP.return).end();
-  entry(WJ_SLOT); b.set(P_SLOT_);
+  b.if().get(D_DONE).op(OP.return).end();
+  entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).tee(D_COUNT).get(D_DONE).op(OP.i32Add).get(D_BUDGET).op(OP.i32GtU);
+  b.if().get(D_DONE).op(OP.return).end();
+  entry(WJ_SLOT); b.set(D_SLOT);
   // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it).
-  b.get(P_SLOT_).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(L_RESULT).i32(CHAIN_LIMIT).op(OP.i32GeU);
-  b.if().get(L_DONE).op(OP.return).end();
-  b.get(P_SLOT_).i32(1).op(OP.i32Shl).get(L_RESULT).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
-  b.i32(0).get(P_SLOT_).mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
+  b.get(D_SLOT).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(D_RESULT).i32(CHAIN_LIMIT).op(OP.i32GeU);
+  b.if().get(D_DONE).op(OP.return).end();
+  b.get(D_SLOT).i32(1).op(OP.i32Shl).get(D_RESULT).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
+  b.i32(0).get(D_SLOT).mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
   b.br(0);
   b.end();
-  b.get(L_DONE);
+  b.get(D_DONE);
   return { params: 8, locals: 4, body: b, export: 'run' };
 }
 
