@@ -28,7 +28,7 @@
  * Results: the low 16 bits are the instructions retired; BAIL says the block stopped before
  * instruction that number (EIP is that instruction's), else EIP is where the block went.
  */
-import { ARITH, CF, CS, EA_A16, EA_NONE, OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
+import { ARITH, CF, CS, EA_A16, EA_NONE, OF, OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
@@ -170,8 +170,6 @@ const R_DISP = 16, R_IMM = 20;
 const F_NONE = 0, F_ADD = 1, F_SUB = 2, F_LOGIC = 3, F_INC = 4, F_DEC = 5, F_SHIFT = 6;
 /** Bits of EFLAGS. */
 const CF_BIT = 0, PF_BIT = 2, ZF_BIT = 6, SF_BIT = 7, OF_BIT = 11;
-/** CF and OF as an EFLAGS mask (what ROL/ROR and IMUL set outright). */
-const CF_OF = (1 << CF_BIT) | (1 << OF_BIT);
 /** ALU operations of a record's R_OP (ModRM.reg order; ADC/SBB are never run here; 8 is TEST). */
 const ALU_TEST = 8;
 const ALU_CODE = [OP.i32Add, OP.i32Or, OP.i32Add, OP.i32Add, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub, OP.i32And];
@@ -818,7 +816,7 @@ class InterpreterBuilder {
     b.get(L_V).get(L_T).op(OP.i32Rotl).tee(L_V).i32(1).op(OP.i32And).set(L_LIN);
     b.get(L_V).i32(31).op(OP.i32ShrU).get(L_LIN).op(OP.i32Xor).set(L_P);
     b.end();
-    b.i32(CF_OF).set(L_SET_MASK);
+    b.i32(CF | OF).set(L_SET_MASK);
     b.get(L_LIN).get(L_P).i32(OF_BIT).op(OP.i32Shl).op(OP.i32Or).set(L_SET_BITS);
     this.setA(() => b.get(L_V));
     b.end();
@@ -835,8 +833,8 @@ class InterpreterBuilder {
     b.i32(0).set(L_FA); b.i32(0).set(L_FB);
     b.i32(F_LOGIC).set(L_FK);
     b.i32(0).set(L_FBYTE);
-    b.i32(CF_OF).set(L_SET_MASK);
-    b.i32(CF_OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+    b.i32(CF | OF).set(L_SET_MASK);
+    b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
     this.setA(() => b.get(L_FV));
   }
 }
