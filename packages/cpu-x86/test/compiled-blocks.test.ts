@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CpuConfigurationError, CpuStat, InstructionClass } from '@typevisor/cpu-x86';
+import { CPU_HOST_AREA_BYTES, CpuConfigurationError, CpuStat, InstructionClass } from '@typevisor/cpu-x86';
 import type { CpuOptions } from '@typevisor/cpu-x86';
 import { guestPhys } from '@typevisor/mmu';
 import { asm, flat } from './support/harness.js';
@@ -355,6 +355,52 @@ describe('compiled blocks', () => {
       placeRoutines(m, [[0x300000, 'add esi, 1'], [0x300000, 'add esi, 100', 0x301000]]);
       expect(m.cpu.run(100_000)).toBe('halt');
       expect(m.cpu.getRegisters().esi).toBe(5 * 1 + 5 * 100);
+    });
+
+    // Both tiers: compiled blocks (the run loop's jump cache) and warm blocks (the dispatcher's).
+    const tiers: Array<[string, Partial<CpuOptions>, number]> = [
+      ['compiled', { compileThreshold: 1 }, 0],
+      ['warm', { warmThreshold: 1, compileThreshold: 65535 }, CPU_HOST_AREA_BYTES],
+    ];
+
+    it.each(tiers)('%s: not after their page was mapped elsewhere, with INVLPGs of other pages in between', (_, options, hostArea) => {
+      // The INVLPG of the routine's page must drop what the jump caches hold for it; those of other
+      // pages (any cheaper handling of them must not) come in between. EDI counts the passes.
+      const m = pmMachine([
+        'mov esp, 0x90000', 'call setup_paging', 'mov ecx, 40', 'xor esi, esi', 'xor edi, edi', 'jmp l',
+        'flip: test ecx, 7', 'jnz other', 'xor dword [0x21000 + 0x300*4], 0x1000', 'invlpg [0x300000]', 'jmp l',
+        'other: invlpg [0x200000]', 'invlpg [0x201000]',
+        // A direct CALL, which the warm dispatcher follows from the block before without the run loop.
+        'l: inc edi', 'call (0x300000 - 0x7c00 + $$)',
+        'dec ecx', 'jnz flip', 'hlt',
+      ].join('\n'), {}, options, hostArea);
+      placeRoutines(m, [[0x300000, 'add esi, 1'], [0x300000, 'add esi, 100', 0x301000]]);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      // A pass runs with ECX = `left`; the mapping flips before the passes with ECX 32, 24, 16 and 8.
+      let expected = 0, mapped = 1;
+      for (let left = 40; left > 0; left--) {
+        expected += mapped;
+        if (left - 1 > 0 && ((left - 1) & 7) === 0) mapped = mapped === 1 ? 100 : 1;
+      }
+      expect(m.cpu.getRegisters()).toMatchObject({ esi: expected, edi: 40 });
+      if (hostArea !== 0) expect(m.cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
+    });
+
+    it.each(tiers)('%s: not when CS becomes 16-bit with the same base and limit', (_, options, hostArea) => {
+      // 40 (INC EAX in 32-bit code, INC AX in 16-bit code), then RET: run 3,000 times from the flat
+      // 32-bit CS, then once from CS 0x50 (base 0, limit 4 GiB - 1, 16-bit), returning to a HLT.
+      const m = pmMachine([
+        'mov dword [A(gdt) + 0x50], 0x0000ffff', 'mov dword [A(gdt) + 0x54], 0x008f9b00',
+        'mov esp, 0x90000', 'mov ecx, 3000',
+        'l: mov eax, 0xffff', 'call (0xf000 - 0x7c00 + $$)', 'dec ecx', 'jnz l',
+        'mov ebx, eax', 'mov eax, 0xffff', 'push dword A(done)', 'jmp dword 0x50:0xf000',
+        'done: hlt',
+      ].join('\n'), {}, options, hostArea);
+      placeRoutines(m, [[0xf000, 'inc eax']]);
+      expect(m.cpu.run(100_000)).toBe('halt');
+      // 32-bit: 0xffff + 1; 16-bit: AX wraps to 0 and the upper half stays 0.
+      expect(m.cpu.getRegisters()).toMatchObject({ ebx: 0x10000, eax: 0, cs: 0x50 });
+      if (hostArea !== 0) expect(m.cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
     });
 
     it('not past a new CS limit: the instruction that crosses it raises #GP', () => {

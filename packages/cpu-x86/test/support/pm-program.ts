@@ -134,8 +134,8 @@ idt_desc:
 }
 
 /** Machine with the program loaded at 0x7C00 in real mode (delivering exceptions through the IDT). */
-export function pmMachine(main: string, handlers: Parameters<typeof pmProgram>[1] = {}, options: Partial<CpuOptions> = {}): Machine {
-  const m = machine(options);
+export function pmMachine(main: string, handlers: Parameters<typeof pmProgram>[1] = {}, options: Partial<CpuOptions> = {}, hostAreaBytes = 0): Machine {
+  const m = machine(options, 4 << 20, hostAreaBytes);
   m.memory.ram.set(pmProgram(main, handlers), 0x7c00);
   m.cpu.setRegisters({ cs: 0, eip: 0x7c00, esp: 0x7000, ss: 0, ds: 0 });
   return m;
