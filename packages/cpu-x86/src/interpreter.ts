@@ -190,6 +190,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         const linear = bLinear[b]! < count ? bLinear[b]! : count;
         warm!.remember(lin, c.fetchEpoch, start, linear, reads);
         warm!.entryRetired = retired;
+        c.stats[CpuStat.WarmCalls]++;
         exit![X_BLOCK_SLOT] = start;
         clearExitFlags(exit!);
         const result = runWarm!(start, linear, eip, c.userKind, reads ? c.getFlags() : 0, c.ss32 === true ? 1 : 0, c.fetchEpoch, budget);

@@ -1,6 +1,7 @@
 /**
  * CPU event statistics. Every counter sits on a path that is already slow (decoding, a page walk,
- * exception delivery), so counting costs one array increment there and nothing in the block loop.
+ * exception delivery, a call from JavaScript into WebAssembly), so counting costs one array
+ * increment there and nothing in the block loop.
  */
 
 /**
@@ -26,7 +27,13 @@ export const CpuStat = {
   BlocksCompiled: 6,
   /** Blocks handed to the WebAssembly interpreter (CpuOptions.warmBlocks; src/wasm/warm-blocks.ts). */
   BlocksWarmed: 7,
+  /**
+   * Calls of the warm-block dispatcher from the run loop: each a crossing from JavaScript into
+   * WebAssembly and back, after which the dispatcher ran one warm block or more (it goes on from
+   * block to block by itself while it finds the next one warm).
+   */
+  WarmCalls: 8,
 } as const;
 
 /** Number of CPU statistics (the length of `Cpu.stats`). */
-export const CPU_STAT_COUNT = 8;
+export const CPU_STAT_COUNT = 9;

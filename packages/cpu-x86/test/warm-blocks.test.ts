@@ -391,6 +391,28 @@ describe('warm blocks', () => {
       hlt`);
   });
 
+  it('go from warm block to warm block inside WebAssembly: the run loop calls the dispatcher about once a chunk, not once a block', () => {
+    // Two blocks that jump to each other, 2,000 block runs in all (compileThreshold is out of reach).
+    const program = `
+      mov ecx, 1000
+      xor eax, eax
+    a: add eax, ecx
+      jmp b
+    b: xor eax, 0x5a5a
+      dec ecx
+      jnz a
+      hlt`;
+    const warm = warmMachine(program, { warmBlocks: true, warmThreshold: 1 });
+    expect(warm.cpu.run(1_000_000)).toBe('halt');
+    const calls = warm.cpu.stats[CpuStat.WarmCalls]!;
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(20);
+    const reference = warmMachine(program, { warmBlocks: false });
+    expect(reference.cpu.run(1_000_000)).toBe('halt');
+    expect(reference.cpu.stats[CpuStat.WarmCalls]).toBe(0);
+    expect(warm.cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+  });
+
   it('hand blocks the dispatcher ran 16,384 times to the JavaScript compiler, which goes on from the same state', () => {
     // Two blocks that jump to each other: the dispatcher chains them without the run loop counting
     // runs, so the chained count is what sends them to the compiler (compileThreshold is out of reach).
