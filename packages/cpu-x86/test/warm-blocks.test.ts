@@ -149,6 +149,50 @@ describe('warm blocks', () => {
     .c:`));
   });
 
+  it('compute what the block loop computes: ADC and SBB in every form, their carry in from an ALU result, the caller or a handler', () => {
+    // Multi-precision adds and subtracts (carries out of one into the next), with the flags they
+    // leave read by Jcc, SETcc and the next ADC/SBB; the first ADC of the block after .c takes its
+    // carry from the block before it (the caller), the one after STC/CMC from a handler.
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x9e3779b9
+      add [esi], eax
+      adc [esi + 4], edx
+      adc edx, 0
+      sbb [esi + 8], eax
+      sbb ebx, [esi + 4]
+      adc ebx, [esi]
+      seto dl
+      sbb eax, 0x7fffffff
+      setc dh
+      adc eax, ecx
+      js .s
+      sbb dword [esi + 12], 3
+    .s:
+      add al, 0xc0
+      adc al, 0x70
+      sbb bl, al
+      adc byte [esi + 16], bl
+      sbb bh, [esi + 17]
+      adc al, 1
+      setp bl
+      sbb dword [esi + 20], -1
+      cmp eax, ebx
+      jmp .c
+    .c:
+      adc edi, 0x10
+      sbb edi, ecx
+      jbe .be
+      stc
+      adc eax, edi
+      cmc
+      sbb eax, 1
+    .be:
+      jl .l
+      adc edx, edi
+    .l:`));
+  });
+
   it('hand the flags over both ways around the handlers they call', () => {
     expectSameAsBlockLoop(COUNTED(`
       add eax, edi
@@ -305,7 +349,7 @@ describe('warm blocks', () => {
   });
 
   it('call the handlers of instructions the interpreter does not run, and leave every access that is not plain RAM to the block loop', () => {
-    // 16-bit operands, ADC/SBB and a string instruction go to their handlers; a page crossing, a
+    // 16-bit operands and a string instruction go to their handlers; a page crossing, a
     // store into the block's own page (decoded code), an access past RAM and a fault each stop a
     // warm block before it.
     expectSameAsBlockLoop(COUNTED(`

@@ -28,7 +28,7 @@
  * Results: the low 16 bits are the instructions retired; BAIL says the block stopped before
  * instruction that number (EIP is that instruction's), else EIP is where the block went.
  */
-import { ARITH, CF, CS, EA_A16, EA_NONE, OF, OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
+import { ARITH, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
@@ -165,14 +165,15 @@ const R_DISP = 16, R_IMM = 20;
 /**
  * What the flags are at the instruction being run (a local of the interpreter): set by which kind
  * of operation, or untouched (then EFLAGS come in as a parameter or from the last handler call).
- * F_SHIFT keeps OF in fa and CF in fb (setLazyShift()).
+ * F_SHIFT keeps OF in fa and CF in fb (setLazyShift()). F_ADC and F_SBB are ADC and SBB with a carry
+ * in of 1 (with 0 they are F_ADD and F_SUB), as the core's OP_ADC and OP_SBB.
  */
-const F_NONE = 0, F_ADD = 1, F_SUB = 2, F_LOGIC = 3, F_INC = 4, F_DEC = 5, F_SHIFT = 6;
+const F_NONE = 0, F_ADD = 1, F_SUB = 2, F_LOGIC = 3, F_INC = 4, F_DEC = 5, F_SHIFT = 6, F_ADC = 7, F_SBB = 8;
 /** Bits of EFLAGS. */
 const CF_BIT = 0, PF_BIT = 2, ZF_BIT = 6, SF_BIT = 7, OF_BIT = 11;
-/** ALU operations of a record's R_OP (ModRM.reg order; ADC/SBB are never run here; 8 is TEST). */
-const ALU_TEST = 8;
-const ALU_CODE = [OP.i32Add, OP.i32Or, OP.i32Add, OP.i32Add, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub, OP.i32And];
+/** ALU operations of a record's R_OP (ModRM.reg order; 8 is TEST). ADC (2) and SBB (3) add or subtract the carry too. */
+const ALU_ADC = 2, ALU_SBB = 3, ALU_TEST = 8;
+const ALU_CODE = [OP.i32Add, OP.i32Or, OP.i32Add, OP.i32Sub, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub, OP.i32And];
 /** After CMP/SUB: the comparison of the operands that decides condition cc (0: through the flags). */
 const SUB_CONDITION = [0, 0, OP.i32LtU, OP.i32GeU, OP.i32Eq, OP.i32Ne, OP.i32LeU, OP.i32GtU, 0, 0, 0, 0, OP.i32LtS, OP.i32GeS, OP.i32LeS, OP.i32GtS];
 
@@ -189,13 +190,8 @@ function supported(c: CpuCore, d: number, kind: number): boolean {
   const word = kind === W_MOV_GV_EV || kind === W_MOV_EV_GV;
   if (!BYTE_FORMS.has(kind) && (c.dPfx[d]! & P_O32) === 0 && kind !== W_MOV_MOFFS && !word) return false;
   if ((memory || (kind === W_LEA && m < 0xc0)) && (c.dEa[d]! & EA_A16) !== 0) return false; // 16-bit addressing: the handler
-  const carry = (op: number): boolean => op === 2 || op === 3; // ADC, SBB: the handler
   switch (kind) {
-    case W_ALU_RM_REG: case W_ALU_REG_RM: case W_ALU_RM_IMM: return !carry(ALU_OP[c.dH[d]!]!);
-    case W_ALU_GV_M: case W_ALU_M_GV: return memory && !carry(c.dExt[d]!);
-    case W_ALU_EAX_IMM: case W_BYTE_ALU_AL: case W_BYTE_ALU_GB_EB: return !carry(c.dExt[d]!);
-    case W_ALU_M_IMM: return memory && !carry(reg);
-    case W_BYTE_ALU_IMM: return !carry(reg);
+    case W_ALU_GV_M: case W_ALU_M_GV: case W_ALU_M_IMM: return memory;
     case W_MOV_EV_IZ: case W_MOV_EB_IB: return reg === 0;
     case W_LEA: return m < 0xc0;
     case W_SHIFT: // ROL/ROR/SHL/SHR/SAR of a register, by CL or by a constant other than 0 (RCL/RCR: the handler)
@@ -209,7 +205,7 @@ function supported(c: CpuCore, d: number, kind: number): boolean {
 }
 
 /** The kind of flags an ALU operation leaves. */
-const aluFlags = (op: number): number => (op === 0 ? F_ADD : op === 5 || op === 7 ? F_SUB : F_LOGIC);
+const aluFlags = (op: number): number => (op === 0 || op === ALU_ADC ? F_ADD : op === 5 || op === 7 || op === ALU_SBB ? F_SUB : F_LOGIC);
 
 /** Typed views of the slot records. */
 interface Records { readonly u8: Uint8Array; readonly u16: Uint16Array; readonly i32: Int32Array }
@@ -347,7 +343,7 @@ const FLAG_ARGS = 8;
  */
 function leaveHelper(): WasmFunction {
   const b = new Body(), x = HOST.exit;
-  const eip = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, setMask = 7, setBits = 8, shift = 9, keep = 10;
+  const eip = 0, fk = 1, fbyte = 2, fa = 3, fb = 4, fv = 5, cf = 6, setMask = 7, setBits = 8, shift = 9, keep = 10, op = 11;
   const store = (field: number, value: () => void): void => { b.i32(0); value(); b.mem(OP.i32Store, 2, x + field * 4); };
   store(X_EIP, () => b.get(eip));
   b.get(fk).get(setMask).op(OP.i32Or).op(OP.i32Eqz).if().i32(0).op(OP.return).end();
@@ -360,7 +356,8 @@ function leaveHelper(): WasmFunction {
   store(X_OP, () => {
     b.i32(OP_ADD);
     b.i32(OP_LOGIC).i32(OP_SHIFT).i32(OP_SUB).get(fk).i32(F_SHIFT).op(OP.i32Eq).op(OP.select).get(fk).i32(F_LOGIC).op(OP.i32Eq).op(OP.select);
-    b.get(fk).i32(F_ADD).op(OP.i32Eq).get(fk).i32(F_INC).op(OP.i32Eq).op(OP.i32Or).op(OP.select);
+    b.get(fk).i32(F_ADD).op(OP.i32Eq).get(fk).i32(F_INC).op(OP.i32Eq).op(OP.i32Or).op(OP.select).set(op);
+    b.i32(OP_SBB).i32(OP_ADC).get(op).get(fk).i32(F_ADC).op(OP.i32Eq).op(OP.select).get(fk).i32(F_SBB).op(OP.i32Eq).op(OP.select);
   });
   store(X_DST, () => b.get(fa).get(shift).op(OP.i32ShrU));
   store(X_SRC, () => b.get(fb).get(shift).op(OP.i32ShrU));
@@ -368,7 +365,7 @@ function leaveHelper(): WasmFunction {
   store(X_SIZE, () => b.i32(0).i32(2).get(fbyte).op(OP.select));
   store(X_CF, () => b.get(cf).i32(0).get(keep).op(OP.select));
   b.i32(0);
-  return { params: 1 + FLAG_ARGS, locals: 2, body: b };
+  return { params: 1 + FLAG_ARGS, locals: 3, body: b };
 }
 
 /** FLAG(bit, fk, fbyte, fa, fb, fv, cf, setMask, setBits, flags): flag `bit` of EFLAGS (0 or 1) as the flag state says. */
@@ -395,11 +392,16 @@ function flagHelper(): WasmFunction {
   is(bit, CF_BIT).if();
   is(fk, F_ADD).if(); ret(() => b.get(fv).get(fa).op(OP.i32LtU)); b.end();
   is(fk, F_SUB).if(); ret(() => b.get(fa).get(fb).op(OP.i32LtU)); b.end();
+  // With a carry in, the result wraps to the first operand or below (ADC), or the first is at most the second (SBB).
+  is(fk, F_ADC).if(); ret(() => b.get(fv).get(fa).op(OP.i32LeU)); b.end();
+  is(fk, F_SBB).if(); ret(() => b.get(fa).get(fb).op(OP.i32LeU)); b.end();
   ret(() => b.i32(0));
   b.end();
   // OF
-  is(fk, F_ADD).if(); ret(() => b.get(fa).get(fv).op(OP.i32Xor).get(fb).get(fv).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU)); b.end();
-  is(fk, F_SUB).if(); ret(() => b.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fv).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU)); b.end();
+  is(fk, F_ADD); is(fk, F_ADC); b.op(OP.i32Or).if();
+  ret(() => b.get(fa).get(fv).op(OP.i32Xor).get(fb).get(fv).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU)); b.end();
+  is(fk, F_SUB); is(fk, F_SBB); b.op(OP.i32Or).if();
+  ret(() => b.get(fa).get(fb).op(OP.i32Xor).get(fa).get(fv).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU)); b.end();
   b.i32(0);
   return { params: 2 + FLAG_ARGS, locals: 0, body: b };
 }
@@ -620,10 +622,23 @@ class InterpreterBuilder {
   /** `a OP b` (OP from the record), the lazy state left in fa/fb/fv; bytes in the top byte. */
   private alu(byte: boolean, a: () => void, source: () => void, store: (v: () => void) => void): void {
     const b = this.b;
+    // ADC and SBB: the carry in (CF as the flag state has it before this instruction) into L_T, at
+    // the operands' bit 0 (bit 24 for bytes, which are in the top byte); 0 for the other operations.
+    this.rec8(R_OP).i32(-2).op(OP.i32And).i32(ALU_ADC).op(OP.i32Eq).if();
+    b.i32(CF_BIT); this.flagArgs(); b.get(P_FLAGS).call(H_FLAG);
+    if (byte) b.i32(24).op(OP.i32Shl);
+    b.set(L_T);
+    b.else().i32(0).set(L_T).end();
     a(); if (byte) b.i32(24).op(OP.i32Shl); b.set(L_FA);
     source(); if (byte) b.i32(24).op(OP.i32Shl); b.set(L_FB);
-    switchOn(b, 9, () => this.rec8(R_OP), ALU_CODE.map((code) => () => { b.get(L_FA).get(L_FB).op(code).set(L_FV); }));
+    switchOn(b, 9, () => this.rec8(R_OP), ALU_CODE.map((code, op) => () => {
+      b.get(L_FA).get(L_FB).op(code);
+      if (op === ALU_ADC) b.get(L_T).op(OP.i32Add); else if (op === ALU_SBB) b.get(L_T).op(OP.i32Sub);
+      b.set(L_FV);
+    }));
     this.rec8(R_FK).set(L_FK);
+    // With a carry in, ADC and SBB leave flags of their own kind (F_ADD and F_SUB with none).
+    b.get(L_T).if().i32(F_ADC).i32(F_SBB); this.rec8(R_OP).i32(ALU_ADC).op(OP.i32Eq); b.op(OP.select).set(L_FK).end();
     b.i32(byte ? 1 : 0).set(L_FBYTE);
     b.i32(0).set(L_SET_MASK);
     this.rec8(R_STORE).if();
@@ -948,7 +963,8 @@ export class WarmTier {
       if (form === K_STOP) break;
       if (form === K_HANDLER) { source = HANDLER; lastHandler = d; continue; }
       own++;
-      if (READS_FLAGS.has(form) && source !== SET) {
+      const aluOp = form >= K_ALU_RR && form <= K_BALU_MI ? rec.u8[d * WARM_RECORD + R_OP]! : -1;
+      if ((READS_FLAGS.has(form) || aluOp === ALU_ADC || aluOp === ALU_SBB) && source !== SET) {
         if (source === CALLER) reads = true; else rec.u8[lastHandler * WARM_RECORD + R_WANT] = 1;
       }
       // (A shift by CL of 0 leaves the flags as they were.)
