@@ -193,6 +193,36 @@ describe('warm blocks', () => {
     .l:`));
   });
 
+  it('compute what the block loop computes: MUL of a register and of memory, and the flags it leaves', () => {
+    // Products with and without a high half (CF and OF), their low half's SF/ZF/PF read by SETcc and
+    // Jcc, and a 16-bit MUL, which goes to its handler.
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x01000193
+      mov [esi + 4], eax
+      mov ebx, ecx
+      mul ebx
+      setc bl
+      seto bh
+      add edi, edx
+      mov eax, ecx
+      mul dword [esi + 4]
+      sets dl
+      jc .c
+      add edi, 3
+    .c:
+      mov eax, 0x10000
+      mul ecx
+      setz bl
+      setp bh
+      jno .n
+      xor edi, eax
+    .n:
+      mov eax, ecx
+      mul ax
+      adc edi, edx`));
+  });
+
   it('hand the flags over both ways around the handlers they call', () => {
     expectSameAsBlockLoop(COUNTED(`
       add eax, edi

@@ -20,7 +20,8 @@ export const OP = {
   f64Eq: 0x61, f64Ne: 0x62, f64Gt: 0x64,
   i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78,
-  i64Ne: 0x52, i64Mul: 0x7e, i32WrapI64: 0xa7, i64ExtendI32S: 0xac, f64ConvertI32U: 0xb8,
+  i64Ne: 0x52, i64Mul: 0x7e, i64ShrU: 0x88, i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad, f64ConvertI32U: 0xb8,
+  i64Const: 0x42,
 } as const;
 /** Block type of a block, loop or if without a result. */
 const VOID = 0x40;
@@ -85,6 +86,12 @@ export class Body {
   }
   i32(value: number): this {
     this.code.byte(OP.i32Const);
+    this.code.signed(value);
+    return this;
+  }
+  /** An i64 constant (a value that fits in 32 bits). */
+  i64(value: number): this {
+    this.code.byte(OP.i64Const);
     this.code.signed(value);
     return this;
   }
