@@ -193,6 +193,26 @@ describe('warm blocks', () => {
     .l:`));
   });
 
+  it('compute what the block loop computes: ALU r/m8, r8 on registers and memory', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x9e3779b9
+      add [esi + 24], al
+      sub cl, ah
+      add cl, ah
+      xor [esi + 25], ah
+      or [esi + 26], dl
+      and [esi + 27], ch
+      cmp [esi + 24], bh
+      setb dh
+      sub [esi + 28], al
+      jz .z
+      adc [esi + 29], cl
+    .z:
+      test [esi + 25], al
+      sete bl`));
+  });
+
   it('compute what the block loop computes: MUL of a register and of memory, and the flags it leaves', () => {
     // Products with and without a high half (CF and OF), their low half's SF/ZF/PF read by SETcc and
     // Jcc, and a 16-bit MUL, which goes to its handler.

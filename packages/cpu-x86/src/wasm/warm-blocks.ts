@@ -32,7 +32,7 @@ import { ARITH, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, O
 import type { CpuCore } from '../core.js';
 import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
-  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
+  ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEbGb, aluEvGv, aluGbEb, aluGvEv, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
   imulGvEvI, incEv, incReg, mulEv, negEv, notEv, testALIb, testAXIz, testEbGb, testEbIb, testEvGv, testEvIz,
 } from '../exec/alu.js';
 import { callRel, JCC, jmpRel, nop, retNear } from '../exec/control.js';
@@ -97,7 +97,7 @@ const W_CALL = 22, W_RET = 23, W_MOV_EV_IZ = 24, W_NOP = 25, W_ALU_EAX_IMM = 26,
 const W_SHIFT = 28, W_MOV_GB_EB = 29, W_MOV_EB_GB = 30, W_MOV_EB_IB = 31, W_MOV_REG_IB = 32, W_BYTE_ALU_IMM = 33;
 const W_BYTE_ALU_AL = 34, W_BYTE_ALU_GB_EB = 35, W_TEST_EB_GB = 36, W_TEST_EB_IB = 37, W_TEST_AL = 38, W_SETCC = 39, W_CMOV = 40;
 const W_MOV_MOFFS = 41, W_IMUL = 42, W_IMUL_IMM = 43, W_INC_EV = 44, W_DEC_EV = 45, W_NOT = 46, W_NEG = 47, W_PUSH_EV = 48;
-const W_PUSH_IMM = 49, W_LEAVE = 50, W_BSWAP = 51, W_TEST_IMM = 52, W_MUL = 53;
+const W_PUSH_IMM = 49, W_LEAVE = 50, W_BSWAP = 51, W_TEST_IMM = 52, W_MUL = 53, W_BYTE_ALU_EB_GB = 54;
 /**
  * KIND: what each handler is here; ALU_OP: the ALU operation (ModRM.reg order: add or adc sbb and
  * sub xor cmp) of the specialised register handlers, or the Jcc condition.
@@ -115,7 +115,7 @@ const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
   set(jmpRel, W_JMP); set(callRel, W_CALL); set(retNear, W_RET); set(movEvIz, W_MOV_EV_IZ); set(nop, W_NOP);
   set(aluAXIz, W_ALU_EAX_IMM); set(testAXIz, W_TEST_EAX_IMM); set(grp2Ev, W_SHIFT);
   set(movGbEb, W_MOV_GB_EB); set(movEbGb, W_MOV_EB_GB); set(movEbIb, W_MOV_EB_IB); set(movRegIb, W_MOV_REG_IB);
-  set(grp1Eb, W_BYTE_ALU_IMM); set(aluALIb, W_BYTE_ALU_AL); set(aluGbEb, W_BYTE_ALU_GB_EB); set(testEbGb, W_TEST_EB_GB);
+  set(grp1Eb, W_BYTE_ALU_IMM); set(aluALIb, W_BYTE_ALU_AL); set(aluGbEb, W_BYTE_ALU_GB_EB); set(aluEbGb, W_BYTE_ALU_EB_GB); set(testEbGb, W_TEST_EB_GB);
   set(testEbIb, W_TEST_EB_IB); set(testALIb, W_TEST_AL); set(setcc, W_SETCC); set(cmovcc, W_CMOV); set(movMoffs, W_MOV_MOFFS);
   set(imulGvEv, W_IMUL); set(imulGvEvI, W_IMUL_IMM); set(incEv, W_INC_EV); set(decEv, W_DEC_EV); set(notEv, W_NOT); set(negEv, W_NEG);
   set(pushEv, W_PUSH_EV); set(pushImm, W_PUSH_IMM); set(leave, W_LEAVE); set(bswap, W_BSWAP); set(testEvIz, W_TEST_IMM); set(mulEv, W_MUL);
@@ -127,10 +127,10 @@ const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
 const CALLABLE = new Uint8Array(HANDLERS.length).fill(1);
 CALLABLE[HANDLERS.findIndex((h) => h.name === 'hlt')] = 0;
 /** Kinds that are byte operations (their size is fixed; the rest need a 32-bit operand size). */
-const BYTE_FORMS = new Set([W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB,
+const BYTE_FORMS = new Set([W_BYTE_ALU_EB_GB, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB,
   W_TEST_EB_GB, W_TEST_EB_IB, W_TEST_AL, W_SETCC, W_NOP]);
 /** Forms whose ModRM memory form reads or writes memory (LEA only computes the address). */
-const MEMORY_FORMS = new Set([W_MUL, W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
+const MEMORY_FORMS = new Set([W_BYTE_ALU_EB_GB, W_MUL, W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
   W_MOVSX_B, W_MOVSX_W, W_SHIFT, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB,
   W_SETCC, W_CMOV, W_IMUL, W_IMUL_IMM, W_INC_EV, W_DEC_EV, W_NOT, W_NEG, W_PUSH_EV, W_TEST_IMM]);
 
@@ -149,11 +149,11 @@ const K_BALU_RR = 25, K_BALU_RI = 26, K_BALU_LOAD = 27, K_BALU_MI = 28;
 const K_SETCC_R = 29, K_SETCC_M = 30, K_CMOV_R = 31, K_CMOV_M = 32;
 const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36, K_ROT = 37, K_IMUL_R = 38, K_IMUL_M = 39;
 const K_MOVW_RR = 40, K_MOVW_LOAD = 41, K_MOVW_STORE = 42, K_INCDEC_M = 43, K_NOT_R = 44, K_NOT_M = 45, K_NEG_R = 46, K_NEG_M = 47;
-const K_PUSH_M = 48, K_PUSH_I = 49, K_LEAVE = 50, K_BSWAP = 51, K_MUL_R = 52, K_MUL_M = 53;
-const KINDS = 54;
+const K_PUSH_M = 48, K_PUSH_I = 49, K_LEAVE = 50, K_BSWAP = 51, K_MUL_R = 52, K_MUL_M = 53, K_BALU_RMW = 54;
+const KINDS = 55;
 /** Forms that read EFLAGS (a condition, or INC/DEC's carry) and forms that set all six. */
 const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC, K_INCDEC_M]);
-const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_SHIFT, K_INCDEC,
+const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SHIFT, K_INCDEC,
   K_IMUL_R, K_IMUL_M, K_INCDEC_M, K_NEG_R, K_NEG_M, K_MUL_R, K_MUL_M]);
 
 /** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
@@ -292,6 +292,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
     case W_BYTE_ALU_AL: alu(c.dExt[d]!, K_BALU_RI); a = byteReg(0); value = imm & 0xff; break;
     case W_TEST_AL: alu(ALU_TEST, K_BALU_RI); a = byteReg(0); value = imm & 0xff; break;
     case W_BYTE_ALU_GB_EB: alu(c.dExt[d]!, memory ? K_BALU_LOAD : K_BALU_RR); a = byteReg(reg); b = byteReg(rm); break;
+    case W_BYTE_ALU_EB_GB: alu(c.dExt[d]!, memory ? K_BALU_RMW : K_BALU_RR); a = byteReg(rm); b = byteReg(reg); break; // r/m8 = r/m8 OP r8
     case W_TEST_EB_GB: alu(ALU_TEST, memory ? K_BALU_LOAD : K_BALU_RR); a = byteReg(memory ? reg : rm); b = byteReg(reg); break;
     case W_JCC: form = K_JCC; op = ALU_OP[h]!; break;
     case W_JMP: form = K_JMP; break;
@@ -304,7 +305,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
   u16[(r + R_A) >> 1] = a;
   u16[(r + R_B) >> 1] = b;
   i32[(r + R_IMM) >> 2] = value;
-  const aluForm = form >= K_ALU_RR && form <= K_BALU_MI;
+  const aluForm = (form >= K_ALU_RR && form <= K_BALU_MI) || form === K_BALU_RMW;
   u8[r + R_FK] = aluForm ? aluFlags(op) : 0;
   u8[r + R_STORE] = aluForm && op !== 7 && op !== ALU_TEST ? 1 : 0;
   return form;
@@ -506,6 +507,7 @@ class InterpreterBuilder {
     cases[K_BALU_RI] = () => this.alu(true, () => this.byteA(), () => this.rec32(R_IMM), (v) => this.setByteA(v));
     cases[K_BALU_LOAD] = () => { this.access(1, false); b.get(L_P).mem(OP.i32Load8u, 0, this.ramBase).set(L_V); this.alu(true, () => this.byteA(), () => b.get(L_V), (v) => this.setByteA(v)); };
     cases[K_BALU_MI] = () => this.memoryAlu(1, () => this.rec32(R_IMM));
+    cases[K_BALU_RMW] = () => this.memoryAlu(1, () => this.byteB());
     cases[K_SETCC_R] = () => { this.condition(); b.set(L_V); this.setByteA(() => b.get(L_V)); };
     cases[K_SETCC_M] = () => { this.access(1, true); this.condition(); b.set(L_V); this.storeRam(1, () => b.get(L_V)); };
     cases[K_CMOV_R] = () => { this.regB(); b.set(L_V); this.condition(); b.if(); this.setA(() => b.get(L_V)); b.end(); };
@@ -982,7 +984,7 @@ export class WarmTier {
       if (form === K_STOP) break;
       if (form === K_HANDLER) { source = HANDLER; lastHandler = d; continue; }
       own++;
-      const aluOp = form >= K_ALU_RR && form <= K_BALU_MI ? rec.u8[d * WARM_RECORD + R_OP]! : -1;
+      const aluOp = (form >= K_ALU_RR && form <= K_BALU_MI) || form === K_BALU_RMW ? rec.u8[d * WARM_RECORD + R_OP]! : -1;
       if ((READS_FLAGS.has(form) || aluOp === ALU_ADC || aluOp === ALU_SBB) && source !== SET) {
         if (source === CALLER) reads = true; else rec.u8[lastHandler * WARM_RECORD + R_WANT] = 1;
       }
