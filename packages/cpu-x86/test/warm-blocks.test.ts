@@ -213,6 +213,39 @@ describe('warm blocks', () => {
       sete bl`));
   });
 
+  it('compute what the block loop computes: SHLD and SHRD by constants and by CL (0 included), and the flags they leave', () => {
+    // 16-bit and memory forms go to the handler.
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x9e3779b9
+      mov ebx, eax
+      shld eax, edx, 7
+      setc dl
+      seto dh
+      shrd ebx, eax, 31
+      jnc .c
+      add edi, ebx
+    .c:
+      push ecx
+      and ecx, 7
+      shld edi, ebx, cl
+      sets bl
+      shrd eax, edi, cl
+      pop ecx
+      jp .p
+      xor edi, eax
+    .p:
+      cmp eax, ebx
+      push ecx
+      mov ecx, 32
+      shrd ebx, eax, cl
+      pop ecx
+      jae .a
+      shld ax, bx, 3
+      shrd [esi + 8], eax, 5
+    .a:`));
+  });
+
   it('compute what the block loop computes: MUL of a register and of memory, and the flags it leaves', () => {
     // Products with and without a high half (CF and OF), their low half's SF/ZF/PF read by SETcc and
     // Jcc, and a 16-bit MUL, which goes to its handler.
