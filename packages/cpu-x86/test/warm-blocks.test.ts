@@ -246,6 +246,35 @@ describe('warm blocks', () => {
     .a:`));
   });
 
+  it('compute what the block loop computes: DIV of a register and of memory, and #DE for a divisor of 0 or a quotient past 32 bits', () => {
+    // The flags of the ADD before each DIV are read after it (DIV leaves them as they were).
+    const divide = (divisor: string, high: string): string => COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x9e3779b9
+      mov [esi + 4], ecx
+      mov edx, ${high}
+      add edi, eax
+      div dword [esi + 4]
+      setc bl
+      add ebx, eax
+      mov eax, edi
+      mov edx, ${high}
+      mov ebp, ${divisor}
+      add edi, 0x7fffffff
+      div ebp
+      seto bh
+      jnc .c
+      add edi, edx
+    .c:
+      xor edi, eax`, 20);
+    expectSameAsBlockLoop(divide('0x12345', '7'));
+    expectSameAsBlockLoop(divide('ecx', '0'));
+    // (After some passes, so that the blocks are warm by then.) EDX reaches the divisor: #DE.
+    expectSameAsBlockLoop(divide('ecx', '10'));
+    // The divisor reaches 0: #DE.
+    expectSameAsBlockLoop(divide('ecx\n      sub ebp, 5', '0'));
+  });
+
   it('compute what the block loop computes: MUL of a register and of memory, and the flags it leaves', () => {
     // Products with and without a high half (CF and OF), their low half's SF/ZF/PF read by SETcc and
     // Jcc, and a 16-bit MUL, which goes to its handler.
