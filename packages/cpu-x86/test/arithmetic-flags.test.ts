@@ -76,6 +76,18 @@ describe('multiply and divide', () => {
     expect(r.eax).toBe(0x226b9022);
     expect(r.edx).toBe(0x38bc648e);
   });
+  it('signed divide of a dividend past 2^52, both signs of divisor (exact, and the remainder takes the dividend\'s sign)', () => {
+    // -0x0123456789abcdef = 0xfedcba98:76543211.
+    const negativeByPositive = runFlat('mov edx,0xfedcba98\nmov eax,0x76543211\nmov ecx,0x12345678\nidiv ecx\nhlt');
+    expect(negativeByPositive.eax | 0).toBe(-268435456);
+    expect(negativeByPositive.edx | 0).toBe(-162254319);
+    const negativeByNegative = runFlat('mov edx,0xfedcba98\nmov eax,0x76543211\nmov ecx,-0x12345678\nidiv ecx\nhlt');
+    expect(negativeByNegative.eax | 0).toBe(268435456);
+    expect(negativeByNegative.edx | 0).toBe(-162254319);
+    // A quotient of 2^32 or more in magnitude: #DE.
+    const overflow = runFlat('mov edx,0xfedcba98\nmov eax,0x76543211\nmov ecx,0x1234\nidiv ecx\nhlt');
+    expect(overflow.stop).toBe('exception');
+  });
   it('signed divide truncates toward zero', () => {
     const r = runFlat('mov eax,-7\ncdq\nmov ecx,2\nidiv ecx\nhlt');
     expect(r.eax | 0).toBe(-3);

@@ -207,6 +207,22 @@ function mulu32(a: number, b: number): number {
   mulHigh = (hh + Math.floor(lh / 65536) + Math.floor(hl / 65536) + Math.floor(mid / 65536)) | 0;
   return ((ll & 0xffff) | (mid << 16)) | 0;
 }
+let divRemainder = 0;
+/**
+ * Unsigned (hi:lo) / s for hi < s (so the quotient fits in 32 bits): returns the quotient, the
+ * remainder in `divRemainder`. Two steps of 16 bits, each dividend below s * 2^16 <= 2^48, so every
+ * value is exact in a double, and floor() of each quotient is right: it is below 2^16, so the
+ * division's rounding error (under 2^-36) is smaller than its distance to the next integer (at
+ * least 1/s). No BigInt: nothing is allocated.
+ */
+function divu64(hi: number, lo: number, s: number): number {
+  const x = hi * 65536 + (lo >>> 16);
+  const q1 = Math.floor(x / s), r1 = x - q1 * s;
+  const y = r1 * 65536 + (lo & 0xffff);
+  const q0 = Math.floor(y / s);
+  divRemainder = y - q0 * s;
+  return q1 * 65536 + q0;
+}
 function muls32(a: number, b: number): number {
   const lo = mulu32(a, b);
   let hi = mulHigh;
@@ -304,8 +320,7 @@ export function divEv(c: CpuCore, d: number): void {
       const r = a % s;
       c.r32[0] = (a - r) / s; c.r32[4] = r;
     } else {
-      const a = (BigInt(hi) << 32n) | BigInt(lo), bs = BigInt(s);
-      c.r32[0] = Number(a / bs); c.r32[4] = Number(a % bs);
+      c.r32[0] = divu64(hi, lo, s); c.r32[4] = divRemainder;
     }
   } else {
     const s = rdEv(c, d);
@@ -330,11 +345,14 @@ export function idivEv(c: CpuCore, d: number): void {
       c.r32[0] = q; c.r32[4] = r;
       return;
     }
-    const a = (BigInt(hi) << 32n) | BigInt(lo);
-    const bs = BigInt(s);
-    const q = a / bs;
-    if (q > 0x7fffffffn || q < -0x80000000n) c.fault(DE, -1);
-    c.r32[0] = Number(q); c.r32[4] = Number(a % bs);
+    // The magnitudes, divided unsigned (a quotient of 2^32 or more does not fit either way).
+    const negative = hi < 0, ms = Math.abs(s);
+    const mlo = negative ? (-lo) >>> 0 : lo, mhi = negative ? (~hi + (lo === 0 ? 1 : 0)) >>> 0 : hi;
+    if (mhi >= ms) c.fault(DE, -1);
+    const mq = divu64(mhi, mlo, ms);
+    const q = negative !== s < 0 ? -mq : mq;
+    if (q > 0x7fffffff || q < -0x80000000) c.fault(DE, -1);
+    c.r32[0] = q; c.r32[4] = negative ? -divRemainder : divRemainder;
   } else {
     const s = (rdEv(c, d) << 16) >> 16;
     if (s === 0) c.fault(DE, -1);
