@@ -275,6 +275,28 @@ describe('warm blocks', () => {
     expectSameAsBlockLoop(divide('ecx\n      sub ebp, 5', '0'));
   });
 
+  it('compute what the block loop computes: CMPXCHG of a register and of memory, equal and not, with LOCK', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      and eax, 3
+      mov ebx, 2
+      cmpxchg ebx, edi
+      setz dl
+      mov [esi + 4], ecx
+      mov eax, ecx
+      test ecx, 1
+      jz .e
+      dec eax
+    .e:
+      lock cmpxchg [esi + 4], edx
+      jne .n
+      add edi, [esi + 4]
+    .n:
+      sbb edi, eax
+      cmpxchg eax, ebx
+      cmpxchg [esi + 8], ax`));
+  });
+
   it('compute what the block loop computes: MUL of a register and of memory, and the flags it leaves', () => {
     // Products with and without a high half (CF and OF), their low half's SF/ZF/PF read by SETcc and
     // Jcc, and a 16-bit MUL, which goes to its handler.

@@ -37,7 +37,7 @@ import {
 } from '../exec/alu.js';
 import { callRel, JCC, jmpRel, nop, retNear } from '../exec/control.js';
 import {
-  bswap, cmovcc, lea, leave, movEbGb, movEbIb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw,
+  bswap, cmovcc, cmpxchgEvGv, lea, leave, movEbGb, movEbIb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw,
   popReg, pushEv, pushImm, pushReg, setcc,
 } from '../exec/data.js';
 import { Body, OP, wasmModule, type WasmFunction } from './emitter.js';
@@ -97,7 +97,7 @@ const W_CALL = 22, W_RET = 23, W_MOV_EV_IZ = 24, W_NOP = 25, W_ALU_EAX_IMM = 26,
 const W_SHIFT = 28, W_MOV_GB_EB = 29, W_MOV_EB_GB = 30, W_MOV_EB_IB = 31, W_MOV_REG_IB = 32, W_BYTE_ALU_IMM = 33;
 const W_BYTE_ALU_AL = 34, W_BYTE_ALU_GB_EB = 35, W_TEST_EB_GB = 36, W_TEST_EB_IB = 37, W_TEST_AL = 38, W_SETCC = 39, W_CMOV = 40;
 const W_MOV_MOFFS = 41, W_IMUL = 42, W_IMUL_IMM = 43, W_INC_EV = 44, W_DEC_EV = 45, W_NOT = 46, W_NEG = 47, W_PUSH_EV = 48;
-const W_PUSH_IMM = 49, W_LEAVE = 50, W_BSWAP = 51, W_TEST_IMM = 52, W_MUL = 53, W_BYTE_ALU_EB_GB = 54, W_SHIFT_DOUBLE = 55, W_DIV = 56;
+const W_PUSH_IMM = 49, W_LEAVE = 50, W_BSWAP = 51, W_TEST_IMM = 52, W_MUL = 53, W_BYTE_ALU_EB_GB = 54, W_SHIFT_DOUBLE = 55, W_DIV = 56, W_CMPXCHG = 57;
 /**
  * KIND: what each handler is here; ALU_OP: the ALU operation (ModRM.reg order: add or adc sbb and
  * sub xor cmp) of the specialised register handlers, or the Jcc condition.
@@ -118,7 +118,7 @@ const { kind: KIND, op: ALU_OP, set } = handlerKinds('warm-blocks');
   set(grp1Eb, W_BYTE_ALU_IMM); set(aluALIb, W_BYTE_ALU_AL); set(aluGbEb, W_BYTE_ALU_GB_EB); set(aluEbGb, W_BYTE_ALU_EB_GB); set(testEbGb, W_TEST_EB_GB);
   set(testEbIb, W_TEST_EB_IB); set(testALIb, W_TEST_AL); set(setcc, W_SETCC); set(cmovcc, W_CMOV); set(movMoffs, W_MOV_MOFFS);
   set(imulGvEv, W_IMUL); set(imulGvEvI, W_IMUL_IMM); set(incEv, W_INC_EV); set(decEv, W_DEC_EV); set(notEv, W_NOT); set(negEv, W_NEG);
-  set(pushEv, W_PUSH_EV); set(pushImm, W_PUSH_IMM); set(leave, W_LEAVE); set(bswap, W_BSWAP); set(testEvIz, W_TEST_IMM); set(mulEv, W_MUL); set(shxd, W_SHIFT_DOUBLE); set(divEv, W_DIV);
+  set(pushEv, W_PUSH_EV); set(pushImm, W_PUSH_IMM); set(leave, W_LEAVE); set(bswap, W_BSWAP); set(testEvIz, W_TEST_IMM); set(mulEv, W_MUL); set(shxd, W_SHIFT_DOUBLE); set(divEv, W_DIV); set(cmpxchgEvGv, W_CMPXCHG);
 }
 /**
  * Handlers the interpreter may call for an instruction it does not run itself (the run loop's checks
@@ -130,7 +130,7 @@ CALLABLE[HANDLERS.findIndex((h) => h.name === 'hlt')] = 0;
 const BYTE_FORMS = new Set([W_BYTE_ALU_EB_GB, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_MOV_REG_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_AL, W_BYTE_ALU_GB_EB,
   W_TEST_EB_GB, W_TEST_EB_IB, W_TEST_AL, W_SETCC, W_NOP]);
 /** Forms whose ModRM memory form reads or writes memory (LEA only computes the address). */
-const MEMORY_FORMS = new Set([W_DIV, W_SHIFT_DOUBLE, W_BYTE_ALU_EB_GB, W_MUL, W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
+const MEMORY_FORMS = new Set([W_CMPXCHG, W_DIV, W_SHIFT_DOUBLE, W_BYTE_ALU_EB_GB, W_MUL, W_MOV_GV_EV, W_MOV_EV_GV, W_MOV_EV_IZ, W_ALU_GV_M, W_ALU_M_GV, W_ALU_M_IMM, W_TEST, W_MOVZX_B, W_MOVZX_W,
   W_MOVSX_B, W_MOVSX_W, W_SHIFT, W_MOV_GB_EB, W_MOV_EB_GB, W_MOV_EB_IB, W_BYTE_ALU_IMM, W_BYTE_ALU_GB_EB, W_TEST_EB_GB, W_TEST_EB_IB,
   W_SETCC, W_CMOV, W_IMUL, W_IMUL_IMM, W_INC_EV, W_DEC_EV, W_NOT, W_NEG, W_PUSH_EV, W_TEST_IMM]);
 
@@ -149,12 +149,12 @@ const K_BALU_RR = 25, K_BALU_RI = 26, K_BALU_LOAD = 27, K_BALU_MI = 28;
 const K_SETCC_R = 29, K_SETCC_M = 30, K_CMOV_R = 31, K_CMOV_M = 32;
 const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36, K_ROT = 37, K_IMUL_R = 38, K_IMUL_M = 39;
 const K_MOVW_RR = 40, K_MOVW_LOAD = 41, K_MOVW_STORE = 42, K_INCDEC_M = 43, K_NOT_R = 44, K_NOT_M = 45, K_NEG_R = 46, K_NEG_M = 47;
-const K_PUSH_M = 48, K_PUSH_I = 49, K_LEAVE = 50, K_BSWAP = 51, K_MUL_R = 52, K_MUL_M = 53, K_BALU_RMW = 54, K_SHIFT_DOUBLE = 55, K_DIV_R = 56, K_DIV_M = 57;
-const KINDS = 58;
+const K_PUSH_M = 48, K_PUSH_I = 49, K_LEAVE = 50, K_BSWAP = 51, K_MUL_R = 52, K_MUL_M = 53, K_BALU_RMW = 54, K_SHIFT_DOUBLE = 55, K_DIV_R = 56, K_DIV_M = 57, K_CMPXCHG_R = 58, K_CMPXCHG_M = 59;
+const KINDS = 60;
 /** Forms that read EFLAGS (a condition, or INC/DEC's carry) and forms that set all six. */
 const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC, K_INCDEC_M]);
 const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SHIFT_DOUBLE, K_SHIFT, K_INCDEC,
-  K_IMUL_R, K_IMUL_M, K_INCDEC_M, K_NEG_R, K_NEG_M, K_MUL_R, K_MUL_M]);
+  K_IMUL_R, K_IMUL_M, K_INCDEC_M, K_NEG_R, K_NEG_M, K_MUL_R, K_MUL_M, K_CMPXCHG_R, K_CMPXCHG_M]);
 
 /** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
 const R_KIND = 0, R_OP = 1, R_LEN = 2, R_SEG = 3, R_A = 4, R_B = 6, R_BASE = 8, R_INDEX = 10, R_SCALE = 12, R_FK = 13, R_STORE = 14, R_WANT = 15;
@@ -278,6 +278,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
       break;
     case W_MUL: form = memory ? K_MUL_M : K_MUL_R; b = dwordReg(rm); break; // EDX:EAX = EAX * r/m32
     case W_DIV: form = memory ? K_DIV_M : K_DIV_R; b = dwordReg(rm); break; // EAX, EDX = EDX:EAX / r/m32, remainder
+    case W_CMPXCHG: form = memory ? K_CMPXCHG_M : K_CMPXCHG_R; a = dwordReg(rm); b = dwordReg(reg); break; // r/m32 = r32 if EAX = r/m32, else EAX = r/m32
     case W_SHIFT_DOUBLE: // SHLD (R_OP 0) / SHRD (R_OP 1) r/m32 (register), r32 by CL or a constant
       form = K_SHIFT_DOUBLE; op = c.dExt[d]! & 1; a = dwordReg(rm); b = dwordReg(reg); value = imm & 31;
       u8[r + R_BY_CL] = (c.dExt[d]! & 2) !== 0 ? 1 : 0;
@@ -518,6 +519,8 @@ class InterpreterBuilder {
     cases[K_SHIFT_DOUBLE] = () => this.shiftDouble();
     cases[K_DIV_R] = () => this.div(false);
     cases[K_DIV_M] = () => this.div(true);
+    cases[K_CMPXCHG_R] = () => this.cmpxchg(false);
+    cases[K_CMPXCHG_M] = () => this.cmpxchg(true);
     cases[K_SETCC_R] = () => { this.condition(); b.set(L_V); this.setByteA(() => b.get(L_V)); };
     cases[K_SETCC_M] = () => { this.access(1, true); this.condition(); b.set(L_V); this.storeRam(1, () => b.get(L_V)); };
     cases[K_CMOV_R] = () => { this.regB(); b.set(L_V); this.condition(); b.if(); this.setA(() => b.get(L_V)); b.end(); };
@@ -875,6 +878,26 @@ class InterpreterBuilder {
     b.i32(CF | OF).set(L_SET_MASK);
     b.get(L_LIN).get(L_P).i32(OF_BIT).op(OP.i32Shl).op(OP.i32Or).set(L_SET_BITS);
     this.setA(() => b.get(L_V));
+    b.end();
+  }
+  /**
+   * CMPXCHG r/m32, r32 (as cmpxchgEvGv): CMP EAX, r/m32 sets the flags; equal, r/m32 = r32; not
+   * equal, EAX = r/m32 (a memory operand then keeps its value: the write-back of the same value).
+   */
+  private cmpxchg(memory: boolean): void {
+    const b = this.b;
+    if (memory) { this.access(4, true); this.ram(4); } else this.regA();
+    b.set(L_V);
+    b.i32(0).mem(OP.i32Load, 2, dwordReg(0)).set(L_FA);
+    b.get(L_V).set(L_FB);
+    b.get(L_FA).get(L_FB).op(OP.i32Sub).set(L_FV);
+    b.i32(F_SUB).set(L_FK);
+    b.i32(0).set(L_FBYTE);
+    b.i32(0).set(L_SET_MASK);
+    b.get(L_FA).get(L_V).op(OP.i32Eq).if();
+    if (memory) this.storeRam(4, () => this.regB()); else this.setA(() => this.regB());
+    b.else();
+    b.i32(0).get(L_V).mem(OP.i32Store, 2, dwordReg(0));
     b.end();
   }
   /**
