@@ -821,11 +821,8 @@ class InterpreterBuilder {
     b.get(L_FA).get(L_T).op(OP.i32Shl).get(L_V).i32(32).get(L_T).op(OP.i32Sub).op(OP.i32ShrU).op(OP.i32Or).set(L_FV);
     b.get(L_FA).i32(32).get(L_T).op(OP.i32Sub).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_P);
     b.end();
-    b.i32(CF | OF).set(L_SET_MASK);
     b.get(L_FA).get(L_FV).op(OP.i32Xor).i32(31).op(OP.i32ShrU).i32(OF_BIT).op(OP.i32Shl).get(L_P).op(OP.i32Or).set(L_SET_BITS);
-    b.i32(0).set(L_FA); b.i32(0).set(L_FB);
-    b.i32(F_LOGIC).set(L_FK);
-    b.i32(0).set(L_FBYTE);
+    this.logicWithCarryAndOverflow();
     this.setA(() => b.get(L_FV));
     b.end();
   }
@@ -920,6 +917,17 @@ class InterpreterBuilder {
     b.i32(0).get(L_P).mem(OP.i32Store, 2, dwordReg(0));
     b.i32(0).get(L_T).mem(OP.i32Store, 2, dwordReg(2));
   }
+  /**
+   * The flags of MUL, IMUL, SHLD/SHRD: LOGIC flags of L_FV (SF, ZF, PF; AF 0), with CF and OF set
+   * outright to what L_SET_BITS holds.
+   */
+  private logicWithCarryAndOverflow(): void {
+    const b = this.b;
+    b.i32(0).set(L_FA); b.i32(0).set(L_FB);
+    b.i32(F_LOGIC).set(L_FK);
+    b.i32(0).set(L_FBYTE);
+    b.i32(CF | OF).set(L_SET_MASK);
+  }
   /** MUL r/m32: EDX:EAX = EAX times the operand, unsigned; LOGIC flags of the low half, CF = OF = the high half is not 0 (mulFlags()). */
   private mul(memory: boolean): void {
     const b = this.b;
@@ -930,11 +938,8 @@ class InterpreterBuilder {
     b.get(L_FA).get(L_V).op(OP.i32Mul).set(L_FV);
     b.i32(0).get(L_FV).mem(OP.i32Store, 2, dwordReg(0));
     b.i32(0).get(L_P).mem(OP.i32Store, 2, dwordReg(2));
-    b.i32(0).set(L_FA); b.i32(0).set(L_FB);
-    b.i32(F_LOGIC).set(L_FK);
-    b.i32(0).set(L_FBYTE);
-    b.i32(CF | OF).set(L_SET_MASK);
     b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+    this.logicWithCarryAndOverflow();
   }
   /** IMUL reg, r/m (R_OP 0: times reg; 1: times R_IMM): LOGIC flags of the low half, CF = OF = it lost the high half. */
   private imul(memory: boolean): void {
@@ -945,11 +950,8 @@ class InterpreterBuilder {
     b.get(L_FA).get(L_FB).op(OP.i32Mul).set(L_FV);
     b.get(L_FA).op(OP.i64ExtendI32S).get(L_FB).op(OP.i64ExtendI32S).op(OP.i64Mul);
     b.get(L_FV).op(OP.i64ExtendI32S).op(OP.i64Ne).set(L_P);
-    b.i32(0).set(L_FA); b.i32(0).set(L_FB);
-    b.i32(F_LOGIC).set(L_FK);
-    b.i32(0).set(L_FBYTE);
-    b.i32(CF | OF).set(L_SET_MASK);
     b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+    this.logicWithCarryAndOverflow();
     this.setA(() => b.get(L_FV));
   }
 }
