@@ -156,6 +156,9 @@ const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_
 const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SHIFT_DOUBLE, K_SHIFT, K_INCDEC,
   K_IMUL_R, K_IMUL_M, K_INCDEC_M, K_NEG_R, K_NEG_M, K_MUL_R, K_MUL_M, K_CMPXCHG_R, K_CMPXCHG_M]);
 
+/** Forms of the ALU operations (InterpreterBuilder.alu()): their record's R_OP is the operation (ModRM.reg order, 8 TEST). */
+const ALU_FORMS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW]);
+
 /** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
 const R_KIND = 0, R_OP = 1, R_LEN = 2, R_SEG = 3, R_A = 4, R_B = 6, R_BASE = 8, R_INDEX = 10, R_SCALE = 12, R_FK = 13, R_STORE = 14, R_WANT = 15;
 /** Shifts and rotates keep "count from CL" in R_SCALE (they have no memory operand). */
@@ -313,7 +316,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
   u16[(r + R_A) >> 1] = a;
   u16[(r + R_B) >> 1] = b;
   i32[(r + R_IMM) >> 2] = value;
-  const aluForm = (form >= K_ALU_RR && form <= K_BALU_MI) || form === K_BALU_RMW;
+  const aluForm = ALU_FORMS.has(form);
   u8[r + R_FK] = aluForm ? aluFlags(op) : 0;
   u8[r + R_STORE] = aluForm && op !== 7 && op !== ALU_TEST ? 1 : 0;
   return form;
@@ -1065,7 +1068,7 @@ export class WarmTier {
       if (form === K_STOP) break;
       if (form === K_HANDLER) { source = HANDLER; lastHandler = d; continue; }
       own++;
-      const aluOp = (form >= K_ALU_RR && form <= K_BALU_MI) || form === K_BALU_RMW ? rec.u8[d * WARM_RECORD + R_OP]! : -1;
+      const aluOp = ALU_FORMS.has(form) ? rec.u8[d * WARM_RECORD + R_OP]! : -1;
       if ((READS_FLAGS.has(form) || aluOp === ALU_ADC || aluOp === ALU_SBB) && source !== SET) {
         if (source === CALLER) reads = true; else rec.u8[lastHandler * WARM_RECORD + R_WANT] = 1;
       }
