@@ -289,19 +289,48 @@ export class CpuCore implements FpuHost {
   readonly jumpCache = new Int32Array(4 << JUMP_CACHE_BITS);
   readonly jumpFns: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(1 << JUMP_CACHE_BITS).fill(null);
   /**
-   * Advanced by everything that can make a jump-cache entry wrong: a new translation or privilege
-   * for code fetches (TLB flush, CPL change), a new CS (base, limit, size), a write to code, the
-   * decoded-slot pool starting over, decoded code dropped. Entries of another epoch are misses.
-   * Always at least 1, so an empty entry (all zeros) never hits.
+   * The epoch jump-cache entries are stored with and must match (here and in the warm tier's
+   * dispatcher): the current privilege's one of a pair of epochs, `supervisorEpoch` for CPL 0-2 and
+   * `userEpoch` for CPL 3. Both are replaced by everything that can make an entry wrong: a new
+   * translation for code fetches (TLB flush, INVLPG of a page code was fetched from this epoch), a
+   * CS with another base, limit or size, a write to code, the decoded-slot pool starting over,
+   * decoded code dropped. A CPL change only switches between the two, because what the privilege
+   * changes (fetch permission through the U/S bit) is the same for the same pair: a Debian boot
+   * enters and leaves the kernel ~8,000 times, and its interrupts reload the same CS ~80,000 times
+   * and its INVLPGs of data pages (the kernel's fixmap) ~70,000 times; each of those emptied both
+   * jump caches, and 9 M of the warm dispatcher's 12 M returns to the run loop were misses on
+   * entries of an older epoch. Entries of another epoch are misses. Never 0, so an empty entry
+   * (all zeros) never hits.
    */
-  fetchEpoch = 1;
+  fetchEpoch = 2;
+  private supervisorEpoch = 2;
+  private userEpoch = 3;
+  /** The last epoch number handed out (each advance takes two). */
+  private epochCounter = 3;
+  /** CS base, limit and size when the epochs were last advanced: a reload of the same CS keeps them. */
+  private epochCsBase = 0;
+  private epochCsLimit = -1;
+  private epochCs32 = false;
+  /**
+   * The epoch of the last jump-cache entry (either cache) stored for a block on each linear page:
+   * an INVLPG of a page with no entry of a current epoch leaves both caches as they are.
+   */
+  readonly fetchStamp = new Int32Array(1 << 20);
   advanceFetchEpoch(): void {
     // Before the counter could come round to an epoch that old entries still hold, empty them.
-    if (++this.fetchEpoch === 0x40000000) {
+    if (this.epochCounter >= 0x40000000 - 2) {
       this.jumpCache.fill(0);
       this.warm?.forgetJumps();
-      this.fetchEpoch = 1;
+      this.fetchStamp.fill(0);
+      this.epochCounter = 1;
     }
+    this.stats[CpuStat.FetchEpochs]++;
+    this.supervisorEpoch = ++this.epochCounter;
+    this.userEpoch = ++this.epochCounter;
+    this.fetchEpoch = this.userKind === 2 ? this.userEpoch : this.supervisorEpoch;
+    this.epochCsBase = this.segBase[CS]!;
+    this.epochCsLimit = this.segLimit[CS]!;
+    this.epochCs32 = this.cs32;
   }
 
   /** Event statistics indexed by CpuStat (src/stats.ts); only slow paths increment them. */
@@ -572,7 +601,9 @@ export class CpuCore implements FpuHost {
     if (this.fetchTag[supervisorFetch] === tag) this.fetchTag[supervisorFetch] = 0;
     if (this.fetchTag[userFetch] === tag) this.fetchTag[userFetch] = 0;
     if (this.fetchLin === (lin & -4096)) this.fetchLin = 1;
-    this.advanceFetchEpoch(); // compiled blocks in the jump cache may have been found through it
+    // Jump-cache entries may have been found through it if the run loop fetched from it this epoch.
+    const stamp = this.fetchStamp[lin >>> 12]!;
+    if (stamp === this.supervisorEpoch || stamp === this.userEpoch) this.advanceFetchEpoch();
     this.chunkBreak = true; // the running block may continue on that page
   }
   /** A translation of `lin` is about to be cached: remember its region if it came from a large page. */
@@ -932,7 +963,8 @@ export class CpuCore implements FpuHost {
     this.chunkBreak = true;
     if (!(this.cr0 & CR0_PE) || (this.flags & VM)) this.segCheck[CS] = this.alignCheck;
     this.fetchLin = 1;
-    this.advanceFetchEpoch();
+    // Interrupts and returns reload the same flat CS: entries of linear addresses stay right.
+    if (this.segBase[CS] !== this.epochCsBase || this.segLimit[CS] !== this.epochCsLimit || this.cs32 !== this.epochCs32) this.advanceFetchEpoch();
   }
   ssChanged(): void {
     this.ss32 = (this.segAttr[SS] & 0x4000) !== 0 && (this.cr0 & CR0_PE) !== 0 && (this.flags & VM) === 0;
@@ -943,9 +975,10 @@ export class CpuCore implements FpuHost {
       // and the run piece was measured for counters counting at the old one.
       if (this.pmu.active) foldCounters(this);
       if (this.pmu.armed) this.pmu.pieceStale = true;
-      this.cpl = cpl; this.fetchLin = 1; this.advanceFetchEpoch(); this.chunkBreak = true;
+      this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true;
     }
     this.userKind = cpl === 3 ? 2 : 0;
+    this.fetchEpoch = this.userKind === 2 ? this.userEpoch : this.supervisorEpoch;
     this.updateAlignCheck();
   }
 

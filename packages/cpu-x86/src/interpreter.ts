@@ -175,6 +175,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       } else {
         jumps[j] = lin;
         jumps[j + 1] = c.fetchEpoch;
+        c.fetchStamp[lin >>> 12] = c.fetchEpoch;
         jumps[j + 2] = (count << 24) | bStart[b]!;
         jumpFns[j >> 2] = c.bFn[b];
         if (count <= h) continue; // found in the jump cache now
@@ -189,6 +190,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         const reads = warmReadsFlags![b] !== 0, retired = c.retired, budget = Math.min(n, h, 0xffff);
         const linear = bLinear[b]! < count ? bLinear[b]! : count;
         warm!.remember(lin, c.fetchEpoch, start, linear, reads);
+        c.fetchStamp[lin >>> 12] = c.fetchEpoch;
         warm!.entryRetired = retired;
         c.stats[CpuStat.WarmCalls]++;
         exit![X_BLOCK_SLOT] = start;

@@ -33,7 +33,14 @@ export const CpuStat = {
    * block to block by itself while it finds the next one warm).
    */
   WarmCalls: 8,
+  /**
+   * Jump-cache epochs: how often the run loop's and the warm dispatcher's jump caches (compiled and
+   * warm blocks by linear address) were emptied because what a linear address runs may have
+   * changed: a TLB flush, an INVLPG of a page blocks were entered on, a CS with another base, limit
+   * or size, a write to decoded code, the decoded-slot pool starting over.
+   */
+  FetchEpochs: 9,
 } as const;
 
 /** Number of CPU statistics (the length of `Cpu.stats`). */
-export const CPU_STAT_COUNT = 9;
+export const CPU_STAT_COUNT = 10;

@@ -382,6 +382,29 @@ describe('compiled blocks', () => {
       if (hostArea !== 0) expect(m.cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
     });
 
+    it.each(tiers)('%s: kept across system calls that reload the same CS and INVLPG a data page, emptied by an INVLPG of their page', (_, options, hostArea) => {
+      // Ring 3 calls the routine at 0x300000 through EDX and then INT 0x81 on each pass; the
+      // kernel's handler runs INVLPG of `page`, reloads its own CS with a far JMP and IRETs. What a
+      // linear address runs changes only when `page` is the routine's: the jump caches are emptied
+      // (CpuStat.FetchEpochs) on every pass then, and never on a pass for the data page.
+      const run = (page: number, passes: number) => {
+        const m = pmMachine([
+          // Both stacks away from the pages of this code (to_ring3's ESP 0x8800 shares one).
+          'call setup_paging', `mov ecx, ${passes}`, 'xor esi, esi', 'mov dword [0x604], 0x98000',
+          'mov bx, 0x23', 'mov ds, bx', 'mov es, bx', 'push dword 0x23', 'push dword 0x90000', 'push dword 0x202', 'push dword 0x1b', 'push dword user', 'iretd',
+          'user: mov edx, 0x300000', 'call edx', 'int 0x81', 'dec ecx', 'jnz user', 'int 0x80',
+        ].join('\n'), { int81: `invlpg [0x${page.toString(16)}]\njmp 0x08:A(same_cs)\nsame_cs: iretd` }, options, hostArea);
+        placeRoutines(m, [[0x300000, 'add esi, 1']]);
+        expect(m.cpu.run(1_000_000)).toBe('halt');
+        expect(record(m).vector).toBe(0x80);
+        expect(m.cpu.getRegisters().esi).toBe(passes);
+        if (hostArea !== 0) expect(m.cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
+        return m.cpu.stats[CpuStat.FetchEpochs]!;
+      };
+      expect(run(0x200000, 400)).toBe(run(0x200000, 200));
+      expect(run(0x300000, 400) - run(0x300000, 200)).toBeGreaterThanOrEqual(200);
+    });
+
     it.each(tiers)('%s: not when CS becomes 16-bit with the same base and limit', (_, options, hostArea) => {
       // 40 (INC EAX in 32-bit code, INC AX in 16-bit code), then RET: run 3,000 times from the flat
       // 32-bit CS, then once from CS 0x50 (base 0, limit 4 GiB - 1, 16-bit), returning to a HLT.
@@ -417,9 +440,13 @@ describe('compiled blocks', () => {
     it('not from ring 3 into a supervisor page compiled at ring 0: #PF', () => {
       const m = pmMachine([
         'mov esp, 0x90000', 'call setup_paging', 'and dword [0x21000 + 0x300*4], ~4', 'invlpg [0x300000]',
+        // Nothing between the loop and the ring-3 call may write to a page of this code (which would
+        // empty the jump caches): the ring-3 descriptors are marked accessed beforehand, and the
+        // stack is away from this code (to_ring3's ESP 0x8800 shares a page with it).
+        'or byte [A(gdt) + 0x1d], 1', 'or byte [A(gdt) + 0x25], 1',
         'mov ecx, 5', 'xor esi, esi',
         'l: mov edx, 0x300000', 'call edx', 'dec ecx', 'jnz l',
-        'mov eax, user', 'jmp to_ring3',
+        'mov bx, 0x23', 'mov ds, bx', 'mov es, bx', 'push dword 0x23', 'push dword 0x90000', 'push dword 0x202', 'push dword 0x1b', 'push dword user', 'iretd',
         'user: mov edx, 0x300000', 'call edx', 'hlt',
       ].join('\n'), {}, { compileThreshold: 1 });
       placeRoutines(m, [[0x300000, 'add esi, 1']]);
