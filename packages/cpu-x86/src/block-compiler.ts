@@ -19,7 +19,7 @@
  */
 import { FETCH_BITS, TLB_BITS, TLB_NEVER, type CpuCore } from './core.js';
 import { HANDLERS, handlerKinds } from './decoder/decode.js';
-import { AF, ARITH, CF, CR0_PG, CS, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, PF, SF, ZF } from './constants.js';
+import { AF, ARITH, CF, CR0_PG, CS, DF, DS, ES, SS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, P_REP, P_REPNE, P_SEG_SHIFT, PF, SF, ZF } from './constants.js';
 import {
   ALU_EVGV_R32, ALU_GRP1_R32, ALU_GVEV_R32, aluALIb, aluAXIz, aluEvGv, aluGbEb, aluGvEv, btEvIb, decEv, decReg, grp1Eb, grp1Ev, grp2Ev, imulGvEv,
   incEv, incReg, mulEv, negEv, notEv, testALIb, testAXIz, testEbGb, testEbIb, testEvGv,
@@ -29,6 +29,7 @@ import {
   bswap, cmovcc, lea, leave, movEbGb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw, popReg, pushEv, pushReg, sahf,
   setcc,
 } from './exec/data.js';
+import { lods, scas } from './exec/string.js';
 import { registersInLocals } from './register-locals.js';
 import { CpuStat } from './stats.js';
 
@@ -98,7 +99,7 @@ const K_ALU_RM_REG = 9, K_ALU_REG_RM = 10, K_ALU_RM_IMM = 11, K_ALU_GV_EV = 12, 
 const K_TEST = 15, K_MOVZX_B = 16, K_MOVZX_W = 17, K_SHIFT = 20, K_IMUL = 21, K_MUL = 22, K_CMOV = 25, K_SETCC = 26;
 const K_MOVSX_B = 27, K_MOVSX_W = 28, K_MOV_GB_EB = 29, K_MOV_EB_GB = 30, K_MOV_EV_IZ = 31, K_ALU_EAX_IMM = 32;
 const K_BT_IMM = 33, K_MOV_MOFFS = 34, K_ALU_EB_IMM = 35, K_PUSH_EV = 36, K_JMP_EV = 37, K_TEST_EAX_IMM = 38, K_TEST_AL_IMM = 39;
-const K_TEST_EB_IMM = 40, K_NEG = 41, K_NOT = 42, K_BSWAP = 43, K_SAHF = 44;
+const K_TEST_EB_IMM = 40, K_NEG = 41, K_NOT = 42, K_BSWAP = 43, K_SAHF = 44, K_LODS = 52, K_SCAS = 53;
 const K_ALU_AL_IMM = 45, K_ALU_GB_EB = 46, K_TEST_EB_GB = 47, K_MOV_REG_IB = 48, K_INC_DEC_EV = 49, K_NOP = 50, K_LEAVE = 51;
 /** Kinds written out for 16-bit operands too (MOV Ev,Gv / Gv,Ev, shifts of r16) or whose size is fixed (byte operations). */
 const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_MOFFS, K_ALU_EB_IMM, K_TEST_AL_IMM, K_TEST_EB_IMM, K_SAHF, K_TEST,
@@ -106,7 +107,7 @@ const ANY_OPERAND_SIZE = new Set([K_MOV_GV_EV, K_MOV_EV_GV, K_MOV_GB_EB, K_MOV_E
 /** Inline kinds that leave EFLAGS as they are. */
 const FLAGS_UNTOUCHED = new Uint8Array(64);
 for (const k of [K_MOV_GV_EV, K_MOV_EV_GV, K_LEA, K_PUSH, K_POP, K_MOV_IMM, K_MOVZX_B, K_MOVZX_W, K_CMOV, K_SETCC, K_MOVSX_B, K_MOVSX_W,
-  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP, K_MOV_REG_IB, K_NOP, K_LEAVE]) FLAGS_UNTOUCHED[k] = 1;
+  K_MOV_GB_EB, K_MOV_EB_GB, K_MOV_EV_IZ, K_MOV_MOFFS, K_PUSH_EV, K_JMP_EV, K_NOT, K_BSWAP, K_MOV_REG_IB, K_NOP, K_LEAVE, K_LODS]) FLAGS_UNTOUCHED[k] = 1;
 /** Near CALL rel and RET: inline code that leaves the block (they end it). */
 const K_CALL = 23, K_RET = 24;
 /** Near relative branches: inline code that leaves the block itself when taken. */
@@ -135,6 +136,7 @@ const CONDITION = [
   set(testAXIz, K_TEST_EAX_IMM); set(testALIb, K_TEST_AL_IMM); set(testEbIb, K_TEST_EB_IMM); set(negEv, K_NEG); set(notEv, K_NOT);
   set(bswap, K_BSWAP); set(sahf, K_SAHF); set(aluALIb, K_ALU_AL_IMM); set(aluGbEb, K_ALU_GB_EB); set(testEbGb, K_TEST_EB_GB);
   set(movRegIb, K_MOV_REG_IB); set(incEv, K_INC_DEC_EV, 0); set(decEv, K_INC_DEC_EV, 1); set(nop, K_NOP); set(leave, K_LEAVE);
+  set(lods, K_LODS); set(scas, K_SCAS);
 }
 
 /**
@@ -886,6 +888,19 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       const op = INLINE_OP[h] === 0 ? OP_ADD : OP_SUB;
       return inPlace32(seg, ea, `const a = M32[q], v = (a ${op === OP_ADD ? '+' : '-'} 1) | 0; M32[q] = v; c.setLazyKeepCf(${op}, a, v, 2);`, handlerCall());
     }
+    case K_LODS: case K_SCAS: { // AC/AD, AE/AF without REP, 32-bit addressing (string.ts lods/scas for one element)
+      // LODS: AL/EAX from [seg:ESI]; SCAS: CMP AL/EAX, [ES:EDI]. The index moves by the element size,
+      // down when DF is set, after the load (a fault leaves it as it was). Byte or dword (o32) only.
+      const pfx = c.dPfx[d]!;
+      if ((pfx & P_A32) === 0 || (pfx & (P_REP | P_REPNE)) !== 0) return null;
+      const size = c.dExt[d] === 0 ? 1 : 4;
+      const segment = kind === K_SCAS ? ES : (pfx >> P_SEG_SHIFT) !== 0 ? (pfx >> P_SEG_SHIFT) - 1 : DS;
+      const index = kind === K_SCAS ? 'R[14]' : 'R[12]';
+      const move = `${index} = (${index} + ((c.flags & ${DF}) !== 0 ? ${-size} : ${size})) | 0;`;
+      if (kind === K_LODS) return `{ ${load(size, segment, index)} ${size === 1 ? 'c.r8[0]' : 'R[0]'} = m; ${move} }`;
+      const compare = size === 1 ? byteAluCode(7, 'c.r8[0]', 'm', () => '') : aluCode(7, 'R[0]', 'm', () => '');
+      return compare === null ? null : `{ ${load(size, segment, index)} ${compare} ${move} }`;
+    }
     case K_SAHF: { // SF ZF AF PF CF from AH (setArith(): the others stay lazy)
       const mask = SF | ZF | AF | PF | CF;
       return `{ const v = c.r8[1]; c.flags = (c.flags & ${~mask}) | (v & ${mask}); c.lazy &= ${~mask}; }`;
@@ -1278,7 +1293,7 @@ function branchTarget(target: string, faultState = ''): string {
  */
 function registerOnly(c: CpuCore, d: number, kind: number): boolean {
   switch (kind) {
-    case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: case K_MOV_MOFFS: case K_PUSH_EV: case K_JMP_EV: return false;
+    case K_PUSH: case K_POP: case K_CALL: case K_RET: case K_JCC: case K_JMP: case K_MOV_MOFFS: case K_PUSH_EV: case K_JMP_EV: case K_LODS: case K_SCAS: return false;
     case K_LEA: case K_MOV_IMM: case K_INC: case K_DEC: case K_ALU_EAX_IMM: case K_TEST_EAX_IMM: case K_TEST_AL_IMM: case K_BSWAP: case K_SAHF:
     case K_ALU_AL_IMM: case K_MOV_REG_IB: case K_NOP: return true;
     default: return c.dRm[d] >= 0xc0;

@@ -624,6 +624,49 @@ describe('compiled blocks', () => {
     expect(compiled).toEqual(interpreted);
   });
 
+  it('run LODS and SCAS (no REP) as the handlers do: strcmp both ways, dword forms, a segment override, and a #PF part-way', () => {
+    // Each of 200 passes compares two 100-byte strings with LODSB/SCASB (as Linux's strcmp does),
+    // after flipping a bit of the second at EBX (past the terminator from EBX = 100 on), then runs
+    // LODSD/SCASD down from the top of the pages with DF set and LODSB through FS (based at 0x1000). The last loop
+    // reads into the not-present page 0x302000: #PF at the LODSB with ESI not advanced.
+    const main = [
+      'call setup_paging', 'mov dword [0x21000 + 0x302*4], 0', 'mov eax, cr3', 'mov cr3, eax',
+      // FS: a flat data segment based at 0x1000.
+      'mov dword [A(gdt) + 0x50], 0x1000ffff', 'mov dword [A(gdt) + 0x54], 0x00cf9200', 'mov ax, 0x50', 'mov fs, ax',
+      'mov ebx, 200', 'xor edx, edx', 'xor ebp, ebp',
+      'outer: xor byte [0x301000 + ebx], 1', 'mov esi, 0x300000', 'mov edi, 0x301000',
+      's: lodsb', 'scasb', 'jne diff', 'test al, al', 'jnz s', 'xor eax, eax', 'jmp done',
+      'diff: sbb eax, eax', 'or al, 1',
+      'done: add edx, eax', 'lea edx, [edx + esi*2]', 'add edx, edi', 'xor byte [0x301000 + ebx], 1',
+      'std', 'mov esi, 0x300ff0', 'mov edi, 0x301ff0', 'mov ecx, 16',
+      'b: lodsd', 'scasd', 'setb ah', 'seto al', 'add ebp, eax', 'dec ecx', 'jnz b',
+      'cld', 'mov ecx, 8',
+      'f: fs lodsb', 'add ebp, eax', 'dec ecx', 'jnz f',
+      'dec ebx', 'jnz outer',
+      'mov esi, 0x301ff0',
+      'p: lodsb', 'add edx, eax', 'jmp p',
+    ].join('\n');
+    const run = (options: Parameters<typeof pmMachine>[2]) => {
+      const m = pmMachine(main, {}, options);
+      for (let i = 0; i < 100; i++) {
+        const v = ((i * 37) & 0x7f) | 1;
+        m.memory.ram[0x300000 + i] = v;
+        m.memory.ram[0x301000 + i] = v;
+      }
+      for (let i = 0xf00; i < 0x1000; i++) {
+        m.memory.ram[0x300000 + i] = (i * 13) & 0xff;
+        m.memory.ram[0x301000 + i] = (i * 11) & 0xff;
+      }
+      expect(m.cpu.run(2_000_000)).toBe('halt');
+      return { rec: record(m), regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired };
+    };
+    const interpreted = run({ compileBlocks: false });
+    expect(interpreted.rec).toMatchObject({ vector: 14, cr2: 0x302000, error: 0 });
+    expect(interpreted.regs.esi).toBe(0x302000);
+    expect(run({ compileThreshold: 1 })).toEqual(interpreted);
+    expect(run({ compileThreshold: 100 })).toEqual(interpreted);
+  });
+
   it('take stack-frame accesses through the page they remember only while it is the same page, and only for their own kind of access', () => {
     // Identity paging with CR0.WP: EBP walks up through 0x300000-0x302fff in steps of 6 bytes, so
     // the loads and stores around it cross pages and come unaligned at the ends; page 0x301 is
