@@ -845,7 +845,7 @@ function inlineCode(c: CpuCore, d: number, h: number, handlerCall: () => string)
       flagEffect = FLAGS_NEEDED; // the #GP is not on a marked slow path
       const ea = memory ? effectiveAddress(c, d) : `R[${rm}]`;
       if (ea === null) return null;
-      return withSource(memory, seg, ea, (src) => `{ const t = ${src}; if ((t >>> 0) > c.segLimit[${CS}]) c.gp(0); c.eip = t; }`);
+      return withSource(memory, seg, ea, (src) => `{ const t = ${src}; if (${beyondCsLimit('t', 1)}) c.gp(0); c.eip = t; }`);
     }
     case K_TEST_EAX_IMM: return aluCode(4, 'R[0]', String(c.dImm[d]), () => '');
     case K_TEST_AL_IMM: return byteAluCode(4, 'c.r8[0]', String(c.dImm[d]! & 0xff), () => '');
@@ -1253,7 +1253,7 @@ function blockLocals(segments: number): string {
   for (let seg = 0; seg < 8; seg++) {
     if ((segments & (1 << seg)) !== 0) perSegment += `, sb${seg} = 0, sm${seg} = -1, ur${seg} = 0, uw${seg} = 0, dl${seg} = 0`;
   }
-  return `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}; ` +
+  return `const e = c.eip, UR = c.userKind << ${TLB_BITS}, UW = (c.userKind + 1) << ${TLB_BITS}, csf = SL[${CS}] === 4294967295; ` +
     `let mrl = 1, mrp = 0, mwl = 1, mwp = 0, gl = 0, gf = 0${perSegment};`;
 }
 
@@ -1267,7 +1267,7 @@ function blockLocals(segments: number): string {
  * can be remapped while the block's own stays.
  */
 function runEntry(c: CpuCore, d: number, home: number, offset: number, bytes: number): string {
-  const limit = `(t >>> 0) + ${bytes - 1} > SL[${CS}]`;
+  const limit = beyondCsLimit('t', bytes);
   const phys = c.dPhys[d]!;
   const inPage = (home & 4095) + offset; // the block's linear page offset is its physical one
   if (inPage >= 0 && inPage < 4096) return limit;
@@ -1283,7 +1283,17 @@ function unmarked(code: string): string {
 
 /** `t` = the near branch target `target`, #GP(0) beyond CS.limit (the handlers' go()), after `faultState` (the bookkeeping a fault needs). */
 function branchTarget(target: string, faultState = ''): string {
-  return `const t = ${target}; if ((t >>> 0) > c.segLimit[${CS}]) { ${faultState} c.gp(0); }`;
+  return `const t = ${target}; if (${beyondCsLimit('t', 1)}) { ${faultState} c.gp(0); }`;
+}
+
+/**
+ * Whether the `bytes` bytes at EIP `t` go past CS.limit. With the flat limit (4 GiB - 1, `csf`,
+ * read once per call: CS changes only in a far transfer, after which the block is left) it is one
+ * integer compare; the general test converts to doubles (the limit is a Float64Array element),
+ * which took a tenth of the samples of the awk loop's busiest compiled block, with three of them.
+ */
+function beyondCsLimit(t: string, bytes: number): string {
+  return `(csf ? (${t} >>> 0) > ${0xffffffff - (bytes - 1)} : (${t} >>> 0) + ${bytes - 1} > SL[${CS}])`;
 }
 
 /**

@@ -437,6 +437,32 @@ describe('compiled blocks', () => {
       expect(m.cpu.getRegisters().esi).toBe(5 * 3 + 2);
     });
 
+    it('raise #GP(0) at a branch beyond a CS limit below 4 GiB, and leave a followed call whose run crosses it', () => {
+      // Under CS 0x50 (base 0, limit 0xffff) a loop of 300 passes calls the routine at 0xfff8 (two
+      // 3-byte ADDs, then a 6-byte one that crosses the limit: the CALL is followed into a run past
+      // it, so the block leaves there and the run loop raises the #GP at 0xfffe) on the pass
+      // `callAt`, and on the pass `jumpAt` a JE to 0x20000 (#GP(0) at the JE).
+      const run = (callAt: number, jumpAt: number, options: Partial<CpuOptions>) => {
+        const m = pmMachine([
+          'mov dword [A(gdt) + 0x50], 0x0000ffff', 'mov dword [A(gdt) + 0x54], 0x00409b00',
+          'mov esp, 0x90000', 'xor esi, esi', 'jmp dword 0x50:A(go)',
+          'go: mov ecx, 300',
+          `l: cmp ecx, ${callAt}`, 'jne skip', 'call (0xfff8 - 0x7c00 + $$)',
+          `skip: cmp ecx, ${jumpAt}`, 'je (0x20000 - 0x7c00 + $$)', 'add esi, ecx', 'dec ecx', 'jnz l', 'hlt',
+        ].join('\n'), {}, options);
+        placeRoutines(m, [[0xfff8, 'add esi, 1\nadd esi, 1\nadd esi, 0x12345678']]);
+        expect(m.cpu.run(1_000_000)).toBe('halt');
+        return { rec: record(m), regs: m.cpu.getRegisters(), retired: m.cpu.instructionsRetired };
+      };
+      for (const [callAt, jumpAt, eip] of [[7, 0, 0xfffe], [-1, 5, -1]] as const) {
+        const interpreted = run(callAt, jumpAt, { compileBlocks: false });
+        expect(interpreted.rec).toMatchObject({ vector: 13, error: 0, cs: 0x50 });
+        if (eip >= 0) expect(interpreted.rec.eip).toBe(eip);
+        expect(run(callAt, jumpAt, { compileThreshold: 1 })).toEqual(interpreted);
+        expect(run(callAt, jumpAt, { compileThreshold: 50 })).toEqual(interpreted);
+      }
+    });
+
     it('not from ring 3 into a supervisor page compiled at ring 0: #PF', () => {
       const m = pmMachine([
         'mov esp, 0x90000', 'call setup_paging', 'and dword [0x21000 + 0x300*4], ~4', 'invlpg [0x300000]',
