@@ -327,10 +327,14 @@ export class CpuCore implements FpuHost {
     this.stats[CpuStat.FetchEpochs]++;
     this.supervisorEpoch = ++this.epochCounter;
     this.userEpoch = ++this.epochCounter;
-    this.fetchEpoch = this.userKind === 2 ? this.userEpoch : this.supervisorEpoch;
+    this.selectFetchEpoch();
     this.epochCsBase = this.segBase[CS]!;
     this.epochCsLimit = this.segLimit[CS]!;
     this.epochCs32 = this.cs32;
+  }
+  /** `fetchEpoch` = the current privilege's epoch of the pair. */
+  private selectFetchEpoch(): void {
+    this.fetchEpoch = this.userKind === 2 ? this.userEpoch : this.supervisorEpoch;
   }
 
   /** Event statistics indexed by CpuStat (src/stats.ts); only slow paths increment them. */
@@ -978,7 +982,7 @@ export class CpuCore implements FpuHost {
       this.cpl = cpl; this.fetchLin = 1; this.chunkBreak = true;
     }
     this.userKind = cpl === 3 ? 2 : 0;
-    this.fetchEpoch = this.userKind === 2 ? this.userEpoch : this.supervisorEpoch;
+    this.selectFetchEpoch();
     this.updateAlignCheck();
   }
 
