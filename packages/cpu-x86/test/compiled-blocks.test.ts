@@ -32,6 +32,14 @@ function runLoop(options: Partial<CpuOptions>): { regs: ReturnType<ReturnType<ty
 function placeRoutines(m: ReturnType<typeof flat>, routines: Array<[at: number, code: string, loaded?: number]>): void {
   for (const [at, code, loaded] of routines) m.memory.ram.set(asm(`${code}\nret`, 32, at), loaded ?? at);
 }
+/**
+ * IRETD to `label` at CPL 3 with DS/ES 0x23 and ESP 0x90000: like pm-program's to_ring3, but with
+ * the stack away from the test program's pages (to_ring3's ESP 0x8800 shares one, and a write there
+ * is a write to decoded code, which empties the jump caches).
+ */
+function toRing3(label: string): string[] {
+  return ['mov bx, 0x23', 'mov ds, bx', 'mov es, bx', 'push dword 0x23', 'push dword 0x90000', 'push dword 0x202', 'push dword 0x1b', `push dword ${label}`, 'iretd'];
+}
 /** Indirect calls of the routines at `addresses`, in turn: blocks do not follow them (blocks.ts). */
 function indirectCalls(addresses: number[]): string {
   return addresses.map((a) => `mov edx, 0x${a.toString(16)}\ncall edx`).join('\n');
@@ -389,9 +397,9 @@ describe('compiled blocks', () => {
       // (CpuStat.FetchEpochs) on every pass then, and never on a pass for the data page.
       const run = (page: number, passes: number) => {
         const m = pmMachine([
-          // Both stacks away from the pages of this code (to_ring3's ESP 0x8800 shares one).
+          // The kernel's stack away from the pages of this code too.
           'call setup_paging', `mov ecx, ${passes}`, 'xor esi, esi', 'mov dword [0x604], 0x98000',
-          'mov bx, 0x23', 'mov ds, bx', 'mov es, bx', 'push dword 0x23', 'push dword 0x90000', 'push dword 0x202', 'push dword 0x1b', 'push dword user', 'iretd',
+          ...toRing3('user'),
           'user: mov edx, 0x300000', 'call edx', 'int 0x81', 'dec ecx', 'jnz user', 'int 0x80',
         ].join('\n'), { int81: `invlpg [0x${page.toString(16)}]\njmp 0x08:A(same_cs)\nsame_cs: iretd` }, options, hostArea);
         placeRoutines(m, [[0x300000, 'add esi, 1']]);
@@ -468,11 +476,11 @@ describe('compiled blocks', () => {
         'mov esp, 0x90000', 'call setup_paging', 'and dword [0x21000 + 0x300*4], ~4', 'invlpg [0x300000]',
         // Nothing between the loop and the ring-3 call may write to a page of this code (which would
         // empty the jump caches): the ring-3 descriptors are marked accessed beforehand, and the
-        // stack is away from this code (to_ring3's ESP 0x8800 shares a page with it).
+        // ring-3 stack is away from this code (toRing3).
         'or byte [A(gdt) + 0x1d], 1', 'or byte [A(gdt) + 0x25], 1',
         'mov ecx, 5', 'xor esi, esi',
         'l: mov edx, 0x300000', 'call edx', 'dec ecx', 'jnz l',
-        'mov bx, 0x23', 'mov ds, bx', 'mov es, bx', 'push dword 0x23', 'push dword 0x90000', 'push dword 0x202', 'push dword 0x1b', 'push dword user', 'iretd',
+        ...toRing3('user'),
         'user: mov edx, 0x300000', 'call edx', 'hlt',
       ].join('\n'), {}, { compileThreshold: 1 });
       placeRoutines(m, [[0x300000, 'add esi, 1']]);
