@@ -12,7 +12,8 @@
  * --compiled (run each case whole with every block compiled on its first run, as the CI test's
  * compiled-block batches do, so the block compiler's generated code is what is compared),
  * --warm (like --compiled, but every block runs as a warm WebAssembly block from its first run:
- * CpuOptions.warmBlocks, src/wasm/warm-blocks.ts), --block-loop (with --compiled or --warm: compare
+ * CpuOptions.warmBlocks, src/wasm/warm-blocks.ts), --hot (like --warm, but every block that can be
+ * is translated into WebAssembly on its first run: CpuOptions.wasmHotBlocks, src/wasm/hot-blocks.ts), --block-loop (with --compiled or --warm: compare
  * with the block loop instead of hardware, for a host whose kernel runs no 32-bit programs; the block loop is what the hardware comparisons check),
  * --qemu (compare with QEMU's TCG instead of hardware: qemu-system-i386 runs test/diff/qemu/case-kernel.asm;
  * mismatches listed in test/diff/qemu-deviations.ts are tolerated and counted), --qemu-dir DIR
@@ -53,7 +54,8 @@ const qemuDir = option('qemu-dir', existsSync(qemuFromCwd) ? qemuFromCwd : DEFAU
 const longModeFromCwd = resolve('packages/cpu-x86/test/diff/native64');
 const longModeDir = option('long-mode-dir', existsSync(longModeFromCwd) ? longModeFromCwd : DEFAULT_LONG_MODE_DIR);
 
-const warm = process.argv.includes('--warm');
+const hot = process.argv.includes('--hot');
+const warm = hot || process.argv.includes('--warm');
 const compiled = warm || process.argv.includes('--compiled');
 const againstBlockLoop = compiled && process.argv.includes('--block-loop');
 const againstQemu = !againstBlockLoop && process.argv.includes('--qemu');
@@ -74,7 +76,8 @@ const leftOut = new Map<string, number>();
 const interpreter = new InterpreterRunner(
   (memory) => new Cpu({
     memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true,
-    ...(warm ? { warmBlocks: true, warmThreshold: 1, compileThreshold: 65535 } : compiled ? { compileThreshold: 1 } : {}),
+    ...(hot ? { warmBlocks: true, warmThreshold: 1, compileThreshold: 1, wasmHotBlocks: true }
+      : warm ? { warmBlocks: true, warmThreshold: 1, compileThreshold: 65535 } : compiled ? { compileThreshold: 1 } : {}),
   }),
   { wholeRuns: compiled, hostAreaBytes: warm ? CPU_HOST_AREA_BYTES : 0 },
 );

@@ -93,6 +93,7 @@ export function buildBlock(c: CpuCore, b: number, lin: number, phys: number, gen
     // entries with it (their compiled functions run the slots that are about to be reused).
     c.bTag.fill(-1);
     c.advanceFetchEpoch();
+    c.warm?.poolRestarted();
     c.bTag[b] = phys;
     c.poolNext = POOL_BASE;
   }

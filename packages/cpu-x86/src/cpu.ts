@@ -57,6 +57,13 @@ export interface CpuOptions {
   /** Block-loop runs of a block before the interpreter takes it (default 32, 1-65535; with {@link CpuOptions.warmBlocks}). */
   warmThreshold?: number;
   /**
+   * With {@link CpuOptions.warmBlocks}: a warm block that reaches the compile threshold, and whose
+   * instructions are all forms the WebAssembly interpreter runs itself, is translated into a
+   * WebAssembly function of its own instead of compiled into JavaScript (the README's "Hot blocks in
+   * WebAssembly"). Default false. The results are the same either way.
+   */
+  wasmHotBlocks?: boolean;
+  /**
    * The performance-monitoring interrupt: called from inside {@link Cpu.run}, between instructions,
    * when a performance counter whose PerfEvtSel has INT (bit 20) set wraps past 2^40-1. On a P6 the
    * counter overflow is signalled to the local APIC, which delivers it as its LVT performance-counter
@@ -107,7 +114,7 @@ export class Cpu {
     }
     const wasmMemory = memory.wasmMemory ?? null, area = this.#core.hostArea;
     if (options.warmBlocks !== false && area !== null && area.byteOffset === 0 && wasmMemory !== null && memory.ram.buffer === wasmMemory.buffer) {
-      this.#core.warm = new WarmTier(this.#core, wasmMemory, BCACHE_SIZE, warmThreshold);
+      this.#core.warm = new WarmTier(this.#core, wasmMemory, BCACHE_SIZE, warmThreshold, options.wasmHotBlocks === true);
     }
     this.#core.stopOnException = options.stopOnException ?? false;
     this.#core.reportApic = options.apic ?? false;

@@ -166,8 +166,14 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
           const runs = ++c.bRuns[b];
           // A warm block the dispatcher ran CHAIN_LIMIT times without the run loop seeing it is hot too.
           if (runs === c.compileThreshold || (bWarm[b]! >= 0 && warm!.chainedOut(bStart[b]!))) {
-            compileHot(c, b, lin, phys, ipMask);
-            continue; // the block was rebuilt: dispatch it again
+            // Translated into WebAssembly (CpuOptions.wasmHotBlocks), it stays a warm block that the
+            // dispatcher runs through its translation; else it is compiled into JavaScript.
+            // (A block hot before it is warm, with a compile threshold below the warm one, gets its records first.)
+            if (warm !== null && warm.translating && (bWarm[b] !== WARM_NONE || warm.enqueue(b)) && warm.translate(b)) c.bRuns[b] = 0;
+            else {
+              compileHot(c, b, lin, phys, ipMask);
+              continue; // the block was rebuilt: dispatch it again
+            }
           }
           // (Run counts survive rebuilds of the same address, so >=: a rebuilt block is queued again.)
           if (warm !== null && runs >= warm.threshold && bWarm[b] === WARM_NONE && warm.enqueue(b)) continue; // warm now: dispatch it again

@@ -40,7 +40,9 @@ export const CpuStat = {
    * or size, a write to decoded code, the decoded-slot pool starting over.
    */
   FetchEpochs: 9,
+  /** Hot warm blocks translated into WebAssembly functions (CpuOptions.wasmHotBlocks; src/wasm/hot-blocks.ts). */
+  BlocksTranslated: 10,
 } as const;
 
 /** Number of CPU statistics (the length of `Cpu.stats`). */
-export const CPU_STAT_COUNT = 10;
+export const CPU_STAT_COUNT = 11;

@@ -106,6 +106,19 @@ describe('fuzz: random code never throws and respects the budget', () => {
     expect(warmed).toBeGreaterThan(50);
   }, 60_000);
 
+  it('flat 32-bit protected mode at CPL 0 and 3 with every block that can be translated into WebAssembly on its first run', () => {
+    let translated = 0;
+    fc.assert(fc.property(code, fc.boolean(), (bytes, user) => {
+      const m = machine({ warmBlocks: true, warmThreshold: 1, compileThreshold: 1, wasmHotBlocks: true }, 4 << 20, CPU_HOST_AREA_BYTES);
+      m.memory.ram.set(bytes, 0x3000);
+      m.cpu.enterFlatProtectedMode(user ? 3 : 0);
+      m.cpu.setRegisters({ eip: 0x3000, esp: 0x8000 });
+      drive(m);
+      translated += m.cpu.stats[CpuStat.BlocksTranslated]!;
+    }), { seed: 2028, numRuns: 100 });
+    expect(translated).toBeGreaterThan(20);
+  }, 60_000);
+
   it('flat 32-bit stopOnException mode', () => {
     fc.assert(fc.property(code, (bytes) => {
       const m = machine({ stopOnException: true });

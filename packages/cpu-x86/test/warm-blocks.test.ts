@@ -19,8 +19,10 @@ function warmMachine(source: string, options: Partial<CpuOptions>, setup?: (memo
   return { cpu, memory };
 }
 
-/** Blocks the last traced run made warm. */
-let warmed = 0;
+/** Blocks the last traced run made warm, and translated into WebAssembly. */
+let warmed = 0, translated = 0;
+/** Blocks translated over the whole file (the tests of translations below check that some were). */
+let translatedInAll = 0;
 
 function trace(source: string, step: number, options: Partial<CpuOptions>, setup?: (memory: PhysicalMemory) => void): unknown[] {
   const { cpu, memory } = warmMachine(source, options, setup);
@@ -31,6 +33,8 @@ function trace(source: string, step: number, options: Partial<CpuOptions>, setup
   }
   out.push(Array.from(memory.ram.subarray(0x5000, 0x7000)));
   warmed = cpu.stats[CpuStat.BlocksWarmed]!;
+  translated = cpu.stats[CpuStat.BlocksTranslated]!;
+  translatedInAll += translated;
   return out;
 }
 
@@ -44,6 +48,10 @@ function expectSameAsBlockLoop(source: string, setup?: (memory: PhysicalMemory) 
       expect(trace(source, step, { warmBlocks: true, warmThreshold }, setup)).toEqual(reference);
       // (A block runs, and is counted, only when the whole of it fits in what is left of the step.)
       if (step === 1_000) expect(warmed).toBeGreaterThan(0);
+    }
+    // Hot blocks translated into WebAssembly (src/wasm/hot-blocks.ts), from their first and their third run.
+    for (const compileThreshold of [1, 3]) {
+      expect(trace(source, step, { warmBlocks: true, warmThreshold: 1, compileThreshold, wasmHotBlocks: true }, setup)).toEqual(reference);
     }
   }
 }
@@ -362,6 +370,91 @@ describe('warm blocks', () => {
     .o:
       setp bh
       add edi, 0x11111111`));
+  });
+
+  it('compute what the block loop computes: 16-bit shifts by constants (which translated hot blocks run themselves) and the flags after them', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, edi
+      mov edx, edi
+      ror edx, 13
+      shr dx, 5
+      setc bl
+      seto bh
+      sub eax, edx
+      shl ax, 3
+      jc .c
+      sar dx, 1
+      setp bl
+    .c:
+      mov [esi + ecx * 2 + 0x200], ax
+      sar ax, 15
+      sets bh
+      shl dx, 15
+      setz bh
+      adc ebx, eax
+      mov [esi + ecx * 4 + 0x400], ebx
+      add edi, 0x9e3779b9`));
+  });
+
+  it('go on inside WebAssembly into blocks that read the flags the block before left: SUB, byte ADD, INC, SHL and IMUL states', () => {
+    // Each JMP ends a block; the next one starts with flag readers, and the dispatcher hands it the
+    // flags that the exit record's lazy state describes (CMP's CF differs from "below or equal"
+    // only when equal: ECX & 3 runs through 2).
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      and eax, 3
+      cmp eax, 2
+      jmp .a
+    .a:
+      setb bl
+      seto bh
+      mov dl, al
+      add dl, 0xfe
+      jmp .b
+    .b:
+      setc al
+      setz ah
+      sets dh
+      setp bl
+      mov [esi + ecx * 8 + 0x100], eax
+      mov [esi + ecx * 8 + 0x104], ebx
+      inc edx
+      jmp .c
+    .c:
+      adc ebx, edx
+      setbe al
+      shl ebx, 1
+      jmp .d
+    .d:
+      setc ah
+      seto bl
+      imul edx, edx, 3
+      jmp .e
+    .e:
+      setc bh
+      jo .f
+      inc eax
+    .f:
+      mov [esi + ecx * 8 + 0x200], eax
+      mov [esi + ecx * 8 + 0x204], ebx`));
+  });
+
+  it('translated into WebAssembly, go round a one-block loop that reads the flags its last pass left (CF into INC, ADC, SBB and a Jcc)', () => {
+    // The loop's first instructions read CF before anything in it sets flags: from the second pass on,
+    // the translation's internal loop hands them over as the pass's EFLAGS.
+    translatedInAll = 0;
+    expectSameAsBlockLoop(COUNTED(`
+      inc eax
+      adc ebx, 0
+      sbb edx, eax
+      jc .c
+      xor edx, 0x5555
+    .c:
+      mov [esi + ecx * 4], edx
+      add edi, ebx
+      shl edi, 3
+      ror eax, 1`, 200));
+    expect(translatedInAll).toBeGreaterThan(0);
   });
 
   it('compute what the block loop computes: rotates, shifts by CL and IMUL, and the flags they set outright', () => {

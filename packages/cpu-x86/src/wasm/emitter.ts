@@ -10,7 +10,7 @@ export const I32 = 0x7f;
 /** Opcodes the interpreter uses (the WebAssembly core specification's numbering). */
 export const OP = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, return: 0x0f, call: 0x10,
-  brTable: 0x0e, drop: 0x1a, select: 0x1b,
+  brTable: 0x0e, callIndirect: 0x11, drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, f64Load: 0x2b, i32Load8s: 0x2c, i32Load8u: 0x2d, i32Load16s: 0x2e, i32Load16u: 0x2f,
   i32Store: 0x36, i32Store8: 0x3a, i32Store16: 0x3b,
@@ -106,6 +106,8 @@ export class Body {
   set(local: number): this { this.code.byte(OP.localSet); this.code.unsigned(local); return this; }
   tee(local: number): this { this.code.byte(OP.localTee); this.code.unsigned(local); return this; }
   call(func: number): this { this.code.byte(OP.call); this.code.unsigned(func); return this; }
+  /** `call_indirect` through the module's table (index on the stack) with function type `typeIndex` ({@link functionTypeIndex}). */
+  callIndirect(typeIndex: number): this { this.code.byte(OP.callIndirect); this.code.unsigned(typeIndex); this.code.byte(0); return this; }
   /** `br_table`: to depth i for the value i on the stack (below `depths.length`), else to `otherwise`. */
   brTable(depths: readonly number[], otherwise: number): this {
     this.code.byte(OP.brTable);
@@ -161,11 +163,19 @@ export interface WasmFunction {
 }
 
 /**
- * A module that imports "m"."memory" (at least `pages` pages) and the functions "m"."f0", "m"."f1"...
- * (i32 parameters as given, one i32 result; they take the first function indexes), and defines
- * `functions` after them, in order.
+ * The type index that {@link wasmModule} gives functions of `params` parameters, in a module whose
+ * imported and defined functions have `paramCounts` parameters, in order (one type per distinct count).
  */
-export function wasmModule(pages: number, imported: readonly number[], functions: readonly WasmFunction[]): Uint8Array<ArrayBuffer> {
+export function functionTypeIndex(params: number, paramCounts: readonly number[]): number {
+  return [...new Set(paramCounts)].indexOf(params);
+}
+
+/**
+ * A module that imports "m"."memory" (at least `pages` pages), "m"."table" (a table of functions,
+ * when `table` is set) and the functions "m"."f0", "m"."f1"... (i32 parameters as given, one i32
+ * result; they take the first function indexes), and defines `functions` after them, in order.
+ */
+export function wasmModule(pages: number, imported: readonly number[], functions: readonly WasmFunction[], table = false): Uint8Array<ArrayBuffer> {
   const out = new Bytes();
   for (const b of MAGIC) out.byte(b);
   // One type per distinct parameter count.
@@ -175,8 +185,9 @@ export function wasmModule(pages: number, imported: readonly number[], functions
   for (const n of counts) funcType(types, n);
   out.section(1, types);
   const content = new Bytes();
-  content.unsigned(1 + imported.length);
+  content.unsigned(1 + (table ? 1 : 0) + imported.length);
   content.name('m'); content.name('memory'); content.byte(0x02); content.byte(0x00); content.unsigned(pages);
+  if (table) { content.name('m'); content.name('table'); content.byte(0x01); content.byte(FUNCREF); content.byte(0x00); content.unsigned(0); }
   imported.forEach((params, i) => { content.name('m'); content.name(`f${i}`); content.byte(0x00); content.unsigned(counts.indexOf(params)); });
   out.section(2, content);
   const funcs = new Bytes();
@@ -195,4 +206,6 @@ export function wasmModule(pages: number, imported: readonly number[], functions
   return out.done();
 }
 
+/** The reference type of a table of functions. */
+const FUNCREF = 0x70;
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];

@@ -40,9 +40,22 @@ import {
   bswap, cmovcc, cmpxchgEvGv, lea, leave, movEbGb, movEbIb, movEvGv, movEvIz, movGbEb, movGvEv, movMoffs, movRegIb, movRegIz, movsxb, movsxw, movzxb, movzxw,
   popReg, pushEv, pushImm, pushReg, setcc,
 } from '../exec/data.js';
-import { Body, OP, wasmModule, type WasmFunction } from './emitter.js';
+import { Body, functionTypeIndex, OP, wasmModule, type WasmFunction } from './emitter.js';
+import { HotTranslator } from './hot-blocks.js';
 import { HOST, WARM_JUMP_BITS, WARM_RECORD, WARM_SLOTS } from './host-area.js';
 import { CpuStat } from '../stats.js';
+import {
+  BAIL, IN_CORE, BAIL_UNSUPPORTED, BAIL_SEGMENT, BAIL_ACCESS, BAIL_STACK16, BAIL_LIMIT, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE,
+  X_BLOCK_EIP, X_BLOCK_SLOT, X_BLOCK_DONE, X_SET_MASK, X_SET_BITS, FLAGS_KEPT, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF,
+  K_HANDLER, K_STOP, K_NOP, K_MOV_RR, K_MOV_LOAD, K_MOV_STORE, K_MOV_RI, K_MOV_MI, K_LEA, K_MOVB_RR, K_MOVB_LOAD, K_MOVB_STORE, K_MOVB_RI, K_MOVB_MI,
+  K_MOVX_R, K_MOVX_M, K_PUSH, K_POP, K_INCDEC, K_SHIFT, K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI,
+  K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_JCC, K_JMP, K_CALL, K_RET, K_ROT, K_IMUL_R, K_IMUL_M, K_MOVW_RR, K_MOVW_LOAD, K_MOVW_STORE, K_INCDEC_M,
+  K_NOT_R, K_NOT_M, K_NEG_R, K_NEG_M, K_PUSH_M, K_PUSH_I, K_LEAVE, K_BSWAP, K_MUL_R, K_MUL_M, K_BALU_RMW, K_SHIFT_DOUBLE, K_DIV_R, K_DIV_M, K_CMPXCHG_R,
+  K_CMPXCHG_M, KINDS, READS_FLAGS, SETS_FLAGS, ALU_FORMS, R_KIND, R_OP, R_LEN, R_SEG, R_A, R_B, R_BASE, R_INDEX, R_SCALE, R_FK, R_STORE, R_WANT, R_BY_CL,
+  R_DISP, R_IMM, R_FN, F_NONE, F_ADD, F_SUB, F_LOGIC, F_INC, F_DEC, F_SHIFT, F_ADC, F_SBB, CF_BIT, PF_BIT, ZF_BIT, SF_BIT, OF_BIT, ALU_ADC, ALU_SBB, ALU_TEST,
+  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, type Records,
+} from './warm-records.js';
+export { BAIL, IN_CORE, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE, X_BLOCK_EIP, X_BLOCK_SLOT, X_BLOCK_DONE, X_SET_MASK, X_SET_BITS, FLAGS_KEPT, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF } from './warm-records.js';
 
 /**
  * The dispatcher's entry: (first pool slot of the block, its instructions, EIP of its first
@@ -54,30 +67,8 @@ export type WarmRun = (slot: number, count: number, eip: number, userKind: numbe
 
 /** CpuCore.bWarm of a block entry: warm (its records are written); not yet; nothing for the interpreter to run (until the entry is rebuilt). */
 export const WARM_READY = 0, WARM_NONE = -1, WARM_NOTHING = -2;
-/** Set in a warm block's result when it stopped before an instruction it did not run. */
-export const BAIL = 0x10000;
-/**
- * Set when it stopped after a handler it called (a branch, a fault-free EIP change, a chunk break):
- * EIP, the retired count and the flags are in the core already, and the exit record is not used.
- */
-export const IN_CORE = 0x100000;
 /** Block-loop runs of a block before it runs in the interpreter, by default (CpuOptions.warmThreshold). */
 export const WARM_RUNS = 32;
-/** Why a block stopped (bits 17-19 of its result), for statistics. */
-const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5;
-
-/** Exit record (Int32 indexes from HOST.exit): where the block left EIP and its lazy flags. */
-export const X_EIP = 0, X_KIND = 1, X_OP = 2, X_DST = 3, X_SRC = 4, X_RES = 5, X_CF = 6, X_SIZE = 7;
-/**
- * The block running now (set by the run loop for the first, by the dispatcher for those it goes on
- * to): its first EIP, its first pool slot, and the instructions the blocks before it in this call retired.
- */
-export const X_BLOCK_EIP = 8, X_BLOCK_SLOT = 9, X_BLOCK_DONE = 10;
-/**
- * Flags the block set outright over whatever the lazy state says (ROL/ROR's CF and OF, IMUL's): their
- * EFLAGS mask (0: none) and values.
- */
-export const X_SET_MASK = 11, X_SET_BITS = 12;
 /** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, instructions | READS_FLAGS, first pool slot. */
 const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INFO = 3, WJ_SLOT = 4;
 const WJ_BITS = WARM_JUMP_BITS, WJ_READS_FLAGS = 0x10000;
@@ -86,8 +77,6 @@ const WJ_BITS = WARM_JUMP_BITS, WJ_READS_FLAGS = 0x10000;
  * compiles it (WarmTier.chainedOut): it is as hot as the compile threshold asks.
  */
 const CHAIN_LIMIT = 16384;
-/** X_KIND: flags untouched; setLazy(op, dst, src, res, size); the same with CF known (INC/DEC). */
-export const FLAGS_KEPT = 0, FLAGS_LAZY = 1, FLAGS_LAZY_KEEP_CF = 2;
 
 // Instruction forms the interpreter runs itself (by handler; the slot record refines them by operand form).
 const W_MOV_GV_EV = 1, W_MOV_EV_GV = 2, W_LEA = 3, W_PUSH = 4, W_POP = 5, W_MOV_IMM = 6, W_INC = 7, W_DEC = 8;
@@ -135,55 +124,6 @@ const MEMORY_FORMS = new Set([W_CMPXCHG, W_DIV, W_SHIFT_DOUBLE, W_BYTE_ALU_EB_GB
   W_SETCC, W_CMOV, W_IMUL, W_IMUL_IMM, W_INC_EV, W_DEC_EV, W_NOT, W_NEG, W_PUSH_EV, W_TEST_IMM]);
 
 
-/**
- * Forms of a slot record (R_KIND). Register operands are host addresses (R_A, R_B: a dword register
- * at its 8-byte slot, a byte register at its byte); memory operands are R_DISP + [R_BASE] +
- * ([R_INDEX] << R_SCALE) in segment R_SEG, where "no base" and "no index" name HOST.zero.
- */
-const K_HANDLER = 0, K_STOP = 1, K_NOP = 2;
-const K_MOV_RR = 3, K_MOV_LOAD = 4, K_MOV_STORE = 5, K_MOV_RI = 6, K_MOV_MI = 7, K_LEA = 8;
-const K_MOVB_RR = 9, K_MOVB_LOAD = 10, K_MOVB_STORE = 11, K_MOVB_RI = 12, K_MOVB_MI = 13;
-const K_MOVX_R = 14, K_MOVX_M = 15, K_PUSH = 16, K_POP = 17, K_INCDEC = 18, K_SHIFT = 19;
-const K_ALU_RR = 20, K_ALU_RI = 21, K_ALU_LOAD = 22, K_ALU_RMW = 23, K_ALU_MI = 24;
-const K_BALU_RR = 25, K_BALU_RI = 26, K_BALU_LOAD = 27, K_BALU_MI = 28;
-const K_SETCC_R = 29, K_SETCC_M = 30, K_CMOV_R = 31, K_CMOV_M = 32;
-const K_JCC = 33, K_JMP = 34, K_CALL = 35, K_RET = 36, K_ROT = 37, K_IMUL_R = 38, K_IMUL_M = 39;
-const K_MOVW_RR = 40, K_MOVW_LOAD = 41, K_MOVW_STORE = 42, K_INCDEC_M = 43, K_NOT_R = 44, K_NOT_M = 45, K_NEG_R = 46, K_NEG_M = 47;
-const K_PUSH_M = 48, K_PUSH_I = 49, K_LEAVE = 50, K_BSWAP = 51, K_MUL_R = 52, K_MUL_M = 53, K_BALU_RMW = 54, K_SHIFT_DOUBLE = 55, K_DIV_R = 56, K_DIV_M = 57, K_CMPXCHG_R = 58, K_CMPXCHG_M = 59;
-const KINDS = 60;
-/** Forms that read EFLAGS (a condition, or INC/DEC's carry) and forms that set all six. */
-const READS_FLAGS = new Set([K_JCC, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_INCDEC, K_INCDEC_M]);
-const SETS_FLAGS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SHIFT_DOUBLE, K_SHIFT, K_INCDEC,
-  K_IMUL_R, K_IMUL_M, K_INCDEC_M, K_NEG_R, K_NEG_M, K_MUL_R, K_MUL_M, K_CMPXCHG_R, K_CMPXCHG_M]);
-
-/** Forms of the ALU operations (InterpreterBuilder.alu()): their record's R_OP is the operation (ModRM.reg order, 8 TEST). */
-const ALU_FORMS = new Set([K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR, K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW]);
-
-/** Slot record fields (byte offsets in a WARM_RECORD-byte record). */
-const R_KIND = 0, R_OP = 1, R_LEN = 2, R_SEG = 3, R_A = 4, R_B = 6, R_BASE = 8, R_INDEX = 10, R_SCALE = 12, R_FK = 13, R_STORE = 14, R_WANT = 15;
-/** Shifts and rotates keep "count from CL" in R_SCALE (they have no memory operand). */
-const R_BY_CL = R_SCALE;
-const R_DISP = 16, R_IMM = 20;
-
-/**
- * What the flags are at the instruction being run (a local of the interpreter): set by which kind
- * of operation, or untouched (then EFLAGS come in as a parameter or from the last handler call).
- * F_SHIFT keeps OF in fa and CF in fb (setLazyShift()). F_ADC and F_SBB are ADC and SBB with a carry
- * in of 1 (with 0 they are F_ADD and F_SUB), as the core's OP_ADC and OP_SBB.
- */
-const F_NONE = 0, F_ADD = 1, F_SUB = 2, F_LOGIC = 3, F_INC = 4, F_DEC = 5, F_SHIFT = 6, F_ADC = 7, F_SBB = 8;
-/** Bits of EFLAGS. */
-const CF_BIT = 0, PF_BIT = 2, ZF_BIT = 6, SF_BIT = 7, OF_BIT = 11;
-/** ALU operations of a record's R_OP (ModRM.reg order; 8 is TEST). ADC (2) and SBB (3) add or subtract the carry too. */
-const ALU_ADC = 2, ALU_SBB = 3, ALU_TEST = 8;
-const ALU_CODE = [OP.i32Add, OP.i32Or, OP.i32Add, OP.i32Sub, OP.i32And, OP.i32Sub, OP.i32Xor, OP.i32Sub, OP.i32And];
-/** After CMP/SUB: the comparison of the operands that decides condition cc (0: through the flags). */
-const SUB_CONDITION = [0, 0, OP.i32LtU, OP.i32GeU, OP.i32Eq, OP.i32Ne, OP.i32LeU, OP.i32GtU, 0, 0, 0, 0, OP.i32LtS, OP.i32GeS, OP.i32LeS, OP.i32GtS];
-
-/** Host address of dword register r and of byte register r (AL, CL, DL, BL, AH, CH, DH, BH). */
-const dwordReg = (r: number): number => HOST.regs + r * 8;
-const byteReg = (r: number): number => HOST.regs + (r & 3) * 8 + (r >> 2);
-
 /** Whether the interpreter runs slot `d` (handler form `kind`) itself. */
 function supported(c: CpuCore, d: number, kind: number): boolean {
   if (kind === 0) return false;
@@ -209,17 +149,13 @@ function supported(c: CpuCore, d: number, kind: number): boolean {
   }
 }
 
-/** The kind of flags an ALU operation leaves. */
-const aluFlags = (op: number): number => (op === 0 || op === ALU_ADC ? F_ADD : op === 5 || op === 7 || op === ALU_SBB ? F_SUB : F_LOGIC);
-
-/** Typed views of the slot records. */
-interface Records { readonly u8: Uint8Array; readonly u16: Uint16Array; readonly i32: Int32Array }
 
 /** Writes slot `d`'s record; returns its form. */
 function writeRecord(c: CpuCore, d: number, rec: Records): number {
   const h = c.dH[d]!, kind = KIND[h]!, r = d * WARM_RECORD, { u8, u16, i32 } = rec;
   u8[r + R_LEN] = c.dLen[d]!;
   u8[r + R_WANT] = 0;
+  i32[(r + R_FN) >> 2] = 0;
   if (!supported(c, d, kind)) return (u8[r + R_KIND] = CALLABLE[h] === 0 ? K_STOP : K_HANDLER);
   const m = c.dRm[d]!, reg = (m >> 3) & 7, rm = m & 7, memory = m < 0xc0, imm = c.dImm[d]!;
   let form = K_NOP, op = 0, a = 0, b = 0;
@@ -323,7 +259,7 @@ function writeRecord(c: CpuCore, d: number, rec: Records): number {
 }
 
 // ---- the WebAssembly module: function indexes (the handler import first) ----
-const F_HANDLER = 0, H_READ = 1, H_WRITE = 2, H_LEAVE = 3, H_FLAG = 4, H_COND = 5, F_INTERP = 6;
+const F_HANDLER = 0, H_READ = 1, H_WRITE = 2, H_LEAVE = 3, H_FLAG = 4, H_COND = 5, F_INTERP = 6, H_EXIT_FLAGS = 7;
 
 /**
  * READ/WRITE(lin, size, part): the RAM offset (from 0 at the start of RAM) of a `size`-byte access
@@ -960,19 +896,68 @@ class InterpreterBuilder {
 }
 
 /**
+ * EXIT_FLAGS(): the arithmetic flags a block reads (CF, PF, ZF, SF, OF, as EFLAGS bits) that the
+ * lazy state in the exit record describes, with the flags set outright over it; -1 when the record
+ * holds no state (no block of this call set flags: they are the run loop's, which it did not pass).
+ * What CpuCore.getFlags() computes from the same state once applyExitFlags() put it there.
+ */
+function exitFlagsHelper(): WasmFunction {
+  const b = new Body(), x = HOST.exit;
+  const kind = 0, op = 1, a = 2, bb = 3, v = 4, shift = 5, cf = 6, of = 7, flags = 8;
+  const field = (f: number): Body => b.i32(0).mem(OP.i32Load, 2, x + f * 4);
+  const is = (value: number): Body => b.get(op).i32(value).op(OP.i32Eq);
+  field(X_KIND).tee(kind).i32(FLAGS_KEPT).op(OP.i32Eq).if().i32(-1).op(OP.return).end();
+  field(X_OP).set(op);
+  // Operands and result moved to the top of the dword, so that the dword rules give byte and word flags.
+  b.i32(24).i32(0).i32(16); field(X_SIZE).i32(2).op(OP.i32Eq).op(OP.select); field(X_SIZE).op(OP.i32Eqz).op(OP.select).set(shift);
+  field(X_DST).get(shift).op(OP.i32Shl).set(a);
+  field(X_SRC).get(shift).op(OP.i32Shl).set(bb);
+  field(X_RES).get(shift).op(OP.i32Shl).set(v);
+  // CF
+  b.get(v).get(a).op(OP.i32LtU); is(OP_ADD); b.op(OP.i32And);
+  b.get(v).get(a).op(OP.i32LeU); is(OP_ADC); b.op(OP.i32And).op(OP.i32Or);
+  b.get(a).get(bb).op(OP.i32LtU); is(OP_SUB); b.op(OP.i32And).op(OP.i32Or);
+  b.get(a).get(bb).op(OP.i32LeU); is(OP_SBB); b.op(OP.i32And).op(OP.i32Or);
+  field(X_SRC).i32(1).op(OP.i32And); is(OP_SHIFT); b.op(OP.i32And).op(OP.i32Or);
+  b.set(cf);
+  b.get(kind).i32(FLAGS_LAZY_KEEP_CF).op(OP.i32Eq).if(); field(X_CF).set(cf); b.end();
+  // OF
+  b.get(a).get(v).op(OP.i32Xor).get(bb).get(v).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU); is(OP_ADD); is(OP_ADC); b.op(OP.i32Or).op(OP.i32And);
+  b.get(a).get(bb).op(OP.i32Xor).get(a).get(v).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU); is(OP_SUB); is(OP_SBB); b.op(OP.i32Or).op(OP.i32And).op(OP.i32Or);
+  field(X_DST).i32(0).op(OP.i32Ne); is(OP_SHIFT); b.op(OP.i32And).op(OP.i32Or);
+  b.set(of);
+  b.get(cf);
+  field(X_RES).i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz).i32(PF_BIT).op(OP.i32Shl).op(OP.i32Or);
+  b.get(v).op(OP.i32Eqz).i32(ZF_BIT).op(OP.i32Shl).op(OP.i32Or);
+  b.get(v).i32(31).op(OP.i32ShrU).i32(SF_BIT).op(OP.i32Shl).op(OP.i32Or);
+  b.get(of).i32(OF_BIT).op(OP.i32Shl).op(OP.i32Or).set(flags);
+  // Flags set outright (ROL/ROR, IMUL, MUL, SHLD/SHRD) over the state.
+  b.get(flags); field(X_SET_MASK).i32(-1).op(OP.i32Xor).op(OP.i32And);
+  field(X_SET_BITS); field(X_SET_MASK).op(OP.i32And).op(OP.i32Or);
+  return { params: 0, locals: 9, body: b };
+}
+
+/**
  * The dispatcher's "run": the interpreter on the first block, and while it ended normally and the
  * jump cache holds a warm block for where it went (this epoch, not reading flags it did not set, not
  * chained CHAIN_LIMIT times yet, fitting in the budget), on that block next, without returning to
  * JavaScript. The result is the last block's, with the instructions of all of them.
  */
-function dispatchLoop(): WasmFunction {
+function dispatchLoop(translatedType: number): WasmFunction {
   const D_SLOT = 0, D_COUNT = 1, D_EIP = 2, D_UK = 3, D_FLAGS = 4, D_SS32 = 5, D_EPOCH = 6, D_BUDGET = 7;
-  const D_DONE = 8, D_RESULT = 9, D_LIN = 10, D_J = 11;
+  const D_DONE = 8, D_RESULT = 9, D_LIN = 10, D_J = 11, D_FN = 12;
   const x = HOST.exit, b = new Body();
+  /** Pushes the first record's R_FN of the block at D_SLOT: 1 + its translation's table index, or 0. */
+  const translation = (): void => { b.get(D_SLOT).i32(5).op(OP.i32Shl).mem(OP.i32Load, 2, HOST.warmSlots + R_FN); };
   b.loop();
   b.i32(0).get(D_EIP).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
   b.i32(0).get(D_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
+  // A translated block (wasm/hot-blocks.ts) takes the budget left instead of its count: it may go round a loop.
+  translation(); b.tee(D_FN).if();
+  b.get(D_EIP).get(D_UK).get(D_FLAGS).get(D_SS32).get(D_SLOT).get(D_BUDGET).get(D_DONE).op(OP.i32Sub).get(D_FN).i32(1).op(OP.i32Sub).callIndirect(translatedType).set(D_RESULT);
+  b.else();
   b.get(D_EIP).get(D_UK).get(D_FLAGS).get(D_SS32).get(D_SLOT).get(D_COUNT).call(F_INTERP).set(D_RESULT);
+  b.end();
   // Stopped inside the block (bail out, handler): done.
   b.get(D_RESULT).i32(BAIL | IN_CORE).op(OP.i32And).if().get(D_RESULT).get(D_DONE).op(OP.i32Add).op(OP.return).end();
   b.get(D_DONE).get(D_RESULT).op(OP.i32Add).set(D_DONE);
@@ -983,20 +968,27 @@ function dispatchLoop(): WasmFunction {
   const entry = (field: number): void => { b.get(D_J).mem(OP.i32Load, 2, HOST.warmJumps + field * 4); };
   entry(WJ_LIN); b.get(D_LIN).op(OP.i32Ne);
   entry(WJ_EPOCH); b.get(D_EPOCH).op(OP.i32Ne).op(OP.i32Or);
-  entry(WJ_INFO); b.i32(WJ_READS_FLAGS).op(OP.i32And).op(OP.i32Or);
   b.if().get(D_DONE).op(OP.return).end();
+  // A block that reads flags it does not set gets those the blocks before it left (the exit record's
+  // lazy state) as its EFLAGS; when none of them set any, the run loop has them.
+  entry(WJ_INFO); b.i32(WJ_READS_FLAGS).op(OP.i32And).if();
+  b.call(H_EXIT_FLAGS).tee(D_FLAGS).i32(-1).op(OP.i32Eq).if().get(D_DONE).op(OP.return).end();
+  b.end();
   entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).tee(D_COUNT).get(D_DONE).op(OP.i32Add).get(D_BUDGET).op(OP.i32GtU);
   b.if().get(D_DONE).op(OP.return).end();
   entry(WJ_SLOT); b.set(D_SLOT);
-  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it).
+  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it). A
+  // translated block stays.
+  translation(); b.op(OP.i32Eqz).if();
   b.get(D_SLOT).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(D_RESULT).i32(CHAIN_LIMIT).op(OP.i32GeU);
   b.if().get(D_DONE).op(OP.return).end();
   b.get(D_SLOT).i32(1).op(OP.i32Shl).get(D_RESULT).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
+  b.end();
   b.i32(0).get(D_SLOT).mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
   b.br(0);
   b.end();
   b.get(D_DONE);
-  return { params: 8, locals: 4, body: b, export: 'run' };
+  return { params: 8, locals: 5, body: b, export: 'run' };
 }
 
 /**
@@ -1033,7 +1025,10 @@ export class WarmTier {
     return wantFlags !== 0 ? c.getFlags() : 0;
   };
 
-  constructor(private readonly c: CpuCore, memory: WebAssembly.Memory, blockEntries: number, readonly threshold: number) {
+  /** The translator of hot warm blocks (CpuOptions.wasmHotBlocks), or null. */
+  private readonly translator: HotTranslator | null;
+
+  constructor(private readonly c: CpuCore, memory: WebAssembly.Memory, blockEntries: number, readonly threshold: number, translateHot = false) {
     const area = c.hostArea!.byteOffset, buffer = memory.buffer;
     this.readsFlags = new Uint8Array(blockEntries);
     this.exit = new Int32Array(buffer, area + HOST.exit, 16);
@@ -1045,10 +1040,15 @@ export class WarmTier {
       u16: new Uint16Array(buffer, area + HOST.warmSlots, bytes / 2),
       i32: new Int32Array(buffer, area + HOST.warmSlots, bytes / 4),
     };
-    const functions = [accessHelper(false), accessHelper(true), leaveHelper(), flagHelper(), condHelper(),
-      new InterpreterBuilder(c.ram.byteOffset).build(), dispatchLoop()];
-    const module = new WebAssembly.Module(wasmModule(buffer.byteLength / 65536, [4], functions));
-    const { exports } = new WebAssembly.Instance(module, { m: { memory, f0: this.callHandler } });
+    const helpers = [accessHelper(false), accessHelper(true), leaveHelper(), flagHelper(), condHelper(), new InterpreterBuilder(c.ram.byteOffset).build()];
+    // Translations have the interpreter's type (its six parameters); the dispatcher takes eight.
+    const exitFlags = exitFlagsHelper();
+    const interpreterType = functionTypeIndex(6, [4, ...helpers.map((f) => f.params), exitFlags.params, 8]);
+    const functions = [...helpers, exitFlags, dispatchLoop(interpreterType)];
+    this.translator = translateHot ? new HotTranslator(c, memory, this.records) : null;
+    const table = this.translator?.table ?? new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
+    const module = new WebAssembly.Module(wasmModule(buffer.byteLength / 65536, [4], functions, true));
+    const { exports } = new WebAssembly.Instance(module, { m: { memory, table, f0: this.callHandler } });
     this.run = exports['run'] as WarmRun;
   }
 
@@ -1098,6 +1098,30 @@ export class WarmTier {
     w[j + WJ_INFO] = count | (readsFlags ? WJ_READS_FLAGS : 0);
   }
 
+  /**
+   * Warm block entry `b` is hot (the compile threshold): run it translated into WebAssembly from now
+   * on, if translating is on and every instruction of it is a form a translation runs. Returns
+   * whether it is translated (else the run loop compiles it into JavaScript).
+   */
+  translate(b: number): boolean {
+    const c = this.c;
+    if (this.translator === null || c.bWarm[b] !== WARM_READY) return false;
+    const count = Math.min(c.bCount[b]!, c.bLinear[b]!);
+    if (!this.translator.translate(b, count)) return false;
+    this.chained[c.bStart[b]!] = 0;
+    return true;
+  }
+
+  /** Whether hot blocks are translated into WebAssembly (CpuOptions.wasmHotBlocks). */
+  get translating(): boolean {
+    return this.translator !== null;
+  }
+
+  /** The decoded pool starts over (every block entry goes): translations are no longer named by any record. */
+  poolRestarted(): void {
+    this.translator?.poolRestarted();
+  }
+
   /** Whether the warm block at pool slot `slot` ran CHAIN_LIMIT times chained (the run loop compiles it). */
   chainedOut(slot: number): boolean {
     return this.chained[slot]! >= CHAIN_LIMIT;
@@ -1110,6 +1134,7 @@ export class WarmTier {
 
   /** Forget every warm block (CpuCore.dropDecoded: RAM may have changed without the page generations seeing it). */
   forget(): void {
+    this.translator?.poolRestarted();
     this.jumps.fill(0);
     this.c.bWarm.fill(WARM_NONE);
   }

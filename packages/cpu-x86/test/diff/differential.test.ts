@@ -100,6 +100,18 @@ function warmRunner(): { runner: InterpreterRunner; cpu: () => Cpu | null } {
   );
   return { runner, cpu: () => cpu };
 }
+/** And with every block that can be translated into WebAssembly on its first run (src/wasm/hot-blocks.ts). */
+const HOT_BATCHES = 1;
+function hotRunner(): { runner: InterpreterRunner; cpu: () => Cpu | null } {
+  let cpu: Cpu | null = null;
+  const runner = new InterpreterRunner(
+    (memory) => (cpu = new Cpu({
+      memory, io: { read: () => 0xffffffff, write: () => {} }, stopOnException: true, warmBlocks: true, warmThreshold: 1, compileThreshold: 1, wasmHotBlocks: true,
+    })),
+    { wholeRuns: true, hostAreaBytes: CPU_HOST_AREA_BYTES },
+  );
+  return { runner, cpu: () => cpu };
+}
 describe.skipIf(refusal !== null)('interpreter vs hardware, compiled blocks', () => {
   const compiledReport = emptyReport();
   test(`${COMPILED_BATCHES} batches of ${BATCH_SIZE} cases, run whole with compileThreshold 1`, () => {
@@ -123,6 +135,15 @@ describe.skipIf(refusal !== null)('interpreter vs hardware, compiled blocks', ()
     console.log(`differential tester (warm blocks): ${summarize(warmReport, 1)}`);
     expect(warmReport.failures.length, summarize(warmReport, 1)).toBe(0);
     expect(cpu()?.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(WARM_BATCHES * BATCH_SIZE / 4);
+  }, 120_000);
+
+  test(`hot blocks in WebAssembly: ${HOT_BATCHES} batch of ${BATCH_SIZE} cases, run whole with every block translated on its first run`, () => {
+    const hotReport = emptyReport();
+    const { runner, cpu } = hotRunner();
+    for (let batch = 0; batch < HOT_BATCHES; batch++) runBatch(SEED + 3, batch, BATCH_SIZE, native, runner, hotReport);
+    console.log(`differential tester (hot blocks in WebAssembly): ${summarize(hotReport, 1)}`);
+    expect(hotReport.failures.length, summarize(hotReport, 1)).toBe(0);
+    expect(cpu()?.stats[CpuStat.BlocksTranslated]).toBeGreaterThan(HOT_BATCHES * BATCH_SIZE / 4);
   }, 120_000);
 });
 
@@ -176,6 +197,11 @@ describe.runIf(inLongMode)('interpreter vs hardware in 64-bit mode, on a host wi
   test(`warm blocks: the cases of ${WARM_BATCHES} batches of ${BATCH_SIZE} that run in 64-bit mode, run whole with warmThreshold 1`, () => {
     const { runner, cpu } = warmRunner();
     wholeRunsInLongMode('warm blocks', SEED + 2, WARM_BATCHES, runner, () => cpu()?.stats[CpuStat.BlocksWarmed]);
+  }, 120_000);
+
+  test(`hot blocks in WebAssembly: the cases of ${HOT_BATCHES} batch of ${BATCH_SIZE} that run in 64-bit mode, every block translated on its first run`, () => {
+    const { runner, cpu } = hotRunner();
+    wholeRunsInLongMode('hot blocks in WebAssembly', SEED + 3, HOT_BATCHES, runner, () => cpu()?.stats[CpuStat.BlocksTranslated]);
   }, 120_000);
 });
 

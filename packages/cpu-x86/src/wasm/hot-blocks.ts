@@ -1,0 +1,695 @@
+/**
+ * Hot blocks translated into WebAssembly (CpuOptions.wasmHotBlocks): a warm block that reaches the
+ * compile threshold, and whose every instruction is a form the warm interpreter runs itself, becomes
+ * a WebAssembly function of its own, written from its slot records (wasm/warm-records.ts) with what
+ * the records leave to run time decided at translation time:
+ *
+ * - the guest registers live in locals, loaded at entry and stored at every way out (only those the
+ *   block writes);
+ * - every memory access has the TLB lookup written out inline, through segment bases read once at
+ *   entry (a block whose segments are not flat, or whose stack is 16-bit, stops before its first
+ *   instruction and runs in the block loop);
+ * - the kind of flag state at each instruction is known, so conditions test the last operation's
+ *   operands directly (`a < b` unsigned for JB after CMP) and only what a later instruction or the
+ *   exit needs is computed;
+ * - a block whose last instruction jumps back to its first goes round inside the function while the
+ *   budget allows another pass.
+ *
+ * The function has the interpreter's signature and result, and the dispatcher calls it through a
+ * table (`call_indirect`) when the block's first record names it (R_FN), so control goes from
+ * translated block to translated or warm block without returning to JavaScript. Like the
+ * interpreter it never faults: where an access is not the plain case it returns before the
+ * instruction with BAIL set and the run loop runs the rest of the block in the block loop.
+ */
+import { CF, CS, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
+import { HANDLERS } from '../decoder/decode.js';
+import { grp2Ev } from '../exec/alu.js';
+import type { CpuCore } from '../core.js';
+import { CpuStat } from '../stats.js';
+import { Body, OP, wasmModule } from './emitter.js';
+import { HOST, WARM_RECORD } from './host-area.js';
+import {
+  ALU_ADC, ALU_CODE, ALU_SBB, BAIL, BAIL_ACCESS, BAIL_LIMIT, BAIL_SEGMENT, BAIL_STACK16, BAIL_UNSUPPORTED, CF_BIT, F_ADC, F_ADD, F_DEC, F_INC, F_LOGIC,
+  F_NONE, F_SBB, F_SHIFT, F_SUB, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF, K_ALU_LOAD, K_HANDLER, K_ALU_MI, K_ALU_RI, K_ALU_RMW, K_ALU_RR, K_BALU_LOAD, K_BALU_MI,
+  K_BALU_RI, K_BALU_RMW, K_BALU_RR, K_BSWAP, K_CALL, K_CMOV_M, K_CMOV_R, K_IMUL_M, K_IMUL_R, K_INCDEC, K_INCDEC_M, K_JCC, K_JMP, K_LEA, K_LEAVE,
+  K_MOV_LOAD, K_MOV_MI, K_MOV_RI, K_MOV_RR, K_MOV_STORE, K_MOVB_LOAD, K_MOVB_MI, K_MOVB_RI, K_MOVB_RR, K_MOVB_STORE, K_MOVW_LOAD, K_MOVW_RR,
+  K_MOVW_STORE, K_MOVX_M, K_MOVX_R, K_MUL_M, K_MUL_R, K_NEG_M, K_NEG_R, K_NOP, K_NOT_M, K_NOT_R, K_POP, K_PUSH, K_PUSH_I, K_PUSH_M, K_RET, K_ROT,
+  K_SETCC_M, K_SETCC_R, K_SHIFT, OF_BIT, PF_BIT, R_A, R_B, R_BASE, R_BY_CL, R_DISP, R_FK, R_FN, R_IMM, R_INDEX, R_KIND, R_LEN, R_OP, R_SCALE,
+  R_SEG, R_STORE, type Records, SF_BIT, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
+  X_SRC, ZF_BIT,
+} from './warm-records.js';
+
+/** The forms a translation runs (the rest keep the block in the interpreter and the JavaScript compiler). */
+const TRANSLATED = new Set([K_NOP, K_MOV_RR, K_MOV_LOAD, K_MOV_STORE, K_MOV_RI, K_MOV_MI, K_LEA, K_MOVB_RR, K_MOVB_LOAD, K_MOVB_STORE, K_MOVB_RI,
+  K_MOVB_MI, K_MOVX_R, K_MOVX_M, K_PUSH, K_POP, K_INCDEC, K_INCDEC_M, K_SHIFT, K_ROT, K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR,
+  K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_JCC, K_JMP, K_CALL, K_RET, K_IMUL_R, K_IMUL_M,
+  K_MOVW_RR, K_MOVW_LOAD, K_MOVW_STORE, K_NOT_R, K_NOT_M, K_NEG_R, K_NEG_M, K_PUSH_M, K_PUSH_I, K_LEAVE, K_BSWAP, K_MUL_R, K_MUL_M]);
+/** Forms that use the stack (the block then needs a 32-bit one). */
+const STACK_FORMS = new Set([K_PUSH, K_POP, K_CALL, K_RET, K_PUSH_M, K_PUSH_I, K_LEAVE]);
+/** Forms with a memory operand (through R_SEG). */
+const MEMORY_OPERAND = new Set([K_MOV_LOAD, K_MOV_STORE, K_MOV_MI, K_MOVB_LOAD, K_MOVB_STORE, K_MOVB_MI, K_MOVX_M, K_INCDEC_M, K_ALU_LOAD, K_ALU_RMW,
+  K_ALU_MI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SETCC_M, K_CMOV_M, K_IMUL_M, K_MOVW_LOAD, K_MOVW_STORE, K_NOT_M, K_NEG_M, K_PUSH_M, K_MUL_M]);
+
+// Parameters (the interpreter's, with the budget in place of the count) and locals.
+const P_EIP = 0, P_UK = 1, P_FLAGS = 2, P_SS32 = 3, P_BUDGET = 5;
+/** G + r: guest register r. */
+const G = 6;
+const L_FA = 14, L_FB = 15, L_FV = 16, L_CF = 17, L_SET_BITS = 18, L_CIN = 19, L_LIN = 20, L_P = 21, L_V = 22, L_T = 23;
+const L_READ = 24, L_WRITE = 25, L_DONE = 26, L_IDX = 27, L_TV = 28;
+/** L_SEG + s: the base of segment s (ES, CS, SS, DS, FS, GS). */
+const L_SEG = 29;
+const LOCALS = L_SEG + 6 - 6;
+const PARAMS = 6;
+
+/** Dword register of a record's register operand (a host address: 8 bytes a register). */
+const dword = (address: number): number => (address - HOST.regs) >> 3;
+
+/**
+ * Writes the WebAssembly function of one block from its records (slots `start`..`start + count`).
+ * Run twice: the first pass finds the registers the block reads and writes, the second writes the
+ * code with that knowledge (loads at entry, stores at the ways out).
+ */
+class BlockWriter {
+  readonly b = new Body();
+  /** Registers read and written (bit r), filled by the first pass. */
+  reads = 0;
+  writes = 0;
+  private storeMask = 0xff;
+  private loadMask = 0xff;
+  // The flag state at the instruction being written (warm-records.ts F_*), as the interpreter keeps it in locals.
+  private fk = F_NONE;
+  /** Where the last flag-setting operation keeps its operands: 24 for bytes and 16 for words (the top of the dword), else 0. */
+  private fshift = 0;
+  private setMask = 0;
+  /** Index and byte offset of the instruction being written; open structured blocks inside the loop. */
+  private i = 0;
+  private off = 0;
+  private depth = 0;
+  private regsLoaded = false;
+  /** Whether an instruction reads flags before the block set any (F_NONE: they come in as P_FLAGS); found by the first pass. */
+  readsEntryFlags = false;
+
+  /**
+   * `count` records from slot `start`; with `stops`, the record after them is a form a translation
+   * does not run, and the function stops before it (as the interpreter does at K_STOP).
+   */
+  constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly start: number, private readonly count: number, private readonly stops: boolean,
+    private readonly ramBase: number, private readonly loops: boolean, masks?: { reads: number; writes: number; readsEntryFlags: boolean }) {
+    if (masks !== undefined) {
+      this.storeMask = masks.writes;
+      this.loadMask = masks.reads | masks.writes;
+      this.readsEntryFlags = masks.readsEntryFlags;
+    }
+  }
+
+  private u8(i: number, field: number): number { return this.rec.u8[(this.start + i) * WARM_RECORD + field]!; }
+  private u16(i: number, field: number): number { return this.rec.u16[((this.start + i) * WARM_RECORD + field) >> 1]!; }
+  private i32(i: number, field: number): number { return this.rec.i32[((this.start + i) * WARM_RECORD + field) >> 2]!; }
+
+  write(): void {
+    const b = this.b, n = this.count;
+    b.get(P_UK).i32(10).op(OP.i32Shl).set(L_READ);
+    b.get(P_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
+    // Entry checks: a CS limit below 4 GiB - 1 (branch targets are then not checked), a segment that
+    // is not flat or a 16-bit stack stop the block before its first instruction.
+    b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).f64(4294967295).op(OP.f64Ne);
+    b.if(); this.bail(BAIL_LIMIT); b.end();
+    let segments = 0, stack = false;
+    for (let i = 0; i < n; i++) {
+      const kind = this.u8(i, R_KIND);
+      if (MEMORY_OPERAND.has(kind)) segments |= 1 << this.u8(i, R_SEG);
+      if (STACK_FORMS.has(kind)) { stack = true; segments |= 1 << SS; }
+    }
+    if (stack) { b.get(P_SS32).op(OP.i32Eqz).if(); this.bail(BAIL_STACK16); b.end(); }
+    for (let s = 0; s < 6; s++) {
+      if ((segments & (1 << s)) === 0) continue;
+      b.i32(0).mem(OP.i32Load, 2, HOST.segCheck + s * 4);
+      b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + s * 8).f64(4294967295).op(OP.f64Ne).op(OP.i32Or);
+      b.if(); this.bail(BAIL_SEGMENT); b.end();
+      b.i32(0).mem(OP.i32Load, 2, HOST.segBase + s * 4).set(L_SEG + s);
+    }
+    for (let r = 0; r < 8; r++) if ((this.loadMask & (1 << r)) !== 0) b.i32(0).mem(OP.i32Load, 2, HOST.regs + r * 8).set(G + r);
+    this.regsLoaded = true;
+    if (this.loops) b.loop();
+    this.off = 0;
+    for (this.i = 0; this.i < n; this.i++) {
+      this.instruction();
+      this.off += this.u8(this.i, R_LEN);
+    }
+    if (this.stops) this.bail(BAIL_UNSUPPORTED); else this.leave(() => this.retired(n), () => this.eip(this.off));
+    if (this.loops) b.end();
+    b.i32(0); // not reached: every way out returns
+  }
+
+  // ---- registers ----
+  private reg(r: number): void { this.reads |= 1 << r; this.b.get(G + r); }
+  private setReg(r: number, value: () => void): void { value(); this.writes |= 1 << r; this.b.set(G + r); }
+  private byteReg(address: number): void {
+    const r = dword(address), shift = (address & 1) * 8;
+    this.reg(r);
+    if (shift !== 0) this.b.i32(shift).op(OP.i32ShrU);
+    this.b.i32(0xff).op(OP.i32And);
+  }
+  private setByteReg(address: number, value: () => void): void {
+    const r = dword(address), shift = (address & 1) * 8;
+    this.setReg(r, () => {
+      this.reg(r); this.b.i32(~(0xff << shift)).op(OP.i32And);
+      value(); this.b.i32(0xff).op(OP.i32And);
+      if (shift !== 0) this.b.i32(shift).op(OP.i32Shl);
+      this.b.op(OP.i32Or);
+    });
+  }
+  private setWordReg(address: number, value: () => void): void {
+    const r = dword(address);
+    this.setReg(r, () => {
+      this.reg(r); this.b.i32(-65536).op(OP.i32And);
+      value(); this.b.i32(0xffff).op(OP.i32And).op(OP.i32Or);
+    });
+  }
+  private regA(): void { this.reg(dword(this.u16(this.i, R_A))); }
+  private regB(): void { this.reg(dword(this.u16(this.i, R_B))); }
+  private setA(value: () => void): void { this.setReg(dword(this.u16(this.i, R_A)), value); }
+
+  // ---- ways out ----
+  private eip(offset: number): void { this.b.get(P_EIP); if (offset !== 0) this.b.i32(offset).op(OP.i32Add); }
+  /** Pushes the instructions retired in this call once `k` of the current pass ran. */
+  private retired(k: number): void {
+    const b = this.b;
+    if (this.loops) { b.get(L_DONE); if (k !== 0) b.i32(k).op(OP.i32Add); } else b.i32(k);
+  }
+  /** The flag state into the exit record (as the interpreter's LEAVE helper, with the kind known here). */
+  private storeFlags(): void {
+    const b = this.b, x = HOST.exit, fk = this.fk;
+    if (fk === F_NONE && this.setMask === 0) return;
+    const store = (field: number, value: () => void): void => { b.i32(0); value(); b.mem(OP.i32Store, 2, x + field * 4); };
+    store(X_SET_MASK, () => b.i32(this.setMask));
+    store(X_SET_BITS, () => b.get(L_SET_BITS));
+    if (fk === F_NONE) return;
+    const keep = fk === F_INC || fk === F_DEC, shift = this.fshift;
+    // (A shift's "operands" are its OF and CF.)
+    const operandShift = fk === F_SHIFT ? 0 : shift;
+    store(X_KIND, () => b.i32(keep ? FLAGS_LAZY_KEEP_CF : FLAGS_LAZY));
+    store(X_OP, () => {
+      if (fk === F_ADC) b.i32(OP_ADC).i32(OP_ADD).get(L_CIN).op(OP.select);
+      else if (fk === F_SBB) b.i32(OP_SBB).i32(OP_SUB).get(L_CIN).op(OP.select);
+      else b.i32(fk === F_ADD || fk === F_INC ? OP_ADD : fk === F_LOGIC ? OP_LOGIC : fk === F_SHIFT ? OP_SHIFT : OP_SUB);
+    });
+    store(X_DST, () => { b.get(L_FA); if (operandShift !== 0) b.i32(operandShift).op(OP.i32ShrU); });
+    store(X_SRC, () => { b.get(L_FB); if (operandShift !== 0) b.i32(operandShift).op(OP.i32ShrU); });
+    store(X_RES, () => { b.get(L_FV); if (shift !== 0) b.i32(shift).op(OP.i32ShrU); });
+    store(X_SIZE, () => b.i32(shift === 24 ? 0 : shift === 16 ? 1 : 2));
+    store(X_CF, () => { if (keep) b.get(L_CF); else b.i32(0); });
+  }
+  /** Returns `result` with EIP from `eip`: the registers the block writes and the flag state go out first. */
+  private leave(result: () => void, eip: () => void): void {
+    const b = this.b;
+    if (this.regsLoaded) for (let r = 0; r < 8; r++) if ((this.storeMask & (1 << r)) !== 0) b.i32(0).get(G + r).mem(OP.i32Store, 2, HOST.regs + r * 8);
+    b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
+    this.storeFlags();
+    result(); b.op(OP.return);
+  }
+  /** Returns before the current instruction, nothing of it done. */
+  private bail(why: number): void {
+    this.leave(() => { this.retired(this.i); this.b.i32(BAIL | (why << 17)).op(OP.i32Or); }, () => this.eip(this.off));
+  }
+  /** A transfer to `target` (pushed by `target`) from the current instruction: out, or round the loop for the block's start. */
+  private transfer(toStart: boolean, target: () => void): void {
+    const b = this.b, n = this.count;
+    if (toStart && this.loops) {
+      // Another pass if the budget has room for it; the dispatcher's X_BLOCK_DONE counts the passes
+      // so that the run loop knows which instruction of the block ran last.
+      b.get(L_DONE).i32(2 * n).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).if();
+      this.depth++;
+      this.storeFlags();
+      // The next pass reads the flags this one left where it reads flags it did not set: they become its EFLAGS.
+      if (this.readsEntryFlags) this.materializeFlags();
+      b.get(L_DONE).i32(n).op(OP.i32Add).set(L_DONE);
+      b.i32(0).i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).i32(n).op(OP.i32Add).mem(OP.i32Store, 2, HOST.exit + X_BLOCK_DONE * 4);
+      b.br(this.depth);
+      this.depth--;
+      b.end();
+    }
+    this.leave(() => this.retired(this.i + 1), target);
+  }
+
+  // ---- memory ----
+  /** Pushes the linear address of the current record's memory operand (segment base included). */
+  private address(withSegment = true): void {
+    const b = this.b, i = this.i, base = this.u16(i, R_BASE), index = this.u16(i, R_INDEX);
+    b.i32(this.i32(i, R_DISP));
+    if (base !== HOST.zero) { this.reg(dword(base)); b.op(OP.i32Add); }
+    if (index !== HOST.zero) {
+      this.reg(dword(index));
+      const scale = this.u8(i, R_SCALE);
+      if (scale !== 0) b.i32(scale).op(OP.i32Shl);
+      b.op(OP.i32Add);
+    }
+    if (withSegment) b.get(L_SEG + this.u8(i, R_SEG)).op(OP.i32Add);
+  }
+  /**
+   * L_P: the RAM offset of a `size`-byte access at the linear address `lin` pushes (default: the
+   * record's operand), or a bail out when it is not the plain case (as the interpreter's READ/WRITE).
+   */
+  private access(size: number, write: boolean, lin?: () => void): void {
+    const b = this.b;
+    if (lin !== undefined) lin(); else this.address();
+    b.set(L_LIN);
+    if (size > 1) {
+      b.get(L_LIN).i32(4095).op(OP.i32And).i32(4096 - size).op(OP.i32GtU);
+      b.if(); this.bail(BAIL_ACCESS); b.end();
+    }
+    b.get(write ? L_WRITE : L_READ).get(L_LIN).i32(12).op(OP.i32ShrU).i32(1023).op(OP.i32And).op(OP.i32Or).i32(2).op(OP.i32Shl).set(L_IDX);
+    b.get(L_IDX).mem(OP.i32Load, 2, HOST.tlbTag).get(L_LIN).i32(-4096).op(OP.i32And).i32(1).op(OP.i32Or).op(OP.i32Ne);
+    b.get(L_IDX).mem(OP.i32Load, 2, HOST.tlbVal).tee(L_TV).i32(1).op(OP.i32And).op(OP.i32Or);
+    if (write) b.get(L_TV).i32(12).op(OP.i32ShrU).mem(OP.i32Load8u, 0, HOST.codePages).op(OP.i32Or);
+    b.if(); this.bail(BAIL_ACCESS); b.end();
+    b.get(L_TV).get(L_LIN).i32(4095).op(OP.i32And).op(OP.i32Or).set(L_P);
+  }
+  private load(size: number): void {
+    this.b.get(L_P).mem(size === 4 ? OP.i32Load : size === 2 ? OP.i32Load16u : OP.i32Load8u, 0, this.ramBase);
+  }
+  private store(size: number, value: () => void): void {
+    this.b.get(L_P); value(); this.b.mem(size === 4 ? OP.i32Store : size === 2 ? OP.i32Store16 : OP.i32Store8, 0, this.ramBase);
+  }
+  /** The stack: `value` (evaluated first) pushed. */
+  private push(value: () => void): void {
+    const b = this.b;
+    value(); b.set(L_V);
+    this.access(4, true, () => { this.reg(4); b.i32(4).op(OP.i32Sub).get(L_SEG + SS).op(OP.i32Add); });
+    this.store(4, () => b.get(L_V));
+    this.setReg(4, () => { this.reg(4); b.i32(4).op(OP.i32Sub); });
+  }
+  /** Pushes the dword at SS:ESP (read through the TLB). */
+  private top(): void {
+    this.access(4, false, () => { this.reg(4); this.b.get(L_SEG + SS).op(OP.i32Add); });
+    this.load(4);
+  }
+
+  // ---- flags ----
+  /** Pushes EFLAGS bit `bit` (0 or 1) as the flag state at this point says. */
+  private flag(bit: number): void {
+    const b = this.b, fk = this.fk;
+    const fromLocal = (local: number): void => { b.get(local).i32(bit).op(OP.i32ShrU).i32(1).op(OP.i32And); };
+    if ((this.setMask & (1 << bit)) !== 0) { fromLocal(L_SET_BITS); return; }
+    if (fk === F_NONE) { this.readsEntryFlags = true; fromLocal(P_FLAGS); return; }
+    if ((fk === F_INC || fk === F_DEC) && bit === CF_BIT) { b.get(L_CF); return; }
+    if ((fk === F_INC || fk === F_DEC) && bit === OF_BIT) { b.get(L_FV).i32(fk === F_INC ? -0x80000000 : 0x7fffffff).op(OP.i32Eq); return; }
+    if (fk === F_SHIFT && bit === CF_BIT) { b.get(L_FB); return; }
+    if (fk === F_SHIFT && bit === OF_BIT) { b.get(L_FA); return; }
+    switch (bit) {
+      case ZF_BIT: b.get(L_FV).op(OP.i32Eqz); return;
+      case SF_BIT: b.get(L_FV).i32(31).op(OP.i32ShrU); return;
+      case PF_BIT:
+        b.get(L_FV); if (this.fshift !== 0) b.i32(this.fshift).op(OP.i32ShrU);
+        b.i32(0xff).op(OP.i32And).op(OP.i32Popcnt).i32(1).op(OP.i32And).op(OP.i32Eqz);
+        return;
+      case CF_BIT:
+        if (fk === F_ADD) b.get(L_FV).get(L_FA).op(OP.i32LtU);
+        else if (fk === F_SUB) b.get(L_FA).get(L_FB).op(OP.i32LtU);
+        // With a carry in, the result wraps to the first operand or below (ADC), or the first is at most the second (SBB).
+        else if (fk === F_ADC) b.get(L_FV).get(L_FA).op(OP.i32LeU).get(L_FV).get(L_FA).op(OP.i32LtU).get(L_CIN).op(OP.select);
+        else if (fk === F_SBB) b.get(L_FA).get(L_FB).op(OP.i32LeU).get(L_FA).get(L_FB).op(OP.i32LtU).get(L_CIN).op(OP.select);
+        else b.i32(0);
+        return;
+      default: // OF
+        if (fk === F_ADD || fk === F_ADC) b.get(L_FA).get(L_FV).op(OP.i32Xor).get(L_FB).get(L_FV).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU);
+        else if (fk === F_SUB || fk === F_SBB) b.get(L_FA).get(L_FB).op(OP.i32Xor).get(L_FA).get(L_FV).op(OP.i32Xor).op(OP.i32And).i32(31).op(OP.i32ShrU);
+        else b.i32(0);
+    }
+  }
+  /** P_FLAGS: the arithmetic flags a condition or INC/DEC reads (CF, PF, ZF, SF, OF) as the flag state at this point says. */
+  private materializeFlags(): void {
+    const b = this.b;
+    if (this.fk === F_NONE && this.setMask === 0) return;
+    b.get(P_FLAGS).i32(~(CF | (1 << PF_BIT) | (1 << ZF_BIT) | (1 << SF_BIT) | OF)).op(OP.i32And);
+    for (const bit of [CF_BIT, PF_BIT, ZF_BIT, SF_BIT, OF_BIT]) { this.flag(bit); if (bit !== 0) b.i32(bit).op(OP.i32Shl); b.op(OP.i32Or); }
+    b.set(P_FLAGS);
+  }
+  /** Pushes condition `cc` (Jcc order) as 0 or 1. */
+  private condition(cc: number): void {
+    const b = this.b, negate = (cc & 1) !== 0;
+    if (this.setMask === 0 && this.fk === F_SUB && SUB_CONDITION[cc] !== 0) { b.get(L_FA).get(L_FB).op(SUB_CONDITION[cc]!); return; }
+    if (this.setMask === 0 && this.fk === F_LOGIC) {
+      // CF and OF are 0: every condition but parity is a test of the result.
+      const logic = [0, 0, -1, -2, OP.i32Eq, OP.i32Ne, OP.i32Eq, OP.i32Ne, OP.i32LtS, OP.i32GeS, 0, 0, OP.i32LtS, OP.i32GeS, OP.i32LeS, OP.i32GtS][cc]!;
+      if (cc < 2 || cc === 2 || cc === 3) { b.i32(cc === 1 || cc === 3 ? 1 : 0); return; }
+      if (logic !== 0) { b.get(L_FV).i32(0).op(logic); return; }
+    }
+    switch (cc >> 1) {
+      case 0: this.flag(OF_BIT); break;
+      case 1: this.flag(CF_BIT); break;
+      case 2: this.flag(ZF_BIT); break;
+      case 3: this.flag(CF_BIT); this.flag(ZF_BIT); b.op(OP.i32Or); break;
+      case 4: this.flag(SF_BIT); break;
+      case 5: this.flag(PF_BIT); break;
+      case 6: this.flag(SF_BIT); this.flag(OF_BIT); b.op(OP.i32Xor); break;
+      default: this.flag(ZF_BIT); this.flag(SF_BIT); this.flag(OF_BIT); b.op(OP.i32Xor).op(OP.i32Or);
+    }
+    if (negate) b.op(OP.i32Eqz);
+  }
+  /** The flags of MUL and IMUL: LOGIC flags of L_FV, CF and OF set outright from L_SET_BITS. */
+  private logicWithCarryAndOverflow(): void {
+    this.b.i32(0).set(L_FA); this.b.i32(0).set(L_FB);
+    this.fk = F_LOGIC; this.fshift = 0; this.setMask = CF | OF;
+  }
+
+  // ---- instructions ----
+  private instruction(): void {
+    const b = this.b, i = this.i, kind = this.u8(i, R_KIND), op = this.u8(i, R_OP), imm = this.i32(i, R_IMM);
+    const a = this.u16(i, R_A), src = this.u16(i, R_B), next = this.off + this.u8(i, R_LEN);
+    switch (kind) {
+      case K_NOP: break;
+      case K_MOV_RR: this.setA(() => this.regB()); break;
+      case K_MOV_LOAD: this.access(4, false); this.setA(() => this.load(4)); break;
+      case K_MOV_STORE: this.access(4, true); this.store(4, () => this.regB()); break;
+      case K_MOV_RI: this.setA(() => b.i32(imm)); break;
+      case K_MOV_MI: this.access(4, true); this.store(4, () => b.i32(imm)); break;
+      case K_LEA: this.setA(() => this.address(false)); break;
+      case K_MOVB_RR: this.setByteReg(a, () => this.byteReg(src)); break;
+      case K_MOVB_LOAD: this.access(1, false); this.setByteReg(a, () => this.load(1)); break;
+      case K_MOVB_STORE: this.access(1, true); this.store(1, () => this.byteReg(src)); break;
+      case K_MOVB_RI: this.setByteReg(a, () => b.i32(imm)); break;
+      case K_MOVB_MI: this.access(1, true); this.store(1, () => b.i32(imm)); break;
+      case K_MOVW_RR: this.setWordReg(a, () => this.regB()); break;
+      case K_MOVW_LOAD: this.access(2, false); this.setWordReg(a, () => this.load(2)); break;
+      case K_MOVW_STORE: this.access(2, true); this.store(2, () => this.regB()); break;
+      case K_MOVX_R: case K_MOVX_M: {
+        // R_OP: bit 1 a word source, bit 0 sign-extended.
+        const word = (op & 2) !== 0, shift = word ? 16 : 24;
+        if (kind === K_MOVX_M) this.access(word ? 2 : 1, false);
+        this.setA(() => {
+          if (kind === K_MOVX_M) this.load(word ? 2 : 1);
+          else if (word) { this.regB(); b.i32(0xffff).op(OP.i32And); } else this.byteReg(src);
+          if ((op & 1) !== 0) b.i32(shift).op(OP.i32Shl).i32(shift).op(OP.i32ShrS);
+        });
+        break;
+      }
+      case K_PUSH: this.push(() => this.regB()); break;
+      case K_PUSH_I: this.push(() => b.i32(imm)); break;
+      case K_PUSH_M: this.access(4, false); this.load(4); b.set(L_T); this.push(() => b.get(L_T)); break;
+      case K_POP:
+        this.top(); b.set(L_V);
+        this.setReg(4, () => { this.reg(4); b.i32(4).op(OP.i32Add); });
+        this.setA(() => b.get(L_V)); // POP ESP: the loaded value wins
+        break;
+      case K_LEAVE:
+        this.access(4, false, () => { this.reg(5); b.get(L_SEG + SS).op(OP.i32Add); });
+        this.load(4); b.set(L_V);
+        this.setReg(4, () => { this.reg(5); b.i32(4).op(OP.i32Add); });
+        this.setReg(5, () => b.get(L_V));
+        break;
+      case K_INCDEC: case K_INCDEC_M: {
+        // INC/DEC keep CF: its value now into L_CF.
+        this.flag(CF_BIT); b.set(L_CF);
+        if (kind === K_INCDEC_M) { this.access(4, true); this.load(4); } else this.regA();
+        b.set(L_FA);
+        b.i32(1).set(L_FB);
+        b.get(L_FA).i32(op === 0 ? 1 : -1).op(OP.i32Add).set(L_FV);
+        this.fk = op === 0 ? F_INC : F_DEC; this.fshift = 0; this.setMask = 0;
+        if (kind === K_INCDEC_M) this.store(4, () => b.get(L_FV)); else this.setA(() => b.get(L_FV));
+        break;
+      }
+      case K_NOT_R: this.setA(() => { this.regA(); b.i32(-1).op(OP.i32Xor); }); break;
+      case K_NOT_M: this.access(4, true); this.store(4, () => { this.load(4); b.i32(-1).op(OP.i32Xor); }); break;
+      case K_NEG_R: case K_NEG_M:
+        if (kind === K_NEG_M) { this.access(4, true); this.load(4); } else this.regA();
+        b.set(L_FB);
+        b.i32(0).set(L_FA);
+        b.i32(0).get(L_FB).op(OP.i32Sub).set(L_FV);
+        this.fk = F_SUB; this.fshift = 0; this.setMask = 0;
+        if (kind === K_NEG_M) this.store(4, () => b.get(L_FV)); else this.setA(() => b.get(L_FV));
+        break;
+      case K_BSWAP:
+        this.regA(); b.set(L_V);
+        this.setA(() => {
+          b.get(L_V).i32(24).op(OP.i32ShrU);
+          b.get(L_V).i32(8).op(OP.i32ShrU).i32(0xff00).op(OP.i32And).op(OP.i32Or);
+          b.get(L_V).i32(8).op(OP.i32Shl).i32(0xff0000).op(OP.i32And).op(OP.i32Or);
+          b.get(L_V).i32(24).op(OP.i32Shl).op(OP.i32Or);
+        });
+        break;
+      case K_SHIFT: this.shift(op, imm, this.u8(i, R_BY_CL) !== 0); break;
+      case K_ROT: this.rotate(op, imm, this.u8(i, R_BY_CL) !== 0); break;
+      case K_HANDLER: this.handlerForm(); break;
+      case K_ALU_RR: this.alu(false, op, () => this.regA(), () => this.regB(), (v) => this.setA(v)); break;
+      case K_ALU_RI: this.alu(false, op, () => this.regA(), () => b.i32(imm), (v) => this.setA(v)); break;
+      case K_ALU_LOAD: this.access(4, false); this.load(4); b.set(L_V); this.alu(false, op, () => this.regA(), () => b.get(L_V), (v) => this.setA(v)); break;
+      case K_ALU_RMW: case K_ALU_MI:
+        this.access(4, this.u8(i, R_STORE) !== 0);
+        this.alu(false, op, () => this.load(4), kind === K_ALU_RMW ? () => this.regB() : () => b.i32(imm), (v) => this.store(4, v));
+        break;
+      case K_BALU_RR: this.alu(true, op, () => this.byteReg(a), () => this.byteReg(src), (v) => this.setByteReg(a, v)); break;
+      case K_BALU_RI: this.alu(true, op, () => this.byteReg(a), () => b.i32(imm), (v) => this.setByteReg(a, v)); break;
+      case K_BALU_LOAD: this.access(1, false); this.load(1); b.set(L_V); this.alu(true, op, () => this.byteReg(a), () => b.get(L_V), (v) => this.setByteReg(a, v)); break;
+      case K_BALU_MI: case K_BALU_RMW:
+        this.access(1, this.u8(i, R_STORE) !== 0);
+        this.alu(true, op, () => this.load(1), kind === K_BALU_RMW ? () => this.byteReg(src) : () => b.i32(imm), (v) => this.store(1, v));
+        break;
+      case K_SETCC_R: this.condition(op); b.set(L_V); this.setByteReg(a, () => b.get(L_V)); break;
+      case K_SETCC_M: this.access(1, true); this.condition(op); b.set(L_V); this.store(1, () => b.get(L_V)); break;
+      case K_CMOV_R: case K_CMOV_M:
+        if (kind === K_CMOV_M) { this.access(4, false); this.load(4); } else this.regB();
+        b.set(L_V);
+        this.condition(op);
+        b.if(); this.setA(() => b.get(L_V)); b.end();
+        break;
+      case K_IMUL_R: case K_IMUL_M: case K_MUL_R: case K_MUL_M: this.multiply(kind, op, imm); break;
+      case K_JCC: {
+        const to = next + imm;
+        this.condition(op);
+        b.if(); this.depth++;
+        this.transfer(to === 0, () => this.eip(to));
+        this.depth--; b.end();
+        break;
+      }
+      case K_JMP: this.transfer(next + imm === 0, () => this.eip(next + imm)); break;
+      case K_CALL:
+        this.push(() => this.eip(next));
+        this.transfer(next + imm === 0, () => this.eip(next + imm));
+        break;
+      case K_RET:
+        this.top(); b.set(L_T);
+        this.setReg(4, () => { this.reg(4); b.i32(4 + imm).op(OP.i32Add); });
+        this.leave(() => this.retired(i + 1), () => b.get(L_T));
+        break;
+      default: throw new Error(`hot-blocks: form ${kind} is not translated`);
+    }
+  }
+
+  /** `a OP source` (R_OP's operation), the lazy state left in fa/fb/fv; bytes in the top byte (as the interpreter's alu()). */
+  private alu(byte: boolean, op: number, a: () => void, source: () => void, store: (v: () => void) => void): void {
+    const b = this.b, carry = op === ALU_ADC || op === ALU_SBB;
+    if (carry) { this.flag(CF_BIT); b.set(L_CIN); }
+    a(); if (byte) b.i32(24).op(OP.i32Shl); b.set(L_FA);
+    source(); if (byte) b.i32(24).op(OP.i32Shl); b.set(L_FB);
+    b.get(L_FA).get(L_FB).op(ALU_CODE[op]!);
+    if (carry) { b.get(L_CIN); if (byte) b.i32(24).op(OP.i32Shl); b.op(op === ALU_ADC ? OP.i32Add : OP.i32Sub); }
+    b.set(L_FV);
+    this.fk = op === ALU_ADC ? F_ADC : op === ALU_SBB ? F_SBB : this.u8(this.i, R_FK);
+    this.fshift = byte ? 24 : 0;
+    this.setMask = 0;
+    if (this.u8(this.i, R_STORE) !== 0) store(() => { b.get(L_FV); if (byte) b.i32(24).op(OP.i32ShrU); });
+  }
+  /**
+   * The shift count into L_T: the constant, or CL masked to 5 bits, where a count of 0 (which leaves
+   * the flags as they were, so the flag state here would not be known) stops the block before the instruction.
+   */
+  private shiftCount(byCl: boolean, imm: number): void {
+    const b = this.b;
+    if (!byCl) { b.i32(imm & 31).set(L_T); return; }
+    this.reg(1); b.i32(31).op(OP.i32And).tee(L_T).op(OP.i32Eqz);
+    b.if(); this.bail(BAIL_UNSUPPORTED); b.end();
+  }
+  /** A K_HANDLER slot that a translation runs itself (wordShiftCount()). */
+  private handlerForm(): void {
+    const d = this.start + this.i, m = this.c.dRm[d]!, reg = (m >> 3) & 7;
+    this.shiftWord(reg === 6 ? 4 : reg, m & 7, wordShiftCount(this.c, d));
+  }
+  /**
+   * SHL/SHR/SAR (R_OP 4, 5, 7) of a dword register by shiftCount(), as the interpreter's shift():
+   * setLazyShift(), OF in fa, CF in fb.
+   */
+  private shift(op: number, imm: number, byCl: boolean): void {
+    const b = this.b;
+    this.shiftCount(byCl, imm);
+    this.regA(); b.set(L_FA);
+    if (op === 4) {
+      b.get(L_FA).i32(32).get(L_T).op(OP.i32Sub).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
+      b.get(L_FA).get(L_T).op(OP.i32Shl).set(L_FV);
+      b.get(L_FV).i32(31).op(OP.i32ShrU).get(L_FB).op(OP.i32Xor).set(L_FA);
+    } else if (op === 5) {
+      b.get(L_FA).get(L_T).i32(1).op(OP.i32Sub).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
+      b.get(L_FA).get(L_T).op(OP.i32ShrU).set(L_FV);
+      b.get(L_FA).i32(31).op(OP.i32ShrU).set(L_FA);
+    } else {
+      b.get(L_FA).get(L_T).i32(1).op(OP.i32Sub).op(OP.i32ShrS).i32(1).op(OP.i32And).set(L_FB);
+      b.get(L_FA).get(L_T).op(OP.i32ShrS).set(L_FV);
+      b.i32(0).set(L_FA);
+    }
+    this.fk = F_SHIFT; this.fshift = 0; this.setMask = 0;
+    this.setA(() => b.get(L_FV));
+  }
+  /**
+   * SHL/SHR/SAR (ModRM.reg 4, 5, 7) of the 16-bit register `r` by a constant `t` of 1 to 15 (as the
+   * core's shiftOp() with a word): the result is kept in the top half, so the dword rules give ZF and SF.
+   */
+  private shiftWord(op: number, r: number, t: number): void {
+    const b = this.b;
+    this.reg(r); b.i32(0xffff).op(OP.i32And).set(L_V);
+    if (op === 4) {
+      b.get(L_V).i32(16 - t).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
+      b.get(L_V).i32(16 + t).op(OP.i32Shl).set(L_FV);
+      b.get(L_FV).i32(31).op(OP.i32ShrU).get(L_FB).op(OP.i32Xor).set(L_FA);
+    } else if (op === 5) {
+      b.get(L_V).i32(t - 1).op(OP.i32ShrU).i32(1).op(OP.i32And).set(L_FB);
+      b.get(L_V).i32(16 - t).op(OP.i32Shl).i32(-65536).op(OP.i32And).set(L_FV);
+      b.get(L_V).i32(15).op(OP.i32ShrU).set(L_FA);
+    } else {
+      b.get(L_V).i32(16).op(OP.i32Shl).i32(16).op(OP.i32ShrS).i32(t - 1).op(OP.i32ShrS).i32(1).op(OP.i32And).set(L_FB);
+      b.get(L_V).i32(16).op(OP.i32Shl).i32(t).op(OP.i32ShrS).i32(-65536).op(OP.i32And).set(L_FV);
+      b.i32(0).set(L_FA);
+    }
+    this.fk = F_SHIFT; this.fshift = 16; this.setMask = 0;
+    this.setReg(r, () => { this.reg(r); b.i32(-65536).op(OP.i32And).get(L_FV).i32(16).op(OP.i32ShrU).op(OP.i32Or); });
+  }
+  /** ROL/ROR (R_OP 0, 1) by shiftCount(): CF and OF set outright, the rest as they were. */
+  private rotate(op: number, imm: number, byCl: boolean): void {
+    const b = this.b;
+    this.shiftCount(byCl, imm);
+    this.regA();
+    if (op !== 0) {
+      b.get(L_T).op(OP.i32Rotr).set(L_V);
+      b.get(L_V).i32(31).op(OP.i32ShrU).set(L_T);
+      b.get(L_T).get(L_V).i32(30).op(OP.i32ShrU).i32(1).op(OP.i32And).op(OP.i32Xor).set(L_P);
+    } else {
+      b.get(L_T).op(OP.i32Rotl).set(L_V);
+      b.get(L_V).i32(1).op(OP.i32And).set(L_T);
+      b.get(L_V).i32(31).op(OP.i32ShrU).get(L_T).op(OP.i32Xor).set(L_P);
+    }
+    this.setMask = CF | OF;
+    b.get(L_T).get(L_P).i32(OF_BIT).op(OP.i32Shl).op(OP.i32Or).set(L_SET_BITS);
+    this.setA(() => b.get(L_V));
+  }
+  /** MUL r/m32 (EDX:EAX = EAX times it, unsigned) and IMUL reg, r/m (R_OP 1: times the immediate). */
+  private multiply(kind: number, op: number, imm: number): void {
+    const b = this.b, memory = kind === K_IMUL_M || kind === K_MUL_M;
+    if (memory) { this.access(4, false); this.load(4); } else this.regB();
+    if (kind === K_MUL_R || kind === K_MUL_M) {
+      b.set(L_V);
+      this.reg(0); b.set(L_FA);
+      b.get(L_FA).op(OP.i64ExtendI32U).get(L_V).op(OP.i64ExtendI32U).op(OP.i64Mul).i64(32).op(OP.i64ShrU).op(OP.i32WrapI64).set(L_P);
+      b.get(L_FA).get(L_V).op(OP.i32Mul).set(L_FV);
+      this.setReg(0, () => b.get(L_FV));
+      this.setReg(2, () => b.get(L_P));
+      b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+      this.logicWithCarryAndOverflow();
+      return;
+    }
+    b.set(L_FA);
+    if (op !== 0) b.i32(imm); else this.regA();
+    b.set(L_FB);
+    b.get(L_FA).get(L_FB).op(OP.i32Mul).set(L_FV);
+    b.get(L_FA).op(OP.i64ExtendI32S).get(L_FB).op(OP.i64ExtendI32S).op(OP.i64Mul);
+    b.get(L_FV).op(OP.i64ExtendI32S).op(OP.i64Ne).set(L_P);
+    b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+    this.logicWithCarryAndOverflow();
+    this.setA(() => b.get(L_FV));
+  }
+}
+
+const H_GRP2 = HANDLERS.indexOf(grp2Ev);
+/**
+ * The shift count of slot `d` if it is an instruction the interpreter leaves to its handler but a
+ * translation runs itself (a SHL/SHR/SAR of a 16-bit register by a constant from 1 to 15, as in the
+ * range coder of Linux's XZ decompressor), else 0.
+ */
+function wordShiftCount(c: CpuCore, d: number): number {
+  const m = c.dRm[d]!, reg = (m >> 3) & 7;
+  if (c.dH[d] !== H_GRP2 || (c.dPfx[d]! & P_O32) !== 0 || m < 0xc0 || reg < 4 || c.dExt[d] === 2) return 0;
+  const t = (c.dExt[d] === 1 ? 1 : c.dImm[d]!) & 31;
+  return t <= 15 ? t : 0;
+}
+
+/** How many of a block's records (slots `start`.. `start + count`) from the first are forms a translation runs. */
+function translatable(c: CpuCore, rec: Records, start: number, count: number): number {
+  for (let i = 0; i < count; i++) {
+    const kind = rec.u8[(start + i) * WARM_RECORD + R_KIND]!;
+    if (!TRANSLATED.has(kind) && !(kind === K_HANDLER && wordShiftCount(c, start + i) !== 0)) return i;
+  }
+  return count;
+}
+/**
+ * A block whose instructions from the k-th on are not all translated is translated up to there when
+ * at most this share of its runs went that far (the others left at a branch before it): a loop
+ * whose way out runs a HLT or a system instruction. Where more runs reach it, each would stop there
+ * and go on in the block loop, slower than the JavaScript compiler's block that calls its handler.
+ */
+const PREFIX_REACHED_SHARE = 0.1;
+
+/** A translation kept by physical address, for rebuilds of the same code (as compiled blocks are). */
+interface KeptTranslation { readonly genKey: number; readonly count: number; readonly fn: WebAssembly.ExportValue }
+const KEPT_LIMIT = 16384;
+
+/** The translations of one core: a table the dispatcher calls them through, filled from its start after each pool restart. */
+export class HotTranslator {
+  /** Functions by table index; the dispatcher's module imports it. */
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+  private used = 0;
+  private readonly kept = new Map<number, KeptTranslation>();
+
+  constructor(private readonly c: CpuCore, private readonly memory: WebAssembly.Memory, private readonly rec: Records) {}
+
+  /**
+   * Block entry `b` (warm: its records are written, `count` of them) is hot: translate it and name
+   * the translation in its first record. Returns whether it runs translated now.
+   */
+  translate(b: number, count: number): boolean {
+    const c = this.c, start = c.bStart[b]!, rec = this.rec, first = start * WARM_RECORD;
+    if (rec.i32[(first + R_FN) >> 2] !== 0) return true;
+    const k = translatable(c, rec, start, count);
+    if (k === 0) return false;
+    if (k < count) {
+      // The runs that ended at instruction k or after it, against all (CpuCore.dLast counts block runs by the slot they ended at).
+      let reached = 0, all = 0;
+      for (let i = 0; i < count; i++) {
+        const ended = c.dLast[start + i]!;
+        all += ended;
+        if (i >= k) reached += ended;
+      }
+      if (reached > PREFIX_REACHED_SHARE * all) return false;
+    }
+    // A block that jumps back to its start loops inside the function (where it reads flags it did not
+    // set, the next pass gets those the last one left as its EFLAGS).
+    let off = 0, loops = false;
+    for (let i = 0; i < k; i++) {
+      const r = (start + i) * WARM_RECORD, kind = rec.u8[r + R_KIND]!;
+      off += rec.u8[r + R_LEN]!;
+      if ((kind === K_JCC || kind === K_JMP) && off + rec.i32[(r + R_IMM) >> 2]! === 0) loops = true;
+    }
+    const phys = c.bTag[b]!, genKey = c.bGen[b]!;
+    let fn: WebAssembly.ExportValue | undefined;
+    const kept = this.kept.get(phys);
+    if (kept !== undefined && kept.genKey === genKey && kept.count === k) fn = kept.fn;
+    else {
+      const ramBase = c.ram.byteOffset;
+      const scan = new BlockWriter(c, rec, start, k, k < count, ramBase, loops);
+      scan.write();
+      const writer = new BlockWriter(c, rec, start, k, k < count, ramBase, loops, scan);
+      writer.write();
+      const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [], [{ params: PARAMS, locals: LOCALS, body: writer.b, export: 'f' }]);
+      fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory } }).exports['f']!;
+      c.stats[CpuStat.BlocksTranslated]++;
+      if (this.kept.size >= KEPT_LIMIT) this.kept.clear();
+      this.kept.set(phys, { genKey, count: k, fn });
+    }
+    if (this.used === this.table.length) this.table.grow(this.table.length);
+    this.table.set(this.used, fn as never);
+    rec.i32[(first + R_FN) >> 2] = ++this.used;
+    return true;
+  }
+
+  /** The decoded pool starts over: no record names a translation any more (their slots are rewritten before they are warm again). */
+  poolRestarted(): void {
+    this.used = 0;
+  }
+}
