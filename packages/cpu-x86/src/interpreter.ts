@@ -1,5 +1,5 @@
 import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
-import { applyExitFlags, BAIL, clearExitFlags, IN_CORE, WARM_NONE, X_BLOCK_DONE, X_BLOCK_SLOT, X_EIP } from './wasm/warm-blocks.js';
+import { applyExitFlags, BAIL, clearExitFlags, IN_CORE, WARM_NONE, WARM_NOTHING, X_BLOCK_DONE, X_BLOCK_SLOT, X_EIP } from './wasm/warm-blocks.js';
 import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, compilesDirect, type CompiledBlock } from './block-compiler.js';
 import { CROSS_BASE, CROSS_SIZE, DCACHE_SIZE, FAULT, fetchIndex, JUMP_CACHE_BITS, SCRATCH_SLOT, type CpuCore } from './core.js';
@@ -168,8 +168,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
           if (runs === c.compileThreshold || (bWarm[b]! >= 0 && warm!.chainedOut(bStart[b]!))) {
             // Translated into WebAssembly (CpuOptions.wasmHotBlocks), it stays a warm block that the
             // dispatcher runs through its translation; else it is compiled into JavaScript.
-            // (A block hot before it is warm, with a compile threshold below the warm one, gets its records first.)
-            if (warm !== null && warm.translating && (bWarm[b] !== WARM_NONE || warm.enqueue(b)) && warm.translate(b)) c.bRuns[b] = 0;
+            if (warm !== null && warm.translating && translateHot(c, b, lin, phys)) c.bRuns[b] = 0;
             else {
               compileHot(c, b, lin, phys, ipMask);
               continue; // the block was rebuilt: dispatch it again
@@ -195,7 +194,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         // left come back in the exit record.
         const reads = warmReadsFlags![b] !== 0, retired = c.retired, budget = Math.min(n, h, 0xffff);
         const linear = bLinear[b]! < count ? bLinear[b]! : count;
-        warm!.remember(lin, c.fetchEpoch, start, linear, reads);
+        warm!.remember(lin, c.fetchEpoch, start, warm!.runLength(start, linear, count), reads);
         c.fetchStamp[lin >>> 12] = c.fetchEpoch;
         warm!.entryRetired = retired;
         c.stats[CpuStat.WarmCalls]++;
@@ -257,6 +256,20 @@ function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: nu
   if (count === 0 || c.bFn[b] !== null) return;
   const compiled = c.bFn[b] = compileBlock(c, c.bStart[b]!, count, ipMask);
   if (compiled !== null) rememberCompiled(c, phys, count, compiled, taken.lo, taken.hi);
+}
+
+/**
+ * Translate the hot block in entry `b` into WebAssembly (CpuOptions.wasmHotBlocks), built again
+ * first so that it follows calls, returns and forward jumps as a compiled block does, with the
+ * records of all its instructions. Returns whether it runs translated now (if not, the run loop
+ * compiles it into JavaScript).
+ */
+function translateHot(c: CpuCore, b: number, lin: number, phys: number): boolean {
+  if (c.bWarm[b] === WARM_NOTHING || !c.warm!.mayTranslate(b)) return false;
+  const taken = takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
+  buildBlock(c, b, lin, phys, c.fetchGenKey, true, taken.lo, taken.hi);
+  if (c.bCount[b] === 0 || c.bFn[b] !== null) return false;
+  return c.warm!.enqueue(b, true) && c.warm!.translate(b);
 }
 
 /**

@@ -30,20 +30,15 @@ import { Body, OP, wasmModule } from './emitter.js';
 import { HOST, WARM_RECORD } from './host-area.js';
 import {
   ALU_ADC, ALU_CODE, ALU_SBB, BAIL, BAIL_ACCESS, BAIL_LIMIT, BAIL_SEGMENT, BAIL_STACK16, BAIL_UNSUPPORTED, CF_BIT, F_ADC, F_ADD, F_DEC, F_INC, F_LOGIC,
-  F_NONE, F_SBB, F_SHIFT, F_SUB, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF, K_ALU_LOAD, K_HANDLER, K_ALU_MI, K_ALU_RI, K_ALU_RMW, K_ALU_RR, K_BALU_LOAD, K_BALU_MI,
+  F_NONE, F_SBB, F_SHIFT, F_SUB, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF, K_ALU_LOAD, K_HANDLER, K_STOP, K_ALU_MI, K_ALU_RI, K_ALU_RMW, K_ALU_RR, K_BALU_LOAD, K_BALU_MI,
   K_BALU_RI, K_BALU_RMW, K_BALU_RR, K_BSWAP, K_CALL, K_CMOV_M, K_CMOV_R, K_IMUL_M, K_IMUL_R, K_INCDEC, K_INCDEC_M, K_JCC, K_JMP, K_LEA, K_LEAVE,
   K_MOV_LOAD, K_MOV_MI, K_MOV_RI, K_MOV_RR, K_MOV_STORE, K_MOVB_LOAD, K_MOVB_MI, K_MOVB_RI, K_MOVB_RR, K_MOVB_STORE, K_MOVW_LOAD, K_MOVW_RR,
   K_MOVW_STORE, K_MOVX_M, K_MOVX_R, K_MUL_M, K_MUL_R, K_NEG_M, K_NEG_R, K_NOP, K_NOT_M, K_NOT_R, K_POP, K_PUSH, K_PUSH_I, K_PUSH_M, K_RET, K_ROT,
   K_SETCC_M, K_SETCC_R, K_SHIFT, OF_BIT, PF_BIT, R_A, R_B, R_BASE, R_BY_CL, R_DISP, R_FK, R_FN, R_IMM, R_INDEX, R_KIND, R_LEN, R_OP, R_SCALE,
-  R_SEG, R_STORE, type Records, SF_BIT, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
+  R_SEG, R_STORE, type Records, SF_BIT, IN_CORE, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
   X_SRC, ZF_BIT,
 } from './warm-records.js';
 
-/** The forms a translation runs (the rest keep the block in the interpreter and the JavaScript compiler). */
-const TRANSLATED = new Set([K_NOP, K_MOV_RR, K_MOV_LOAD, K_MOV_STORE, K_MOV_RI, K_MOV_MI, K_LEA, K_MOVB_RR, K_MOVB_LOAD, K_MOVB_STORE, K_MOVB_RI,
-  K_MOVB_MI, K_MOVX_R, K_MOVX_M, K_PUSH, K_POP, K_INCDEC, K_INCDEC_M, K_SHIFT, K_ROT, K_ALU_RR, K_ALU_RI, K_ALU_LOAD, K_ALU_RMW, K_ALU_MI, K_BALU_RR,
-  K_BALU_RI, K_BALU_LOAD, K_BALU_MI, K_BALU_RMW, K_SETCC_R, K_SETCC_M, K_CMOV_R, K_CMOV_M, K_JCC, K_JMP, K_CALL, K_RET, K_IMUL_R, K_IMUL_M,
-  K_MOVW_RR, K_MOVW_LOAD, K_MOVW_STORE, K_NOT_R, K_NOT_M, K_NEG_R, K_NEG_M, K_PUSH_M, K_PUSH_I, K_LEAVE, K_BSWAP, K_MUL_R, K_MUL_M]);
 /** Forms that use the stack (the block then needs a 32-bit one). */
 const STACK_FORMS = new Set([K_PUSH, K_POP, K_CALL, K_RET, K_PUSH_M, K_PUSH_I, K_LEAVE]);
 /** Forms with a memory operand (through R_SEG). */
@@ -59,6 +54,8 @@ const L_READ = 24, L_WRITE = 25, L_DONE = 26, L_IDX = 27, L_TV = 28;
 /** L_SEG + s: the base of segment s (ES, CS, SS, DS, FS, GS). */
 const L_SEG = 29;
 const LOCALS = L_SEG + 6 - 6;
+/** The handler import (WarmTier.callHandler), the only one of a translation's module. */
+const F_HANDLER = 0;
 const PARAMS = 6;
 
 /** Dword register of a record's register operand (a host address: 8 bytes a register). */
@@ -88,17 +85,25 @@ class BlockWriter {
   private regsLoaded = false;
   /** Whether an instruction reads flags before the block set any (F_NONE: they come in as P_FLAGS); found by the first pass. */
   readsEntryFlags = false;
+  /** The handler calls after which an instruction reads the flags they leave (found by the first pass). */
+  wantFlags = new Set<number>();
+  private lastHandler = -1;
+  /** The segments the block's accesses go through (bit s). */
+  private segments = 0;
 
   /**
    * `count` records from slot `start`; with `stops`, the record after them is a form a translation
    * does not run, and the function stops before it (as the interpreter does at K_STOP).
    */
-  constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly start: number, private readonly count: number, private readonly stops: boolean,
-    private readonly ramBase: number, private readonly loops: boolean, masks?: { reads: number; writes: number; readsEntryFlags: boolean }) {
+  constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly start: number, private readonly count: number,
+    private readonly linear: number, private readonly stops: boolean,
+    private readonly ramBase: number, private readonly loops: boolean,
+    masks?: { reads: number; writes: number; readsEntryFlags: boolean; wantFlags: Set<number> }) {
     if (masks !== undefined) {
       this.storeMask = masks.writes;
       this.loadMask = masks.reads | masks.writes;
       this.readsEntryFlags = masks.readsEntryFlags;
+      this.wantFlags = masks.wantFlags;
     }
   }
 
@@ -121,24 +126,59 @@ class BlockWriter {
       if (STACK_FORMS.has(kind)) { stack = true; segments |= 1 << SS; }
     }
     if (stack) { b.get(P_SS32).op(OP.i32Eqz).if(); this.bail(BAIL_STACK16); b.end(); }
+    this.segments = segments;
+    this.loadSegments();
+    this.loadRegisters();
+    this.regsLoaded = true;
+    if (this.loops) b.loop();
+    for (this.i = 0; this.i < n; this.i++) {
+      this.off = this.offset(this.i);
+      this.instruction();
+    }
+    this.off = this.offset(n - 1) + this.u8(n - 1, R_LEN);
+    if (this.stops) { this.i = n; this.off = this.offset(n); this.bail(BAIL_UNSUPPORTED); } else this.leave(() => this.retired(n), () => this.eip(this.off));
+    if (this.loops) b.end();
+    b.i32(0); // not reached: every way out returns
+  }
+
+  /** The bases of the segments the block uses into locals; one that is not flat stops the block before the current instruction. */
+  private loadSegments(): void {
+    const b = this.b;
     for (let s = 0; s < 6; s++) {
-      if ((segments & (1 << s)) === 0) continue;
+      if ((this.segments & (1 << s)) === 0) continue;
       b.i32(0).mem(OP.i32Load, 2, HOST.segCheck + s * 4);
       b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + s * 8).f64(4294967295).op(OP.f64Ne).op(OP.i32Or);
       b.if(); this.bail(BAIL_SEGMENT); b.end();
       b.i32(0).mem(OP.i32Load, 2, HOST.segBase + s * 4).set(L_SEG + s);
     }
-    for (let r = 0; r < 8; r++) if ((this.loadMask & (1 << r)) !== 0) b.i32(0).mem(OP.i32Load, 2, HOST.regs + r * 8).set(G + r);
-    this.regsLoaded = true;
-    if (this.loops) b.loop();
-    this.off = 0;
-    for (this.i = 0; this.i < n; this.i++) {
-      this.instruction();
-      this.off += this.u8(this.i, R_LEN);
-    }
-    if (this.stops) this.bail(BAIL_UNSUPPORTED); else this.leave(() => this.retired(n), () => this.eip(this.off));
-    if (this.loops) b.end();
-    b.i32(0); // not reached: every way out returns
+  }
+  private loadRegisters(): void {
+    for (let r = 0; r < 8; r++) if ((this.loadMask & (1 << r)) !== 0) this.b.i32(0).mem(OP.i32Load, 2, HOST.regs + r * 8).set(G + r);
+  }
+  private storeRegisters(): void {
+    for (let r = 0; r < 8; r++) if ((this.storeMask & (1 << r)) !== 0) this.b.i32(0).get(G + r).mem(OP.i32Store, 2, HOST.regs + r * 8);
+  }
+
+  /**
+   * An instruction the translation does not run itself: its handler, through the import the
+   * interpreter calls them with (WarmTier.callHandler), with the registers and the flag state handed
+   * over in memory. It returns EFLAGS when a later instruction reads flags the block did not set
+   * since, or -1 when the block must stop after it (EIP moved off the fall-through, a chunk break):
+   * then the core has everything. After it the registers and segment bases are read again (the
+   * handler may have changed any of them).
+   */
+  private handlerCall(): void {
+    const b = this.b, i = this.i, want = this.wantFlags.has(i);
+    this.storeRegisters();
+    this.storeFlags();
+    b.i32(i).i32(this.off).i32(this.off + this.u8(i, R_LEN)).i32(want ? 1 : 0).call(F_HANDLER).tee(P_FLAGS).i32(-1).op(OP.i32Eq);
+    b.if(); this.retired(i + 1); b.i32(IN_CORE).op(OP.i32Or).op(OP.return); b.end();
+    this.fk = F_NONE; this.setMask = 0;
+    this.lastHandler = i;
+    this.loadRegisters();
+    this.i = i + 1; this.off += this.u8(i, R_LEN); // (a segment that is no longer flat stops the block after the handler)
+    this.loadSegments();
+    this.i = i; this.off -= this.u8(i, R_LEN);
   }
 
   // ---- registers ----
@@ -203,13 +243,29 @@ class BlockWriter {
   /** Returns `result` with EIP from `eip`: the registers the block writes and the flag state go out first. */
   private leave(result: () => void, eip: () => void): void {
     const b = this.b;
-    if (this.regsLoaded) for (let r = 0; r < 8; r++) if ((this.storeMask & (1 << r)) !== 0) b.i32(0).get(G + r).mem(OP.i32Store, 2, HOST.regs + r * 8);
+    if (this.regsLoaded) this.storeRegisters();
     b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
     this.storeFlags();
     result(); b.op(OP.return);
   }
+  /**
+   * Offset from the block's EIP of instruction `i`: all of a translated block is in its first page
+   * (HotTranslator.translate), where linear and physical offsets agree, so runs that followed
+   * transfers went into are placed by their slots' physical addresses.
+   */
+  private offset(i: number): number {
+    return this.c.dPhys[this.start + i]! - this.c.dPhys[this.start]!;
+  }
+  /** Whether the transfer at instruction `i` was followed (the next slot is not its fall-through, blocks.ts buildBlock). */
+  private followed(i: number): boolean {
+    const d = this.start + i;
+    return i < this.count - 1 && this.c.dPhys[d + 1] !== this.c.dPhys[d]! + this.c.dLen[d]!;
+  }
   /** Returns before the current instruction, nothing of it done. */
   private bail(why: number): void {
+    // Past the block loop's part of the block (bLinear) the run loop must not go on in the block
+    // loop from this slot: a nonzero X_BLOCK_DONE sends it on from EIP instead (interpreter.ts).
+    if (this.i >= this.linear) this.b.i32(0).i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).i32(1 << 20).op(OP.i32Or).mem(OP.i32Store, 2, HOST.exit + X_BLOCK_DONE * 4);
     this.leave(() => { this.retired(this.i); this.b.i32(BAIL | (why << 17)).op(OP.i32Or); }, () => this.eip(this.off));
   }
   /** A transfer to `target` (pushed by `target`) from the current instruction: out, or round the loop for the block's start. */
@@ -291,7 +347,12 @@ class BlockWriter {
     const b = this.b, fk = this.fk;
     const fromLocal = (local: number): void => { b.get(local).i32(bit).op(OP.i32ShrU).i32(1).op(OP.i32And); };
     if ((this.setMask & (1 << bit)) !== 0) { fromLocal(L_SET_BITS); return; }
-    if (fk === F_NONE) { this.readsEntryFlags = true; fromLocal(P_FLAGS); return; }
+    if (fk === F_NONE) {
+      // Flags the block did not set: the caller's, or those the last handler call returned.
+      if (this.lastHandler >= 0) this.wantFlags.add(this.lastHandler); else this.readsEntryFlags = true;
+      fromLocal(P_FLAGS);
+      return;
+    }
     if ((fk === F_INC || fk === F_DEC) && bit === CF_BIT) { b.get(L_CF); return; }
     if ((fk === F_INC || fk === F_DEC) && bit === OF_BIT) { b.get(L_FV).i32(fk === F_INC ? -0x80000000 : 0x7fffffff).op(OP.i32Eq); return; }
     if (fk === F_SHIFT && bit === CF_BIT) { b.get(L_FB); return; }
@@ -430,7 +491,7 @@ class BlockWriter {
         break;
       case K_SHIFT: this.shift(op, imm, this.u8(i, R_BY_CL) !== 0); break;
       case K_ROT: this.rotate(op, imm, this.u8(i, R_BY_CL) !== 0); break;
-      case K_HANDLER: this.handlerForm(); break;
+      case K_HANDLER: if (wordShiftCount(this.c, this.start + i) !== 0) this.handlerForm(); else this.handlerCall(); break;
       case K_ALU_RR: this.alu(false, op, () => this.regA(), () => this.regB(), (v) => this.setA(v)); break;
       case K_ALU_RI: this.alu(false, op, () => this.regA(), () => b.i32(imm), (v) => this.setA(v)); break;
       case K_ALU_LOAD: this.access(4, false); this.load(4); b.set(L_V); this.alu(false, op, () => this.regA(), () => b.get(L_V), (v) => this.setA(v)); break;
@@ -454,25 +515,37 @@ class BlockWriter {
         b.if(); this.setA(() => b.get(L_V)); b.end();
         break;
       case K_IMUL_R: case K_IMUL_M: case K_MUL_R: case K_MUL_M: this.multiply(kind, op, imm); break;
+      // Followed transfers (blocks.ts buildBlock) go on at the next slot: a Jcc followed when taken
+      // leaves when it is not, a followed RET leaves when it does not return where the block's CALL
+      // said.
       case K_JCC: {
         const to = next + imm;
         this.condition(op);
+        if (this.followed(i)) {
+          b.op(OP.i32Eqz).if(); this.leave(() => this.retired(i + 1), () => this.eip(next)); b.end();
+          break;
+        }
         b.if(); this.depth++;
         this.transfer(to === 0, () => this.eip(to));
         this.depth--; b.end();
         break;
       }
-      case K_JMP: this.transfer(next + imm === 0, () => this.eip(next + imm)); break;
+      case K_JMP: if (!this.followed(i)) this.transfer(next + imm === 0, () => this.eip(next + imm)); break;
       case K_CALL:
         this.push(() => this.eip(next));
-        this.transfer(next + imm === 0, () => this.eip(next + imm));
+        if (!this.followed(i)) this.transfer(next + imm === 0, () => this.eip(next + imm));
         break;
       case K_RET:
         this.top(); b.set(L_T);
         this.setReg(4, () => { this.reg(4); b.i32(4 + imm).op(OP.i32Add); });
+        if (this.followed(i)) {
+          b.get(L_T); this.eip(this.offset(i + 1)); b.op(OP.i32Ne);
+          b.if(); this.leave(() => this.retired(i + 1), () => b.get(L_T)); b.end();
+          break;
+        }
         this.leave(() => this.retired(i + 1), () => b.get(L_T));
         break;
-      default: throw new Error(`hot-blocks: form ${kind} is not translated`);
+      default: this.handlerCall(); // (SHLD/SHRD, DIV, CMPXCHG: the interpreter's own forms, not written out here)
     }
   }
 
@@ -610,11 +683,14 @@ function wordShiftCount(c: CpuCore, d: number): number {
   return t <= 15 ? t : 0;
 }
 
-/** How many of a block's records (slots `start`.. `start + count`) from the first are forms a translation runs. */
-function translatable(c: CpuCore, rec: Records, start: number, count: number): number {
+/**
+ * How many of a block's records (slots `start`.. `start + count`) from the first a translation runs:
+ * all but HLT (K_STOP), which the block loop stops on; what it does not write out it calls the handler of.
+ */
+function translatable(rec: Records, start: number, count: number): number {
   for (let i = 0; i < count; i++) {
     const kind = rec.u8[(start + i) * WARM_RECORD + R_KIND]!;
-    if (!TRANSLATED.has(kind) && !(kind === K_HANDLER && wordShiftCount(c, start + i) !== 0)) return i;
+    if (kind === K_STOP) return i;
   }
   return count;
 }
@@ -627,7 +703,7 @@ function translatable(c: CpuCore, rec: Records, start: number, count: number): n
 const PREFIX_REACHED_SHARE = 0.1;
 
 /** A translation kept by physical address, for rebuilds of the same code (as compiled blocks are). */
-interface KeptTranslation { readonly genKey: number; readonly count: number; readonly fn: WebAssembly.ExportValue }
+interface KeptTranslation { readonly genKey: number; readonly count: number; readonly layout: number; readonly fn: WebAssembly.ExportValue }
 const KEPT_LIMIT = 16384;
 
 /** The translations of one core: a table the dispatcher calls them through, filled from its start after each pool restart. */
@@ -637,55 +713,75 @@ export class HotTranslator {
   private used = 0;
   private readonly kept = new Map<number, KeptTranslation>();
 
-  constructor(private readonly c: CpuCore, private readonly memory: WebAssembly.Memory, private readonly rec: Records) {}
+  constructor(private readonly c: CpuCore, private readonly memory: WebAssembly.Memory, private readonly rec: Records,
+    private readonly callHandler: (i: number, offset: number, next: number, wantFlags: number) => number) {}
 
   /**
-   * Block entry `b` (warm: its records are written, `count` of them) is hot: translate it and name
-   * the translation in its first record. Returns whether it runs translated now.
+   * Block entry `b` (warm: the records of its `count` instructions are written, the first `linear`
+   * of them the block loop's part) is hot: translate it and name the translation in its first
+   * record. Returns whether it runs translated now.
    */
-  translate(b: number, count: number): boolean {
+  translate(b: number, count: number, linear: number): boolean {
     const c = this.c, start = c.bStart[b]!, rec = this.rec, first = start * WARM_RECORD;
     if (rec.i32[(first + R_FN) >> 2] !== 0) return true;
-    const k = translatable(c, rec, start, count);
-    if (k === 0) return false;
-    if (k < count) {
-      // The runs that ended at instruction k or after it, against all (CpuCore.dLast counts block runs by the slot they ended at).
-      let reached = 0, all = 0;
-      for (let i = 0; i < count; i++) {
-        const ended = c.dLast[start + i]!;
-        all += ended;
-        if (i >= k) reached += ended;
-      }
-      if (reached > PREFIX_REACHED_SHARE * all) return false;
+    // All of a translation is in the block's first page: a followed transfer into another page ends
+    // it (that page is not checked here; the JavaScript compiler's blocks check it at run time).
+    const page = c.dPhys[start]! >>> 12;
+    let k = translatable(rec, start, count), stops = k < count;
+    for (let i = 1; i < k; i++) {
+      if (c.dPhys[start + i]! >>> 12 !== page) { k = i; stops = false; break; }
     }
-    // A block that jumps back to its start loops inside the function (where it reads flags it did not
-    // set, the next pass gets those the last one left as its EFLAGS).
-    let off = 0, loops = false;
+    // Where a followed part holds an instruction not translated, the translation ends with the block
+    // loop's part (whose last instruction, the first followed transfer, then leaves).
+    if (stops && k >= linear) { k = linear; stops = false; }
+    if (k === 0) return false;
+    // A block whose last instruction jumps back to its start loops inside the function (where it reads
+    // flags it did not set, the next pass gets those the last one left as its EFLAGS). What a build
+    // followed is in its slots' addresses, which also tell a kept translation from another build's.
+    let loops = false, layout = 0;
     for (let i = 0; i < k; i++) {
-      const r = (start + i) * WARM_RECORD, kind = rec.u8[r + R_KIND]!;
-      off += rec.u8[r + R_LEN]!;
-      if ((kind === K_JCC || kind === K_JMP) && off + rec.i32[(r + R_IMM) >> 2]! === 0) loops = true;
+      const d = start + i, r = d * WARM_RECORD, kind = rec.u8[r + R_KIND]!, next = c.dPhys[d]! + c.dLen[d]!;
+      const followed = i < k - 1 && c.dPhys[d + 1] !== next;
+      if ((kind === K_JCC || kind === K_JMP) && !followed && next - c.dPhys[start]! + rec.i32[(r + R_IMM) >> 2]! === 0) loops = true;
+      layout = Math.imul(layout ^ c.dPhys[d]!, 0x9e3779b1);
     }
     const phys = c.bTag[b]!, genKey = c.bGen[b]!;
     let fn: WebAssembly.ExportValue | undefined;
     const kept = this.kept.get(phys);
-    if (kept !== undefined && kept.genKey === genKey && kept.count === k) fn = kept.fn;
+    if (kept !== undefined && kept.genKey === genKey && kept.count === k && kept.layout === layout) fn = kept.fn;
     else {
       const ramBase = c.ram.byteOffset;
-      const scan = new BlockWriter(c, rec, start, k, k < count, ramBase, loops);
+      const scan = new BlockWriter(c, rec, start, k, linear, stops, ramBase, loops);
       scan.write();
-      const writer = new BlockWriter(c, rec, start, k, k < count, ramBase, loops, scan);
+      const writer = new BlockWriter(c, rec, start, k, linear, stops, ramBase, loops, scan);
       writer.write();
-      const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [], [{ params: PARAMS, locals: LOCALS, body: writer.b, export: 'f' }]);
-      fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory } }).exports['f']!;
+      const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [4], [{ params: PARAMS, locals: LOCALS, body: writer.b, export: 'f' }]);
+      fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } }).exports['f']!;
       c.stats[CpuStat.BlocksTranslated]++;
       if (this.kept.size >= KEPT_LIMIT) this.kept.clear();
-      this.kept.set(phys, { genKey, count: k, fn });
+      this.kept.set(phys, { genKey, count: k, layout, fn });
     }
     if (this.used === this.table.length) this.table.grow(this.table.length);
     this.table.set(this.used, fn as never);
     rec.i32[(first + R_FN) >> 2] = ++this.used;
     return true;
+  }
+
+  /**
+   * Whether warm block entry `b` (its block-loop part's records written, `count` of them) may be
+   * translated as far as its first instruction a translation does not run: all of it does, or at
+   * most PREFIX_REACHED_SHARE of its runs went that far (CpuCore.dLast: block runs by the slot they ended at).
+   */
+  prefixAllowed(b: number, count: number): boolean {
+    const c = this.c, start = c.bStart[b]!, k = translatable(this.rec, start, count);
+    if (k === count) return true;
+    let reached = 0, all = 0;
+    for (let i = 0; i < count; i++) {
+      const ended = c.dLast[start + i]!;
+      all += ended;
+      if (i >= k) reached += ended;
+    }
+    return k > 0 && reached <= PREFIX_REACHED_SHARE * all;
   }
 
   /** The decoded pool starts over: no record names a translation any more (their slots are rewritten before they are warm again). */

@@ -1045,7 +1045,7 @@ export class WarmTier {
     const exitFlags = exitFlagsHelper();
     const interpreterType = functionTypeIndex(6, [4, ...helpers.map((f) => f.params), exitFlags.params, 8]);
     const functions = [...helpers, exitFlags, dispatchLoop(interpreterType)];
-    this.translator = translateHot ? new HotTranslator(c, memory, this.records) : null;
+    this.translator = translateHot ? new HotTranslator(c, memory, this.records, this.callHandler) : null;
     const table = this.translator?.table ?? new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
     const module = new WebAssembly.Module(wasmModule(buffer.byteLength / 65536, [4], functions, true));
     const { exports } = new WebAssembly.Instance(module, { m: { memory, table, f0: this.callHandler } });
@@ -1053,12 +1053,13 @@ export class WarmTier {
   }
 
   /**
-   * Block entry `b` ran `threshold` times in the block loop: write the records of its instructions.
+   * Block entry `b` ran `threshold` times in the block loop: write the records of its instructions
+   * (the block loop's part of it; with `followed`, all of a block built to be translated).
    * Returns whether it is warm now (a block with nothing the interpreter runs itself stays in the
    * block loop until its entry is rebuilt).
    */
-  enqueue(b: number): boolean {
-    const c = this.c, rec = this.records, start = c.bStart[b]!, count = Math.min(c.bCount[b]!, c.bLinear[b]!);
+  enqueue(b: number, followed = false): boolean {
+    const c = this.c, rec = this.records, start = c.bStart[b]!, count = followed ? c.bCount[b]! : Math.min(c.bCount[b]!, c.bLinear[b]!);
     // Whether the flags a form reads come from the caller (EFLAGS passed in), were set in the block,
     // or come back from the last handler call (which then returns them: R_WANT).
     const CALLER = 0, SET = 1, HANDLER = 2;
@@ -1106,10 +1107,28 @@ export class WarmTier {
   translate(b: number): boolean {
     const c = this.c;
     if (this.translator === null || c.bWarm[b] !== WARM_READY) return false;
-    const count = Math.min(c.bCount[b]!, c.bLinear[b]!);
-    if (!this.translator.translate(b, count)) return false;
+    if (!this.translator.translate(b, c.bCount[b]!, Math.min(c.bCount[b]!, c.bLinear[b]!))) return false;
     this.chained[c.bStart[b]!] = 0;
     return true;
+  }
+
+  /**
+   * Whether warm block entry `b` may be translated as far as its first instruction a translation
+   * does not run (HotTranslator.prefixAllowed): decided on its block-loop runs before it is built
+   * again to be translated.
+   */
+  mayTranslate(b: number): boolean {
+    const c = this.c;
+    if (this.translator === null) return false;
+    return c.bWarm[b] !== WARM_READY || this.translator.prefixAllowed(b, Math.min(c.bCount[b]!, c.bLinear[b]!));
+  }
+
+  /**
+   * The instructions a run of the block at pool slot `start` may retire, for the dispatcher's budget:
+   * its block-loop part `linear`, or all `count` when it is translated (followed transfers included).
+   */
+  runLength(start: number, linear: number, count: number): number {
+    return this.records.i32[(start * WARM_RECORD + R_FN) >> 2] !== 0 ? count : linear;
   }
 
   /** Whether hot blocks are translated into WebAssembly (CpuOptions.wasmHotBlocks). */
