@@ -176,6 +176,17 @@ describe('boot the default Linux guest', () => {
     expect(machine.cpu.stats?.[CpuStat.BlocksWarmed]).toBe(0);
   }, 300_000);
 
+  it.skipIf(skipLinux)('boots to the shell and runs a command with hot blocks translated into WebAssembly (MachineOptions.wasmHotBlocks)', async () => {
+    const serial = scriptedConsole(['echo $((6 * 7)) hot', 'poweroff -f']);
+    const machine = new Machine({ ...defaultGuest(), serial }, { wasmHotBlocks: true });
+    machine.start();
+    expect(await machine.exited).toEqual({ reason: 'poweroff' });
+    expect(serial.log()).toMatch(/\r?\n42 hot\r?\n/);
+    // (A block that starts with HLT, which a translation does not run, is still compiled into JavaScript.)
+    expect(machine.cpu.stats?.[CpuStat.BlocksTranslated]).toBeGreaterThan(50);
+    expect(machine.cpu.stats?.[CpuStat.BlocksCompiled]).toBeLessThan(machine.cpu.stats![CpuStat.BlocksTranslated]!);
+  }, 300_000);
+
   it.skipIf(!runFullLinux)('without ACPI finds the virtio disk from virtio_mmio.device= on the command line (TYPEVISOR_LINUX_BOOT_FULL=1)', async () => {
     let machine: Machine | null = null;
     // No ACPI means no S5: after the answer, the host stops the machine (typing "exit" would panic init).
