@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CPU_HOST_AREA_BYTES, CpuInternalError, CpuStat } from '@typevisor/cpu-x86';
+import { CPU_HOST_AREA_BYTES, CpuInternalError, CpuStat, type CpuOptions } from '@typevisor/cpu-x86';
 import { machine, type Machine } from './support/harness.js';
 import { pmMachine } from './support/pm-program.js';
 
@@ -93,30 +93,29 @@ describe('fuzz: random code never throws and respects the budget', () => {
     }), { seed: 2026, numRuns: 100 });
   }, 60_000);
 
-  it('flat 32-bit protected mode at CPL 0 and 3 with every block a warm WebAssembly block from its first run', () => {
-    let warmed = 0;
+  /**
+   * Random code in flat 32-bit protected mode at CPL 0 and 3 with the WebAssembly tiers on from the
+   * first run (`options`): returns how many blocks went to the tier (CpuStat `stat`).
+   */
+  const flatWithHostArea = (options: Partial<CpuOptions>, stat: number, seed: number): number => {
+    let made = 0;
     fc.assert(fc.property(code, fc.boolean(), (bytes, user) => {
-      const m = machine({ warmBlocks: true, warmThreshold: 1, compileThreshold: 65535 }, 4 << 20, CPU_HOST_AREA_BYTES);
+      const m = machine({ warmBlocks: true, warmThreshold: 1, ...options }, 4 << 20, CPU_HOST_AREA_BYTES);
       m.memory.ram.set(bytes, 0x3000);
       m.cpu.enterFlatProtectedMode(user ? 3 : 0);
       m.cpu.setRegisters({ eip: 0x3000, esp: 0x8000 });
       drive(m);
-      warmed += m.cpu.stats[CpuStat.BlocksWarmed]!;
-    }), { seed: 2027, numRuns: 100 });
-    expect(warmed).toBeGreaterThan(50);
+      made += m.cpu.stats[stat]!;
+    }), { seed, numRuns: 100 });
+    return made;
+  };
+
+  it('flat 32-bit protected mode at CPL 0 and 3 with every block a warm WebAssembly block from its first run', () => {
+    expect(flatWithHostArea({ compileThreshold: 65535 }, CpuStat.BlocksWarmed, 2027)).toBeGreaterThan(50);
   }, 60_000);
 
   it('flat 32-bit protected mode at CPL 0 and 3 with every block that can be translated into WebAssembly on its first run', () => {
-    let translated = 0;
-    fc.assert(fc.property(code, fc.boolean(), (bytes, user) => {
-      const m = machine({ warmBlocks: true, warmThreshold: 1, compileThreshold: 1, wasmHotBlocks: true }, 4 << 20, CPU_HOST_AREA_BYTES);
-      m.memory.ram.set(bytes, 0x3000);
-      m.cpu.enterFlatProtectedMode(user ? 3 : 0);
-      m.cpu.setRegisters({ eip: 0x3000, esp: 0x8000 });
-      drive(m);
-      translated += m.cpu.stats[CpuStat.BlocksTranslated]!;
-    }), { seed: 2028, numRuns: 100 });
-    expect(translated).toBeGreaterThan(20);
+    expect(flatWithHostArea({ compileThreshold: 1, wasmHotBlocks: true }, CpuStat.BlocksTranslated, 2028)).toBeGreaterThan(20);
   }, 60_000);
 
   it('flat 32-bit stopOnException mode', () => {

@@ -35,7 +35,7 @@ import {
   K_MOV_LOAD, K_MOV_MI, K_MOV_RI, K_MOV_RR, K_MOV_STORE, K_MOVB_LOAD, K_MOVB_MI, K_MOVB_RI, K_MOVB_RR, K_MOVB_STORE, K_MOVW_LOAD, K_MOVW_RR,
   K_MOVW_STORE, K_MOVX_M, K_MOVX_R, K_MUL_M, K_MUL_R, K_NEG_M, K_NEG_R, K_NOP, K_NOT_M, K_NOT_R, K_POP, K_PUSH, K_PUSH_I, K_PUSH_M, K_RET, K_ROT,
   K_SETCC_M, K_SETCC_R, K_SHIFT, OF_BIT, PF_BIT, R_A, R_B, R_BASE, R_BY_CL, R_DISP, R_FK, R_FN, R_IMM, R_INDEX, R_KIND, R_LEN, R_OP, R_SCALE,
-  R_SEG, R_STORE, type Records, SF_BIT, IN_CORE, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
+  R_SEG, R_STORE, type Records, SF_BIT, IN_CORE, imulOverflow, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
   X_SRC, ZF_BIT,
 } from './warm-records.js';
 
@@ -662,9 +662,7 @@ class BlockWriter {
     if (op !== 0) b.i32(imm); else this.regA();
     b.set(L_FB);
     b.get(L_FA).get(L_FB).op(OP.i32Mul).set(L_FV);
-    b.get(L_FA).op(OP.i64ExtendI32S).get(L_FB).op(OP.i64ExtendI32S).op(OP.i64Mul);
-    b.get(L_FV).op(OP.i64ExtendI32S).op(OP.i64Ne).set(L_P);
-    b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+    imulOverflow(b, L_FA, L_FB, L_FV, L_P, L_SET_BITS);
     this.logicWithCarryAndOverflow();
     this.setA(() => b.get(L_FV));
   }

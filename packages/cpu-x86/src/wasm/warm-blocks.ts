@@ -53,7 +53,7 @@ import {
   K_NOT_R, K_NOT_M, K_NEG_R, K_NEG_M, K_PUSH_M, K_PUSH_I, K_LEAVE, K_BSWAP, K_MUL_R, K_MUL_M, K_BALU_RMW, K_SHIFT_DOUBLE, K_DIV_R, K_DIV_M, K_CMPXCHG_R,
   K_CMPXCHG_M, KINDS, READS_FLAGS, SETS_FLAGS, ALU_FORMS, R_KIND, R_OP, R_LEN, R_SEG, R_A, R_B, R_BASE, R_INDEX, R_SCALE, R_FK, R_STORE, R_WANT, R_BY_CL,
   R_DISP, R_IMM, R_FN, F_NONE, F_ADD, F_SUB, F_LOGIC, F_INC, F_DEC, F_SHIFT, F_ADC, F_SBB, CF_BIT, PF_BIT, ZF_BIT, SF_BIT, OF_BIT, ALU_ADC, ALU_SBB, ALU_TEST,
-  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, type Records,
+  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, imulOverflow, type Records,
 } from './warm-records.js';
 export { BAIL, IN_CORE, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE, X_BLOCK_EIP, X_BLOCK_SLOT, X_BLOCK_DONE, X_SET_MASK, X_SET_BITS, FLAGS_KEPT, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF } from './warm-records.js';
 
@@ -887,9 +887,7 @@ class InterpreterBuilder {
     b.set(L_FA);
     this.rec32(R_IMM); this.regA(); this.rec8(R_OP); b.op(OP.select).set(L_FB);
     b.get(L_FA).get(L_FB).op(OP.i32Mul).set(L_FV);
-    b.get(L_FA).op(OP.i64ExtendI32S).get(L_FB).op(OP.i64ExtendI32S).op(OP.i64Mul);
-    b.get(L_FV).op(OP.i64ExtendI32S).op(OP.i64Ne).set(L_P);
-    b.i32(CF | OF).i32(0).get(L_P).op(OP.select).set(L_SET_BITS);
+    imulOverflow(b, L_FA, L_FB, L_FV, L_P, L_SET_BITS);
     this.logicWithCarryAndOverflow();
     this.setA(() => b.get(L_FV));
   }

@@ -3,7 +3,8 @@
  * and the translator of hot blocks (wasm/hot-blocks.ts): the forms a slot record names, its fields,
  * the flag-state kinds both keep in locals, and what a WebAssembly block leaves for JavaScript.
  */
-import { OP } from './emitter.js';
+import { CF, OF } from '../constants.js';
+import { type Body, OP } from './emitter.js';
 import { HOST } from './host-area.js';
 
 /** Set in a warm block's result when it stopped before an instruction it did not run. */
@@ -86,3 +87,13 @@ export const aluFlags = (op: number): number => (op === 0 || op === ALU_ADC ? F_
 
 /** Typed views of the slot records. */
 export interface Records { readonly u8: Uint8Array; readonly u16: Uint16Array; readonly i32: Int32Array }
+
+/**
+ * IMUL's CF and OF as EFLAGS bits into local `setBits`: both set when the signed product of locals
+ * `fa` and `fb` does not fit in 32 bits (local `fv` holds its low half). Local `scratch` is clobbered.
+ */
+export function imulOverflow(b: Body, fa: number, fb: number, fv: number, scratch: number, setBits: number): void {
+  b.get(fa).op(OP.i64ExtendI32S).get(fb).op(OP.i64ExtendI32S).op(OP.i64Mul);
+  b.get(fv).op(OP.i64ExtendI32S).op(OP.i64Ne).set(scratch);
+  b.i32(CF | OF).i32(0).get(scratch).op(OP.select).set(setBits);
+}
