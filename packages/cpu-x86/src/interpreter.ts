@@ -249,13 +249,22 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
  * it follows calls, returns and forward jumps (blocks.ts buildBlock).
  */
 function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: number): void {
-  const taken = takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
-  buildBlock(c, b, lin, phys, c.fetchGenKey, true, taken.lo, taken.hi);
+  const taken = buildFollowing(c, b, lin, phys);
   const count = c.bCount[b]!;
   // The followed build may have found its function kept in compiledCache already (with its own mask).
   if (count === 0 || c.bFn[b] !== null) return;
   const compiled = c.bFn[b] = compileBlock(c, c.bStart[b]!, count, ipMask);
   if (compiled !== null) rememberCompiled(c, phys, count, compiled, taken.lo, taken.hi);
+}
+
+/**
+ * Build the block in entry `b` again so that it follows calls, returns, forward jumps and the Jccs
+ * its block-loop runs took nearly always (blocks.ts buildBlock); returns the mask of those Jccs.
+ */
+function buildFollowing(c: CpuCore, b: number, lin: number, phys: number): { lo: number; hi: number } {
+  const taken = takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
+  buildBlock(c, b, lin, phys, c.fetchGenKey, true, taken.lo, taken.hi);
+  return taken;
 }
 
 /**
@@ -266,8 +275,7 @@ function compileHot(c: CpuCore, b: number, lin: number, phys: number, ipMask: nu
  */
 function translateHot(c: CpuCore, b: number, lin: number, phys: number): boolean {
   if (c.bWarm[b] === WARM_NOTHING || !c.warm!.mayTranslate(b)) return false;
-  const taken = takenBranches(c, c.bStart[b]!, c.bLinear[b]!);
-  buildBlock(c, b, lin, phys, c.fetchGenKey, true, taken.lo, taken.hi);
+  buildFollowing(c, b, lin, phys);
   if (c.bCount[b] === 0 || c.bFn[b] !== null) return false;
   return c.warm!.enqueue(b, true) && c.warm!.translate(b);
 }

@@ -136,19 +136,22 @@ class BlockWriter {
       this.instruction();
     }
     this.off = this.offset(n - 1) + this.u8(n - 1, R_LEN);
-    if (this.stops) { this.i = n; this.off = this.offset(n); this.bail(BAIL_UNSUPPORTED); } else this.leave(() => this.retired(n), () => this.eip(this.off));
+    if (this.stops) this.bail(BAIL_UNSUPPORTED, n, this.offset(n)); else this.leave(() => this.retired(n), () => this.eip(this.off));
     if (this.loops) b.end();
     b.i32(0); // not reached: every way out returns
   }
 
-  /** The bases of the segments the block uses into locals; one that is not flat stops the block before the current instruction. */
-  private loadSegments(): void {
+  /**
+   * The bases of the segments the block uses into locals; one that is not flat stops the block
+   * before instruction `i` (at offset `off`).
+   */
+  private loadSegments(i = this.i, off = this.off): void {
     const b = this.b;
     for (let s = 0; s < 6; s++) {
       if ((this.segments & (1 << s)) === 0) continue;
       b.i32(0).mem(OP.i32Load, 2, HOST.segCheck + s * 4);
       b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + s * 8).f64(4294967295).op(OP.f64Ne).op(OP.i32Or);
-      b.if(); this.bail(BAIL_SEGMENT); b.end();
+      b.if(); this.bail(BAIL_SEGMENT, i, off); b.end();
       b.i32(0).mem(OP.i32Load, 2, HOST.segBase + s * 4).set(L_SEG + s);
     }
   }
@@ -176,9 +179,8 @@ class BlockWriter {
     this.fk = F_NONE; this.setMask = 0;
     this.lastHandler = i;
     this.loadRegisters();
-    this.i = i + 1; this.off += this.u8(i, R_LEN); // (a segment that is no longer flat stops the block after the handler)
-    this.loadSegments();
-    this.i = i; this.off -= this.u8(i, R_LEN);
+    // (A segment that is no longer flat stops the block after the handler.)
+    this.loadSegments(i + 1, this.off + this.u8(i, R_LEN));
   }
 
   // ---- registers ----
@@ -261,12 +263,12 @@ class BlockWriter {
     const d = this.start + i;
     return i < this.count - 1 && this.c.dPhys[d + 1] !== this.c.dPhys[d]! + this.c.dLen[d]!;
   }
-  /** Returns before the current instruction, nothing of it done. */
-  private bail(why: number): void {
+  /** Returns before instruction `i` (at offset `off`; default the current one), nothing of it done. */
+  private bail(why: number, i = this.i, off = this.off): void {
     // Past the block loop's part of the block (bLinear) the run loop must not go on in the block
     // loop from this slot: a nonzero X_BLOCK_DONE sends it on from EIP instead (interpreter.ts).
-    if (this.i >= this.linear) this.b.i32(0).i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).i32(1 << 20).op(OP.i32Or).mem(OP.i32Store, 2, HOST.exit + X_BLOCK_DONE * 4);
-    this.leave(() => { this.retired(this.i); this.b.i32(BAIL | (why << 17)).op(OP.i32Or); }, () => this.eip(this.off));
+    if (i >= this.linear) this.b.i32(0).i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).i32(1 << 20).op(OP.i32Or).mem(OP.i32Store, 2, HOST.exit + X_BLOCK_DONE * 4);
+    this.leave(() => { this.retired(i); this.b.i32(BAIL | (why << 17)).op(OP.i32Or); }, () => this.eip(off));
   }
   /** A transfer to `target` (pushed by `target`) from the current instruction: out, or round the loop for the block's start. */
   private transfer(toStart: boolean, target: () => void): void {
