@@ -1,8 +1,9 @@
 /**
  * Hot blocks translated into WebAssembly (CpuOptions.wasmHotBlocks): a warm block that reaches the
- * compile threshold, and whose every instruction is a form the warm interpreter runs itself, becomes
- * a WebAssembly function of its own, written from its slot records (wasm/warm-records.ts) with what
- * the records leave to run time decided at translation time:
+ * compile threshold is built again following calls, returns and forward jumps within its first page
+ * (as for the JavaScript compiler) and becomes a WebAssembly function of its own, written from its
+ * slot records (wasm/warm-records.ts) with what the records leave to run time decided at
+ * translation time:
  *
  * - the guest registers live in locals, loaded at entry and stored at every way out (only those the
  *   block writes);
@@ -13,7 +14,9 @@
  *   operands directly (`a < b` unsigned for JB after CMP) and only what a later instruction or the
  *   exit needs is computed;
  * - a block whose last instruction jumps back to its first goes round inside the function while the
- *   budget allows another pass.
+ *   budget allows another pass;
+ * - what it does not write out (x87, strings, 16-bit ALU, system instructions) calls its handler
+ *   through the interpreter's import; HLT ends the translation before it.
  *
  * The function has the interpreter's signature and result, and the dispatcher calls it through a
  * table (`call_indirect`) when the block's first record names it (R_FN), so control goes from
@@ -53,18 +56,20 @@ const L_FA = 14, L_FB = 15, L_FV = 16, L_CF = 17, L_SET_BITS = 18, L_CIN = 19, L
 const L_READ = 24, L_WRITE = 25, L_DONE = 26, L_IDX = 27, L_TV = 28;
 /** L_SEG + s: the base of segment s (ES, CS, SS, DS, FS, GS). */
 const L_SEG = 29;
-const LOCALS = L_SEG + 6 - 6;
+const PARAMS = 6;
+/** Locals after the parameters. */
+const LOCALS = L_SEG + 6 - PARAMS;
 /** The handler import (WarmTier.callHandler), the only one of a translation's module. */
 const F_HANDLER = 0;
-const PARAMS = 6;
 
 /** Dword register of a record's register operand (a host address: 8 bytes a register). */
 const dword = (address: number): number => (address - HOST.regs) >> 3;
 
 /**
  * Writes the WebAssembly function of one block from its records (slots `start`..`start + count`).
- * Run twice: the first pass finds the registers the block reads and writes, the second writes the
- * code with that knowledge (loads at entry, stores at the ways out).
+ * Run twice: the first pass finds the registers the block reads and writes and where flags the block
+ * did not set are read, the second writes the code with that knowledge (loads at entry, stores at
+ * the ways out, EFLAGS wanted back from handler calls and handed to the next pass of a loop).
  */
 class BlockWriter {
   readonly b = new Body();
@@ -92,8 +97,9 @@ class BlockWriter {
   private segments = 0;
 
   /**
-   * `count` records from slot `start`; with `stops`, the record after them is a form a translation
-   * does not run, and the function stops before it (as the interpreter does at K_STOP).
+   * `count` records from slot `start`, the first `linear` of them the block loop's part; with
+   * `stops`, the record after them is a HLT (K_STOP) and the function stops before it, as the
+   * interpreter does.
    */
   constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly start: number, private readonly count: number,
     private readonly linear: number, private readonly stops: boolean,

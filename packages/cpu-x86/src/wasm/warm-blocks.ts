@@ -937,9 +937,10 @@ function exitFlagsHelper(): WasmFunction {
 
 /**
  * The dispatcher's "run": the interpreter on the first block, and while it ended normally and the
- * jump cache holds a warm block for where it went (this epoch, not reading flags it did not set, not
- * chained CHAIN_LIMIT times yet, fitting in the budget), on that block next, without returning to
- * JavaScript. The result is the last block's, with the instructions of all of them.
+ * jump cache holds a warm block for where it went (this epoch, not chained CHAIN_LIMIT times yet,
+ * fitting in the budget; one that reads flags it did not set gets those of the exit record as its
+ * EFLAGS, EXIT_FLAGS), on that block next (through its translation if it has one), without
+ * returning to JavaScript. The result is the last block's, with the instructions of all of them.
  */
 function dispatchLoop(translatedType: number): WasmFunction {
   const D_SLOT = 0, D_COUNT = 1, D_EIP = 2, D_UK = 3, D_FLAGS = 4, D_SS32 = 5, D_EPOCH = 6, D_BUDGET = 7;
