@@ -4,7 +4,7 @@ import { decodeInPage, ENDS_BLOCK, HANDLERS } from './decoder/decode.js';
 import { callRel, JCC, jmpRel, loop, retNear } from './exec/control.js';
 import { CpuStat } from './stats.js';
 import { compilesDirect } from './block-compiler.js';
-import { WARM_NONE } from './wasm/warm-blocks.js';
+import { WARM_NONE } from './wasm/warm-records.js';
 
 /** Longest block: bounds decoding work past a rarely-taken side exit and the pool use of one block. */
 export const MAX_BLOCK = 64;

@@ -270,14 +270,16 @@ function buildFollowing(c: CpuCore, b: number, lin: number, phys: number): { lo:
 /**
  * Translate the hot block in entry `b` into WebAssembly (CpuOptions.wasmHotBlocks), built again
  * first so that it follows calls, returns and forward jumps as a compiled block does, with the
- * records of all its instructions. Returns whether it runs translated now (if not, the run loop
- * compiles it into JavaScript).
+ * records of all its instructions; one translated already (hot again after CHAIN_LIMIT dispatcher
+ * runs) may get its region made again (WarmTier.translateAgain). Returns whether it runs translated
+ * now (if not, the run loop compiles it into JavaScript).
  */
 function translateHot(c: CpuCore, b: number, lin: number, phys: number): boolean {
+  if (c.warm!.translateAgain(b, lin)) return true;
   if (c.bWarm[b] === WARM_NOTHING || !c.warm!.mayTranslate(b)) return false;
   buildFollowing(c, b, lin, phys);
   if (c.bCount[b] === 0 || c.bFn[b] !== null) return false;
-  return c.warm!.enqueue(b, true) && c.warm!.translate(b);
+  return c.warm!.enqueue(b, true) && c.warm!.translate(b, lin);
 }
 
 /**

@@ -42,7 +42,13 @@ export const CpuStat = {
   FetchEpochs: 9,
   /** Hot warm blocks translated into WebAssembly functions (CpuOptions.wasmHotBlocks; src/wasm/hot-blocks.ts). */
   BlocksTranslated: 10,
+  /**
+   * Blocks that translations took in besides their first: the region of a translated block is the
+   * translated blocks it reaches through constant targets, which it goes on to without returning to
+   * the dispatcher (src/wasm/hot-blocks.ts).
+   */
+  RegionMembers: 11,
 } as const;
 
 /** Number of CPU statistics (the length of `Cpu.stats`). */
-export const CPU_STAT_COUNT = 11;
+export const CPU_STAT_COUNT = 12;

@@ -21,8 +21,8 @@ function warmMachine(source: string, options: Partial<CpuOptions>, setup?: (memo
 
 /** Blocks the last traced run made warm, and translated into WebAssembly. */
 let warmed = 0, translated = 0;
-/** Blocks translated over the whole file (the tests of translations below check that some were). */
-let translatedInAll = 0;
+/** Blocks translated over the whole file (the tests of translations below check that some were), and blocks they took into their regions. */
+let translatedInAll = 0, regionMembersInAll = 0;
 
 function trace(source: string, step: number, options: Partial<CpuOptions>, setup?: (memory: PhysicalMemory) => void): unknown[] {
   const { cpu, memory } = warmMachine(source, options, setup);
@@ -35,6 +35,7 @@ function trace(source: string, step: number, options: Partial<CpuOptions>, setup
   warmed = cpu.stats[CpuStat.BlocksWarmed]!;
   translated = cpu.stats[CpuStat.BlocksTranslated]!;
   translatedInAll += translated;
+  regionMembersInAll += cpu.stats[CpuStat.RegionMembers]!;
   return out;
 }
 
@@ -660,6 +661,95 @@ describe('warm blocks', () => {
       mov [0x5000], eax
       mov [0x5004], ebx
       hlt`);
+  });
+
+  /** A loop over blocks of its page and a function in the next page (`f`, at 0x2800), written after `body`. */
+  const REGION = (body: string, passes: number, f: string): string => `
+      mov ecx, ${passes}
+      mov esi, 0x5000
+      xor eax, eax
+      xor ebx, ebx
+      mov edi, 0x12345
+    l:
+${body}
+      dec ecx
+      jnz l
+      hlt
+    table: dd t0, t1, t2, t3
+      times 0x1800 - ($ - $$) nop
+    f:
+${f}`;
+
+  it('translated into WebAssembly, go from block to block of a region: flags across blocks, a function in another page, BT, a jump table', () => {
+    // Translated from the first run, each block's region holds the blocks of the loop translated
+    // before it: the last block's holds all of them, so the loop goes round inside it, into the
+    // function in the next page and (by the RET) out to the dispatcher. The flags a block leaves
+    // are read by the next (ADC after the CMP/SUB, JC after BT) and by the run loop when a step ends
+    // between them.
+    regionMembersInAll = 0;
+    expectSameAsBlockLoop(REGION(`
+      add eax, ecx
+      cmp eax, 0x4000
+      jb .small
+      sub eax, 0x3ff0
+    .small:
+      adc ebx, 0
+      call f
+      bt edi, 3
+      jc .bit
+      xor edi, ecx
+    .bit:
+      bt dword [esi + 4], 5
+      setc dl
+      mov [esi + ecx * 4], edx
+      mov edx, ecx
+      and edx, 3
+      jmp [table + edx * 4]
+    t0: inc edi
+      jmp join
+    t1: add edi, 3
+      jmp join
+    t2: rol edi, 1
+      jmp join
+    t3: sub edi, ebx
+    join:
+      mov [esi + 0x800], edi
+      mov edx, eax
+      jmp back
+    back: sbb edx, edi
+      mov [esi + 0x804], edx`, 150, `
+      add [esi + 4], eax
+      cmp ebx, 100
+      jae .big
+      inc dword [esi + 8]
+      ret
+    .big:
+      lea ebx, [ebx - 50]
+      stc
+      jmp back`));
+    expect(regionMembersInAll).toBeGreaterThan(0);
+  });
+
+  it('translated into WebAssembly, leave a region at its block in another page once that page was rewritten', () => {
+    // The loop patches the immediate of the function's ADD halfway (a code write: a new fetch
+    // epoch), so a region made before must not go on into its old translation of the function.
+    regionMembersInAll = 0;
+    expectSameAsBlockLoop(REGION(`
+      add eax, ecx
+      call f
+      cmp ecx, 60
+      jne .same
+      mov dword [p + 1], 0x01010101
+    .same:
+      mov [esi + ecx * 4], eax
+    t0:
+    t1:
+    t2:
+    t3:`, 120, `
+    p: add eax, 0x11111111
+      xor ebx, eax
+      ret`));
+    expect(regionMembersInAll).toBeGreaterThan(0);
   });
 
   it('go from warm block to warm block inside WebAssembly: the run loop calls the dispatcher about once a chunk, not once a block', () => {

@@ -3,31 +3,37 @@
  * compile threshold is built again following calls, returns and forward jumps within its first page
  * (as for the JavaScript compiler) and becomes a WebAssembly function of its own, written from its
  * slot records (wasm/warm-records.ts) with what the records leave to run time decided at
- * translation time:
+ * translation time. The function is a region: the block (its head) and the translated blocks it
+ * reaches through constant targets, in its page or others, and through returns to the instructions
+ * after its calls; control goes from one to the next inside the function.
  *
  * - the guest registers live in locals, loaded at entry and stored at every way out (only those the
- *   block writes);
+ *   region writes);
  * - every memory access has the TLB lookup written out inline, through segment bases read once at
- *   entry (a block whose segments are not flat, or whose stack is 16-bit, stops before its first
+ *   entry (a region whose segments are not flat, or whose stack is 16-bit, stops before its first
  *   instruction and runs in the block loop);
  * - the kind of flag state at each instruction is known, so conditions test the last operation's
- *   operands directly (`a < b` unsigned for JB after CMP) and only what a later instruction or the
- *   exit needs is computed;
- * - a block whose last instruction jumps back to its first goes round inside the function while the
- *   budget allows another pass;
+ *   operands directly (`a < b` unsigned for JB after CMP) and only what a later instruction, the
+ *   next block or the exit needs is computed;
+ * - a transfer to a block of the region goes on there (a `br_table` in a loop) while the budget
+ *   allows all of it; into another page only in the fetch epoch and from the head's EIP the region
+ *   was made for (RegionOrigin);
  * - what it does not write out (x87, strings, 16-bit ALU, system instructions) calls its handler
  *   through the interpreter's import; HLT ends the translation before it.
  *
  * The function has the interpreter's signature and result, and the dispatcher calls it through a
- * table (`call_indirect`) when the block's first record names it (R_FN), so control goes from
+ * table (`call_indirect`) when the head's first record names it (R_FN), so control goes from
  * translated block to translated or warm block without returning to JavaScript. Like the
  * interpreter it never faults: where an access is not the plain case it returns before the
- * instruction with BAIL set and the run loop runs the rest of the block in the block loop.
+ * instruction with BAIL set and the run loop goes on in the block loop (from the slot in the head's
+ * first pass, else from EIP).
  */
-import { CF, CS, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
+import { CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
 import { HANDLERS } from '../decoder/decode.js';
-import { grp2Ev } from '../exec/alu.js';
-import type { CpuCore } from '../core.js';
+import { btEvIb, grp2Ev } from '../exec/alu.js';
+import { jmpEv } from '../exec/control.js';
+import { blockIndex } from '../blocks.js';
+import { type CpuCore, fetchIndex } from '../core.js';
 import { CpuStat } from '../stats.js';
 import { Body, OP, wasmModule } from './emitter.js';
 import { HOST, WARM_RECORD } from './host-area.js';
@@ -38,7 +44,7 @@ import {
   K_MOV_LOAD, K_MOV_MI, K_MOV_RI, K_MOV_RR, K_MOV_STORE, K_MOVB_LOAD, K_MOVB_MI, K_MOVB_RI, K_MOVB_RR, K_MOVB_STORE, K_MOVW_LOAD, K_MOVW_RR,
   K_MOVW_STORE, K_MOVX_M, K_MOVX_R, K_MUL_M, K_MUL_R, K_NEG_M, K_NEG_R, K_NOP, K_NOT_M, K_NOT_R, K_POP, K_PUSH, K_PUSH_I, K_PUSH_M, K_RET, K_ROT,
   K_SETCC_M, K_SETCC_R, K_SHIFT, OF_BIT, PF_BIT, R_A, R_B, R_BASE, R_BY_CL, R_DISP, R_FK, R_FN, R_IMM, R_INDEX, R_KIND, R_LEN, R_OP, R_SCALE,
-  R_SEG, R_STORE, type Records, SF_BIT, IN_CORE, imulOverflow, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
+  R_SEG, R_STORE, type Records, SF_BIT, WARM_READY, X_BLOCK_EIP, X_BLOCK_SLOT, X_EPOCH, IN_CORE, imulOverflow, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
   X_SRC, ZF_BIT,
 } from './warm-records.js';
 
@@ -56,9 +62,11 @@ const L_FA = 14, L_FB = 15, L_FV = 16, L_CF = 17, L_SET_BITS = 18, L_CIN = 19, L
 const L_READ = 24, L_WRITE = 25, L_DONE = 26, L_IDX = 27, L_TV = 28;
 /** L_SEG + s: the base of segment s (ES, CS, SS, DS, FS, GS). */
 const L_SEG = 29;
+/** X_BLOCK_DONE at entry; the member to go on at (the loop's `br_table`). */
+const L_BASE = L_SEG + 6, L_NEXT = L_SEG + 7;
 const PARAMS = 6;
 /** Locals after the parameters. */
-const LOCALS = L_SEG + 6 - PARAMS;
+const LOCALS = L_NEXT + 1 - PARAMS;
 /** The handler import (WarmTier.callHandler), the only one of a translation's module. */
 const F_HANDLER = 0;
 
@@ -66,10 +74,40 @@ const F_HANDLER = 0;
 const dword = (address: number): number => (address - HOST.regs) >> 3;
 
 /**
- * Writes the WebAssembly function of one block from its records (slots `start`..`start + count`).
- * Run twice: the first pass finds the registers the block reads and writes and where flags the block
- * did not set are read, the second writes the code with that knowledge (loads at entry, stores at
- * the ways out, EFLAGS wanted back from handler calls and handed to the next pass of a loop).
+ * One block of a region (HotTranslator.translate): its records are slots `start`..`start + count`,
+ * the first `linear` of them the block loop's part; with `stops`, the record after them is a HLT
+ * (K_STOP) and the block stops before it, as the interpreter does. `base`: the offset of its first
+ * instruction from the head's EIP; `far`: it is in another linear page than the head.
+ */
+export interface RegionMember {
+  readonly start: number; readonly count: number; readonly linear: number; readonly stops: boolean; readonly base: number; readonly far: boolean;
+}
+/**
+ * Where a region was made: the head's EIP and the fetch epoch. Its members in other pages were
+ * found through the page tables then, so control goes on to them only while both are the same (a
+ * change of mapping, of CS or of code in any of them starts a new epoch).
+ */
+export interface RegionOrigin { readonly eip: number; readonly epoch: number }
+
+/** What the first pass of a BlockWriter found, for the second. */
+interface FirstPass {
+  readonly reads: number;
+  readonly writes: number;
+  readonly wantFlags: Set<number>;
+  readonly needsFlags: readonly boolean[];
+  readonly transitions: boolean;
+}
+
+/**
+ * Writes the WebAssembly function of a region: its first block (the head, where the dispatcher
+ * enters) and the translated blocks of the same page that the head reaches through constant
+ * targets, written from their records. A transfer to a member's first instruction goes on there
+ * inside the function (a `br_table` on the member's index in a loop) while the budget allows, with
+ * the registers still in locals and the entry checks not made again; any other transfer leaves.
+ * Run twice: the first pass finds the registers the region reads and writes, where flags a block
+ * did not set are read and which transitions happen, the second writes the code with that knowledge
+ * (loads at entry, stores at the ways out, EFLAGS wanted back from handler calls and handed to the
+ * blocks that read them).
  */
 class BlockWriter {
   readonly b = new Body();
@@ -83,67 +121,118 @@ class BlockWriter {
   /** Where the last flag-setting operation keeps its operands: 24 for bytes and 16 for words (the top of the dword), else 0. */
   private fshift = 0;
   private setMask = 0;
-  /** Index and byte offset of the instruction being written; open structured blocks inside the loop. */
+  /** The member being written, the index and byte offset (from the head's EIP) of its instruction being written; open structured blocks inside it. */
+  private m = 0;
   private i = 0;
   private off = 0;
   private depth = 0;
+  /** Structured blocks between a member's code and the loop that goes from member to member. */
+  private loopDepth = 0;
   private regsLoaded = false;
-  /** Whether an instruction reads flags before the block set any (F_NONE: they come in as P_FLAGS); found by the first pass. */
-  readsEntryFlags = false;
   /** The handler calls after which an instruction reads the flags they leave (found by the first pass). */
   wantFlags = new Set<number>();
   private lastHandler = -1;
-  /** The segments the block's accesses go through (bit s). */
+  /** The segments the region's accesses go through (bit s). */
   private segments = 0;
+  /** Per member: an instruction reads flags before the member set any (they come in as P_FLAGS). */
+  readonly memberReads: boolean[];
+  /** Transitions from member to member (from, to, and whether the flags are still those the first came in with). */
+  readonly edges: Array<{ from: number; to: number; clean: boolean }> = [];
+  /** Per member: EFLAGS must be in P_FLAGS when it starts (it, or a member it goes on to with the flags unchanged, reads them). */
+  private needsFlags: readonly boolean[];
+  /** Whether control goes from member to member (then every way out says which member it left from). */
+  private transitions = false;
+  /** Member index by the offset of its first instruction from the head's EIP. */
+  private readonly memberAt = new Map<number, number>();
+  /** Members that follow a call of the region (returnTo()). */
+  private readonly returnSites: number[] = [];
 
-  /**
-   * `count` records from slot `start`, the first `linear` of them the block loop's part; with
-   * `stops`, the record after them is a HLT (K_STOP) and the function stops before it, as the
-   * interpreter does.
-   */
-  constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly start: number, private readonly count: number,
-    private readonly linear: number, private readonly stops: boolean,
-    private readonly ramBase: number, private readonly loops: boolean,
-    masks?: { reads: number; writes: number; readsEntryFlags: boolean; wantFlags: Set<number> }) {
-    if (masks !== undefined) {
-      this.storeMask = masks.writes;
-      this.loadMask = masks.reads | masks.writes;
-      this.readsEntryFlags = masks.readsEntryFlags;
-      this.wantFlags = masks.wantFlags;
+  constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly members: readonly RegionMember[],
+    private readonly origin: RegionOrigin, private readonly ramBase: number, first?: FirstPass) {
+    members.forEach((member, index) => this.memberAt.set(member.base, index));
+    // Members that follow a call of the region that it does not follow: where its RETs may go on.
+    for (const member of members) {
+      const first = c.dPhys[member.start]!;
+      for (let i = 0; i < member.count; i++) {
+        const d = member.start + i, next = c.dPhys[d]! + c.dLen[d]! - first;
+        const followed = i < member.count - 1 && c.dPhys[d + 1] !== first + next;
+        const site = this.memberAt.get(member.base + next);
+        if (rec.u8[d * WARM_RECORD + R_KIND] === K_CALL && !followed && site !== undefined && !this.returnSites.includes(site)) this.returnSites.push(site);
+      }
+    }
+    this.memberReads = members.map(() => false);
+    this.needsFlags = members.map(() => false);
+    if (first !== undefined) {
+      this.storeMask = first.writes;
+      this.loadMask = first.reads | first.writes;
+      this.wantFlags = first.wantFlags;
+      this.needsFlags = first.needsFlags;
+      this.transitions = first.transitions;
     }
   }
 
+  /** What this (first) pass found, for the second: where flags must be handed over from member to member. */
+  firstPass(): FirstPass {
+    const needs = [...this.memberReads];
+    // A member that goes on to one needing the flags without setting any needs them itself.
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const e of this.edges) if (e.clean && needs[e.to] && !needs[e.from]) { needs[e.from] = true; changed = true; }
+    }
+    return { reads: this.reads, writes: this.writes, wantFlags: this.wantFlags, needsFlags: needs, transitions: this.edges.length > 0 };
+  }
+
+  /** Whether the head needs EFLAGS passed in (second pass). */
+  get entryFlags(): boolean { return this.needsFlags[0]!; }
+
+  private get start(): number { return this.members[this.m]!.start; }
+  private get count(): number { return this.members[this.m]!.count; }
   private u8(i: number, field: number): number { return this.rec.u8[(this.start + i) * WARM_RECORD + field]!; }
   private u16(i: number, field: number): number { return this.rec.u16[((this.start + i) * WARM_RECORD + field) >> 1]!; }
   private i32(i: number, field: number): number { return this.rec.i32[((this.start + i) * WARM_RECORD + field) >> 2]!; }
 
   write(): void {
-    const b = this.b, n = this.count;
+    const b = this.b, members = this.members, count = members.length;
+    // The instructions the dispatcher ran before this call (as the exit record says at entry), for the ways out.
+    if (this.transitions) b.i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).set(L_BASE);
     b.get(P_UK).i32(10).op(OP.i32Shl).set(L_READ);
     b.get(P_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
     // Entry checks: a CS limit below 4 GiB - 1 (branch targets are then not checked), a segment that
-    // is not flat or a 16-bit stack stop the block before its first instruction.
+    // is not flat or a 16-bit stack stop the region before its first instruction.
     b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).f64(4294967295).op(OP.f64Ne);
     b.if(); this.bail(BAIL_LIMIT); b.end();
     let segments = 0, stack = false;
-    for (let i = 0; i < n; i++) {
-      const kind = this.u8(i, R_KIND);
-      if (MEMORY_OPERAND.has(kind)) segments |= 1 << this.u8(i, R_SEG);
-      if (STACK_FORMS.has(kind)) { stack = true; segments |= 1 << SS; }
+    for (const member of members) {
+      for (let i = 0; i < member.count; i++) {
+        const kind = this.rec.u8[(member.start + i) * WARM_RECORD + R_KIND]!;
+        if (MEMORY_OPERAND.has(kind)) segments |= 1 << this.rec.u8[(member.start + i) * WARM_RECORD + R_SEG]!;
+        if (kind === K_HANDLER && ownMemoryForm(this.c, member.start + i)) segments |= 1 << this.c.dSeg[member.start + i]!;
+        if (STACK_FORMS.has(kind)) { stack = true; segments |= 1 << SS; }
+      }
     }
     if (stack) { b.get(P_SS32).op(OP.i32Eqz).if(); this.bail(BAIL_STACK16); b.end(); }
     this.segments = segments;
     this.loadSegments();
     this.loadRegisters();
     this.regsLoaded = true;
-    if (this.loops) b.loop();
-    for (this.i = 0; this.i < n; this.i++) {
-      this.off = this.offset(this.i);
-      this.instruction();
+    if (this.transitions) b.loop();
+    if (count > 1) {
+      for (let m = 0; m < count; m++) b.block();
+      b.get(L_NEXT).brTable(members.map((_, m) => m), 0);
     }
-    this.off = this.offset(n - 1) + this.u8(n - 1, R_LEN);
-    if (this.stops) this.bail(BAIL_UNSUPPORTED, n, this.offset(n)); else this.leave(() => this.retired(n), () => this.eip(this.off));
-    if (this.loops) b.end();
+    for (this.m = 0; this.m < count; this.m++) {
+      if (count > 1) b.end();
+      this.loopDepth = count - 1 - this.m;
+      this.fk = F_NONE; this.setMask = 0; this.lastHandler = -1;
+      const n = this.count;
+      for (this.i = 0; this.i < n; this.i++) {
+        this.off = this.offset(this.i);
+        this.instruction();
+      }
+      this.off = this.offset(n - 1) + this.u8(n - 1, R_LEN);
+      if (members[this.m]!.stops) this.bail(BAIL_UNSUPPORTED, n, this.offset(n)); else this.exitTo(this.off, n);
+    }
+    if (this.transitions) b.end();
     b.i32(0); // not reached: every way out returns
   }
 
@@ -177,10 +266,13 @@ class BlockWriter {
    * handler may have changed any of them).
    */
   private handlerCall(): void {
-    const b = this.b, i = this.i, want = this.wantFlags.has(i);
+    const b = this.b, i = this.i, want = this.wantFlags.has(this.handlerKey());
     this.storeRegisters();
     this.storeFlags();
-    b.i32(i).i32(this.off).i32(this.off + this.u8(i, R_LEN)).i32(want ? 1 : 0).call(F_HANDLER).tee(P_FLAGS).i32(-1).op(OP.i32Eq);
+    this.here();
+    // (Offsets from the member's EIP, as the exit record's X_BLOCK_EIP says.)
+    const base = this.offset(0);
+    b.i32(i).i32(this.off - base).i32(this.off - base + this.u8(i, R_LEN)).i32(want ? 1 : 0).call(F_HANDLER).tee(P_FLAGS).i32(-1).op(OP.i32Eq);
     b.if(); this.retired(i + 1); b.i32(IN_CORE).op(OP.i32Or).op(OP.return); b.end();
     this.fk = F_NONE; this.setMask = 0;
     this.lastHandler = i;
@@ -219,11 +311,31 @@ class BlockWriter {
   private setA(value: () => void): void { this.setReg(dword(this.u16(this.i, R_A)), value); }
 
   // ---- ways out ----
+  /** The key of the current member's handler call at instruction `i` in wantFlags. */
+  private handlerKey(i = this.i): number { return this.start + i; }
   private eip(offset: number): void { this.b.get(P_EIP); if (offset !== 0) this.b.i32(offset).op(OP.i32Add); }
-  /** Pushes the instructions retired in this call once `k` of the current pass ran. */
+  /** Pushes the instructions retired in this call once `k` of the current member's ran. */
   private retired(k: number): void {
     const b = this.b;
-    if (this.loops) { b.get(L_DONE); if (k !== 0) b.i32(k).op(OP.i32Add); } else b.i32(k);
+    if (this.transitions) { b.get(L_DONE); if (k !== 0) b.i32(k).op(OP.i32Add); } else b.i32(k);
+  }
+  /**
+   * Where the region is, for the run loop and the handler import, when control may have gone from
+   * member to member: the current member's EIP, first slot and the instructions retired before it
+   * (as the dispatcher writes them for a block it calls); `pastLinear` marks a stop past the head's
+   * block-loop part (the run loop then goes on from EIP, not from the slot).
+   */
+  private here(pastLinear = false): void {
+    const b = this.b, x = HOST.exit;
+    if (!this.transitions) {
+      if (pastLinear) b.i32(0).i32(0).mem(OP.i32Load, 2, x + X_BLOCK_DONE * 4).i32(1 << 20).op(OP.i32Or).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
+      return;
+    }
+    b.i32(0); this.eip(this.offset(0)); b.mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
+    b.i32(0).i32(this.start).mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
+    b.i32(0).get(L_BASE).get(L_DONE).op(OP.i32Add);
+    if (pastLinear) b.i32(1 << 20).op(OP.i32Or);
+    b.mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
   }
   /** The flag state into the exit record (as the interpreter's LEAVE helper, with the kind known here). */
   private storeFlags(): void {
@@ -248,21 +360,23 @@ class BlockWriter {
     store(X_SIZE, () => b.i32(shift === 24 ? 0 : shift === 16 ? 1 : 2));
     store(X_CF, () => { if (keep) b.get(L_CF); else b.i32(0); });
   }
-  /** Returns `result` with EIP from `eip`: the registers the block writes and the flag state go out first. */
-  private leave(result: () => void, eip: () => void): void {
+  /** Returns `result` with EIP from `eip`: the registers the region writes and the flag state go out first. */
+  private leave(result: () => void, eip: () => void, pastLinear = false): void {
     const b = this.b;
     if (this.regsLoaded) this.storeRegisters();
     b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
     this.storeFlags();
+    this.here(pastLinear);
     result(); b.op(OP.return);
   }
   /**
-   * Offset from the block's EIP of instruction `i`: all of a translated block is in its first page
-   * (HotTranslator.translate), where linear and physical offsets agree, so runs that followed
-   * transfers went into are placed by their slots' physical addresses.
+   * Offset from the head's EIP of the current member's instruction `i`: all of a member is in its
+   * first page (HotTranslator.extent), where linear and physical offsets agree, so the runs that
+   * followed transfers went into are placed by their slots' physical addresses.
    */
   private offset(i: number): number {
-    return this.c.dPhys[this.start + i]! - this.c.dPhys[this.start]!;
+    const member = this.members[this.m]!;
+    return member.base + this.c.dPhys[this.start + i]! - this.c.dPhys[member.start]!;
   }
   /** Whether the transfer at instruction `i` was followed (the next slot is not its fall-through, blocks.ts buildBlock). */
   private followed(i: number): boolean {
@@ -271,29 +385,56 @@ class BlockWriter {
   }
   /** Returns before instruction `i` (at offset `off`; default the current one), nothing of it done. */
   private bail(why: number, i = this.i, off = this.off): void {
-    // Past the block loop's part of the block (bLinear) the run loop must not go on in the block
-    // loop from this slot: a nonzero X_BLOCK_DONE sends it on from EIP instead (interpreter.ts).
-    if (i >= this.linear) this.b.i32(0).i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).i32(1 << 20).op(OP.i32Or).mem(OP.i32Store, 2, HOST.exit + X_BLOCK_DONE * 4);
-    this.leave(() => { this.retired(i); this.b.i32(BAIL | (why << 17)).op(OP.i32Or); }, () => this.eip(off));
+    // Past the block loop's part of the head (bLinear) the run loop must not go on in the block loop
+    // from this slot: a nonzero X_BLOCK_DONE sends it on from EIP instead (interpreter.ts). (After a
+    // transition it is nonzero anyway.)
+    const pastLinear = this.m === 0 && i >= this.members[0]!.linear;
+    this.leave(() => { this.retired(i); this.b.i32(BAIL | (why << 17)).op(OP.i32Or); }, () => this.eip(off), pastLinear);
   }
-  /** A transfer to `target` (pushed by `target`) from the current instruction: out, or round the loop for the block's start. */
-  private transfer(toStart: boolean, target: () => void): void {
-    const b = this.b, n = this.count;
-    if (toStart && this.loops) {
-      // Another pass if the budget has room for it; the dispatcher's X_BLOCK_DONE counts the passes
-      // so that the run loop knows which instruction of the block ran last.
-      b.get(L_DONE).i32(2 * n).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU).if();
-      this.depth++;
-      this.storeFlags();
-      // The next pass reads the flags this one left where it reads flags it did not set: they become its EFLAGS.
-      if (this.readsEntryFlags) this.materializeFlags();
-      b.get(L_DONE).i32(n).op(OP.i32Add).set(L_DONE);
-      b.i32(0).i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).i32(n).op(OP.i32Add).mem(OP.i32Store, 2, HOST.exit + X_BLOCK_DONE * 4);
-      b.br(this.depth);
-      this.depth--;
-      b.end();
+  /**
+   * A transfer to `target` (an offset from the head's EIP) once `done` instructions of the current
+   * member ran: on at the member there while the budget has room for all of it, else out.
+   */
+  private exitTo(target: number, done: number): void {
+    const to = this.memberAt.get(target);
+    if (to !== undefined) this.goTo(to, done);
+    this.leave(() => this.retired(done), () => this.eip(target));
+  }
+  /** On at member `to` (`done` instructions of the current member ran) if the budget has room for all of it. */
+  private goTo(to: number, done: number): void {
+    const b = this.b;
+    // Flags not set since the member's start are those it came in with, or those a handler call
+    // left (the first pass cannot know yet whether the member there reads them: the call is asked for them).
+    this.edges.push({ from: this.m, to, clean: this.fk === F_NONE && this.lastHandler < 0 });
+    if (this.fk === F_NONE && this.lastHandler >= 0) this.wantFlags.add(this.handlerKey(this.lastHandler));
+    b.get(L_DONE).i32(done + this.members[to]!.count).op(OP.i32Add).get(P_BUDGET).op(OP.i32LeU);
+    if (this.members[to]!.far) {
+      b.i32(0).mem(OP.i32Load, 2, HOST.exit + X_EPOCH * 4).i32(this.origin.epoch).op(OP.i32Eq).op(OP.i32And);
+      b.get(P_EIP).i32(this.origin.eip).op(OP.i32Eq).op(OP.i32And);
     }
-    this.leave(() => this.retired(this.i + 1), target);
+    b.if();
+    this.depth++;
+    // The exit record keeps the flag state for ways out of the next member before it sets flags,
+    // and a member that reads flags it did not set gets them as its EFLAGS.
+    this.storeFlags();
+    if (this.needsFlags[to] === true) this.materializeFlags();
+    b.get(L_DONE).i32(done).op(OP.i32Add).set(L_DONE);
+    if (this.members.length > 1) b.i32(to).set(L_NEXT);
+    b.br(this.loopDepth + this.depth);
+    this.depth--;
+    b.end();
+  }
+  /**
+   * A RET (its target in L_T) once `done` instructions of the current member ran: on at the member
+   * there if it is one that follows a call of the region, else out.
+   */
+  private returnTo(done: number): void {
+    const b = this.b;
+    for (const to of this.returnSites) {
+      b.get(L_T); this.eip(this.members[to]!.base); b.op(OP.i32Eq);
+      b.if(); this.depth++; this.goTo(to, done); this.depth--; b.end();
+    }
+    this.leave(() => this.retired(done), () => b.get(L_T));
   }
 
   // ---- memory ----
@@ -357,7 +498,7 @@ class BlockWriter {
     if ((this.setMask & (1 << bit)) !== 0) { fromLocal(L_SET_BITS); return; }
     if (fk === F_NONE) {
       // Flags the block did not set: the caller's, or those the last handler call returned.
-      if (this.lastHandler >= 0) this.wantFlags.add(this.lastHandler); else this.readsEntryFlags = true;
+      if (this.lastHandler >= 0) this.wantFlags.add(this.handlerKey(this.lastHandler)); else this.memberReads[this.m] = true;
       fromLocal(P_FLAGS);
       return;
     }
@@ -499,7 +640,7 @@ class BlockWriter {
         break;
       case K_SHIFT: this.shift(op, imm, this.u8(i, R_BY_CL) !== 0); break;
       case K_ROT: this.rotate(op, imm, this.u8(i, R_BY_CL) !== 0); break;
-      case K_HANDLER: if (wordShiftCount(this.c, this.start + i) !== 0) this.handlerForm(); else this.handlerCall(); break;
+      case K_HANDLER: this.handlerForm(); break;
       case K_ALU_RR: this.alu(false, op, () => this.regA(), () => this.regB(), (v) => this.setA(v)); break;
       case K_ALU_RI: this.alu(false, op, () => this.regA(), () => b.i32(imm), (v) => this.setA(v)); break;
       case K_ALU_LOAD: this.access(4, false); this.load(4); b.set(L_V); this.alu(false, op, () => this.regA(), () => b.get(L_V), (v) => this.setA(v)); break;
@@ -530,28 +671,28 @@ class BlockWriter {
         const to = next + imm;
         this.condition(op);
         if (this.followed(i)) {
-          b.op(OP.i32Eqz).if(); this.leave(() => this.retired(i + 1), () => this.eip(next)); b.end();
+          b.op(OP.i32Eqz).if(); this.depth++; this.exitTo(next, i + 1); this.depth--; b.end();
           break;
         }
         b.if(); this.depth++;
-        this.transfer(to === 0, () => this.eip(to));
+        this.exitTo(to, i + 1);
         this.depth--; b.end();
         break;
       }
-      case K_JMP: if (!this.followed(i)) this.transfer(next + imm === 0, () => this.eip(next + imm)); break;
+      case K_JMP: if (!this.followed(i)) this.exitTo(next + imm, i + 1); break;
       case K_CALL:
         this.push(() => this.eip(next));
-        if (!this.followed(i)) this.transfer(next + imm === 0, () => this.eip(next + imm));
+        if (!this.followed(i)) this.exitTo(next + imm, i + 1);
         break;
       case K_RET:
         this.top(); b.set(L_T);
         this.setReg(4, () => { this.reg(4); b.i32(4 + imm).op(OP.i32Add); });
         if (this.followed(i)) {
           b.get(L_T); this.eip(this.offset(i + 1)); b.op(OP.i32Ne);
-          b.if(); this.leave(() => this.retired(i + 1), () => b.get(L_T)); b.end();
+          b.if(); this.depth++; this.returnTo(i + 1); this.depth--; b.end();
           break;
         }
-        this.leave(() => this.retired(i + 1), () => b.get(L_T));
+        this.returnTo(i + 1);
         break;
       default: this.handlerCall(); // (SHLD/SHRD, DIV, CMPXCHG: the interpreter's own forms, not written out here)
     }
@@ -581,10 +722,42 @@ class BlockWriter {
     this.reg(1); b.i32(31).op(OP.i32And).tee(L_T).op(OP.i32Eqz);
     b.if(); this.bail(BAIL_UNSUPPORTED); b.end();
   }
-  /** A K_HANDLER slot that a translation runs itself (wordShiftCount()). */
+  /** A K_HANDLER slot: the forms a translation runs itself (ownForm()), else its handler. */
   private handlerForm(): void {
-    const d = this.start + this.i, m = this.c.dRm[d]!, reg = (m >> 3) & 7;
-    this.shiftWord(reg === 6 ? 4 : reg, m & 7, wordShiftCount(this.c, d));
+    const b = this.b, c = this.c, d = this.start + this.i, m = c.dRm[d]!, reg = (m >> 3) & 7;
+    switch (ownForm(c, d)) {
+      case OWN_WORD_SHIFT: this.shiftWord(reg === 6 ? 4 : reg, m & 7, wordShiftCount(c, d)); return;
+      case OWN_BIT_TEST: {
+        // BT r/m32, imm8: CF = the bit (the immediate wraps within the dword), the rest as they were.
+        const n = c.dImm[d]! & 31;
+        if (m >= 0xc0) this.reg(m & 7);
+        else { this.access(4, false, () => this.slotAddress(d)); this.load(4); }
+        if (n !== 0) b.i32(n).op(OP.i32ShrU);
+        b.i32(1).op(OP.i32And).set(L_T);
+        b.get(L_SET_BITS).i32(~CF).op(OP.i32And).get(L_T).op(OP.i32Or).set(L_SET_BITS);
+        this.setMask |= CF;
+        return;
+      }
+      case OWN_JUMP: // JMP r/m32 (CS is flat here: no limit check)
+        if (m >= 0xc0) this.reg(m & 7);
+        else { this.access(4, false, () => this.slotAddress(d)); this.load(4); }
+        b.set(L_T);
+        this.leave(() => this.retired(this.i + 1), () => b.get(L_T));
+        return;
+      default: this.handlerCall();
+    }
+  }
+  /** Pushes the linear address of slot `d`'s memory operand from its decoded fields (32-bit addressing; ownForm()). */
+  private slotAddress(d: number): void {
+    const b = this.b, c = this.c, f = c.dEa[d]!, base = f & 15, index = (f >> 4) & 15;
+    b.i32(c.dDisp[d]!);
+    if (base !== EA_NONE) { this.reg(base); b.op(OP.i32Add); }
+    if (index !== EA_NONE) {
+      this.reg(index);
+      if (((f >> 8) & 3) !== 0) b.i32((f >> 8) & 3).op(OP.i32Shl);
+      b.op(OP.i32Add);
+    }
+    b.get(L_SEG + c.dSeg[d]!).op(OP.i32Add);
   }
   /**
    * SHL/SHR/SAR (R_OP 4, 5, 7) of a dword register by shiftCount(), as the interpreter's shift():
@@ -676,7 +849,28 @@ class BlockWriter {
   }
 }
 
-const H_GRP2 = HANDLERS.indexOf(grp2Ev);
+const H_GRP2 = HANDLERS.indexOf(grp2Ev), H_BIT_IMM = HANDLERS.indexOf(btEvIb), H_JMP_EV = HANDLERS.indexOf(jmpEv);
+/** Forms of handler slots that a translation runs itself (ownForm()). */
+const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3;
+/**
+ * Which of the instructions the interpreter leaves to their handlers slot `d` is if a translation
+ * runs it itself: SHL/SHR/SAR of a 16-bit register by a constant (wordShiftCount()), BT r/m32, imm8
+ * (busybox awk tests a bit of each value's type this way, 24 M times in the benchmark loop), JMP
+ * r/m32 (its switch statements); memory operands with 32-bit addressing.
+ */
+function ownForm(c: CpuCore, d: number): number {
+  const h = c.dH[d]!, m = c.dRm[d]!, o32 = (c.dPfx[d]! & P_O32) !== 0;
+  if (h === H_GRP2) return wordShiftCount(c, d) !== 0 ? OWN_WORD_SHIFT : OWN_NONE;
+  if (!o32 || (m < 0xc0 && (c.dEa[d]! & EA_A16) !== 0)) return OWN_NONE;
+  if (h === H_BIT_IMM && ((m >> 3) & 7) === 4) return OWN_BIT_TEST;
+  if (h === H_JMP_EV) return OWN_JUMP;
+  return OWN_NONE;
+}
+/** Whether slot `d` is a form ownForm() runs with a memory operand (for the segments a region uses). */
+function ownMemoryForm(c: CpuCore, d: number): boolean {
+  const form = ownForm(c, d);
+  return (form === OWN_BIT_TEST || form === OWN_JUMP) && c.dRm[d]! < 0xc0;
+}
 /**
  * The shift count of slot `d` if it is an instruction the interpreter leaves to its handler but a
  * translation runs itself (a SHL/SHR/SAR of a 16-bit register by a constant from 1 to 15, as in the
@@ -687,6 +881,47 @@ function wordShiftCount(c: CpuCore, d: number): number {
   if (c.dH[d] !== H_GRP2 || (c.dPfx[d]! & P_O32) !== 0 || m < 0xc0 || reg < 4 || c.dExt[d] === 2) return 0;
   const t = (c.dExt[d] === 1 ? 1 : c.dImm[d]!) & 31;
   return t <= 15 ? t : 0;
+}
+
+/**
+ * Where a block's translation (`member`) goes when it leaves at a constant target, as offsets from
+ * its first instruction: a branch taken or, followed, not taken; a jump or call not followed; its
+ * fall-through (unless it ends in a jump, call or return).
+ */
+function constantTargets(c: CpuCore, rec: Records, member: RegionMember): number[] {
+  const targets: number[] = [], { start, count } = member, first = c.dPhys[start]!;
+  let kind = 0;
+  for (let i = 0; i < count; i++) {
+    const d = start + i, r = d * WARM_RECORD, next = c.dPhys[d]! + c.dLen[d]! - first;
+    kind = rec.u8[r + R_KIND]!;
+    const followed = i < count - 1 && c.dPhys[d + 1] !== first + next;
+    if (kind === K_JCC) targets.push(followed ? next : next + rec.i32[(r + R_IMM) >> 2]!);
+    else if ((kind === K_JMP || kind === K_CALL) && !followed) targets.push(next + rec.i32[(r + R_IMM) >> 2]!);
+    // (Where the callee returns to: its RET goes on there when that is a member, BlockWriter.returnTo.)
+    if (kind === K_CALL && !followed) targets.push(next);
+  }
+  const last = start + count - 1;
+  if (!member.stops && kind !== K_JMP && kind !== K_CALL && kind !== K_RET) targets.push(c.dPhys[last]! + c.dLen[last]! - first);
+  return targets;
+}
+
+/** The block entry at physical `phys` (page generation and code size `genKey`) if it is translated, else -1 (blocks.ts findBlock: two ways). */
+function translatedEntry(c: CpuCore, rec: Records, phys: number, genKey: number): number {
+  for (let e = blockIndex(phys), way = 0; way < 2; way++, e ^= 1) {
+    if (c.bTag[e] === phys && c.bGen[e] === genKey && c.bWarm[e] === WARM_READY && rec.i32[(c.bStart[e]! * WARM_RECORD + R_FN) >> 2] !== 0) return e;
+  }
+  return -1;
+}
+
+/** Which blocks a region has, where (a hash), and where it was made if it has blocks in other pages. */
+function regionKey(members: readonly RegionMember[], origin: RegionOrigin): number {
+  let key = members.length;
+  for (const { start, count, base, far } of members) {
+    key = Math.imul(key ^ start ^ (count << 20), 0x9e3779b1);
+    key = Math.imul(key ^ base, 0x85ebca6b);
+    if (far) key = Math.imul(key ^ origin.epoch ^ (origin.eip << 7), 0xc2b2ae35);
+  }
+  return key;
 }
 
 /**
@@ -708,9 +943,28 @@ function translatable(rec: Records, start: number, count: number): number {
  */
 const PREFIX_REACHED_SHARE = 0.1;
 
-/** A translation kept by physical address, for rebuilds of the same code (as compiled blocks are). */
-interface KeptTranslation { readonly genKey: number; readonly count: number; readonly layout: number; readonly fn: WebAssembly.ExportValue }
+/**
+ * A translation kept by physical address, for rebuilds of the same code (as compiled blocks are):
+ * the head's page generation, extent and layout, and which members the region has (`region`, a hash
+ * of their layouts) and whether it needs EFLAGS passed in.
+ */
+interface KeptTranslation {
+  readonly genKey: number; readonly count: number; readonly layout: number; readonly fn: WebAssembly.ExportValue;
+  readonly region: number; readonly entryFlags: boolean;
+}
 const KEPT_LIMIT = 16384;
+/**
+ * At most this many blocks, and instructions, in a region. V8's optimising compiler takes time that
+ * grows faster than the function (register allocation over every local at every merge): on the awk
+ * loop, regions of up to 32 blocks and 1,024 instructions went from block to block inside them for
+ * all but 24 M of 226 M block runs but took 9 s of compiler threads, which the two cores share with
+ * the guest (awk 8.4 s); 16 and 256 were no better, 4 and 64 left 90 M dispatches (6.7 s), 8 and 128
+ * 74 M with little compiling (6.4-6.7 s, as the JavaScript compiled blocks).
+ */
+const REGION_MEMBERS = 8, REGION_INSTRUCTIONS = 128;
+
+/** What a translation of a block takes: its member record (its first `count` records) and layout (what the build followed). */
+interface Extent { readonly member: RegionMember; readonly layout: number }
 
 /** The translations of one core: a table the dispatcher calls them through, filled from its start after each pool restart. */
 export class HotTranslator {
@@ -719,17 +973,84 @@ export class HotTranslator {
   private used = 0;
   private readonly kept = new Map<number, KeptTranslation>();
 
+  /**
+   * `readsFlags(b)`: the translation of block entry `b` reads EFLAGS it did not set (one of its
+   * region's members does), so the dispatcher and the run loop must pass them.
+   */
   constructor(private readonly c: CpuCore, private readonly memory: WebAssembly.Memory, private readonly rec: Records,
-    private readonly callHandler: (i: number, offset: number, next: number, wantFlags: number) => number) {}
+    private readonly callHandler: (i: number, offset: number, next: number, wantFlags: number) => number,
+    private readonly readsFlags: (b: number) => void) {}
 
   /**
    * Block entry `b` (warm: the records of its `count` instructions are written, the first `linear`
-   * of them the block loop's part) is hot: translate it and name the translation in its first
-   * record. Returns whether it runs translated now.
+   * of them the block loop's part; at linear `lin`) is hot: translate it, with the translated blocks
+   * it reaches as its region, and name the translation in its first record. Returns whether it runs
+   * translated now.
    */
-  translate(b: number, count: number, linear: number): boolean {
+  translate(b: number, count: number, linear: number, lin: number): boolean {
     const c = this.c, start = c.bStart[b]!, rec = this.rec, first = start * WARM_RECORD;
     if (rec.i32[(first + R_FN) >> 2] !== 0) return true;
+    const head = this.extent(b, count, linear, 0, false);
+    if (head === null) return false;
+    const phys = c.bTag[b]!, genKey = c.bGen[b]!;
+    const kept = this.kept.get(phys);
+    let fn: WebAssembly.ExportValue, entryFlags: boolean;
+    if (kept !== undefined && kept.genKey === genKey && kept.count === head.member.count && kept.layout === head.layout) ({ fn, entryFlags } = kept);
+    else ({ fn, entryFlags } = this.translateRegion(b, head, lin));
+    if (entryFlags) this.readsFlags(b);
+    if (this.used === this.table.length) this.table.grow(this.table.length);
+    this.table.set(this.used, fn as never);
+    rec.i32[(first + R_FN) >> 2] = ++this.used;
+    return true;
+  }
+
+  /**
+   * Translated block entry `b` (at linear `lin`) is hot again (the dispatcher ran it CHAIN_LIMIT
+   * times more): translate its region again if it now reaches translated blocks it did not have
+   * (blocks that became hot after it), or if it was made in another fetch epoch or at another linear
+   * address and has blocks in other pages.
+   */
+  translateAgain(b: number, count: number, linear: number, lin: number): void {
+    const c = this.c, first = c.bStart[b]! * WARM_RECORD, index = this.rec.i32[(first + R_FN) >> 2]!;
+    const head = this.extent(b, count, linear, 0, false);
+    if (index === 0 || head === null) return;
+    const kept = this.kept.get(c.bTag[b]!);
+    const origin = this.origin(lin), members = this.regionOf(b, head, lin);
+    if (kept !== undefined && kept.region === regionKey(members, origin)) return;
+    const { fn, entryFlags } = this.translateRegion(b, head, lin, members);
+    if (entryFlags) this.readsFlags(b);
+    this.table.set(index - 1, fn as never);
+  }
+
+  /** The head's EIP and the fetch epoch now, for a region whose head is at linear `lin`. */
+  private origin(lin: number): RegionOrigin {
+    return { eip: (lin - this.c.segBase[CS]!) | 0, epoch: this.c.fetchEpoch };
+  }
+
+  /** Translates the region of block entry `b` (its head `head`, at linear `lin`) and keeps it by the head's physical address. */
+  private translateRegion(b: number, head: Extent, lin: number, members = this.regionOf(b, head, lin)): { fn: WebAssembly.ExportValue; entryFlags: boolean } {
+    const c = this.c, ramBase = c.ram.byteOffset, origin = this.origin(lin);
+    const scan = new BlockWriter(c, this.rec, members, origin, ramBase);
+    scan.write();
+    const writer = new BlockWriter(c, this.rec, members, origin, ramBase, scan.firstPass());
+    writer.write();
+    const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [4], [{ params: PARAMS, locals: LOCALS, body: writer.b, export: 'f' }]);
+    const fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } }).exports['f']!;
+    c.stats[CpuStat.BlocksTranslated]++;
+    c.stats[CpuStat.RegionMembers] += members.length - 1;
+    if (this.kept.size >= KEPT_LIMIT) this.kept.clear();
+    const entryFlags = writer.entryFlags;
+    this.kept.set(c.bTag[b]!, { genKey: c.bGen[b]!, count: head.member.count, layout: head.layout, fn, region: regionKey(members, origin), entryFlags });
+    return { fn, entryFlags };
+  }
+
+  /**
+   * How much of warm block entry `b` (its `count` records written, the first `linear` of them the
+   * block loop's part) a translation runs, or null if nothing; as a region member `base` bytes from
+   * the head's EIP, `far` if in another page.
+   */
+  private extent(b: number, count: number, linear: number, base: number, far: boolean): Extent | null {
+    const c = this.c, rec = this.rec, start = c.bStart[b]!;
     // All of a translation is in the block's first page: a followed transfer into another page ends
     // it (that page is not checked here; the JavaScript compiler's blocks check it at run time).
     const page = c.dPhys[start]! >>> 12;
@@ -740,37 +1061,44 @@ export class HotTranslator {
     // Where a followed part holds an instruction not translated, the translation ends with the block
     // loop's part (whose last instruction, the first followed transfer, then leaves).
     if (stops && k >= linear) { k = linear; stops = false; }
-    if (k === 0) return false;
-    // A block whose last instruction jumps back to its start loops inside the function (where it reads
-    // flags it did not set, the next pass gets those the last one left as its EFLAGS). What a build
-    // followed is in its slots' addresses, which also tell a kept translation from another build's.
-    let loops = false, layout = 0;
-    for (let i = 0; i < k; i++) {
-      const d = start + i, r = d * WARM_RECORD, kind = rec.u8[r + R_KIND]!, next = c.dPhys[d]! + c.dLen[d]!;
-      const followed = i < k - 1 && c.dPhys[d + 1] !== next;
-      if ((kind === K_JCC || kind === K_JMP) && !followed && next - c.dPhys[start]! + rec.i32[(r + R_IMM) >> 2]! === 0) loops = true;
-      layout = Math.imul(layout ^ c.dPhys[d]!, 0x9e3779b1);
+    if (k === 0) return null;
+    // What a build followed is in its slots' addresses, which also tell a kept translation from another build's.
+    let layout = 0;
+    for (let i = 0; i < k; i++) layout = Math.imul(layout ^ c.dPhys[start + i]!, 0x9e3779b1);
+    return { member: { start, count: k, linear, stops, base, far }, layout };
+  }
+
+  /**
+   * The region of block entry `b` (at linear `lin`): it, then the translated blocks it reaches
+   * through constant targets (taken and not-taken branches, jumps, calls, the fall-through), and
+   * those they reach, breadth first. Blocks in other pages are found through the fetch translation
+   * cache (a page not in it is left out) and their pages stamped with this epoch, so that an INVLPG
+   * of one starts a new epoch (CpuCore.invalidateTlbPage).
+   */
+  private regionOf(b: number, head: Extent, lin: number): RegionMember[] {
+    const c = this.c, rec = this.rec, cs32 = c.bGen[b]! & 1;
+    const members = [head.member], seen = new Set([0]);
+    let instructions = head.member.count;
+    for (let q = 0; q < members.length && members.length < REGION_MEMBERS; q++) {
+      const from = members[q]!;
+      for (const target of constantTargets(c, rec, from)) {
+        const base = from.base + target;
+        if (seen.has(base) || members.length === REGION_MEMBERS) continue;
+        seen.add(base);
+        const targetLin = (lin + base) | 0, far = ((targetLin ^ lin) & -4096) !== 0;
+        const f = fetchIndex(targetLin, c.userKind);
+        if (c.fetchTag[f] !== ((targetLin & -4096) | 1)) continue;
+        const phys = (c.fetchFrame[f]! + (targetLin & 4095)) | 0;
+        const e = translatedEntry(c, rec, phys, (c.pageGen[phys >>> 12]! << 1) | cs32);
+        if (e < 0) continue;
+        const extent = this.extent(e, c.bCount[e]!, Math.min(c.bCount[e]!, c.bLinear[e]!), base, far);
+        if (extent === null || instructions + extent.member.count > REGION_INSTRUCTIONS) continue;
+        members.push(extent.member);
+        instructions += extent.member.count;
+        if (far) c.fetchStamp[targetLin >>> 12] = c.fetchEpoch;
+      }
     }
-    const phys = c.bTag[b]!, genKey = c.bGen[b]!;
-    let fn: WebAssembly.ExportValue | undefined;
-    const kept = this.kept.get(phys);
-    if (kept !== undefined && kept.genKey === genKey && kept.count === k && kept.layout === layout) fn = kept.fn;
-    else {
-      const ramBase = c.ram.byteOffset;
-      const scan = new BlockWriter(c, rec, start, k, linear, stops, ramBase, loops);
-      scan.write();
-      const writer = new BlockWriter(c, rec, start, k, linear, stops, ramBase, loops, scan);
-      writer.write();
-      const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [4], [{ params: PARAMS, locals: LOCALS, body: writer.b, export: 'f' }]);
-      fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } }).exports['f']!;
-      c.stats[CpuStat.BlocksTranslated]++;
-      if (this.kept.size >= KEPT_LIMIT) this.kept.clear();
-      this.kept.set(phys, { genKey, count: k, layout, fn });
-    }
-    if (this.used === this.table.length) this.table.grow(this.table.length);
-    this.table.set(this.used, fn as never);
-    rec.i32[(first + R_FN) >> 2] = ++this.used;
-    return true;
+    return members;
   }
 
   /**

@@ -53,9 +53,9 @@ import {
   K_NOT_R, K_NOT_M, K_NEG_R, K_NEG_M, K_PUSH_M, K_PUSH_I, K_LEAVE, K_BSWAP, K_MUL_R, K_MUL_M, K_BALU_RMW, K_SHIFT_DOUBLE, K_DIV_R, K_DIV_M, K_CMPXCHG_R,
   K_CMPXCHG_M, KINDS, READS_FLAGS, SETS_FLAGS, ALU_FORMS, R_KIND, R_OP, R_LEN, R_SEG, R_A, R_B, R_BASE, R_INDEX, R_SCALE, R_FK, R_STORE, R_WANT, R_BY_CL,
   R_DISP, R_IMM, R_FN, F_NONE, F_ADD, F_SUB, F_LOGIC, F_INC, F_DEC, F_SHIFT, F_ADC, F_SBB, CF_BIT, PF_BIT, ZF_BIT, SF_BIT, OF_BIT, ALU_ADC, ALU_SBB, ALU_TEST,
-  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, imulOverflow, type Records,
+  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, imulOverflow, type Records, WARM_READY, WARM_NONE, WARM_NOTHING, X_EPOCH,
 } from './warm-records.js';
-export { BAIL, IN_CORE, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE, X_BLOCK_EIP, X_BLOCK_SLOT, X_BLOCK_DONE, X_SET_MASK, X_SET_BITS, FLAGS_KEPT, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF } from './warm-records.js';
+export { WARM_READY, WARM_NONE, WARM_NOTHING, BAIL, IN_CORE, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE, X_BLOCK_EIP, X_BLOCK_SLOT, X_BLOCK_DONE, X_SET_MASK, X_SET_BITS, FLAGS_KEPT, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF } from './warm-records.js';
 
 /**
  * The dispatcher's entry: (first pool slot of the block, its instructions, EIP of its first
@@ -65,8 +65,6 @@ export { BAIL, IN_CORE, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE, 
  */
 export type WarmRun = (slot: number, count: number, eip: number, userKind: number, flags: number, ss32: number, epoch: number, budget: number) => number;
 
-/** CpuCore.bWarm of a block entry: warm (its records are written); not yet; nothing for the interpreter to run (until the entry is rebuilt). */
-export const WARM_READY = 0, WARM_NONE = -1, WARM_NOTHING = -2;
 /** Block-loop runs of a block before it runs in the interpreter, by default (CpuOptions.warmThreshold). */
 export const WARM_RUNS = 32;
 /** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, instructions | READS_FLAGS, first pool slot. */
@@ -948,6 +946,7 @@ function dispatchLoop(translatedType: number): WasmFunction {
   const x = HOST.exit, b = new Body();
   /** Pushes the first record's R_FN of the block at D_SLOT: 1 + its translation's table index, or 0. */
   const translation = (): void => { b.get(D_SLOT).i32(5).op(OP.i32Shl).mem(OP.i32Load, 2, HOST.warmSlots + R_FN); };
+  b.i32(0).get(D_EPOCH).mem(OP.i32Store, 2, x + X_EPOCH * 4);
   b.loop();
   b.i32(0).get(D_EIP).mem(OP.i32Store, 2, x + X_BLOCK_EIP * 4);
   b.i32(0).get(D_DONE).mem(OP.i32Store, 2, x + X_BLOCK_DONE * 4);
@@ -976,13 +975,11 @@ function dispatchLoop(translatedType: number): WasmFunction {
   entry(WJ_INFO); b.i32(0xffff).op(OP.i32And).tee(D_COUNT).get(D_DONE).op(OP.i32Add).get(D_BUDGET).op(OP.i32GtU);
   b.if().get(D_DONE).op(OP.return).end();
   entry(WJ_SLOT); b.set(D_SLOT);
-  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and counts towards compiling it). A
-  // translated block stays.
-  translation(); b.op(OP.i32Eqz).if();
+  // Its chained runs: past CHAIN_LIMIT the run loop takes it (and compiles or translates it; a
+  // translated block's region may take in blocks translated since).
   b.get(D_SLOT).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.warmRuns).tee(D_RESULT).i32(CHAIN_LIMIT).op(OP.i32GeU);
   b.if().get(D_DONE).op(OP.return).end();
   b.get(D_SLOT).i32(1).op(OP.i32Shl).get(D_RESULT).i32(1).op(OP.i32Add).mem(OP.i32Store16, 1, HOST.warmRuns);
-  b.end();
   b.i32(0).get(D_SLOT).mem(OP.i32Store, 2, x + X_BLOCK_SLOT * 4);
   b.br(0);
   b.end();
@@ -1044,7 +1041,7 @@ export class WarmTier {
     const exitFlags = exitFlagsHelper();
     const interpreterType = functionTypeIndex(6, [4, ...helpers.map((f) => f.params), exitFlags.params, 8]);
     const functions = [...helpers, exitFlags, dispatchLoop(interpreterType)];
-    this.translator = translateHot ? new HotTranslator(c, memory, this.records, this.callHandler) : null;
+    this.translator = translateHot ? new HotTranslator(c, memory, this.records, this.callHandler, (b) => this.needsFlags(b)) : null;
     const table = this.translator?.table ?? new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
     const module = new WebAssembly.Module(wasmModule(buffer.byteLength / 65536, [4], functions, true));
     const { exports } = new WebAssembly.Instance(module, { m: { memory, table, f0: this.callHandler } });
@@ -1099,16 +1096,39 @@ export class WarmTier {
   }
 
   /**
-   * Warm block entry `b` is hot (the compile threshold): run it translated into WebAssembly from now
-   * on, if translating is on and every instruction of it is a form a translation runs. Returns
-   * whether it is translated (else the run loop compiles it into JavaScript).
+   * Warm block entry `b` (at linear `lin`) is hot (the compile threshold): run it translated into
+   * WebAssembly from now on, if translating is on and it has instructions a translation runs.
+   * Returns whether it is translated (else the run loop compiles it into JavaScript).
    */
-  translate(b: number): boolean {
+  translate(b: number, lin: number): boolean {
     const c = this.c;
     if (this.translator === null || c.bWarm[b] !== WARM_READY) return false;
-    if (!this.translator.translate(b, c.bCount[b]!, Math.min(c.bCount[b]!, c.bLinear[b]!))) return false;
+    if (!this.translator.translate(b, c.bCount[b]!, Math.min(c.bCount[b]!, c.bLinear[b]!), lin)) return false;
     this.chained[c.bStart[b]!] = 0;
     return true;
+  }
+
+  /**
+   * Translated block entry `b` (at linear `lin`) is hot again (the dispatcher ran it CHAIN_LIMIT
+   * times more): its region may now take in blocks translated after it, or be made again for this
+   * fetch epoch. Returns whether `b` is translated (else nothing was done).
+   */
+  translateAgain(b: number, lin: number): boolean {
+    const c = this.c, start = c.bStart[b]!;
+    if (this.translator === null || c.bWarm[b] !== WARM_READY || this.records.i32[(start * WARM_RECORD + R_FN) >> 2] === 0) return false;
+    this.translator.translateAgain(b, c.bCount[b]!, Math.min(c.bCount[b]!, c.bLinear[b]!), lin);
+    this.chained[start] = 0;
+    return true;
+  }
+
+  /**
+   * Block entry `b`'s translation reads EFLAGS it did not set: the run loop and the dispatcher pass
+   * them from now on (the dispatcher's jump cache, which says so per entry, starts over).
+   */
+  private needsFlags(b: number): void {
+    if (this.readsFlags[b] !== 0) return;
+    this.readsFlags[b] = 1;
+    this.forgetJumps();
   }
 
   /**

@@ -29,6 +29,11 @@ export const X_BLOCK_EIP = 8, X_BLOCK_SLOT = 9, X_BLOCK_DONE = 10;
  * EFLAGS mask (0: none) and values.
  */
 export const X_SET_MASK = 11, X_SET_BITS = 12;
+/**
+ * The fetch epoch of the dispatcher's call (CpuCore.fetchEpoch, written at its entry): a translated
+ * region goes on to its blocks in other pages only in the epoch it was made in.
+ */
+export const X_EPOCH = 13;
 /** X_KIND: flags untouched; setLazy(op, dst, src, res, size); the same with CF known (INC/DEC). */
 export const FLAGS_KEPT = 0, FLAGS_LAZY = 1, FLAGS_LAZY_KEEP_CF = 2;
 
@@ -97,3 +102,6 @@ export function imulOverflow(b: Body, fa: number, fb: number, fv: number, scratc
   b.get(fv).op(OP.i64ExtendI32S).op(OP.i64Ne).set(scratch);
   b.i32(CF | OF).i32(0).get(scratch).op(OP.select).set(setBits);
 }
+
+/** CpuCore.bWarm of a block entry: warm (its records are written); not yet; nothing for the interpreter to run (until the entry is rebuilt). */
+export const WARM_READY = 0, WARM_NONE = -1, WARM_NOTHING = -2;
