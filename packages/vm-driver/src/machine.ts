@@ -81,7 +81,7 @@ export interface MachineOptions {
   /**
    * With warm blocks: hot blocks translated into WebAssembly functions instead of compiled into
    * JavaScript (`CpuOptions.wasmHotBlocks`). Default false: on 2026-11-28 it made the Debian boot
-   * ~12 % and sha256 ~20 % faster but busybox awk's loop ~55 % slower (the cpu-x86 README).
+   * ~6 % faster and the busybox workloads as fast (the cpu-x86 README).
    */
   readonly wasmHotBlocks?: boolean;
 }

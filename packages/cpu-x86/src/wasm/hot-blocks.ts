@@ -64,9 +64,20 @@ const L_READ = 24, L_WRITE = 25, L_DONE = 26, L_IDX = 27, L_TV = 28;
 const L_SEG = 29;
 /** X_BLOCK_DONE at entry; the member to go on at (the loop's `br_table`). */
 const L_BASE = L_SEG + 6, L_NEXT = L_SEG + 7;
+/**
+ * What a way out hands the shared exit code (BlockWriter.leave): the result, EIP, the flag state's
+ * form (X_FORM_*), the lazy operation, the member's offset from the head's EIP and its first slot.
+ */
+const L_XRES = L_SEG + 8, L_XEIP = L_SEG + 9, L_XFORM = L_SEG + 10, L_XOP = L_SEG + 11, L_XBASE = L_SEG + 12, L_XSLOT = L_SEG + 13;
 const PARAMS = 6;
 /** Locals after the parameters. */
-const LOCALS = L_NEXT + 1 - PARAMS;
+const LOCALS = L_XSLOT + 1 - PARAMS;
+/**
+ * L_XFORM: bits 0-1 the exit record's X_KIND (FLAGS_KEPT: no lazy state), 2-3 X_SIZE, 4-8 the shift
+ * of the operands in L_FA/L_FB, 9-13 of the result in L_FV, 14 a stop past the head's block-loop
+ * part, 15 flags set outright (their mask in bits 16-31).
+ */
+const X_FORM_SIZE = 2, X_FORM_OPERANDS = 4, X_FORM_RESULT = 9, X_FORM_PAST_LINEAR = 1 << 14, X_FORM_SET = 1 << 15;
 /** The handler import (WarmTier.callHandler), the only one of a translation's module. */
 const F_HANDLER = 0;
 
@@ -200,7 +211,7 @@ class BlockWriter {
     // Entry checks: a CS limit below 4 GiB - 1 (branch targets are then not checked), a segment that
     // is not flat or a 16-bit stack stop the region before its first instruction.
     b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).f64(4294967295).op(OP.f64Ne);
-    b.if(); this.bail(BAIL_LIMIT); b.end();
+    b.if(); this.depth++; this.bail(BAIL_LIMIT); this.depth--; b.end();
     let segments = 0, stack = false;
     for (const member of members) {
       for (let i = 0; i < member.count; i++) {
@@ -210,11 +221,12 @@ class BlockWriter {
         if (STACK_FORMS.has(kind)) { stack = true; segments |= 1 << SS; }
       }
     }
-    if (stack) { b.get(P_SS32).op(OP.i32Eqz).if(); this.bail(BAIL_STACK16); b.end(); }
+    if (stack) { b.get(P_SS32).op(OP.i32Eqz).if(); this.depth++; this.bail(BAIL_STACK16); this.depth--; b.end(); }
     this.segments = segments;
     this.loadSegments();
     this.loadRegisters();
     this.regsLoaded = true;
+    b.block();
     if (this.transitions) b.loop();
     if (count > 1) {
       for (let m = 0; m < count; m++) b.block();
@@ -233,7 +245,8 @@ class BlockWriter {
       if (members[this.m]!.stops) this.bail(BAIL_UNSUPPORTED, n, this.offset(n)); else this.exitTo(this.off, n);
     }
     if (this.transitions) b.end();
-    b.i32(0); // not reached: every way out returns
+    b.end();
+    this.exitCode();
   }
 
   /**
@@ -246,7 +259,7 @@ class BlockWriter {
       if ((this.segments & (1 << s)) === 0) continue;
       b.i32(0).mem(OP.i32Load, 2, HOST.segCheck + s * 4);
       b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + s * 8).f64(4294967295).op(OP.f64Ne).op(OP.i32Or);
-      b.if(); this.bail(BAIL_SEGMENT, i, off); b.end();
+      b.if(); this.depth++; this.bail(BAIL_SEGMENT, i, off); this.depth--; b.end();
       b.i32(0).mem(OP.i32Load, 2, HOST.segBase + s * 4).set(L_SEG + s);
     }
   }
@@ -360,14 +373,76 @@ class BlockWriter {
     store(X_SIZE, () => b.i32(shift === 24 ? 0 : shift === 16 ? 1 : 2));
     store(X_CF, () => { if (keep) b.get(L_CF); else b.i32(0); });
   }
-  /** Returns `result` with EIP from `eip`: the registers the region writes and the flag state go out first. */
+  /**
+   * Returns `result` with EIP from `eip`: the registers the region writes and the flag state go out
+   * first. Once the registers are in locals, through the code at the function's end that every way
+   * out shares (exitCode()): the way out only sets what differs, which keeps a region's code, and V8's
+   * time compiling it, a fraction of what a copy of the stores at each way out took.
+   */
   private leave(result: () => void, eip: () => void, pastLinear = false): void {
     const b = this.b;
-    if (this.regsLoaded) this.storeRegisters();
-    b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
-    this.storeFlags();
-    this.here(pastLinear);
-    result(); b.op(OP.return);
+    if (!this.regsLoaded) {
+      b.i32(0); eip(); b.mem(OP.i32Store, 2, HOST.exit + X_EIP * 4);
+      this.storeFlags();
+      this.here(pastLinear);
+      result(); b.op(OP.return);
+      return;
+    }
+    result(); b.set(L_XRES);
+    eip(); b.set(L_XEIP);
+    const fk = this.fk, keep = fk === F_INC || fk === F_DEC, shift = this.fshift;
+    let form = this.setMask !== 0 ? X_FORM_SET | (this.setMask << 16) : 0;
+    if (pastLinear) form |= X_FORM_PAST_LINEAR;
+    if (fk !== F_NONE) {
+      // (A shift's "operands" are its OF and CF.)
+      form |= (keep ? FLAGS_LAZY_KEEP_CF : FLAGS_LAZY) | ((shift === 24 ? 0 : shift === 16 ? 1 : 2) << X_FORM_SIZE);
+      form |= ((fk === F_SHIFT ? 0 : shift) << X_FORM_OPERANDS) | (shift << X_FORM_RESULT);
+      if (fk === F_ADC) b.i32(OP_ADC).i32(OP_ADD).get(L_CIN).op(OP.select);
+      else if (fk === F_SBB) b.i32(OP_SBB).i32(OP_SUB).get(L_CIN).op(OP.select);
+      else b.i32(fk === F_ADD || fk === F_INC ? OP_ADD : fk === F_LOGIC ? OP_LOGIC : fk === F_SHIFT ? OP_SHIFT : OP_SUB);
+      b.set(L_XOP);
+    }
+    b.i32(form).set(L_XFORM);
+    if (this.transitions) { b.i32(this.offset(0)).set(L_XBASE); b.i32(this.start).set(L_XSLOT); }
+    b.br(this.depth + this.loopDepth + (this.transitions ? 1 : 0));
+  }
+  /** The code every way out of the region shares (leave()), after the block it breaks out of. */
+  private exitCode(): void {
+    const b = this.b, x = HOST.exit;
+    const store = (field: number, value: () => void): void => { b.i32(0); value(); b.mem(OP.i32Store, 2, x + field * 4); };
+    const formField = (shift: number, bits: number): void => { b.get(L_XFORM).i32(shift).op(OP.i32ShrU).i32((1 << bits) - 1).op(OP.i32And); };
+    this.storeRegisters();
+    store(X_EIP, () => b.get(L_XEIP));
+    b.get(L_XFORM).i32(X_FORM_SET).op(OP.i32And).if();
+    store(X_SET_MASK, () => b.get(L_XFORM).i32(16).op(OP.i32ShrU));
+    store(X_SET_BITS, () => b.get(L_SET_BITS));
+    b.end();
+    b.get(L_XFORM).i32(3).op(OP.i32And).if();
+    // (Lazy flags without flags set outright after them: none, as the interpreter's LEAVE has it.)
+    b.get(L_XFORM).i32(X_FORM_SET).op(OP.i32And).op(OP.i32Eqz).if();
+    store(X_SET_MASK, () => b.i32(0));
+    b.end();
+    store(X_KIND, () => formField(0, 2));
+    store(X_OP, () => b.get(L_XOP));
+    store(X_DST, () => { b.get(L_FA); formField(X_FORM_OPERANDS, 5); b.op(OP.i32ShrU); });
+    store(X_SRC, () => { b.get(L_FB); formField(X_FORM_OPERANDS, 5); b.op(OP.i32ShrU); });
+    store(X_RES, () => { b.get(L_FV); formField(X_FORM_RESULT, 5); b.op(OP.i32ShrU); });
+    store(X_SIZE, () => formField(X_FORM_SIZE, 2));
+    store(X_CF, () => { b.get(L_CF).i32(0); formField(0, 2); b.i32(FLAGS_LAZY_KEEP_CF).op(OP.i32Eq).op(OP.select); });
+    b.end();
+    if (this.transitions) {
+      store(X_BLOCK_EIP, () => b.get(P_EIP).get(L_XBASE).op(OP.i32Add));
+      store(X_BLOCK_SLOT, () => b.get(L_XSLOT));
+      store(X_BLOCK_DONE, () => {
+        b.get(L_BASE).get(L_DONE).op(OP.i32Add);
+        b.get(L_XFORM).i32(X_FORM_PAST_LINEAR).op(OP.i32And).i32(6).op(OP.i32Shl).op(OP.i32Or); // (bit 14 to bit 20)
+      });
+    } else {
+      b.get(L_XFORM).i32(X_FORM_PAST_LINEAR).op(OP.i32And).if();
+      store(X_BLOCK_DONE, () => b.i32(0).mem(OP.i32Load, 2, x + X_BLOCK_DONE * 4).i32(1 << 20).op(OP.i32Or));
+      b.end();
+    }
+    b.get(L_XRES);
   }
   /**
    * Offset from the head's EIP of the current member's instruction `i`: all of a member is in its
@@ -461,13 +536,13 @@ class BlockWriter {
     b.set(L_LIN);
     if (size > 1) {
       b.get(L_LIN).i32(4095).op(OP.i32And).i32(4096 - size).op(OP.i32GtU);
-      b.if(); this.bail(BAIL_ACCESS); b.end();
+      b.if(); this.depth++; this.bail(BAIL_ACCESS); this.depth--; b.end();
     }
     b.get(write ? L_WRITE : L_READ).get(L_LIN).i32(12).op(OP.i32ShrU).i32(1023).op(OP.i32And).op(OP.i32Or).i32(2).op(OP.i32Shl).set(L_IDX);
     b.get(L_IDX).mem(OP.i32Load, 2, HOST.tlbTag).get(L_LIN).i32(-4096).op(OP.i32And).i32(1).op(OP.i32Or).op(OP.i32Ne);
     b.get(L_IDX).mem(OP.i32Load, 2, HOST.tlbVal).tee(L_TV).i32(1).op(OP.i32And).op(OP.i32Or);
     if (write) b.get(L_TV).i32(12).op(OP.i32ShrU).mem(OP.i32Load8u, 0, HOST.codePages).op(OP.i32Or);
-    b.if(); this.bail(BAIL_ACCESS); b.end();
+    b.if(); this.depth++; this.bail(BAIL_ACCESS); this.depth--; b.end();
     b.get(L_TV).get(L_LIN).i32(4095).op(OP.i32And).op(OP.i32Or).set(L_P);
   }
   private load(size: number): void {
@@ -720,7 +795,7 @@ class BlockWriter {
     const b = this.b;
     if (!byCl) { b.i32(imm & 31).set(L_T); return; }
     this.reg(1); b.i32(31).op(OP.i32And).tee(L_T).op(OP.i32Eqz);
-    b.if(); this.bail(BAIL_UNSUPPORTED); b.end();
+    b.if(); this.depth++; this.bail(BAIL_UNSUPPORTED); this.depth--; b.end();
   }
   /** A K_HANDLER slot: the forms a translation runs itself (ownForm()), else its handler. */
   private handlerForm(): void {
