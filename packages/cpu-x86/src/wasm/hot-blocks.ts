@@ -163,12 +163,9 @@ class BlockWriter {
     members.forEach((member, index) => this.memberAt.set(member.base, index));
     // Members that follow a call of the region that it does not follow: where its RETs may go on.
     for (const member of members) {
-      const first = c.dPhys[member.start]!;
-      for (let i = 0; i < member.count; i++) {
-        const d = member.start + i, next = c.dPhys[d]! + c.dLen[d]! - first;
-        const followed = i < member.count - 1 && c.dPhys[d + 1] !== first + next;
+      for (const next of constantTargets(c, rec, member).returns) {
         const site = this.memberAt.get(member.base + next);
-        if (rec.u8[d * WARM_RECORD + R_KIND] === K_CALL && !followed && site !== undefined && !this.returnSites.includes(site)) this.returnSites.push(site);
+        if (site !== undefined && !this.returnSites.includes(site)) this.returnSites.push(site);
       }
     }
     this.memberReads = members.map(() => false);
@@ -960,11 +957,13 @@ function wordShiftCount(c: CpuCore, d: number): number {
 
 /**
  * Where a block's translation (`member`) goes when it leaves at a constant target, as offsets from
- * its first instruction: a branch taken or, followed, not taken; a jump or call not followed; its
- * fall-through (unless it ends in a jump, call or return).
+ * its first instruction (`targets`: a branch taken or, followed, not taken; a jump or call not
+ * followed and where that call returns to; its fall-through unless it ends in a jump, call or
+ * return), and the return addresses alone (`returns`: a RET goes on there when that is a member,
+ * BlockWriter.returnTo).
  */
-function constantTargets(c: CpuCore, rec: Records, member: RegionMember): number[] {
-  const targets: number[] = [], { start, count } = member, first = c.dPhys[start]!;
+function constantTargets(c: CpuCore, rec: Records, member: RegionMember): { targets: number[]; returns: number[] } {
+  const targets: number[] = [], returns: number[] = [], { start, count } = member, first = c.dPhys[start]!;
   let kind = 0;
   for (let i = 0; i < count; i++) {
     const d = start + i, r = d * WARM_RECORD, next = c.dPhys[d]! + c.dLen[d]! - first;
@@ -972,12 +971,11 @@ function constantTargets(c: CpuCore, rec: Records, member: RegionMember): number
     const followed = i < count - 1 && c.dPhys[d + 1] !== first + next;
     if (kind === K_JCC) targets.push(followed ? next : next + rec.i32[(r + R_IMM) >> 2]!);
     else if ((kind === K_JMP || kind === K_CALL) && !followed) targets.push(next + rec.i32[(r + R_IMM) >> 2]!);
-    // (Where the callee returns to: its RET goes on there when that is a member, BlockWriter.returnTo.)
-    if (kind === K_CALL && !followed) targets.push(next);
+    if (kind === K_CALL && !followed) { targets.push(next); returns.push(next); }
   }
   const last = start + count - 1;
   if (!member.stops && kind !== K_JMP && kind !== K_CALL && kind !== K_RET) targets.push(c.dPhys[last]! + c.dLen[last]! - first);
-  return targets;
+  return { targets, returns };
 }
 
 /** The block entry at physical `phys` (page generation and code size `genKey`) if it is translated, else -1 (blocks.ts findBlock: two ways). */
@@ -1156,7 +1154,7 @@ export class HotTranslator {
     let instructions = head.member.count;
     for (let q = 0; q < members.length && members.length < REGION_MEMBERS; q++) {
       const from = members[q]!;
-      for (const target of constantTargets(c, rec, from)) {
+      for (const target of constantTargets(c, rec, from).targets) {
         const base = from.base + target;
         if (seen.has(base) || members.length === REGION_MEMBERS) continue;
         seen.add(base);
