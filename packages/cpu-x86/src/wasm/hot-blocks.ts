@@ -1085,8 +1085,9 @@ export class HotTranslator {
    */
   translateAgain(b: number, count: number, linear: number, lin: number): void {
     const c = this.c, first = c.bStart[b]! * WARM_RECORD, index = this.rec.i32[(first + R_FN) >> 2]!;
+    if (index === 0) return;
     const head = this.extent(b, count, linear, 0, false);
-    if (index === 0 || head === null) return;
+    if (head === null) return;
     const kept = this.kept.get(c.bTag[b]!);
     const origin = this.origin(lin), members = this.regionOf(b, head, lin);
     if (kept !== undefined && kept.region === regionKey(members, origin)) return;

@@ -1055,7 +1055,7 @@ export class WarmTier {
    * block loop until its entry is rebuilt).
    */
   enqueue(b: number, followed = false): boolean {
-    const c = this.c, rec = this.records, start = c.bStart[b]!, count = followed ? c.bCount[b]! : Math.min(c.bCount[b]!, c.bLinear[b]!);
+    const c = this.c, rec = this.records, start = c.bStart[b]!, count = followed ? c.bCount[b]! : blockLoopPart(c, b);
     // Whether the flags a form reads come from the caller (EFLAGS passed in), were set in the block,
     // or come back from the last handler call (which then returns them: R_WANT).
     const CALLER = 0, SET = 1, HANDLER = 2;
@@ -1103,7 +1103,7 @@ export class WarmTier {
   translate(b: number, lin: number): boolean {
     const c = this.c;
     if (this.translator === null || c.bWarm[b] !== WARM_READY) return false;
-    if (!this.translator.translate(b, c.bCount[b]!, Math.min(c.bCount[b]!, c.bLinear[b]!), lin)) return false;
+    if (!this.translator.translate(b, c.bCount[b]!, blockLoopPart(c, b), lin)) return false;
     this.chained[c.bStart[b]!] = 0;
     return true;
   }
@@ -1116,7 +1116,7 @@ export class WarmTier {
   translateAgain(b: number, lin: number): boolean {
     const c = this.c, start = c.bStart[b]!;
     if (this.translator === null || c.bWarm[b] !== WARM_READY || this.records.i32[(start * WARM_RECORD + R_FN) >> 2] === 0) return false;
-    this.translator.translateAgain(b, c.bCount[b]!, Math.min(c.bCount[b]!, c.bLinear[b]!), lin);
+    this.translator.translateAgain(b, c.bCount[b]!, blockLoopPart(c, b), lin);
     this.chained[start] = 0;
     return true;
   }
@@ -1139,7 +1139,7 @@ export class WarmTier {
   mayTranslate(b: number): boolean {
     const c = this.c;
     if (this.translator === null) return false;
-    return c.bWarm[b] !== WARM_READY || this.translator.prefixAllowed(b, Math.min(c.bCount[b]!, c.bLinear[b]!));
+    return c.bWarm[b] !== WARM_READY || this.translator.prefixAllowed(b, blockLoopPart(c, b));
   }
 
   /**
@@ -1193,4 +1193,13 @@ export function applyExitFlags(c: CpuCore, x: Int32Array): void {
 export function clearExitFlags(x: Int32Array): void {
   x[X_KIND] = FLAGS_KEPT;
   x[X_SET_MASK] = 0;
+}
+
+/**
+ * The instructions of block entry `b` that the block loop runs (its `bLinear` part, never more than
+ * its count): those a warm block's records cover and a translation's head runs before its first
+ * followed transfer.
+ */
+function blockLoopPart(c: CpuCore, b: number): number {
+  return Math.min(c.bCount[b]!, c.bLinear[b]!);
 }
