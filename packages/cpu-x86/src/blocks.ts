@@ -1,5 +1,5 @@
 import { P_O32 } from './constants.js';
-import { BCACHE_SIZE, fetchIndex, POOL_BASE, POOL_SIZE, type CpuCore } from './core.js';
+import { BCACHE_SIZE, cachedFetchPhys, POOL_BASE, POOL_SIZE, type CpuCore } from './core.js';
 import { decodeInPage, ENDS_BLOCK, HANDLERS } from './decoder/decode.js';
 import { callRel, JCC, jmpRel, loop, retNear } from './exec/control.js';
 import { CpuStat } from './stats.js';
@@ -222,9 +222,8 @@ function visitRun(c: CpuCore, runLin: number, bytes: number, target: number, lin
   let targetPhys: number;
   if (((target ^ lin) & -4096) === 0) targetPhys = (phys & -4096) | (target & 4095);
   else {
-    const i = fetchIndex(target, c.userKind);
-    if (c.fetchTag[i] !== ((target & -4096) | 1)) return NOT_FOLLOWED;
-    targetPhys = c.fetchFrame[i]! | (target & 4095);
+    targetPhys = cachedFetchPhys(c, target);
+    if (targetPhys === -1) return NOT_FOLLOWED;
   }
   const page = targetPhys >>> 12;
   if (!c.memory.isRamPage(page) || page >= 0x80000) return NOT_FOLLOWED;

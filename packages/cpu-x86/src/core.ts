@@ -75,6 +75,15 @@ export const JUMP_CACHE_BITS = 12;
 export function fetchIndex(lin: number, userKind: number): number {
   return ((userKind >> 1) << FETCH_BITS) | ((lin >>> 12) & ((1 << FETCH_BITS) - 1));
 }
+/**
+ * The physical address of linear `lin` as the fetch translation cache of the current privilege
+ * maps it, or -1 when the cache holds no entry for its page. It never walks the page tables (so
+ * never faults): for looking ahead at code (followed transfers, translated regions).
+ */
+export function cachedFetchPhys(c: CpuCore, lin: number): number {
+  const i = fetchIndex(lin, c.userKind);
+  return c.fetchTag[i] === ((lin & -4096) | 1) ? c.fetchFrame[i]! | (lin & 4095) : -1;
+}
 const TLB_SIZE = 1 << TLB_BITS;
 
 /**

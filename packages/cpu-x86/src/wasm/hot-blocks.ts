@@ -33,7 +33,7 @@ import { HANDLERS } from '../decoder/decode.js';
 import { btEvIb, grp2Ev } from '../exec/alu.js';
 import { jmpEv } from '../exec/control.js';
 import { blockIndex } from '../blocks.js';
-import { type CpuCore, fetchIndex } from '../core.js';
+import { cachedFetchPhys, type CpuCore } from '../core.js';
 import { CpuStat } from '../stats.js';
 import { Body, OP, wasmModule } from './emitter.js';
 import { HOST, WARM_RECORD } from './host-area.js';
@@ -45,7 +45,7 @@ import {
   K_MOVW_STORE, K_MOVX_M, K_MOVX_R, K_MUL_M, K_MUL_R, K_NEG_M, K_NEG_R, K_NOP, K_NOT_M, K_NOT_R, K_POP, K_PUSH, K_PUSH_I, K_PUSH_M, K_RET, K_ROT,
   K_SETCC_M, K_SETCC_R, K_SHIFT, OF_BIT, PF_BIT, R_A, R_B, R_BASE, R_BY_CL, R_DISP, R_FK, R_FN, R_IMM, R_INDEX, R_KIND, R_LEN, R_OP, R_SCALE,
   R_SEG, R_STORE, type Records, SF_BIT, WARM_READY, X_BLOCK_EIP, X_BLOCK_SLOT, X_EPOCH, IN_CORE, imulOverflow, SUB_CONDITION, X_BLOCK_DONE, X_CF, X_DST, X_EIP, X_KIND, X_OP, X_RES, X_SET_BITS, X_SET_MASK, X_SIZE,
-  X_SRC, ZF_BIT,
+  X_SRC, ZF_BIT, blockLoopPart,
 } from './warm-records.js';
 
 /** Forms that use the stack (the block then needs a 32-bit one). */
@@ -1160,12 +1160,11 @@ export class HotTranslator {
         if (seen.has(base) || members.length === REGION_MEMBERS) continue;
         seen.add(base);
         const targetLin = (lin + base) | 0, far = ((targetLin ^ lin) & -4096) !== 0;
-        const f = fetchIndex(targetLin, c.userKind);
-        if (c.fetchTag[f] !== ((targetLin & -4096) | 1)) continue;
-        const phys = (c.fetchFrame[f]! + (targetLin & 4095)) | 0;
+        const phys = cachedFetchPhys(c, targetLin);
+        if (phys === -1) continue;
         const e = translatedEntry(c, rec, phys, (c.pageGen[phys >>> 12]! << 1) | cs32);
         if (e < 0) continue;
-        const extent = this.extent(e, c.bCount[e]!, Math.min(c.bCount[e]!, c.bLinear[e]!), base, far);
+        const extent = this.extent(e, c.bCount[e]!, blockLoopPart(c, e), base, far);
         if (extent === null || instructions + extent.member.count > REGION_INSTRUCTIONS) continue;
         members.push(extent.member);
         instructions += extent.member.count;

@@ -53,7 +53,7 @@ import {
   K_NOT_R, K_NOT_M, K_NEG_R, K_NEG_M, K_PUSH_M, K_PUSH_I, K_LEAVE, K_BSWAP, K_MUL_R, K_MUL_M, K_BALU_RMW, K_SHIFT_DOUBLE, K_DIV_R, K_DIV_M, K_CMPXCHG_R,
   K_CMPXCHG_M, KINDS, READS_FLAGS, SETS_FLAGS, ALU_FORMS, R_KIND, R_OP, R_LEN, R_SEG, R_A, R_B, R_BASE, R_INDEX, R_SCALE, R_FK, R_STORE, R_WANT, R_BY_CL,
   R_DISP, R_IMM, R_FN, F_NONE, F_ADD, F_SUB, F_LOGIC, F_INC, F_DEC, F_SHIFT, F_ADC, F_SBB, CF_BIT, PF_BIT, ZF_BIT, SF_BIT, OF_BIT, ALU_ADC, ALU_SBB, ALU_TEST,
-  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, imulOverflow, type Records, WARM_READY, WARM_NONE, WARM_NOTHING, X_EPOCH,
+  ALU_CODE, SUB_CONDITION, dwordReg, byteReg, aluFlags, imulOverflow, type Records, WARM_READY, WARM_NONE, WARM_NOTHING, X_EPOCH, blockLoopPart,
 } from './warm-records.js';
 export { WARM_READY, WARM_NONE, WARM_NOTHING, BAIL, IN_CORE, X_EIP, X_KIND, X_OP, X_DST, X_SRC, X_RES, X_CF, X_SIZE, X_BLOCK_EIP, X_BLOCK_SLOT, X_BLOCK_DONE, X_SET_MASK, X_SET_BITS, FLAGS_KEPT, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF } from './warm-records.js';
 
@@ -1193,13 +1193,4 @@ export function applyExitFlags(c: CpuCore, x: Int32Array): void {
 export function clearExitFlags(x: Int32Array): void {
   x[X_KIND] = FLAGS_KEPT;
   x[X_SET_MASK] = 0;
-}
-
-/**
- * The instructions of block entry `b` that the block loop runs (its `bLinear` part, never more than
- * its count): those a warm block's records cover and a translation's head runs before its first
- * followed transfer.
- */
-function blockLoopPart(c: CpuCore, b: number): number {
-  return Math.min(c.bCount[b]!, c.bLinear[b]!);
 }

@@ -4,6 +4,7 @@
  * the flag-state kinds both keep in locals, and what a WebAssembly block leaves for JavaScript.
  */
 import { CF, OF } from '../constants.js';
+import type { CpuCore } from '../core.js';
 import { type Body, OP } from './emitter.js';
 import { HOST } from './host-area.js';
 
@@ -105,3 +106,12 @@ export function imulOverflow(b: Body, fa: number, fb: number, fv: number, scratc
 
 /** CpuCore.bWarm of a block entry: warm (its records are written); not yet; nothing for the interpreter to run (until the entry is rebuilt). */
 export const WARM_READY = 0, WARM_NONE = -1, WARM_NOTHING = -2;
+
+/**
+ * The instructions of block entry `b` that the block loop runs (its `bLinear` part, never more than
+ * its count): those a warm block's records cover and a translation's head runs before its first
+ * followed transfer.
+ */
+export function blockLoopPart(c: CpuCore, b: number): number {
+  return Math.min(c.bCount[b]!, c.bLinear[b]!);
+}
