@@ -114,7 +114,7 @@ export class CpuCore implements FpuHost {
   // ArrayBuffer of their own their elements are not stored in the V8 heap (where V8 keeps typed
   // arrays of 64 bytes or less when created with a length), so optimised code can address them
   // directly instead of loading the array's base, data pointer and length at every access.
-  readonly segSel = new Int32Array(8);
+  readonly segSel: Int32Array;
   readonly segBase: Int32Array;
   /** Effective byte limit (0..0xFFFFFFFF). */
   readonly segLimit: Float64Array;
@@ -126,7 +126,11 @@ export class CpuCore implements FpuHost {
   gdtBase = 0; gdtLimit = 0xffff; idtBase = 0; idtLimit = 0x3ff;
 
   // ---- control ----
-  cr0 = 0x60000010; cr2 = 0; cr3 = 0; cr4 = 0; efer = 0;
+  /** CR0 lives in the host area (wasm/host-area.ts), where translations read EM and TS. */
+  private readonly cr0Word: Int32Array;
+  get cr0(): number { return this.cr0Word[0]!; }
+  set cr0(v: number) { this.cr0Word[0] = v; }
+  cr2 = 0; cr3 = 0; cr4 = 0; efer = 0;
   readonly dr = new Int32Array(8);
   /**
    * Breakpoints enabled in DR7 (bit n = DRn), split by kind; all 0 when none is enabled, which is
@@ -399,13 +403,16 @@ export class CpuCore implements FpuHost {
     this.r32 = new Int32Array(regs.buffer, regs.byteOffset, 32);
     this.r16 = new Uint16Array(regs.buffer, regs.byteOffset, 64);
     this.r8 = regs;
+    this.segSel = view((b, o, l) => new Int32Array(b, o, l), HOST.segSel, 8, 4);
     this.segBase = view((b, o, l) => new Int32Array(b, o, l), HOST.segBase, 8, 4);
+    this.cr0Word = view((b, o, l) => new Int32Array(b, o, l), HOST.cr0, 1, 4);
     this.segCheck = view((b, o, l) => new Int32Array(b, o, l), HOST.segCheck, 8, 4);
     this.segLimit = view((b, o, l) => new Float64Array(b, o, l), HOST.segLimit, 8, 8);
     this.tlbTag = view((b, o, l) => new Int32Array(b, o, l), HOST.tlbTag, 5 * TLB_SIZE, 4);
     this.tlbVal = view((b, o, l) => new Int32Array(b, o, l), HOST.tlbVal, 5 * TLB_SIZE, 4);
     this.codePages = view((b, o, l) => new Uint8Array(b, o, l), HOST.codePages, 1 << 20, 1);
     if (host) new Uint8Array(area.buffer, area.byteOffset, CPU_HOST_AREA_BYTES).fill(0);
+    this.cr0 = 0x60000010;
     this.hostArea = host ? area : null;
     const aligned = (memory.ram.byteOffset & 3) === 0 && (memory.ram.byteLength & 3) === 0;
     this.ram16 = aligned ? new Uint16Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.byteLength >>> 1) : null;

@@ -4,6 +4,7 @@ import { CR0_PE, CR4_SUPPORTED, CS, DS, ES, FLAGS_FIXED, FS, GS, LDTR, SS, TR, V
 import { CpuConfigurationError } from './errors.js';
 import { BCACHE_SIZE, CpuCore } from './core.js';
 import { WARM_RUNS, WarmTier } from './wasm/warm-blocks.js';
+import { HOST } from './wasm/host-area.js';
 import { HOT_RUNS } from './block-compiler.js';
 import type { FpuEngine } from './fpu-engine.js';
 import { checkCr0Change } from './exec/control-registers.js';
@@ -102,7 +103,10 @@ export class Cpu {
     const memory = options.memory as unknown as CpuMemory;
     const paging = options.paging ?? (new Paging(options.memory) as CpuPaging);
     this.#core = new CpuCore(memory, paging, options.io, options.interrupts ?? null, options.time ?? null);
-    this.#core.fpu = options.fpu === undefined ? new Fpu() : options.fpu;
+    // The built-in FPU's registers go into the host area, where translated code reads them.
+    const hostArea = this.#core.hostArea;
+    this.#core.fpu = options.fpu !== undefined ? options.fpu
+      : new Fpu(hostArea !== null ? { buffer: hostArea.buffer, byteOffset: hostArea.byteOffset + HOST.fpu } : undefined);
     this.#core.compileBlocks = options.compileBlocks ?? true;
     const threshold = options.compileThreshold ?? HOT_RUNS;
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > 65535) {

@@ -6,8 +6,8 @@ import { asm, RecordingIo, TestInterrupts } from './support/harness.js';
 /**
  * Warm blocks (src/wasm/warm-blocks.ts) run as WebAssembly over the same state: every program here
  * runs with them and without (the block loop), stopping run() every 1, 3, 7 and 1,000 instructions,
- * and the two traces (stop reason, registers with EFLAGS, retired count, exception) and the memory
- * they wrote must be the same.
+ * and the two traces (stop reason, registers with EFLAGS, retired count, exception, the x87 state)
+ * and the memory they wrote must be the same.
  */
 function warmMachine(source: string, options: Partial<CpuOptions>, setup?: (memory: PhysicalMemory) => void) {
   const memory = new PhysicalMemory({ ramSize: 4 << 20, hostAreaBytes: CPU_HOST_AREA_BYTES });
@@ -29,7 +29,7 @@ function trace(source: string, step: number, options: Partial<CpuOptions>, setup
   const out: unknown[] = [];
   for (let stop = 'budget'; stop === 'budget' && out.length < 5_000;) {
     stop = cpu.run(step);
-    out.push([stop, cpu.getRegisters(), cpu.instructionsRetired, cpu.lastException?.vector ?? null]);
+    out.push([stop, cpu.getRegisters(), cpu.instructionsRetired, cpu.lastException?.vector ?? null, cpu.saveState().fpu]);
   }
   out.push(Array.from(memory.ram.subarray(0x5000, 0x7000)));
   warmed = cpu.stats[CpuStat.BlocksWarmed]!;
@@ -395,6 +395,134 @@ describe('warm blocks', () => {
       adc ebx, eax
       mov [esi + ecx * 4 + 0x400], ebx
       add edi, 0x9e3779b9`));
+  });
+
+  it('compute what the block loop computes: TEST r16, r16 (which translated hot blocks run themselves) and the flags after it', () => {
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, edi
+      mov edx, edi
+      ror edx, 11
+      test dx, ax
+      setz bl
+      sets bh
+      setp dh
+      test ax, ax
+      jns .p
+      add ebx, 0x300
+    .p:
+      mov [esi + ecx * 4 + 0x200], ebx
+      and eax, 0xffff8000
+      test ax, ax
+      cmovz ebx, edx
+      mov [esi + ecx * 4 + 0x400], ebx
+      test cx, dx
+      setnz al
+      mov [esi + ecx * 4 + 0x600], eax
+      add edi, 0x9e3779b9`));
+  });
+
+  it('compute what the block loop computes: x87 loads and stores of doubles (which translated hot blocks run themselves) in their plain and other cases, across flags', () => {
+    // Doubles at 0x5000: 1.5, -0, a denormal, +inf, a NaN, 2^1023 and 3, then an unnormal extended
+    // (no integer bit); the loop loads them, stores them and the results of arithmetic (1/3 needs
+    // rounding) to 0x5800 + 64 * pass, with compares and flags kept across the x87 instructions, a
+    // full stack (FLD with eight values loaded: invalid operation, masked), C1 left set by FXAM (the
+    // sign) and cleared by the loads and stores, and FNSTSW AX.
+    const doubles = [[0, 0x3ff80000], [0, 0x80000000], [1, 0], [0, 0x7ff00000], [0, 0x7ff80001], [0, 0x7fe00000], [0, 0x40080000]];
+    expectSameAsBlockLoop(COUNTED(`
+      mov edx, ecx
+      shl edx, 6
+      mov ebx, ecx
+      and ebx, 7
+      cmp ebx, 3
+      fld qword [esi + ebx * 8]
+      fld qword [esi + 48]
+      fdivr st0, st1
+      fst qword [esi + edx + 0x800]
+      fstp st0
+      fstp qword [esi + edx + 0x808]
+      setb al
+      fld qword [esi + 8]
+      fld1
+      fadd qword [esi]
+      fst st1
+      fstp qword [esi + edx + 0x810]
+      fstp qword [esi + edx + 0x818]
+      fnstsw ax
+      mov [esi + edx + 0x820], eax
+      jae .s
+      fld qword [esi + 16]
+      fld qword [esi + 24]
+      fld qword [esi + 32]
+      fld qword [esi + 40]
+      fld qword [esi]
+      fld qword [esi + 8]
+      fld qword [esi + 16]
+      fld qword [esi + 24]
+      fld qword [esi]
+      fnstsw ax
+      mov [esi + edx + 0x824], eax
+      fstp qword [esi + edx + 0x828]
+      fstp qword [esi + edx + 0x830]
+      fninit
+      fld tword [esi + 56]
+      fstp qword [esi + edx + 0x83c]
+    .s:
+      fnstsw ax
+      mov [esi + edx + 0x838], eax
+      fld qword [esi + 8]
+      fxam
+      fstp qword [esi + edx + 0x840]
+      fnstsw ax
+      mov [esi + edx + 0x844], eax
+      fld qword [esi + 8]
+      fxam
+      fld qword [esi]
+      fnstsw ax
+      mov [esi + edx + 0x848], eax
+      fchs
+      fxam
+      fstp st1
+      fnstsw ax
+      mov [esi + edx + 0x84c], eax
+      fstp st0
+      adc edi, 0x9e3779b9`, 24), (memory) => {
+      doubles.forEach(([lo, hi], k) => { memory.write32(0x5000 + k * 8, lo!); memory.write32(0x5004 + k * 8, hi!); });
+      memory.write32(0x5038, 0); memory.write32(0x503c, 0x40000000); memory.write16(0x5040, 0x3fff);
+    });
+  });
+
+  it('translated into WebAssembly, leave x87 instructions to their handlers while CR0.TS is set (#NM) and while an unmasked exception is pending (#MF)', () => {
+    const doubles = (memory: PhysicalMemory): void => {
+      memory.write32(0x5000, 0); memory.write32(0x5004, 0x3ff80000); memory.write32(0x500c, 0x3ff00000);
+      memory.write16(0x5100, 0x37b); // ZE unmasked
+    };
+    // CR0.TS set at the end of a pass: the next pass's FLD raises #NM.
+    expectSameAsBlockLoop(COUNTED(`
+      fld qword [esi]
+      fstp qword [esi + ecx * 8 + 0x800]
+      fnstsw ax
+      mov [esi + ecx * 4 + 0x900], eax
+      cmp ecx, 15
+      jne .t
+      mov eax, cr0
+      or eax, 8
+      mov cr0, eax
+    .t:
+      add edi, 3`), doubles);
+    // A division by zero with ZE unmasked: pending from then on (CR0.NE = 0: FERR#, and on).
+    expectSameAsBlockLoop(COUNTED(`
+      fld qword [esi]
+      fstp qword [esi + ecx * 8 + 0x800]
+      cmp ecx, 30
+      jne .m
+      fldz
+      fldcw [esi + 0x100]
+      fld qword [esi + 8]
+      fdiv st0, st1
+    .m:
+      fnstsw ax
+      mov [esi + ecx * 4 + 0x900], eax
+      add edi, 3`), doubles);
   });
 
   it('go on inside WebAssembly into blocks that read the flags the block before left: SUB, byte ADD, INC, SHL and IMUL states', () => {

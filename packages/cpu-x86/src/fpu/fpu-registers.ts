@@ -6,6 +6,19 @@ import {
 export const CC_MASK = C0 | C1 | C2 | C3;
 
 /**
+ * Where FpuRegisters keeps its state, as byte offsets from its start (FPU_BYTES in all): the three
+ * register arrays, then the scalars as u32 (FPU_WORD + 4 x FPU_*). The CPU places them in its
+ * memory's host area (wasm/host-area.ts HOST.fpu), where translated code runs the commonest x87
+ * loads and stores itself (wasm/hot-blocks.ts).
+ */
+export const FPU_SX = 0, FPU_HI = 16, FPU_LO = 48, FPU_WORD = 80;
+export const FPU_EMPTY = 0, FPU_TOP = 1, FPU_CW = 2, FPU_SW = 3, FPU_FIP = 4, FPU_FCS = 5, FPU_FDP = 6, FPU_FDS = 7, FPU_FOP = 8;
+export const FPU_BYTES = FPU_WORD + 9 * 4;
+
+/** Memory for FpuRegisters: `FPU_BYTES` bytes at `byteOffset` (a multiple of 4) of `buffer`. */
+export interface FpuStorage { readonly buffer: ArrayBufferLike; readonly byteOffset: number }
+
+/**
  * The architectural x87 state: eight physical 80-bit registers, TOP, control/status words, the
  * empty bits of the tag word, and the last-instruction/last-operand pointers.
  *
@@ -14,23 +27,48 @@ export const CC_MASK = C0 | C1 | C2 | C3;
  */
 export class FpuRegisters {
   /** Sign | biased exponent of each physical register. */
-  readonly sx = new Uint16Array(8);
+  readonly sx: Uint16Array;
   /** Significand bits 63..32 (bit 63 is the explicit integer bit). */
-  readonly hi = new Uint32Array(8);
+  readonly hi: Uint32Array;
   /** Significand bits 31..0. */
-  readonly lo = new Uint32Array(8);
+  readonly lo: Uint32Array;
+  /** The scalar fields below (FPU_EMPTY...). */
+  private readonly words: Uint32Array;
+  /** Where the state is (its own buffer unless one was given). */
+  readonly storage: FpuStorage;
+
+  constructor(storage?: FpuStorage) {
+    this.storage = storage ?? { buffer: new ArrayBuffer(FPU_BYTES), byteOffset: 0 };
+    const { buffer, byteOffset } = this.storage;
+    this.sx = new Uint16Array(buffer, byteOffset + FPU_SX, 8);
+    this.hi = new Uint32Array(buffer, byteOffset + FPU_HI, 8);
+    this.lo = new Uint32Array(buffer, byteOffset + FPU_LO, 8);
+    this.words = new Uint32Array(buffer, byteOffset + FPU_WORD, 9);
+    this.emptyMask = 0xff;
+    this.cw = 0x037f;
+  }
+
   /** Bit i set: physical register i is empty. */
-  emptyMask = 0xff;
-  top = 0;
-  cw = 0x037f;
+  get emptyMask(): number { return this.words[FPU_EMPTY]!; }
+  set emptyMask(v: number) { this.words[FPU_EMPTY] = v; }
+  get top(): number { return this.words[FPU_TOP]!; }
+  set top(v: number) { this.words[FPU_TOP] = v; }
+  get cw(): number { return this.words[FPU_CW]!; }
+  set cw(v: number) { this.words[FPU_CW] = v; }
   /** Status word without TOP, ES and B (those are derived). */
-  sw = 0;
-  fip = 0;
-  fcs = 0;
-  fdp = 0;
-  fds = 0;
+  get sw(): number { return this.words[FPU_SW]!; }
+  set sw(v: number) { this.words[FPU_SW] = v; }
+  get fip(): number { return this.words[FPU_FIP]!; }
+  set fip(v: number) { this.words[FPU_FIP] = v; }
+  get fcs(): number { return this.words[FPU_FCS]!; }
+  set fcs(v: number) { this.words[FPU_FCS] = v; }
+  get fdp(): number { return this.words[FPU_FDP]!; }
+  set fdp(v: number) { this.words[FPU_FDP] = v; }
+  get fds(): number { return this.words[FPU_FDS]!; }
+  set fds(v: number) { this.words[FPU_FDS] = v; }
   /** Last non-control opcode: ((escape & 7) << 8) | modrm, 11 bits. */
-  fop = 0;
+  get fop(): number { return this.words[FPU_FOP]!; }
+  set fop(v: number) { this.words[FPU_FOP] = v; }
 
   reset(): void {
     this.cw = 0x037f;

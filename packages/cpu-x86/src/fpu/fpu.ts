@@ -7,7 +7,7 @@ import {
   applyEnvironment, applyRegisterImage, environmentSize, fxrstorArea, fxsaveArea, readEnvironment,
   readRegisterImage, storeEnvironment, storeRegisterImage, write80,
 } from './fpu-layouts.js';
-import { CC_MASK, FpuRegisters } from './fpu-registers.js';
+import { CC_MASK, FpuRegisters, type FpuStorage } from './fpu-registers.js';
 import { FPU_STATE_VERSION, FpuSnapshotError, type FpuStateSnapshot } from './fpu-state.js';
 import { extractParts, partialRemainder, remainderResult, scaleByPowerOfTwo } from './x87-exact-ops.js';
 import { X87Math } from './x87-math.js';
@@ -58,11 +58,16 @@ const INEXACT_CONSTANT = [false, true, true, true, true, true, false];
  */
 export class Fpu {
   /** Architectural register state (exposed for the CPU core and debuggers; treat as read-only). */
-  readonly registers = new FpuRegisters();
+  readonly registers: FpuRegisters;
   private readonly m = new X87Math();
   private readonly buf = new Uint8Array(10);
 
-  constructor() {
+  /**
+   * @param storage where the registers live (`FPU_BYTES` bytes); by default a buffer of their own.
+   * The CPU puts them in its memory's host area, where translated hot blocks read and write them.
+   */
+  constructor(storage?: FpuStorage) {
+    this.registers = new FpuRegisters(storage);
     this.reset();
   }
 

@@ -121,6 +121,8 @@ export class Body {
   /** A `loop` (br 0 inside goes back to its start) without a result. */
   loop(): this { this.code.byte(OP.loop); this.code.byte(VOID); return this; }
   br(depth: number): this { this.code.byte(OP.br); this.code.unsigned(depth); return this; }
+  /** `br_if`: to `depth` when the value on the stack is not 0. */
+  brIf(depth: number): this { this.code.byte(OP.brIf); this.code.unsigned(depth); return this; }
   /** A load or store with its alignment (log2 bytes) and constant offset. */
   mem(code: number, align: number, offset: number): this {
     this.code.byte(code);

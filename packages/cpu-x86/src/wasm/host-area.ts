@@ -5,6 +5,7 @@
  * handlers and the JavaScript block compiler use these arrays exactly as before; only where the
  * bytes are changes. Byte offsets from the start of the area; every array is aligned to its element.
  */
+// (The FPU's FPU_BYTES (116) end below HOST.zero; a test checks that the areas do not overlap.)
 export const HOST = {
   /** 16 registers of 8 bytes (CpuCore.regs). */
   regs: 0,
@@ -16,6 +17,12 @@ export const HOST = {
   segLimit: 192,
   /** What a WebAssembly block leaves for the JavaScript side when it returns (wasm/warm-blocks.ts EXIT). */
   exit: 256,
+  /** Segment selectors, 8 x i32 (for the x87 pointers a translation writes). */
+  segSel: 320,
+  /** CR0, i32 (a translation checks EM and TS before it runs an x87 instruction itself). */
+  cr0: 352,
+  /** The built-in FPU's registers (fpu/fpu-registers.ts FPU_*, FPU_BYTES). */
+  fpu: 384,
   /** Data TLB tags, 5 parts of 1024 x i32. */
   tlbTag: 4096,
   /** Data TLB values, 5 parts of 1024 x i32. */

@@ -28,15 +28,21 @@
  * instruction with BAIL set and the run loop goes on in the block loop (from the slot in the head's
  * first pass, else from EIP).
  */
-import { CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
+import { CF, CR0_EM, CR0_TS, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
 import { HANDLERS } from '../decoder/decode.js';
-import { btEvIb, grp2Ev } from '../exec/alu.js';
+import { btEvIb, grp2Ev, testEvGv } from '../exec/alu.js';
 import { jmpEv } from '../exec/control.js';
+import { esc } from '../exec/system.js';
+import { Fpu } from '../fpu/fpu.js';
 import { blockIndex } from '../blocks.js';
 import { cachedFetchPhys, type CpuCore } from '../core.js';
 import { CpuStat } from '../stats.js';
 import { Body, OP, wasmModule } from './emitter.js';
 import { HOST, WARM_RECORD } from './host-area.js';
+import {
+  notePointers, noteInstruction, x87AfterStore, x87Blocked, x87DoubleWords, x87LoadDoubleRefused, x87PushDouble, x87StatusWord, x87StoreDoubleRefused,
+  x87StoreRegister, x87StoreRegisterRefused,
+} from './x87-code.js';
 import {
   ALU_ADC, ALU_CODE, ALU_SBB, BAIL, BAIL_ACCESS, BAIL_LIMIT, BAIL_SEGMENT, BAIL_STACK16, BAIL_UNSUPPORTED, CF_BIT, F_ADC, F_ADD, F_DEC, F_INC, F_LOGIC,
   F_NONE, F_SBB, F_SHIFT, F_SUB, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF, K_ALU_LOAD, K_HANDLER, K_STOP, K_ALU_MI, K_ALU_RI, K_ALU_RMW, K_ALU_RR, K_BALU_LOAD, K_BALU_MI,
@@ -796,8 +802,8 @@ class BlockWriter {
   }
   /** A K_HANDLER slot: the forms a translation runs itself (ownForm()), else its handler. */
   private handlerForm(): void {
-    const b = this.b, c = this.c, d = this.start + this.i, m = c.dRm[d]!, reg = (m >> 3) & 7;
-    switch (ownForm(c, d)) {
+    const b = this.b, c = this.c, d = this.start + this.i, m = c.dRm[d]!, reg = (m >> 3) & 7, form = ownForm(c, d);
+    switch (form) {
       case OWN_WORD_SHIFT: this.shiftWord(reg === 6 ? 4 : reg, m & 7, wordShiftCount(c, d)); return;
       case OWN_BIT_TEST: {
         // BT r/m32, imm8: CF = the bit (the immediate wraps within the dword), the rest as they were.
@@ -810,6 +816,14 @@ class BlockWriter {
         this.setMask |= CF;
         return;
       }
+      case OWN_WORD_TEST: // TEST r16, r16: the operands in the top halves, as the dword rules want them
+        this.reg(m & 7); b.i32(16).op(OP.i32Shl).set(L_FA);
+        this.reg(reg); b.i32(16).op(OP.i32Shl).set(L_FB);
+        b.get(L_FA).get(L_FB).op(OP.i32And).set(L_FV);
+        this.fk = F_LOGIC; this.fshift = 16; this.setMask = 0;
+        return;
+      case OWN_X87_LOAD64: case OWN_X87_STORE64: case OWN_X87_STORE_REG: case OWN_X87_STATUS_AX: this.x87(form, d, m); return;
+      case OWN_X87_OTHER: this.quietHandlerCall(); return;
       case OWN_JUMP: // JMP r/m32 (CS is flat here: no limit check)
         if (m >= 0xc0) this.reg(m & 7);
         else { this.access(4, false, () => this.slotAddress(d)); this.load(4); }
@@ -818,6 +832,66 @@ class BlockWriter {
         return;
       default: this.handlerCall();
     }
+  }
+  /**
+   * An x87 instruction the region runs itself (wasm/x87-code.ts) in its plain case; otherwise (CR0.EM
+   * or TS, a pending exception, a value that needs rounding or raises, a full or empty stack) its
+   * handler, which changes no general register or flag, runs it (quietHandlerCall()). A memory
+   * operand that is not plain RAM stops the region before the instruction, as every access does.
+   */
+  private x87(form: number, d: number, m: number): void {
+    const b = this.b, reg = (m >> 3) & 7, seg = this.c.dSeg[d]!, fop = (5 << 8) | m, eip = (): void => this.eip(this.off);
+    // Locals: the double's high and low words, TOP or the physical register, the exponent.
+    const hi = L_V, lo = L_T, p = L_IDX, e = L_TV;
+    b.block(); b.block(); this.depth += 2;
+    switch (form) {
+      case OWN_X87_LOAD64:
+        x87Blocked(b); b.brIf(0);
+        this.access(8, false, () => this.slotAddress(d));
+        b.get(L_P).mem(OP.i32Load, 0, this.ramBase).set(lo);
+        b.get(L_P).mem(OP.i32Load, 0, this.ramBase + 4).set(hi);
+        x87LoadDoubleRefused(b, hi, lo, p, e); b.brIf(0);
+        x87PushDouble(b, hi, lo, p, e);
+        notePointers(b, eip, fop, L_LIN, seg);
+        break;
+      case OWN_X87_STORE64:
+        x87Blocked(b); b.brIf(0);
+        this.access(8, true, () => this.slotAddress(d));
+        x87StoreDoubleRefused(b, hi, lo, p, e); b.brIf(0);
+        x87DoubleWords(b, hi, lo, p, e);
+        b.get(L_P).get(lo).mem(OP.i32Store, 0, this.ramBase);
+        b.get(L_P).get(hi).mem(OP.i32Store, 0, this.ramBase + 4);
+        notePointers(b, eip, fop, L_LIN, seg);
+        x87AfterStore(b, p, reg === 3);
+        break;
+      case OWN_X87_STORE_REG:
+        x87Blocked(b); b.brIf(0);
+        x87StoreRegisterRefused(b, p); b.brIf(0);
+        x87StoreRegister(b, m & 7, reg === 3, p, e);
+        noteInstruction(b, eip, fop);
+        break;
+      default: // FNSTSW AX: only #NM stops it (a control instruction: no pending-exception check, no pointers); its handler then always faults.
+        b.i32(0).mem(OP.i32Load, 2, HOST.cr0).i32(CR0_EM | CR0_TS).op(OP.i32And).brIf(0);
+        this.setWordReg(HOST.regs, () => x87StatusWord(b));
+    }
+    b.br(1);
+    this.depth--; b.end();
+    this.quietHandlerCall();
+    this.depth--; b.end();
+  }
+  /**
+   * The handler of an instruction that changes no general register, segment or flag unless it
+   * faults or moves EIP (x87 instructions but FNSTSW AX and FCOMI): as handlerCall(), with the
+   * registers and flags handed over, but nothing read back after it, so the flag state and the
+   * registers in locals go on as they were.
+   */
+  private quietHandlerCall(): void {
+    const b = this.b, i = this.i, base = this.offset(0);
+    this.storeRegisters();
+    this.storeFlags();
+    this.here();
+    b.i32(i).i32(this.off - base).i32(this.off - base + this.u8(i, R_LEN)).i32(0).call(F_HANDLER).i32(-1).op(OP.i32Eq);
+    b.if(); this.retired(i + 1); b.i32(IN_CORE).op(OP.i32Or).op(OP.return); b.end();
   }
   /** Pushes the linear address of slot `d`'s memory operand from its decoded fields (32-bit addressing; ownForm()). */
   private slotAddress(d: number): void {
@@ -921,27 +995,52 @@ class BlockWriter {
   }
 }
 
-const H_GRP2 = HANDLERS.indexOf(grp2Ev), H_BIT_IMM = HANDLERS.indexOf(btEvIb), H_JMP_EV = HANDLERS.indexOf(jmpEv);
-/** Forms of handler slots that a translation runs itself (ownForm()). */
-const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3;
+const H_GRP2 = HANDLERS.indexOf(grp2Ev), H_BIT_IMM = HANDLERS.indexOf(btEvIb), H_JMP_EV = HANDLERS.indexOf(jmpEv), H_TEST = HANDLERS.indexOf(testEvGv);
+const H_ESC = HANDLERS.indexOf(esc);
+/** Forms of handler slots that a translation runs itself (ownForm()), or calls quietly (OWN_X87_OTHER). */
+const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3, OWN_WORD_TEST = 4;
+const OWN_X87_LOAD64 = 5, OWN_X87_STORE64 = 6, OWN_X87_STORE_REG = 7, OWN_X87_STATUS_AX = 8, OWN_X87_OTHER = 9;
 /**
  * Which of the instructions the interpreter leaves to their handlers slot `d` is if a translation
- * runs it itself: SHL/SHR/SAR of a 16-bit register by a constant (wordShiftCount()), BT r/m32, imm8
- * (busybox awk tests a bit of each value's type this way, 24 M times in the benchmark loop), JMP
- * r/m32 (its switch statements); memory operands with 32-bit addressing.
+ * runs it itself: SHL/SHR/SAR of a 16-bit register by a constant (wordShiftCount()), TEST r16, r16
+ * (busybox awk's loop runs `test cx, cx` 10 times an iteration), BT r/m32, imm8 (busybox awk tests
+ * a bit of each value's type this way, 24 M times in the benchmark loop), JMP r/m32 (its switch
+ * statements); memory operands with 32-bit addressing.
  */
 function ownForm(c: CpuCore, d: number): number {
   const h = c.dH[d]!, m = c.dRm[d]!, o32 = (c.dPfx[d]! & P_O32) !== 0;
+  if (h === H_ESC) return x87Form(c, d);
   if (h === H_GRP2) return wordShiftCount(c, d) !== 0 ? OWN_WORD_SHIFT : OWN_NONE;
+  if (h === H_TEST && !o32 && m >= 0xc0) return OWN_WORD_TEST;
   if (!o32 || (m < 0xc0 && (c.dEa[d]! & EA_A16) !== 0)) return OWN_NONE;
   if (h === H_BIT_IMM && ((m >> 3) & 7) === 4) return OWN_BIT_TEST;
   if (h === H_JMP_EV) return OWN_JUMP;
   return OWN_NONE;
 }
+/**
+ * The x87 slot `d` as ownForm() says: FLD m64real, FST/FSTP m64real (32-bit addressing), FST/FSTP
+ * ST(i) and FNSTSW AX written out when the built-in FPU's registers are in the host area; any other
+ * but FCOMI (which sets EFLAGS) a quiet handler call.
+ */
+function x87Form(c: CpuCore, d: number): number {
+  const m = c.dRm[d]!, ext = c.dExt[d]!, reg = (m >> 3) & 7;
+  if (ext === 7 && m === 0xe0) return fpuInHostArea(c) ? OWN_X87_STATUS_AX : OWN_NONE;
+  if ((ext === 3 || ext === 7) && m >= 0xc0 && (reg === 5 || reg === 6)) return OWN_NONE;
+  if (ext === 5 && (reg === 0 || reg === 2 || reg === 3) && fpuInHostArea(c)) {
+    if (m >= 0xc0) return reg === 0 ? OWN_X87_OTHER : OWN_X87_STORE_REG;
+    if ((c.dEa[d]! & EA_A16) === 0) return reg === 0 ? OWN_X87_LOAD64 : OWN_X87_STORE64;
+  }
+  return OWN_X87_OTHER;
+}
+/** Whether the CPU's FPU is the built-in one with its registers in the host area (where wasm/x87-code.ts reads them). */
+function fpuInHostArea(c: CpuCore): boolean {
+  const fpu = c.fpu, area = c.hostArea;
+  return fpu instanceof Fpu && area !== null && fpu.registers.storage.buffer === area.buffer && fpu.registers.storage.byteOffset === area.byteOffset + HOST.fpu;
+}
 /** Whether slot `d` is a form ownForm() runs with a memory operand (for the segments a region uses). */
 function ownMemoryForm(c: CpuCore, d: number): boolean {
   const form = ownForm(c, d);
-  return (form === OWN_BIT_TEST || form === OWN_JUMP) && c.dRm[d]! < 0xc0;
+  return (form === OWN_BIT_TEST || form === OWN_JUMP || form === OWN_X87_LOAD64 || form === OWN_X87_STORE64) && c.dRm[d]! < 0xc0;
 }
 /**
  * The shift count of slot `d` if it is an instruction the interpreter leaves to its handler but a
