@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PhysicalMemory } from '@typevisor/mmu';
+import { guestPhys, PhysicalMemory } from '@typevisor/mmu';
 import { Cpu, CPU_HOST_AREA_BYTES, CpuConfigurationError, CpuStat, type CpuOptions } from '@typevisor/cpu-x86';
 import { asm, RecordingIo, TestInterrupts } from './support/harness.js';
 
@@ -486,15 +486,15 @@ describe('warm blocks', () => {
       mov [esi + edx + 0x84c], eax
       fstp st0
       adc edi, 0x9e3779b9`, 24), (memory) => {
-      doubles.forEach(([lo, hi], k) => { memory.write32(0x5000 + k * 8, lo!); memory.write32(0x5004 + k * 8, hi!); });
-      memory.write32(0x5038, 0); memory.write32(0x503c, 0x40000000); memory.write16(0x5040, 0x3fff);
+      doubles.forEach(([lo, hi], k) => { memory.write32(guestPhys(0x5000 + k * 8), lo!); memory.write32(guestPhys(0x5004 + k * 8), hi!); });
+      memory.write32(guestPhys(0x5038), 0); memory.write32(guestPhys(0x503c), 0x40000000); memory.write16(guestPhys(0x5040), 0x3fff);
     });
   });
 
   it('translated into WebAssembly, leave x87 instructions to their handlers while CR0.TS is set (#NM) and while an unmasked exception is pending (#MF)', () => {
     const doubles = (memory: PhysicalMemory): void => {
-      memory.write32(0x5000, 0); memory.write32(0x5004, 0x3ff80000); memory.write32(0x500c, 0x3ff00000);
-      memory.write16(0x5100, 0x37b); // ZE unmasked
+      memory.write32(guestPhys(0x5000), 0); memory.write32(guestPhys(0x5004), 0x3ff80000); memory.write32(guestPhys(0x500c), 0x3ff00000);
+      memory.write16(guestPhys(0x5100), 0x37b); // ZE unmasked
     };
     // CR0.TS set at the end of a pass: the next pass's FLD raises #NM.
     expectSameAsBlockLoop(COUNTED(`

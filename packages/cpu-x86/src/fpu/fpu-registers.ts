@@ -7,7 +7,7 @@ export const CC_MASK = C0 | C1 | C2 | C3;
 
 /**
  * Where FpuRegisters keeps its state, as byte offsets from its start (FPU_BYTES in all): the three
- * register arrays, then the scalars as u32 (FPU_WORD + 4 x FPU_*). The CPU places them in its
+ * register arrays, then the scalars as i32 (FPU_WORD + 4 x FPU_*). The CPU places them in its
  * memory's host area (wasm/host-area.ts HOST.fpu), where translated code runs the commonest x87
  * loads and stores itself (wasm/hot-blocks.ts).
  */
@@ -32,8 +32,11 @@ export class FpuRegisters {
   readonly hi: Uint32Array;
   /** Significand bits 31..0. */
   readonly lo: Uint32Array;
-  /** The scalar fields below (FPU_EMPTY...). */
-  private readonly words: Uint32Array;
+  /**
+   * The scalar fields below by FPU_EMPTY, FPU_TOP...: the FPU's own code indexes them directly (its
+   * large functions would spend V8's inlining budget on the accessors). fip and fdp read back signed.
+   */
+  readonly words: Int32Array;
   /** Where the state is (its own buffer unless one was given). */
   readonly storage: FpuStorage;
 
@@ -43,7 +46,7 @@ export class FpuRegisters {
     this.sx = new Uint16Array(buffer, byteOffset + FPU_SX, 8);
     this.hi = new Uint32Array(buffer, byteOffset + FPU_HI, 8);
     this.lo = new Uint32Array(buffer, byteOffset + FPU_LO, 8);
-    this.words = new Uint32Array(buffer, byteOffset + FPU_WORD, 9);
+    this.words = new Int32Array(buffer, byteOffset + FPU_WORD, 9);
     this.emptyMask = 0xff;
     this.cw = 0x037f;
   }
@@ -58,11 +61,12 @@ export class FpuRegisters {
   /** Status word without TOP, ES and B (those are derived). */
   get sw(): number { return this.words[FPU_SW]!; }
   set sw(v: number) { this.words[FPU_SW] = v; }
-  get fip(): number { return this.words[FPU_FIP]!; }
+  // (The two 32-bit pointers read back unsigned; every other field is far below 2^31.)
+  get fip(): number { return this.words[FPU_FIP]! >>> 0; }
   set fip(v: number) { this.words[FPU_FIP] = v; }
   get fcs(): number { return this.words[FPU_FCS]!; }
   set fcs(v: number) { this.words[FPU_FCS] = v; }
-  get fdp(): number { return this.words[FPU_FDP]!; }
+  get fdp(): number { return this.words[FPU_FDP]! >>> 0; }
   set fdp(v: number) { this.words[FPU_FDP] = v; }
   get fds(): number { return this.words[FPU_FDS]!; }
   set fds(v: number) { this.words[FPU_FDS] = v; }
@@ -71,51 +75,51 @@ export class FpuRegisters {
   set fop(v: number) { this.words[FPU_FOP] = v; }
 
   reset(): void {
-    this.cw = 0x037f;
-    this.sw = 0;
-    this.top = 0;
-    this.emptyMask = 0xff;
-    this.fip = 0;
-    this.fcs = 0;
-    this.fdp = 0;
-    this.fds = 0;
-    this.fop = 0;
+    this.words[FPU_CW] = 0x037f;
+    this.words[FPU_SW] = 0;
+    this.words[FPU_TOP] = 0;
+    this.words[FPU_EMPTY] = 0xff;
+    this.words[FPU_FIP] = 0;
+    this.words[FPU_FCS] = 0;
+    this.words[FPU_FDP] = 0;
+    this.words[FPU_FDS] = 0;
+    this.words[FPU_FOP] = 0;
   }
 
   /** Physical index of ST(i). */
   phys(i: number): number {
-    return (this.top + i) & 7;
+    return (this.words[FPU_TOP] + i) & 7;
   }
 
   isEmpty(i: number): boolean {
-    return ((this.emptyMask >>> ((this.top + i) & 7)) & 1) !== 0;
+    return ((this.words[FPU_EMPTY] >>> ((this.words[FPU_TOP] + i) & 7)) & 1) !== 0;
   }
 
   /** An unmasked exception is pending (ES). */
   pending(): boolean {
-    return (this.sw & ~this.cw & 0x3f) !== 0;
+    return (this.words[FPU_SW] & ~this.words[FPU_CW] & 0x3f) !== 0;
   }
 
   statusWord(): number {
-    let w = (this.sw & 0x477f) | (this.top << 11);
+    let w = (this.words[FPU_SW] & 0x477f) | (this.words[FPU_TOP] << 11);
     if (this.pending()) w |= ES | BUSY;
     return w;
   }
 
   /** Loads a status word (FLDENV/FRSTOR/FXRSTOR); ES and B are recomputed from flags and masks. */
   setStatusWord(w: number): void {
-    this.sw = w & 0x477f;
-    this.top = (w >>> 11) & 7;
+    this.words[FPU_SW] = w & 0x477f;
+    this.words[FPU_TOP] = (w >>> 11) & 7;
   }
 
   /** Control word as stored: reserved bits 6, 13-15 read as 0 except bit 6 which reads 1. */
   setControlWord(w: number): void {
-    this.cw = (w & 0x1f3f) | 0x40;
+    this.words[FPU_CW] = (w & 0x1f3f) | 0x40;
   }
 
   /** 2-bit tag of physical register p: 0 valid, 1 zero, 2 special, 3 empty. */
   tagOf(p: number): number {
-    if (((this.emptyMask >>> p) & 1) !== 0) return 3;
+    if (((this.words[FPU_EMPTY] >>> p) & 1) !== 0) return 3;
     const cls = classify(this.sx[p]!, this.hi[p]!, this.lo[p]!);
     return cls === CLS_NORMAL ? 0 : cls === CLS_ZERO ? 1 : 2;
   }
@@ -130,22 +134,22 @@ export class FpuRegisters {
   setTagWord(w: number): void {
     let m = 0;
     for (let p = 0; p < 8; p++) if (((w >>> (2 * p)) & 3) === 3) m |= 1 << p;
-    this.emptyMask = m;
+    this.words[FPU_EMPTY] = m;
   }
 
   /** FXSAVE abridged tag: bit p set when physical register p is not empty. */
   abridgedTag(): number {
-    return ~this.emptyMask & 0xff;
+    return ~this.words[FPU_EMPTY] & 0xff;
   }
 
   setAbridgedTag(t: number): void {
-    this.emptyMask = ~t & 0xff;
+    this.words[FPU_EMPTY] = ~t & 0xff;
   }
 
   setPhys(p: number, sx: number, hi: number, lo: number): void {
     this.sx[p] = sx;
     this.hi[p] = hi;
     this.lo[p] = lo;
-    this.emptyMask &= ~(1 << p);
+    this.words[FPU_EMPTY] &= ~(1 << p);
   }
 }

@@ -7,7 +7,9 @@ import {
   applyEnvironment, applyRegisterImage, environmentSize, fxrstorArea, fxsaveArea, readEnvironment,
   readRegisterImage, storeEnvironment, storeRegisterImage, write80,
 } from './fpu-layouts.js';
-import { CC_MASK, FpuRegisters, type FpuStorage } from './fpu-registers.js';
+import {
+  CC_MASK, FPU_CW, FPU_EMPTY, FPU_FCS, FPU_FDP, FPU_FDS, FPU_FIP, FPU_FOP, FPU_SW, FPU_TOP, FpuRegisters, type FpuStorage,
+} from './fpu-registers.js';
 import { FPU_STATE_VERSION, FpuSnapshotError, type FpuStateSnapshot } from './fpu-state.js';
 import { extractParts, partialRemainder, remainderResult, scaleByPowerOfTwo } from './x87-exact-ops.js';
 import { X87Math } from './x87-math.js';
@@ -114,18 +116,18 @@ export class Fpu {
     const r = this.registers;
     if (r.pending()) return false;
     const lo = host.read32(ea), hi = host.read32(ea + 4);
-    const p = (r.top + 7) & 7, e = (hi >>> 20) & 0x7ff;
-    if (((r.emptyMask >>> p) & 1) !== 0 && e !== 0x7ff && (e !== 0 || ((hi & 0xfffff) | lo) === 0)) {
+    const p = (r.words[FPU_TOP] + 7) & 7, e = (hi >>> 20) & 0x7ff;
+    if (((r.words[FPU_EMPTY] >>> p) & 1) !== 0 && e !== 0x7ff && (e !== 0 || ((hi & 0xfffff) | lo) === 0)) {
       this.notePointers(5, modrm, ip, cs, ea >>> 0, ds);
       const sign = (hi >>> 16) & 0x8000;
       if (e === 0) r.setPhys(p, sign, 0, 0);
       else r.setPhys(p, sign | (e - 1023 + 16383), (0x80000000 | ((hi & 0xfffff) << 11) | (lo >>> 21)) >>> 0, (lo << 11) >>> 0);
-      r.top = p;
-      r.sw &= ~C1;
+      r.words[FPU_TOP] = p;
+      r.words[FPU_SW] &= ~C1;
       return true;
     }
     const m = this.m;
-    m.begin(r.cw);
+    m.begin(r.words[FPU_CW]);
     const cls = m.loadF64(lo, hi);
     this.notePointers(5, modrm, ip, cs, ea >>> 0, ds);
     this.loadConverted(cls);
@@ -141,14 +143,14 @@ export class Fpu {
   storeF64(host: FpuHost, ea: number, modrm: number, pop: boolean, ip: number, cs: number, ds: number): boolean {
     const r = this.registers;
     if (r.pending()) return false;
-    const p = r.top, sx = r.sx[p]!, hi = r.hi[p]!, lo = r.lo[p]!;
+    const p = r.words[FPU_TOP], sx = r.sx[p]!, hi = r.hi[p]!, lo = r.lo[p]!;
     const e = sx & 0x7fff, de = e - 16383 + 1023;
     this.notePointers(5, modrm, ip, cs, ea >>> 0, ds);
-    const exact = ((r.emptyMask >>> p) & 1) === 0 && (e === 0
+    const exact = ((r.words[FPU_EMPTY] >>> p) & 1) === 0 && (e === 0
       ? (hi | lo) === 0
       : (hi & 0x80000000) !== 0 && de >= 1 && de <= 2046 && (lo & 0x7ff) === 0);
     if (!exact) {
-      this.m.begin(r.cw);
+      this.m.begin(r.words[FPU_CW]);
       this.storeReal(host, ea >>> 0, 64, pop);
       return true;
     }
@@ -156,7 +158,7 @@ export class Fpu {
     host.write32(ea, e === 0 ? 0 : (hi << 21) | (lo >>> 11));
     host.write32(ea + 4, e === 0 ? sign : sign | (de << 20) | ((hi >>> 11) & 0xfffff));
     if (pop) this.pop();
-    r.sw &= ~C1;
+    r.words[FPU_SW] &= ~C1;
     return true;
   }
 
@@ -233,10 +235,10 @@ export class Fpu {
           return;
         case 6: // FNSTENV
           storeEnvironment(r, host, ea, o32, pm);
-          r.cw |= 0x3f;
+          r.words[FPU_CW] |= 0x3f;
           return;
         default: // FNSTCW
-          host.write16(ea, r.cw);
+          host.write16(ea, r.words[FPU_CW]);
           return;
       }
     }
@@ -262,7 +264,7 @@ export class Fpu {
     }
     this.fwait(host);
     const m = this.m;
-    m.begin(r.cw);
+    m.begin(r.words[FPU_CW]);
     switch (esc) {
       case 0: { // D8: arithmetic with m32real
         const cls = m.loadF32(host.read32(ea));
@@ -373,18 +375,18 @@ export class Fpu {
 
   private notePointers(esc: number, modrm: number, ip: number, cs: number, ea: number, ds: number): void {
     const r = this.registers;
-    r.fip = ip >>> 0;
-    r.fcs = cs & 0xffff;
-    r.fop = (esc << 8) | modrm;
-    r.fdp = ea;
-    r.fds = ds & 0xffff;
+    r.words[FPU_FIP] = ip >>> 0;
+    r.words[FPU_FCS] = cs & 0xffff;
+    r.words[FPU_FOP] = (esc << 8) | modrm;
+    r.words[FPU_FDP] = ea;
+    r.words[FPU_FDS] = ds & 0xffff;
   }
 
   private noteInstruction(esc: number, modrm: number, ip: number, cs: number): void {
     const r = this.registers;
-    r.fip = ip >>> 0;
-    r.fcs = cs & 0xffff;
-    r.fop = (esc << 8) | modrm;
+    r.words[FPU_FIP] = ip >>> 0;
+    r.words[FPU_FCS] = cs & 0xffff;
+    r.words[FPU_FOP] = (esc << 8) | modrm;
   }
 
   /** ST(0) op memory operand (already converted into m.r*). */
@@ -406,7 +408,7 @@ export class Fpu {
     const r = this.registers;
     // Non-waiting control instructions.
     if (esc === 3 && modrm >= 0xe0 && modrm <= 0xe4) {
-      if (modrm === 0xe2) r.sw &= ~0x80ff & 0xffff; // FNCLEX
+      if (modrm === 0xe2) r.words[FPU_SW] &= ~0x80ff & 0xffff; // FNCLEX
       else if (modrm === 0xe3) r.reset(); // FNINIT
       // E0 FNENI, E1 FNDISI, E4 FNSETPM: no-ops since the 80387.
       return;
@@ -421,7 +423,7 @@ export class Fpu {
     if (((esc === 3 || esc === 7) && (reg === 5 || reg === 6)) && host.setEflagsZPC === undefined) host.raise(VEC_UD);
     this.fwait(host);
     this.noteInstruction(esc, modrm, ip, cs);
-    this.m.begin(r.cw);
+    this.m.begin(r.words[FPU_CW]);
     switch (esc) {
       case 0:
         if (reg === 2 || reg === 3) this.compareWith(i, 0, 0, 0, false, reg === 3 ? 1 : 0, false);
@@ -445,7 +447,7 @@ export class Fpu {
       case 5:
         switch (reg) {
           case 0: // FFREE
-            r.emptyMask |= 1 << r.phys(i);
+            r.words[FPU_EMPTY] |= 1 << r.phys(i);
             return;
           case 1: // FXCH4
             this.fxch(i);
@@ -465,7 +467,7 @@ export class Fpu {
       default:
         switch (reg) {
           case 0: // FFREEP
-            r.emptyMask |= 1 << r.phys(i);
+            r.words[FPU_EMPTY] |= 1 << r.phys(i);
             this.pop();
             return;
           case 1: // FXCH7
@@ -547,8 +549,8 @@ export class Fpu {
         return;
       case 0xf6: // FDECSTP
       case 0xf7: // FINCSTP
-        r.top = (r.top + (modrm === 0xf6 ? 7 : 1)) & 7;
-        r.sw &= ~C1;
+        r.words[FPU_TOP] = (r.words[FPU_TOP] + (modrm === 0xf6 ? 7 : 1)) & 7;
+        r.words[FPU_SW] &= ~C1;
         return;
       default:
         break;
@@ -604,14 +606,14 @@ export class Fpu {
 
   private push(sx: number, hi: number, lo: number): void {
     const r = this.registers;
-    r.top = (r.top + 7) & 7;
-    r.setPhys(r.top, sx, hi, lo);
+    r.words[FPU_TOP] = (r.words[FPU_TOP] + 7) & 7;
+    r.setPhys(r.words[FPU_TOP], sx, hi, lo);
   }
 
   private pop(): void {
     const r = this.registers;
-    r.emptyMask |= 1 << r.top;
-    r.top = (r.top + 1) & 7;
+    r.words[FPU_EMPTY] |= 1 << r.words[FPU_TOP];
+    r.words[FPU_TOP] = (r.words[FPU_TOP] + 1) & 7;
   }
 
   private setSt(i: number, sx: number, hi: number, lo: number): void {
@@ -638,7 +640,7 @@ export class Fpu {
   private commit(): void {
     const r = this.registers;
     const m = this.m;
-    r.sw = (r.sw & ~C1) | (m.exc & 0x7f) | (m.c1 !== 0 ? C1 : 0);
+    r.words[FPU_SW] = (r.words[FPU_SW] & ~C1) | (m.exc & 0x7f) | (m.c1 !== 0 ? C1 : 0);
   }
 
   /** Pushes a value (stack underflow of the source already decided by `sourceEmpty`). */
@@ -785,8 +787,8 @@ export class Fpu {
     // only the pops are suppressed.
     if (res < 0) res = 3;
     if (toEflags) host!.setEflagsZPC!(res >= 2, res === 3, res === 1 || res === 3);
-    else r.sw = (r.sw & ~(C0 | C2 | C3)) | COMPARE_CC[res]!;
-    if ((m.exc & ~r.cw & 0x3f) === 0) for (let k = 0; k < pops; k++) this.pop();
+    else r.words[FPU_SW] = (r.words[FPU_SW] & ~(C0 | C2 | C3)) | COMPARE_CC[res]!;
+    if ((m.exc & ~r.words[FPU_CW] & 0x3f) === 0) for (let k = 0; k < pops; k++) this.pop();
     this.commit();
   }
 
@@ -827,7 +829,7 @@ export class Fpu {
         default: cc = 0; break;
       }
     }
-    r.sw = (r.sw & ~CC_MASK) | cc | sign;
+    r.words[FPU_SW] = (r.words[FPU_SW] & ~CC_MASK) | cc | sign;
   }
 
   private roundToInteger(sx: number, hi: number, lo: number): void {
@@ -851,7 +853,7 @@ export class Fpu {
       const q = remainderResult.q;
       let cc = remainderResult.incomplete ? C2 : 0;
       if (!remainderResult.incomplete) cc |= ((q & 4) !== 0 ? C0 : 0) | ((q & 2) !== 0 ? C3 : 0);
-      r.sw = (r.sw & ~(C0 | C2 | C3)) | cc;
+      r.words[FPU_SW] = (r.words[FPU_SW] & ~(C0 | C2 | C3)) | cc;
       m.c1 = !remainderResult.incomplete && (q & 1) !== 0 ? 1 : 0;
     }
     this.commit();
@@ -936,11 +938,11 @@ export class Fpu {
       return this.commit();
     }
     if (trig && (xsx & 0x7fff) >= EXP_BIAS + 63) {
-      r.sw |= C2; // out of range: operand unchanged
+      r.words[FPU_SW] |= C2; // out of range: operand unchanged
       return this.commit();
     }
     if (cx === CLS_DENORMAL && !m.denormal()) return this.commit();
-    if (trig) r.sw &= ~C2;
+    if (trig) r.words[FPU_SW] &= ~C2;
     const neg = (xsx & 0x8000) !== 0;
     const exp = xsx & 0x7fff;
     if (modrm === 0xf0) {
