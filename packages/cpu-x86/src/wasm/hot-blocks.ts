@@ -282,14 +282,8 @@ class BlockWriter {
    * handler may have changed any of them).
    */
   private handlerCall(): void {
-    const b = this.b, i = this.i, want = this.wantFlags.has(this.handlerKey());
-    this.storeRegisters();
-    this.storeFlags();
-    this.here();
-    // (Offsets from the member's EIP, as the exit record's X_BLOCK_EIP says.)
-    const base = this.offset(0);
-    b.i32(i).i32(this.off - base).i32(this.off - base + this.u8(i, R_LEN)).i32(want ? 1 : 0).call(F_HANDLER).tee(P_FLAGS).i32(-1).op(OP.i32Eq);
-    b.if(); this.retired(i + 1); b.i32(IN_CORE).op(OP.i32Or).op(OP.return); b.end();
+    const i = this.i;
+    this.callImport(this.wantFlags.has(this.handlerKey()));
     this.fk = F_NONE; this.setMask = 0;
     this.lastHandler = i;
     this.loadRegisters();
@@ -886,11 +880,23 @@ class BlockWriter {
    * registers in locals go on as they were.
    */
   private quietHandlerCall(): void {
-    const b = this.b, i = this.i, base = this.offset(0);
+    this.callImport(null);
+  }
+  /**
+   * The handler import for the current instruction, with the registers and the flag state handed
+   * over; when it says the region must stop (-1), returns. `want`: ask it for EFLAGS (into P_FLAGS),
+   * or not; null: its result is not kept (a quiet call).
+   */
+  private callImport(want: boolean | null): void {
+    const b = this.b, i = this.i;
     this.storeRegisters();
     this.storeFlags();
     this.here();
-    b.i32(i).i32(this.off - base).i32(this.off - base + this.u8(i, R_LEN)).i32(0).call(F_HANDLER).i32(-1).op(OP.i32Eq);
+    // (Offsets from the member's EIP, as the exit record's X_BLOCK_EIP says.)
+    const base = this.offset(0);
+    b.i32(i).i32(this.off - base).i32(this.off - base + this.u8(i, R_LEN)).i32(want === true ? 1 : 0).call(F_HANDLER);
+    if (want !== null) b.tee(P_FLAGS);
+    b.i32(-1).op(OP.i32Eq);
     b.if(); this.retired(i + 1); b.i32(IN_CORE).op(OP.i32Or).op(OP.return); b.end();
   }
   /** Pushes the linear address of slot `d`'s memory operand from its decoded fields (32-bit addressing; ownForm()). */
