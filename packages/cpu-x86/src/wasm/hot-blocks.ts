@@ -28,7 +28,7 @@
  * instruction with BAIL set and the run loop goes on in the block loop (from the slot in the head's
  * first pass, else from EIP).
  */
-import { CF, CR0_EM, CR0_TS, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
+import { CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
 import { HANDLERS } from '../decoder/decode.js';
 import { btEvIb, grp2Ev, testEvGv } from '../exec/alu.js';
 import { jmpEv } from '../exec/control.js';
@@ -40,7 +40,7 @@ import { CpuStat } from '../stats.js';
 import { Body, OP, wasmModule } from './emitter.js';
 import { HOST, WARM_RECORD } from './host-area.js';
 import {
-  notePointers, noteInstruction, x87AfterStore, x87Blocked, x87DoubleWords, x87LoadDoubleRefused, x87PushDouble, x87StatusWord, x87StoreDoubleRefused,
+  notePointers, noteInstruction, x87AfterStore, x87Blocked, x87Disabled, x87DoubleWords, x87LoadDoubleRefused, x87PushDouble, x87StatusWord, x87StoreDoubleRefused,
   x87StoreRegister, x87StoreRegisterRefused,
 } from './x87-code.js';
 import {
@@ -865,7 +865,7 @@ class BlockWriter {
         noteInstruction(b, eip, fop);
         break;
       default: // FNSTSW AX: only #NM stops it (a control instruction: no pending-exception check, no pointers); its handler then always faults.
-        b.i32(0).mem(OP.i32Load, 2, HOST.cr0).i32(CR0_EM | CR0_TS).op(OP.i32And).brIf(0);
+        x87Disabled(b); b.brIf(0);
         this.setWordReg(HOST.regs, () => x87StatusWord(b));
     }
     b.br(1);

@@ -9,23 +9,29 @@
  * Each function pushes code onto a Body; the region writer gives it the locals to use and decides
  * what happens when a check fails (the instruction's handler then runs it).
  */
-import { C1 } from '../fpu/float80.js';
+import { BUSY, C1, ES } from '../fpu/float80.js';
 import { FPU_CW, FPU_EMPTY, FPU_FCS, FPU_FDP, FPU_FDS, FPU_FIP, FPU_FOP, FPU_HI, FPU_LO, FPU_SW, FPU_SX, FPU_TOP, FPU_WORD } from '../fpu/fpu-registers.js';
 import { CR0_EM, CR0_TS, CS } from '../constants.js';
 import { type Body, OP } from './emitter.js';
 import { HOST } from './host-area.js';
 
 const WORD = (field: number): number => HOST.fpu + FPU_WORD + field * 4;
-/** ES and B of the status word (set while an unmasked exception is pending). */
-const ES_BUSY = 0x8080;
 
 function word(b: Body, field: number): Body { return b.i32(0).mem(OP.i32Load, 2, WORD(field)); }
 function setWord(b: Body, field: number, value: () => void): void { b.i32(0); value(); b.mem(OP.i32Store, 2, WORD(field)); }
 
-/** Pushes nonzero when CR0.EM or CR0.TS is set (#NM) or an unmasked x87 exception is pending (delivered first). */
-export function x87Blocked(b: Body): void {
+/** Pushes nonzero when CR0.EM or CR0.TS is set: every x87 instruction raises #NM. */
+export function x87Disabled(b: Body): void {
   b.i32(0).mem(OP.i32Load, 2, HOST.cr0).i32(CR0_EM | CR0_TS).op(OP.i32And);
+}
+/** Pushes nonzero when an unmasked x87 exception is pending (FpuRegisters.pending()). */
+function x87Pending(b: Body): void {
   word(b, FPU_SW); word(b, FPU_CW).i32(-1).op(OP.i32Xor).op(OP.i32And).i32(0x3f).op(OP.i32And);
+}
+/** Pushes nonzero when x87Disabled, or an exception is pending (a waiting instruction delivers it first). */
+export function x87Blocked(b: Body): void {
+  x87Disabled(b);
+  x87Pending(b);
   b.op(OP.i32Or);
 }
 
@@ -142,7 +148,7 @@ export function x87StoreRegister(b: Body, i: number, pop: boolean, p: number, q:
 export function x87StatusWord(b: Body): void {
   word(b, FPU_SW).i32(0x477f).op(OP.i32And);
   word(b, FPU_TOP).i32(11).op(OP.i32Shl).op(OP.i32Or);
-  b.i32(ES_BUSY).i32(0);
-  word(b, FPU_SW); word(b, FPU_CW).i32(-1).op(OP.i32Xor).op(OP.i32And).i32(0x3f).op(OP.i32And);
+  b.i32(ES | BUSY).i32(0);
+  x87Pending(b);
   b.op(OP.select).op(OP.i32Or);
 }
