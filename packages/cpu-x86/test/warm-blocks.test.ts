@@ -774,6 +774,58 @@ describe('warm blocks', () => {
     expect(cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
   });
 
+  it('translated into WebAssembly, are not taken back after the decoded-slot pool started over', () => {
+    // The loop's XADD is a handler call its translation names by slot. Between the two passes of the
+    // loop, 327,680 single-run \`mov eax, ebx\` overflow the pool of 262,144 slots and reuse that
+    // slot: the loop's block, built again, must not get the translation that calls the slot's old handler.
+    const program = `
+      mov esi, 1
+      mov edx, 2
+      mov edi, 2
+    outer: mov ecx, 50
+    l: xadd esi, edx
+      add eax, esi
+      dec ecx
+      jnz l
+      mov ebx, 0x100000
+      call ebx
+      dec edi
+      jnz outer
+      hlt`;
+    const sled = (memory: PhysicalMemory): void => {
+      for (let a = 0x100000; a < 0x1a0000; a += 2) memory.ram.set([0x89, 0xd8], a);
+      memory.ram[0x1a0000] = 0xc3;
+    };
+    const run = (options: Partial<CpuOptions>) => {
+      // (In steps, so that the run loop counts the loop block's runs in both passes.)
+      const { cpu } = warmMachine(program, options, sled);
+      let stop = 'budget';
+      while (stop === 'budget') stop = cpu.run(7);
+      expect(stop).toBe('halt');
+      return cpu;
+    };
+    const translatedRun = run({ warmBlocks: true, warmThreshold: 1, compileThreshold: 3, wasmHotBlocks: true });
+    expect(translatedRun.stats[CpuStat.BlocksTranslated]).toBeGreaterThanOrEqual(2);
+    expect(translatedRun.getRegisters()).toEqual(run({ warmBlocks: false }).getRegisters());
+  });
+
+  it('translated into WebAssembly, forget their translations when RAM was rewritten behind the CPU and it is reset', () => {
+    // (Run in steps, so that the run loop counts the loop block's runs and translates it.)
+    const { cpu, memory } = warmMachine(COMPUTE(3), { warmBlocks: true, warmThreshold: 1, compileThreshold: 3, wasmHotBlocks: true });
+    let stop = 'budget';
+    while (stop === 'budget') stop = cpu.run(7);
+    expect(stop).toBe('halt');
+    expect(cpu.stats[CpuStat.BlocksTranslated]).toBeGreaterThan(0);
+    memory.ram.set(asm(COMPUTE(5), 32, 0x1000), 0x1000); // same addresses, other constants, no notification
+    cpu.reset();
+    cpu.enterFlatProtectedMode(0);
+    cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
+    expect(cpu.run(100_000)).toBe('halt');
+    const reference = warmMachine(COMPUTE(5), { warmBlocks: false });
+    expect(reference.cpu.run(100_000)).toBe('halt');
+    expect(cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+  });
+
   it('run code the guest rewrites: a warm block patches an immediate of its own', () => {
     // The store into the block's own page stops the warm block before it; the block loop makes it,
     // the block is decoded again, and its new records carry the new immediate.

@@ -1122,7 +1122,8 @@ function translatable(rec: Records, start: number, count: number): number {
 const PREFIX_REACHED_SHARE = 0.1;
 
 /**
- * A translation kept by physical address, for rebuilds of the same code (as compiled blocks are):
+ * A translation kept by physical address, for rebuilds of the same code within one fill of the
+ * decoded pool (a rebuild's new slots hold the same instructions as the old ones it names):
  * the head's page generation, extent and layout, and which members the region has (`region`, a hash
  * of their layouts) and whether it needs EFLAGS passed in.
  */
@@ -1296,8 +1297,15 @@ export class HotTranslator {
     return k > 0 && reached <= PREFIX_REACHED_SHARE * all;
   }
 
-  /** The decoded pool starts over: no record names a translation any more (their slots are rewritten before they are warm again). */
+  /**
+   * The decoded pool starts over: no record names a translation any more (their slots are rewritten
+   * before they are warm again), and no kept translation is taken back. A translation names its
+   * members' slots as constants (the handlers it calls and where the block loop goes on after a
+   * bail), and those slots now hold other code; a Debian boot that rebuilt a block after a restart
+   * and took its kept translation ran a MOV r/m32, imm32's handler where an RDTSC was (an oops).
+   */
   poolRestarted(): void {
     this.used = 0;
+    this.kept.clear();
   }
 }
