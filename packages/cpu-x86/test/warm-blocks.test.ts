@@ -968,7 +968,7 @@ ${f}`;
       jnz a
       mov [0x5000], eax
       hlt`;
-    const warm = warmMachine(program, { warmBlocks: true, warmThreshold: 1 });
+    const warm = warmMachine(program, { warmBlocks: true, warmThreshold: 1, wasmHotBlocks: false });
     expect(warm.cpu.run(1_000_000)).toBe('halt');
     expect(warm.cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
     expect(warm.cpu.stats[CpuStat.BlocksCompiled]).toBeGreaterThan(0);
