@@ -1064,24 +1064,38 @@ function wordShiftCount(c: CpuCore, d: number): number {
  * Where a block's translation (`member`) goes when it leaves at a constant target, as offsets from
  * its first instruction (`targets`: a branch taken or, followed, not taken; a jump or call not
  * followed and where that call returns to; its fall-through unless it ends in a jump, call or
- * return), and the return addresses alone (`returns`: a RET goes on there when that is a member,
- * BlockWriter.returnTo).
+ * return), with the share of the block's runs guessed to go there (`shares`: a Jcc not followed
+ * halves what goes on, a followed one was taken nearly always, a call's target and its return site
+ * get all of it), and the return addresses alone (`returns`: a RET goes on there when that is a
+ * member, BlockWriter.returnTo).
  */
-function constantTargets(c: CpuCore, rec: Records, member: RegionMember): { targets: number[]; returns: number[] } {
-  const targets: number[] = [], returns: number[] = [], { start, count } = member, first = c.dPhys[start]!;
-  let kind = 0;
+function constantTargets(c: CpuCore, rec: Records, member: RegionMember): { targets: number[]; shares: number[]; returns: number[] } {
+  const targets: number[] = [], shares: number[] = [], returns: number[] = [], { start, count } = member, first = c.dPhys[start]!;
+  let kind = 0, share = 1;
   for (let i = 0; i < count; i++) {
     const d = start + i, r = d * WARM_RECORD, next = c.dPhys[d]! + c.dLen[d]! - first;
     kind = rec.u8[r + R_KIND]!;
     const followed = i < count - 1 && c.dPhys[d + 1] !== first + next;
-    if (kind === K_JCC) targets.push(followed ? next : next + rec.i32[(r + R_IMM) >> 2]!);
-    else if ((kind === K_JMP || kind === K_CALL) && !followed) targets.push(next + rec.i32[(r + R_IMM) >> 2]!);
-    if (kind === K_CALL && !followed) { targets.push(next); returns.push(next); }
+    if (kind === K_JCC) {
+      const left = share * (followed ? FOLLOWED_JCC_FALLS_THROUGH : 0.5);
+      targets.push(followed ? next : next + rec.i32[(r + R_IMM) >> 2]!);
+      shares.push(left);
+      share -= left;
+    } else if ((kind === K_JMP || kind === K_CALL) && !followed) {
+      targets.push(next + rec.i32[(r + R_IMM) >> 2]!);
+      shares.push(share);
+    }
+    if (kind === K_CALL && !followed) { targets.push(next); shares.push(share); returns.push(next); }
   }
   const last = start + count - 1;
-  if (!member.stops && kind !== K_JMP && kind !== K_CALL && kind !== K_RET) targets.push(c.dPhys[last]! + c.dLen[last]! - first);
-  return { targets, returns };
+  if (!member.stops && kind !== K_JMP && kind !== K_CALL && kind !== K_RET) {
+    targets.push(c.dPhys[last]! + c.dLen[last]! - first);
+    shares.push(share);
+  }
+  return { targets, shares, returns };
 }
+/** The share of a followed Jcc's runs guessed not to take it (it was followed because the block loop saw it taken nearly always). */
+const FOLLOWED_JCC_FALLS_THROUGH = 0.1;
 
 /** The block entry at physical `phys` (page generation and code size `genKey`) if it is translated, else -1 (blocks.ts findBlock: two ways). */
 function translatedEntry(c: CpuCore, rec: Records, phys: number, genKey: number): number {
@@ -1251,31 +1265,47 @@ export class HotTranslator {
   /**
    * The region of block entry `b` (at linear `lin`): it, then the translated blocks it reaches
    * through constant targets (taken and not-taken branches, jumps, calls, the fall-through), and
-   * those they reach, breadth first. Blocks in other pages are found through the fetch translation
-   * cache (a page not in it is left out) and their pages stamped with this epoch, so that an INVLPG
-   * of one starts a new epoch (CpuCore.invalidateTlbPage).
+   * those they reach, the one control is guessed to reach most often first (constantTargets'
+   * shares; on a tie, the one found first): breadth first left out the PIC thunk a function calls and its
+   * return site in the awk loop, and the dispatcher went between them millions of times. Blocks in
+   * other pages are found through the fetch translation cache (a page not in it is left out) and
+   * their pages stamped with this epoch, so that an INVLPG of one starts a new epoch
+   * (CpuCore.invalidateTlbPage).
    */
   private regionOf(b: number, head: Extent, lin: number): RegionMember[] {
     const c = this.c, rec = this.rec, cs32 = c.bGen[b]! & 1;
     const members = [head.member], seen = new Set([0]);
-    let instructions = head.member.count;
-    for (let q = 0; q < members.length && members.length < REGION_MEMBERS; q++) {
-      const from = members[q]!;
-      for (const target of constantTargets(c, rec, from).targets) {
-        const base = from.base + target;
-        if (seen.has(base) || members.length === REGION_MEMBERS) continue;
+    // Candidates: offsets from the head's EIP and how often control is guessed to get there.
+    const bases: number[] = [], weights: number[] = [];
+    const reach = (from: RegionMember, weight: number): void => {
+      const { targets, shares } = constantTargets(c, rec, from);
+      for (let t = 0; t < targets.length; t++) {
+        const base = from.base + targets[t]!;
+        if (seen.has(base)) continue;
         seen.add(base);
-        const targetLin = (lin + base) | 0, far = ((targetLin ^ lin) & -4096) !== 0;
-        const phys = cachedFetchPhys(c, targetLin);
-        if (phys === -1) continue;
-        const e = translatedEntry(c, rec, phys, (c.pageGen[phys >>> 12]! << 1) | cs32);
-        if (e < 0) continue;
-        const extent = this.extent(e, c.bCount[e]!, blockLoopPart(c, e), base, far);
-        if (extent === null || instructions + extent.member.count > REGION_INSTRUCTIONS) continue;
-        members.push(extent.member);
-        instructions += extent.member.count;
-        if (far) c.fetchStamp[targetLin >>> 12] = c.fetchEpoch;
+        bases.push(base);
+        weights.push(weight * shares[t]!);
       }
+    };
+    reach(head.member, 1);
+    let instructions = head.member.count;
+    while (members.length < REGION_MEMBERS && bases.length > 0) {
+      let best = 0;
+      for (let k = 1; k < bases.length; k++) if (weights[k]! > weights[best]!) best = k;
+      const base = bases[best]!, weight = weights[best]!;
+      bases.splice(best, 1);
+      weights.splice(best, 1);
+      const targetLin = (lin + base) | 0, far = ((targetLin ^ lin) & -4096) !== 0;
+      const phys = cachedFetchPhys(c, targetLin);
+      if (phys === -1) continue;
+      const e = translatedEntry(c, rec, phys, (c.pageGen[phys >>> 12]! << 1) | cs32);
+      if (e < 0) continue;
+      const extent = this.extent(e, c.bCount[e]!, blockLoopPart(c, e), base, far);
+      if (extent === null || instructions + extent.member.count > REGION_INSTRUCTIONS) continue;
+      members.push(extent.member);
+      instructions += extent.member.count;
+      if (far) c.fetchStamp[targetLin >>> 12] = c.fetchEpoch;
+      reach(extent.member, weight);
     }
     return members;
   }
