@@ -586,6 +586,51 @@ describe('warm blocks', () => {
     expect(translatedInAll).toBeGreaterThan(0);
   });
 
+  it('compute what the block loop computes: shifts by a CL of 0 after every kind of flag state (all six flags as they were), read in the block, by PUSHFD and by the next block', () => {
+    // CL is 0 every fourth pass, after ADD (CF, AF, OF vary), SUB, INC (CF kept), a logic
+    // operation, a rotate (CF and OF set outright over a CMP) and a handler (CLD);
+    // translated, a count of 0 takes EFLAGS from the handler and the others compute all six.
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      and eax, 3
+      mov edx, ecx
+      imul edx, edx, 0x9e3779b1
+      push ecx
+      mov ecx, eax
+      add edx, 0x7ffffff9
+      shl edx, cl
+      pushfd
+      pop ebx
+      mov [esi + eax * 8], ebx
+      sub edx, 0x12345688
+      sar edx, cl
+      jc .c
+      xor edi, edx
+    .c:
+      inc edx
+      shr edx, cl
+      setc bl
+      seto bh
+      setp al
+      and edx, 0x7ff0
+      shl edx, cl
+      sets ah
+      cmp edx, edi
+      rol edi, 3
+      sar edi, cl
+      jmp .n
+    .n:
+      adc ebx, 0
+      setz dl
+      cld
+      shl edi, cl
+      pushfd
+      pop edx
+      pop ecx
+      mov [esi + ecx * 4 + 0x100], edx
+      mov [esi + ecx * 4 + 0x300], ebx`, 48));
+  });
+
   it('compute what the block loop computes: rotates, shifts by CL and IMUL, and the flags they set outright', () => {
     // CL runs through 0 (nothing changes, flags included), 1 and past 31 (masked); ROL/ROR set CF
     // and OF over the lazy state of the CMP before them, IMUL sets them over its LOGIC flags.
