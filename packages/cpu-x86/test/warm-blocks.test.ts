@@ -773,6 +773,32 @@ describe('warm blocks', () => {
       mov [esi], eax`, 16));
   });
 
+  it('translated into WebAssembly, under paging: leave TLB misses to the block loop and stop before an access to a page that is not present (#PF)', () => {
+    // Identity-mapped 4 MiB with the page at 0x230000 not present. The loop reads and writes a new
+    // page every pass (a TLB miss each) and faults on the 48th.
+    const pageTables = (memory: PhysicalMemory): void => {
+      const view = new DataView(memory.ram.buffer, memory.ram.byteOffset);
+      view.setUint32(0x100000, 0x101000 | 3, true);
+      for (let page = 0; page < 1024; page++) view.setUint32(0x101000 + page * 4, page === 0x230 ? 0 : (page << 12) | 3, true);
+    };
+    expectSameAsBlockLoop(`
+      mov eax, 0x100000
+      mov cr3, eax
+      mov eax, cr0
+      or eax, 0x80000000
+      mov cr0, eax
+      mov ecx, 60
+      mov esi, 0x200010
+      xor ebx, ebx
+    l: mov eax, [esi]
+      add ebx, eax
+      mov [esi + 8], ebx
+      add esi, 0x1000
+      dec ecx
+      jnz l
+      hlt`, pageTables);
+  });
+
   it('take a segment with a base, and leave one with checks to the block loop', () => {
     const gdt = (memory: PhysicalMemory): void => {
       // Entry 4 (selector 0x20): data, base 0x1000, limit 4 GiB; entry 5 (0x28): data, base 0, limit 0xfff.
