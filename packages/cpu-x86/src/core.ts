@@ -406,6 +406,7 @@ export class CpuCore implements FpuHost {
     this.segSel = view((b, o, l) => new Int32Array(b, o, l), HOST.segSel, 8, 4);
     this.segBase = view((b, o, l) => new Int32Array(b, o, l), HOST.segBase, 8, 4);
     this.cr0Word = view((b, o, l) => new Int32Array(b, o, l), HOST.cr0, 1, 4);
+    this.directEndWord = view((b, o, l) => new Int32Array(b, o, l), HOST.directEnd, 1, 4);
     this.segCheck = view((b, o, l) => new Int32Array(b, o, l), HOST.segCheck, 8, 4);
     this.segLimit = view((b, o, l) => new Float64Array(b, o, l), HOST.segLimit, 8, 8);
     this.tlbTag = view((b, o, l) => new Int32Array(b, o, l), HOST.tlbTag, 5 * TLB_SIZE, 4);
@@ -578,7 +579,10 @@ export class CpuCore implements FpuHost {
    * wherever the TLB is emptied: mode, paging and A20 changes, and memory-map changes, which must
    * be followed by a flush anyway because TLB entries hold whether a page is plain RAM.
    */
-  directEnd = 0;
+  get directEnd(): number { return this.directEndWord[0]!; }
+  set directEnd(v: number) { this.directEndWord[0] = v; }
+  /** directEnd lives in the host area, where translations made with paging off read it at entry (wasm/hot-blocks.ts). */
+  private readonly directEndWord: Int32Array;
   /** Whether the A20 gate is open (what the paging unit was last told; Cpu.setA20, reset, restore). */
   a20Open = true;
   private updateDirectRange(): void {

@@ -799,6 +799,41 @@ describe('warm blocks', () => {
       hlt`, pageTables);
   });
 
+  it('translated into WebAssembly with paging off (RAM without the TLB), go through the TLB once paging is on', () => {
+    // Halfway the loop turns paging on with linear 0x200000 mapped to physical 0x300000: the loop
+    // block's translation, made with paging off, must not read physical 0x200000 any more.
+    const remapped = (memory: PhysicalMemory): void => {
+      const view = new DataView(memory.ram.buffer, memory.ram.byteOffset);
+      view.setUint32(0x100000, 0x101000 | 3, true);
+      for (let page = 0; page < 1024; page++) view.setUint32(0x101000 + page * 4, ((page === 0x200 ? 0x300 : page) << 12) | 3, true);
+      view.setUint32(0x200000, 5, true);
+      view.setUint32(0x300000, 7, true);
+    };
+    expectSameAsBlockLoop(`
+      mov ecx, 80
+      mov esi, 0x200000
+      xor ebx, ebx
+    l: mov eax, [esi]
+      add ebx, eax
+      mov [esi + 4], ebx
+      dec ecx
+      cmp ecx, 40
+      je enable
+    back:
+      test ecx, ecx
+      jnz l
+      mov [0x5000], ebx
+      hlt
+    enable:
+      mov eax, 0x100000
+      mov cr3, eax
+      mov eax, cr0
+      or eax, 0x80000000
+      mov cr0, eax
+      jmp back
+      `, remapped);
+  });
+
   it('take a segment with a base, and leave one with checks to the block loop', () => {
     const gdt = (memory: PhysicalMemory): void => {
       // Entry 4 (selector 0x20): data, base 0x1000, limit 4 GiB; entry 5 (0x28): data, base 0, limit 0xfff.

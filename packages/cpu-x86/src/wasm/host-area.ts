@@ -21,6 +21,8 @@ export const HOST = {
   segSel: 320,
   /** CR0, i32 (a translation checks EM and TS before it runs an x87 instruction itself). */
   cr0: 352,
+  /** CpuCore.directEnd, i32 (translations made with paging off reach RAM below it without the TLB). */
+  directEnd: 356,
   /** The built-in FPU's registers (fpu/fpu-registers.ts FPU_*, FPU_BYTES). */
   fpu: 384,
   /** Data TLB tags, 5 parts of 1024 x i32. */

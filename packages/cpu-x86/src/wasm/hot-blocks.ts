@@ -35,6 +35,7 @@ import { jmpEv } from '../exec/control.js';
 import { esc } from '../exec/system.js';
 import { Fpu } from '../fpu/fpu.js';
 import { blockIndex } from '../blocks.js';
+import { compilesDirect } from '../block-compiler.js';
 import { cachedFetchPhys, type CpuCore } from '../core.js';
 import { CpuStat } from '../stats.js';
 import { Body, OP, wasmModule } from './emitter.js';
@@ -75,9 +76,11 @@ const L_BASE = L_SEG + 6, L_NEXT = L_SEG + 7;
  * form (X_FORM_*), the lazy operation, the member's offset from the head's EIP and its first slot.
  */
 const L_XRES = L_SEG + 8, L_XEIP = L_SEG + 9, L_XFORM = L_SEG + 10, L_XOP = L_SEG + 11, L_XBASE = L_SEG + 12, L_XSLOT = L_SEG + 13;
+/** CpuCore.directEnd at entry, for a translation made with paging off (BlockWriter.direct). */
+const L_DIRECT = L_SEG + 14;
 const PARAMS = 6;
 /** Locals after the parameters. */
-const LOCALS = L_XSLOT + 1 - PARAMS;
+const LOCALS = L_DIRECT + 1 - PARAMS;
 /**
  * L_XFORM: bits 0-1 the exit record's X_KIND (FLAGS_KEPT: no lazy state), 2-3 X_SIZE, 4-8 the shift
  * of the operands in L_FA/L_FB, 9-13 of the result in L_FV, 14 a stop past the head's block-loop
@@ -151,6 +154,14 @@ class BlockWriter {
   private lastHandler = -1;
   /** The segments the region's accesses go through (bit s). */
   private segments = 0;
+  /**
+   * Made with paging off (block-compiler.ts compilesDirect): a linear address below CpuCore.directEnd
+   * (read at entry; 0 once paging is on, and every access then stops the block) is its RAM offset,
+   * and accesses skip the TLB, as compiled JavaScript blocks do. The Debian kernel's XZ
+   * decompression runs with paging off and misses the TLB ~140,000 times per 1 G instructions (its
+   * dictionary reaches back megabytes), each a stop to the block loop.
+   */
+  private readonly direct: boolean;
   /** Per member: an instruction reads flags before the member set any (they come in as P_FLAGS). */
   readonly memberReads: boolean[];
   /** Transitions from member to member (from, to, and whether the flags are still those the first came in with). */
@@ -166,6 +177,7 @@ class BlockWriter {
 
   constructor(private readonly c: CpuCore, private readonly rec: Records, private readonly members: readonly RegionMember[],
     private readonly origin: RegionOrigin, private readonly ramBase: number, first?: FirstPass) {
+    this.direct = compilesDirect(c);
     members.forEach((member, index) => this.memberAt.set(member.base, index));
     // Members that follow a call of the region that it does not follow: where its RETs may go on.
     for (const member of members) {
@@ -211,6 +223,7 @@ class BlockWriter {
     if (this.transitions) b.i32(0).mem(OP.i32Load, 2, HOST.exit + X_BLOCK_DONE * 4).set(L_BASE);
     b.get(P_UK).i32(10).op(OP.i32Shl).set(L_READ);
     b.get(P_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
+    if (this.direct) b.i32(0).mem(OP.i32Load, 2, HOST.directEnd).set(L_DIRECT);
     // Entry checks: a CS limit below 4 GiB - 1 (branch targets are then not checked), a segment that
     // is not flat or a 16-bit stack stop the region before its first instruction.
     b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).f64(4294967295).op(OP.f64Ne);
@@ -534,6 +547,14 @@ class BlockWriter {
     if (size > 1) {
       b.get(L_LIN).i32(4095).op(OP.i32And).i32(4096 - size).op(OP.i32GtU);
       b.if(); this.depth++; this.bail(BAIL_ACCESS); this.depth--; b.end();
+    }
+    if (this.direct) {
+      // (directEnd is 3 below the end of that RAM, so a dword below it is inside.)
+      b.get(L_LIN).get(L_DIRECT).op(OP.i32GeU);
+      if (write) b.get(L_LIN).i32(12).op(OP.i32ShrU).mem(OP.i32Load8u, 0, HOST.codePages).op(OP.i32Or);
+      b.if(); this.depth++; this.bail(BAIL_ACCESS); this.depth--; b.end();
+      b.get(L_LIN).set(L_P);
+      return;
     }
     b.get(write ? L_WRITE : L_READ).get(L_LIN).i32(12).op(OP.i32ShrU).i32(1023).op(OP.i32And).op(OP.i32Or).i32(2).op(OP.i32Shl).set(L_IDX);
     b.get(L_IDX).mem(OP.i32Load, 2, HOST.tlbTag).get(L_LIN).i32(-4096).op(OP.i32And).i32(1).op(OP.i32Or).op(OP.i32Ne);
@@ -1175,7 +1196,7 @@ const PREFIX_REACHED_SHARE = 0.1;
  */
 interface KeptTranslation {
   readonly genKey: number; readonly count: number; readonly layout: number; readonly fn: WebAssembly.ExportValue;
-  readonly region: number; readonly entryFlags: boolean;
+  readonly region: number; readonly entryFlags: boolean; readonly direct: boolean;
 }
 const KEPT_LIMIT = 16384;
 /**
@@ -1220,7 +1241,7 @@ export class HotTranslator {
     const phys = c.bTag[b]!, genKey = c.bGen[b]!;
     const kept = this.kept.get(phys);
     let fn: WebAssembly.ExportValue, entryFlags: boolean;
-    if (kept !== undefined && kept.genKey === genKey && kept.count === head.member.count && kept.layout === head.layout) ({ fn, entryFlags } = kept);
+    if (kept !== undefined && kept.genKey === genKey && kept.count === head.member.count && kept.layout === head.layout && kept.direct === compilesDirect(c)) ({ fn, entryFlags } = kept);
     else ({ fn, entryFlags } = this.translateRegion(b, head, lin));
     if (entryFlags) this.readsFlags(b);
     if (this.used === this.table.length) this.table.grow(this.table.length);
@@ -1242,7 +1263,7 @@ export class HotTranslator {
     if (head === null) return;
     const kept = this.kept.get(c.bTag[b]!);
     const origin = this.origin(lin), members = this.regionOf(b, head, lin);
-    if (kept !== undefined && kept.region === regionKey(members, origin)) return;
+    if (kept !== undefined && kept.region === regionKey(members, origin) && kept.direct === compilesDirect(c)) return;
     const { fn, entryFlags } = this.translateRegion(b, head, lin, members);
     if (entryFlags) this.readsFlags(b);
     this.table.set(index - 1, fn as never);
@@ -1266,7 +1287,7 @@ export class HotTranslator {
     c.stats[CpuStat.RegionMembers] += members.length - 1;
     if (this.kept.size >= KEPT_LIMIT) this.kept.clear();
     const entryFlags = writer.entryFlags;
-    this.kept.set(c.bTag[b]!, { genKey: c.bGen[b]!, count: head.member.count, layout: head.layout, fn, region: regionKey(members, origin), entryFlags });
+    this.kept.set(c.bTag[b]!, { genKey: c.bGen[b]!, count: head.member.count, layout: head.layout, fn, region: regionKey(members, origin), entryFlags, direct: compilesDirect(c) });
     return { fn, entryFlags };
   }
 
