@@ -1191,8 +1191,9 @@ const PREFIX_REACHED_SHARE = 0.1;
 /**
  * A translation kept by physical address, for rebuilds of the same code within one fill of the
  * decoded pool (a rebuild's new slots hold the same instructions as the old ones it names):
- * the head's page generation, extent and layout, and which members the region has (`region`, a hash
- * of their layouts) and whether it needs EFLAGS passed in.
+ * the head's page generation, extent and layout, which members the region has (`region`, a hash
+ * of their layouts), whether it needs EFLAGS passed in, and whether it was made with paging off
+ * (`direct`: BlockWriter.direct).
  */
 interface KeptTranslation {
   readonly genKey: number; readonly count: number; readonly layout: number; readonly fn: WebAssembly.ExportValue;
@@ -1319,10 +1320,10 @@ export class HotTranslator {
    * The region of block entry `b` (at linear `lin`): it, then the translated blocks it reaches
    * through constant targets (taken and not-taken branches, jumps, calls, the fall-through), and
    * those they reach, the one control is guessed to reach most often first (constantTargets'
-   * shares; on a tie, the one found first): breadth first left out the PIC thunk a function calls and its
-   * return site in the awk loop, and the dispatcher went between them millions of times. Blocks in
-   * other pages are found through the fetch translation cache (a page not in it is left out) and
-   * their pages stamped with this epoch, so that an INVLPG of one starts a new epoch
+   * shares; on a tie, the one found first): breadth first left out the PIC thunk a function calls
+   * and its return site in the awk loop, and the dispatcher went between them millions of times.
+   * Blocks in other pages are found through the fetch translation cache (a page not in it is left
+   * out) and their pages stamped with this epoch, so that an INVLPG of one starts a new epoch
    * (CpuCore.invalidateTlbPage).
    */
   private regionOf(b: number, head: Extent, lin: number): RegionMember[] {
