@@ -865,19 +865,26 @@ describe('warm blocks', () => {
       hlt`, gdt);
   });
 
-  it('forget their records when RAM was rewritten behind the CPU and it is reset', () => {
-    const program = (n: number): string => COMPUTE(n);
-    const { cpu, memory } = warmMachine(program(3), { warmBlocks: true, warmThreshold: 2 });
-    expect(cpu.run(100_000)).toBe('halt');
-    expect(cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
-    memory.ram.set(asm(program(5), 32, 0x1000), 0x1000); // same addresses, other constants, no notification
+  /**
+   * COMPUTE(3) ran on `cpu`: rewrite it as COMPUTE(5) behind the CPU (same addresses, other
+   * constants, no notification), reset the CPU and run it again; it must compute what a fresh CPU does.
+   */
+  const rerunRewrittenBehind = (cpu: Cpu, memory: PhysicalMemory): void => {
+    memory.ram.set(asm(COMPUTE(5), 32, 0x1000), 0x1000);
     cpu.reset();
     cpu.enterFlatProtectedMode(0);
     cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
     expect(cpu.run(100_000)).toBe('halt');
-    const reference = warmMachine(program(5), { warmBlocks: false });
+    const reference = warmMachine(COMPUTE(5), { warmBlocks: false });
     expect(reference.cpu.run(100_000)).toBe('halt');
     expect(cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+  };
+
+  it('forget their records when RAM was rewritten behind the CPU and it is reset', () => {
+    const { cpu, memory } = warmMachine(COMPUTE(3), { warmBlocks: true, warmThreshold: 2 });
+    expect(cpu.run(100_000)).toBe('halt');
+    expect(cpu.stats[CpuStat.BlocksWarmed]).toBeGreaterThan(0);
+    rerunRewrittenBehind(cpu, memory);
   });
 
   it('translated into WebAssembly, are not taken back after the decoded-slot pool started over', () => {
@@ -922,14 +929,7 @@ describe('warm blocks', () => {
     while (stop === 'budget') stop = cpu.run(7);
     expect(stop).toBe('halt');
     expect(cpu.stats[CpuStat.BlocksTranslated]).toBeGreaterThan(0);
-    memory.ram.set(asm(COMPUTE(5), 32, 0x1000), 0x1000); // same addresses, other constants, no notification
-    cpu.reset();
-    cpu.enterFlatProtectedMode(0);
-    cpu.setRegisters({ eip: 0x1000, esp: 0x8000 });
-    expect(cpu.run(100_000)).toBe('halt');
-    const reference = warmMachine(COMPUTE(5), { warmBlocks: false });
-    expect(reference.cpu.run(100_000)).toBe('halt');
-    expect(cpu.getRegisters()).toEqual(reference.cpu.getRegisters());
+    rerunRewrittenBehind(cpu, memory);
   });
 
   it('run code the guest rewrites: a warm block patches an immediate of its own', () => {
