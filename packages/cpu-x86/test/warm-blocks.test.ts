@@ -57,6 +57,20 @@ function expectSameAsBlockLoop(source: string, setup?: (memory: PhysicalMemory) 
   }
 }
 
+/** Page tables at 0x100000 that map the first 4 MiB to itself, but for page `page`, whose entry is `entry`. */
+function identityPagingBut(memory: PhysicalMemory, page: number, entry: number): void {
+  const view = new DataView(memory.ram.buffer, memory.ram.byteOffset);
+  view.setUint32(0x100000, 0x101000 | 3, true);
+  for (let p = 0; p < 1024; p++) view.setUint32(0x101000 + p * 4, p === page ? entry : (p << 12) | 3, true);
+}
+/** Turns paging on with the page directory at 0x100000 (identityPagingBut). */
+const PAGING_ON = `
+      mov eax, 0x100000
+      mov cr3, eax
+      mov eax, cr0
+      or eax, 0x80000000
+      mov cr0, eax`;
+
 const COUNTED = (body: string, passes = 40): string => `
       mov ecx, ${passes}
       mov esi, 0x5000
@@ -776,17 +790,8 @@ describe('warm blocks', () => {
   it('translated into WebAssembly, under paging: leave TLB misses to the block loop and stop before an access to a page that is not present (#PF)', () => {
     // Identity-mapped 4 MiB with the page at 0x230000 not present. The loop reads and writes a new
     // page every pass (a TLB miss each) and faults on the 48th.
-    const pageTables = (memory: PhysicalMemory): void => {
-      const view = new DataView(memory.ram.buffer, memory.ram.byteOffset);
-      view.setUint32(0x100000, 0x101000 | 3, true);
-      for (let page = 0; page < 1024; page++) view.setUint32(0x101000 + page * 4, page === 0x230 ? 0 : (page << 12) | 3, true);
-    };
     expectSameAsBlockLoop(`
-      mov eax, 0x100000
-      mov cr3, eax
-      mov eax, cr0
-      or eax, 0x80000000
-      mov cr0, eax
+      ${PAGING_ON}
       mov ecx, 60
       mov esi, 0x200010
       xor ebx, ebx
@@ -796,16 +801,15 @@ describe('warm blocks', () => {
       add esi, 0x1000
       dec ecx
       jnz l
-      hlt`, pageTables);
+      hlt`, (memory) => identityPagingBut(memory, 0x230, 0));
   });
 
   it('translated into WebAssembly with paging off (RAM without the TLB), go through the TLB once paging is on', () => {
     // Halfway the loop turns paging on with linear 0x200000 mapped to physical 0x300000: the loop
     // block's translation, made with paging off, must not read physical 0x200000 any more.
     const remapped = (memory: PhysicalMemory): void => {
+      identityPagingBut(memory, 0x200, 0x300000 | 3);
       const view = new DataView(memory.ram.buffer, memory.ram.byteOffset);
-      view.setUint32(0x100000, 0x101000 | 3, true);
-      for (let page = 0; page < 1024; page++) view.setUint32(0x101000 + page * 4, ((page === 0x200 ? 0x300 : page) << 12) | 3, true);
       view.setUint32(0x200000, 5, true);
       view.setUint32(0x300000, 7, true);
     };
@@ -825,11 +829,7 @@ describe('warm blocks', () => {
       mov [0x5000], ebx
       hlt
     enable:
-      mov eax, 0x100000
-      mov cr3, eax
-      mov eax, cr0
-      or eax, 0x80000000
-      mov cr0, eax
+      ${PAGING_ON}
       jmp back
       `, remapped);
   });
