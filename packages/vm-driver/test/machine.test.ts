@@ -302,10 +302,15 @@ describe('APIC interrupt path', () => {
 
 /**
  * A real-time machine on a host clock the test moves: a scripted CPU retires each slice's budget
- * and `slice(call, budget)` returns the host milliseconds that slice took; the guest exits through
- * the debug-exit port after `slices` slices.
+ * (or what `retire(call, budget)` says) and `slice(call, retired)` returns the host milliseconds
+ * that slice took; the guest exits through the debug-exit port after `slices` slices.
  */
-function realTimeHost(slices: number, slice: (call: number, budget: number) => number, onSlice?: (call: number, machine: Machine) => void) {
+function realTimeHost(
+  slices: number,
+  slice: (call: number, retired: number) => number,
+  onSlice?: (call: number, machine: Machine) => void,
+  retire: (call: number, budget: number) => number = (_call, budget) => budget,
+) {
   const host = { ms: 0 };
   const scheduler = { now: () => host.ms, schedule: (callback: () => void) => defaultHostScheduler.schedule(callback, 0) };
   let calls = 0;
@@ -319,8 +324,9 @@ function realTimeHost(slices: number, slice: (call: number, budget: number) => n
       setA20() {},
       run(budget: number) {
         calls++;
-        retired += budget;
-        host.ms += slice(calls, budget);
+        const count = retire(calls, budget);
+        retired += count;
+        host.ms += slice(calls, count);
         onSlice?.(calls, machine);
         if (calls === slices) context.io.write(PORTS.debugExit.base, 1, 0);
         return 'budget';
@@ -363,5 +369,19 @@ describe('real-time speed changes', () => {
     await machine.exited;
     // Some time is hidden while the average adapts; afterwards (slices 150-300) almost none.
     expect(hiddenAt[1]! - hiddenAt[0]!).toBeLessThan(1);
+  });
+
+  it('times guest instructions, not slices: short slices between full ones barely count', async () => {
+    // Full slices at 1,000 MIPS, and after each a slice of 2,000 instructions (an interrupt, a
+    // device write that ends the slice) at 20 ns an instruction. Host time per instruction retired
+    // is (200,000 x 1 + 2,000 x 20) / 202,000 = 1.19 ns; counted per slice it would be about 10.
+    const { machine, host } = realTimeHost(400, (_call, retired) => retired * (retired === 2_000 ? 20e-6 : 1e-6), undefined,
+      (call, budget) => (call % 2 === 0 ? Math.min(budget, 2_000) : budget));
+    machine.start();
+    await machine.exited;
+    expect(machine.clock.guestNsPerInstruction).toBeGreaterThan(1);
+    expect(machine.clock.guestNsPerInstruction).toBeLessThan(1.5);
+    // And so guest time keeps up with the host's, not 5 times ahead of it.
+    expect(machine.clock.now() / 1e6 / host.ms).toBeLessThan(1.5);
   });
 });
