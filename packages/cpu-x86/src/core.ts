@@ -239,6 +239,8 @@ export class CpuCore implements FpuHost {
   readonly bRuns = new Uint16Array(BCACHE_SIZE);
   /** Physical address the entry was last built for; unlike bTag, pool flushes leave it. */
   readonly bLastTag = new Int32Array(BCACHE_SIZE).fill(-1);
+  /** Physical address of the block a miss last put out of each entry, or -1 (blocks.ts findBlock). */
+  readonly bEvicted = new Int32Array(BCACHE_SIZE).fill(-1);
   /** The compiled function of each block entry, or null (src/block-compiler.ts). */
   readonly bFn: Array<CompiledBlock | null> = new Array<CompiledBlock | null>(BCACHE_SIZE).fill(null);
   /** Compile hot blocks (CpuOptions.compileBlocks), after this many runs (CpuOptions.compileThreshold). */

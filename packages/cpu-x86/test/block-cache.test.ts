@@ -43,4 +43,26 @@ describe('the block cache (two-way sets)', () => {
     expect(findBlock(c, home, third, third)).toBe(home ^ 1);
     expect(c.bTag[home]).toBe(a);
   });
+
+  it('lets two blocks that take turns in one way have both ways, however hot the block in the other', () => {
+    const c = core();
+    const [a, b, third] = [0x2000, 0x12010, 0x22020];
+    const home = blockIndex(a);
+    findBlock(c, home, a, a);
+    findBlock(c, home, b, b);
+    // A is long-lived and hot (a loop's blocks B and C start over with each build, so never hotter).
+    c.bRuns[home] = 5000;
+    expect(findBlock(c, home, third, third)).toBe(home ^ 1);
+    // B comes back, put out by C just before: C runs along with it, so A goes, and then B and C
+    // are both found again without a rebuild.
+    expect(findBlock(c, home, b, b)).toBe(home);
+    const built = c.stats[CpuStat.BlocksBuilt];
+    // (As the run loop looks: the home entry first, then findBlock.)
+    const lookUp = (phys: number) => (c.bTag[home] === phys && c.bGen[home] === c.fetchGenKey ? home : findBlock(c, home, phys, phys));
+    for (let i = 0; i < 3; i++) {
+      expect(lookUp(third)).toBe(home ^ 1);
+      expect(lookUp(b)).toBe(home);
+    }
+    expect(c.stats[CpuStat.BlocksBuilt]).toBe(built);
+  });
 });
