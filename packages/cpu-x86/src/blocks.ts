@@ -40,8 +40,7 @@ export function findBlock(c: CpuCore, b: number, lin: number, phys: number): num
   let victim = b;
   const home = c.bTag[b];
   if (home !== phys && home !== -1) {
-    if (c.bTag[other] === phys || c.bTag[other] === -1) victim = other;
-    else if (c.bEvicted[b] === phys) victim = other;
+    if (c.bTag[other] === phys || c.bTag[other] === -1 || c.bEvicted[b] === phys) victim = other;
     else if (c.bEvicted[other] !== phys && colder(c, other, b)) victim = other;
   }
   const evicted = c.bTag[victim]!;
