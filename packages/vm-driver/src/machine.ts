@@ -572,7 +572,7 @@ export class Machine {
    * A slice counts by its share (`share`, 0-1) of a full slice's instructions: guest time must be
    * host time per instruction retired, not per slice. Counted per slice, the short slices between
    * timer interrupts (a few thousand instructions of interrupt and device work, each with the
-   * slice's fixed cost: 8-20 ns an instruction against 0.9 in the full slices around them) set the
+   * slice's fixed cost: 8-50 ns an instruction against 0.9 in the full slices around them) set the
    * rate in the Debian boot's compute phase, and its clock ran 6 times faster than the host's:
    * 20 s of guest time in 3.5 s, and 6 times the timer interrupts.
    */
