@@ -154,7 +154,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
       const phys = (c.fetchPhys + (lin & 4095)) | 0;
       let b = blockIndex(phys);
       if (bTag[b] !== phys || bGen[b] !== c.fetchGenKey) b = findBlock(c, b, lin, phys);
-      const count = bCount[b]!;
+      let count = bCount[b]!;
       if (count === 0 || (eip >>> 0) + bBytes[b]! - 1 > maxEnd) {
         step(c);
         n--; h--;
@@ -168,8 +168,11 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
           if (runs === c.compileThreshold || (bWarm[b]! >= 0 && warm!.chainedOut(bStart[b]!))) {
             // Translated into WebAssembly (CpuOptions.wasmHotBlocks), it stays a warm block that the
             // dispatcher runs through its translation; else it is compiled into JavaScript.
-            if (warm !== null && warm.translating && translateHot(c, b, lin, phys)) c.bRuns[b] = 0;
-            else {
+            if (warm !== null && warm.translating && translateHot(c, b, lin, phys)) {
+              c.bRuns[b] = 0;
+              // Translating rebuilt it with what it follows: its translation runs all of that.
+              count = bCount[b]!;
+            } else {
               compileHot(c, b, lin, phys, ipMask);
               continue; // the block was rebuilt: dispatch it again
             }

@@ -505,6 +505,199 @@ describe('warm blocks', () => {
     });
   });
 
+  it('compute what the block loop computes: x87 arithmetic, compares and stack moves on doubles (which translated hot blocks run themselves when exact), at every rounding and precision', () => {
+    // Doubles at 0x5000: 1.5, 3, -2.25, 0.5, 2^500 (outside the translations' range), -0, 1/3, 7,
+    // a NaN, 10; singles at 0x5100: 2.5, -0.75, a denormal, 3; dwords at 0x5180: 5, -7, 0,
+    // 2^31 - 1; words at 0x51a0: -3, 1,000, 0, -32,768; control words at 0x51c0: nearest at 64
+    // bits, down, 24 bits, 53 bits. Each pass takes other values and another control word: most
+    // results are exact (the translation's), some need rounding (1/3, 2^31 - 1 at 24 bits), and
+    // 2^500, the denormal and the NaN are always the handler's; the compares see less, equal and
+    // greater, an empty register (underflow) and a NaN; FXCH an empty register; every eighth pass
+    // fills the stack, so that the pushes overflow.
+    const doubles = [1.5, 3, -2.25, 0.5, 2 ** 500, -0, 1 / 3, 7, NaN, 10];
+    const singles = [2.5, -0.75, 1e-40, 3];
+    expectSameAsBlockLoop(COUNTED(`
+      mov edx, ecx
+      shl edx, 7
+      mov ebx, ecx
+      and ebx, 7
+      mov eax, ecx
+      shr eax, 2
+      and eax, 3
+      fldcw [esi + 0x1c0 + eax * 2]
+      mov eax, ecx
+      and eax, 3
+      fld qword [esi + ebx * 8]
+      fadd qword [esi + ebx * 8 + 8]
+      fmul qword [esi + 8]
+      fsub dword [esi + 0x100 + eax * 4]
+      fsubr qword [esi + 16]
+      fmul dword [esi + 0x10c]
+      fstp qword [esi + edx + 0x800]
+      fld qword [esi + ebx * 8]
+      fild dword [esi + 0x180 + eax * 4]
+      fadd st0, st1
+      fmul st0, st1
+      fsub st1, st0
+      fsubr st1, st0
+      fadd st1, st0
+      fmul st1, st0
+      fst qword [esi + edx + 0x808]
+      fxch st1
+      fst qword [esi + edx + 0x810]
+      fsubp st1, st0
+      fild word [esi + 0x1a0 + eax * 2]
+      faddp st1, st0
+      fld st0
+      fmulp st1, st0
+      fild word [esi + 0x1a2]
+      fsubrp st1, st0
+      fstp qword [esi + edx + 0x818]
+      fld qword [esi + ebx * 8]
+      fld qword [esi + ebx * 8 + 8]
+      fucom st1
+      fnstsw ax
+      mov [esi + edx + 0x820], ax
+      fcom qword [esi + 16]
+      fnstsw ax
+      mov [esi + edx + 0x822], ax
+      fcom dword [esi + 0x100 + eax * 4]
+      fnstsw ax
+      mov [esi + edx + 0x824], ax
+      fcom st1
+      fnstsw ax
+      mov [esi + edx + 0x826], ax
+      ftst
+      fnstsw ax
+      mov [esi + edx + 0x828], ax
+      fucomp st1
+      fnstsw ax
+      mov [esi + edx + 0x82a], ax
+      fld qword [esi + ebx * 8 + 16]
+      fcomp st1
+      fld st0
+      fucompp
+      fnstsw ax
+      mov [esi + edx + 0x82c], ax
+      fld qword [esi + ebx * 8 + 8]
+      fld qword [esi + 8]
+      fcompp
+      fnstsw ax
+      mov [esi + edx + 0x82e], ax
+      fcomp dword [esi + 0x100]
+      fnstsw ax
+      mov [esi + edx + 0x830], ax
+      fld qword [esi + ebx * 8]
+      fxch st3
+      fst dword [esi + edx + 0x86c]
+      fnstsw ax
+      mov [esi + edx + 0x874], ax
+      fstp st0
+      ffree st2
+      fld st4
+      fstp dword [esi + edx + 0x870]
+      fld1
+      fldz
+      fld qword [esi + ebx * 8]
+      fxch st2
+      fchs
+      fst qword [esi + edx + 0x834]
+      fxch st1
+      fabs
+      fst qword [esi + edx + 0x83c]
+      fld st2
+      fstp qword [esi + edx + 0x844]
+      fstp st0
+      fstp st0
+      fstp st0
+      fld qword [esi + 8]
+      fsub qword [esi + 8]
+      fstp qword [esi + edx + 0x84c]
+      fld qword [esi + 48]
+      fmul qword [esi + 8]
+      fld qword [esi + 48]
+      fadd qword [esi + ebx * 8 + 8]
+      fstp tword [esi + edx + 0x854]
+      fstp tword [esi + edx + 0x85e]
+      test ecx, 7
+      jnz .k
+      fld1
+      fld st0
+      fld st0
+      fld st0
+      fld st0
+      fld st0
+      fld st0
+      fild dword [esi + 0x180]
+      fld st1
+      fld1
+      fldz
+      fild word [esi + 0x1a0]
+      fxch st7
+      fnstsw ax
+      mov [esi + edx + 0x868], ax
+      fninit
+    .k:
+      adc edi, 0x9e3779b9`, 40), (memory) => {
+      const view = new DataView(memory.ram.buffer, memory.ram.byteOffset);
+      doubles.forEach((v, k) => view.setFloat64(0x5000 + k * 8, v, true));
+      singles.forEach((v, k) => view.setFloat32(0x5100 + k * 4, v, true));
+      [5, -7, 0, 0x7fffffff].forEach((v, k) => view.setInt32(0x5180 + k * 4, v, true));
+      [-3, 1000, 0, -32768].forEach((v, k) => view.setInt16(0x51a0 + k * 2, v, true));
+      [0x37f, 0x77f, 0x07f, 0x27f].forEach((v, k) => view.setUint16(0x51c0 + k * 2, v, true));
+    });
+  });
+
+  it('compute what the block loop computes: SAHF (which translated hot blocks run themselves) after every kind of flag state, its flags read in the block, after a handler and in the next block', () => {
+    // AH takes every pattern of the five flags it sets (and the bits SAHF ignores); OF stays what
+    // the ADD, the SHL, the IMUL or the handler (a 16-bit ADC) before it left, then the flags go to
+    // Jcc, SETcc, ADC, PUSHF, and across a JMP to a block that reads them before setting any.
+    // Stopping after every instruction, the run loop also comes to the JMP after SHL as a block of
+    // its own, and translating it builds it again with the instructions at .s that it follows: the
+    // run loop must then not call the translation with a budget of one (it did, with the count of
+    // the block before the rebuild, and ran 15 instructions).
+    expectSameAsBlockLoop(COUNTED(`
+      mov eax, ecx
+      imul eax, eax, 0x01010101
+      mov edx, ecx
+      and edx, 3
+      mov ebx, 0x7ffffff0
+      add ebx, ecx
+      cmp edx, 1
+      jb .s
+      je .m
+      cmp edx, 2
+      je .w
+      shl ebx, 1
+      jmp .s
+    .m:
+      imul ebx, ebx
+      jmp .s
+    .w:
+      adc bx, cx
+    .s:
+      mov ah, al
+      sahf
+      seto dl
+      setbe dh
+      mov [esi + ecx * 8 + 0x100], edx
+      sahf
+      jp .p
+      adc ebx, ecx
+    .p:
+      pushf
+      pop edx
+      mov [esi + ecx * 8 + 0x104], edx
+      shl ah, 1
+      sahf
+      jmp .n
+    .n:
+      sets al
+      setl ah
+      adc eax, 0
+      mov [esi + ecx * 4 + 0x800], eax`, 100));
+  });
+
   it('translated into WebAssembly, leave x87 instructions to their handlers while CR0.TS is set (#NM) and while an unmasked exception is pending (#MF)', () => {
     const doubles = (memory: PhysicalMemory): void => {
       memory.write32(guestPhys(0x5000), 0); memory.write32(guestPhys(0x5004), 0x3ff80000); memory.write32(guestPhys(0x500c), 0x3ff00000);

@@ -6,6 +6,8 @@
 
 /** Value types. */
 export const I32 = 0x7f;
+/** The f64 value type (a function's `f64Locals`). */
+export const F64 = 0x7c;
 
 /** Opcodes the interpreter uses (the WebAssembly core specification's numbering). */
 export const OP = {
@@ -21,7 +23,9 @@ export const OP = {
   i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotl: 0x77, i32Rotr: 0x78,
   i64Ne: 0x52, i64Mul: 0x7e, i64DivU: 0x80, i64RemU: 0x82, i64Or: 0x84, i64Shl: 0x86, i64ShrU: 0x88, i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad, f64ConvertI32U: 0xb8,
-  i64Const: 0x42,
+  i64Const: 0x42, i64Load: 0x29, i64And: 0x83, i64Eqz: 0x50,
+  f64Lt: 0x63, f64Neg: 0x9a, f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2,
+  f64ConvertI32S: 0xb7, f64PromoteF32: 0xbb, i64ReinterpretF64: 0xbd, f32ReinterpretI32: 0xbe, f64ReinterpretI64: 0xbf,
 } as const;
 /** Block type of a block, loop or if without a result. */
 const VOID = 0x40;
@@ -145,20 +149,23 @@ function funcType(out: Bytes, params: number): void {
   out.byte(I32);
 }
 
-/** A function: its body with `locals` more i32 locals, size-prefixed, closed by `end`. */
-function functionCode(out: Bytes, body: Body, locals: number): void {
+/** A function: its body with `locals` more i32 locals and then `f64Locals` f64 locals, size-prefixed, closed by `end`. */
+function functionCode(out: Bytes, body: Body, locals: number, f64Locals: number): void {
   const f = new Bytes();
-  if (locals > 0) { f.unsigned(1); f.unsigned(locals); f.byte(I32); } else f.unsigned(0);
+  const groups = [[locals, I32], [f64Locals, F64]].filter(([n]) => n! > 0);
+  f.unsigned(groups.length);
+  for (const [n, type] of groups) { f.unsigned(n!); f.byte(type!); }
   f.append(body.code);
   f.byte(OP.end);
   out.unsigned(f.length);
   out.append(f);
 }
 
-/** One function of a {@link wasmModule}: `params` i32 parameters, one i32 result, `locals` more i32 locals. */
+/** One function of a {@link wasmModule}: `params` i32 parameters, one i32 result, `locals` more i32 locals, then `f64Locals` f64 locals. */
 export interface WasmFunction {
   readonly params: number;
   readonly locals: number;
+  readonly f64Locals?: number;
   readonly body: Body;
   /** Exported under this name, if given. */
   readonly export?: string;
@@ -203,7 +210,7 @@ export function wasmModule(pages: number, imported: readonly number[], functions
   out.section(7, exports);
   const code = new Bytes();
   code.unsigned(functions.length);
-  for (const f of functions) functionCode(code, f.body, f.locals);
+  for (const f of functions) functionCode(code, f.body, f.locals, f.f64Locals ?? 0);
   out.section(10, code);
   return out.done();
 }

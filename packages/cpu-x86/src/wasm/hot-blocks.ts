@@ -28,10 +28,11 @@
  * instruction with BAIL set and the run loop goes on in the block loop (from the slot in the head's
  * first pass, else from EIP).
  */
-import { ARITH, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
+import { AF, ARITH, CF, CS, EA_A16, EA_NONE, OF, PF, SF, ZF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
 import { HANDLERS } from '../decoder/decode.js';
 import { btEvIb, grp2Ev, testEvGv } from '../exec/alu.js';
 import { jmpEv } from '../exec/control.js';
+import { sahf } from '../exec/data.js';
 import { esc } from '../exec/system.js';
 import { Fpu } from '../fpu/fpu.js';
 import { blockIndex } from '../blocks.js';
@@ -41,11 +42,12 @@ import { CpuStat } from '../stats.js';
 import { Body, OP, wasmModule } from './emitter.js';
 import { HOST, WARM_RECORD } from './host-area.js';
 import {
-  notePointers, noteInstruction, x87AfterStore, x87Blocked, x87Disabled, x87DoubleWords, x87LoadDoubleRefused, x87PushDouble, x87StatusWord, x87StoreDoubleRefused,
-  x87StoreRegister, x87StoreRegisterRefused,
+  notePointers, noteInstruction, physEmpty, x87AfterStore, x87Blocked, x87Disabled, x87DoubleWords, x87LoadDoubleRefused, x87PushDouble, x87StatusWord, x87StoreDoubleRefused,
+  x87StoreRegister, x87StoreRegisterRefused, x87CompareDoubles, x87CopyRegister, x87Finish, x87MemoryDoubleRefused, x87MemorySingleRefused, x87Physical,
+  x87ProductInexact, x87Push, x87PushRefused, x87RegisterDoubleRefused, x87RoundingRefused, x87SetDouble, x87Sign, x87SumInexact, x87Swap,
 } from './x87-code.js';
 import {
-  ALU_ADC, ALU_CODE, ALU_SBB, BAIL, BAIL_ACCESS, BAIL_LIMIT, BAIL_SEGMENT, BAIL_STACK16, BAIL_UNSUPPORTED, CF_BIT, F_ADC, F_ADD, F_DEC, F_INC, F_LOGIC,
+  ALU_ADC, ALU_CODE, ALU_SBB, BAIL, BAIL_ACCESS, BAIL_BUDGET, BAIL_LIMIT, BAIL_SEGMENT, BAIL_STACK16, BAIL_UNSUPPORTED, CF_BIT, F_ADC, F_ADD, F_DEC, F_INC, F_LOGIC,
   F_NONE, F_SBB, F_SHIFT, F_SUB, FLAGS_LAZY, FLAGS_LAZY_KEEP_CF, K_ALU_LOAD, K_HANDLER, K_STOP, K_ALU_MI, K_ALU_RI, K_ALU_RMW, K_ALU_RR, K_BALU_LOAD, K_BALU_MI,
   K_BALU_RI, K_BALU_RMW, K_BALU_RR, K_BSWAP, K_CALL, K_CMOV_M, K_CMOV_R, K_IMUL_M, K_IMUL_R, K_INCDEC, K_INCDEC_M, K_JCC, K_JMP, K_LEA, K_LEAVE,
   K_MOV_LOAD, K_MOV_MI, K_MOV_RI, K_MOV_RR, K_MOV_STORE, K_MOVB_LOAD, K_MOVB_MI, K_MOVB_RI, K_MOVB_RR, K_MOVB_STORE, K_MOVW_LOAD, K_MOVW_RR,
@@ -79,8 +81,11 @@ const L_XRES = L_SEG + 8, L_XEIP = L_SEG + 9, L_XFORM = L_SEG + 10, L_XOP = L_SE
 /** CpuCore.directEnd at entry, for a translation made with paging off (BlockWriter.direct). */
 const L_DIRECT = L_SEG + 14;
 const PARAMS = 6;
-/** Locals after the parameters. */
+/** i32 locals after the parameters. */
 const LOCALS = L_DIRECT + 1 - PARAMS;
+/** f64 locals after those: x87 operands, result and scratch (BlockWriter.x87). */
+const L_FX = L_DIRECT + 1, L_FY = L_DIRECT + 2, L_FR = L_DIRECT + 3, L_FT = L_DIRECT + 4, L_FU = L_DIRECT + 5;
+const F64_LOCALS = 5;
 /**
  * L_XFORM: bits 0-1 the exit record's X_KIND (FLAGS_KEPT: no lazy state), 2-3 X_SIZE, 4-8 the shift
  * of the operands in L_FA/L_FB, 9-13 of the result in L_FV, 14 a stop past the head's block-loop
@@ -224,8 +229,12 @@ class BlockWriter {
     b.get(P_UK).i32(10).op(OP.i32Shl).set(L_READ);
     b.get(P_UK).i32(1).op(OP.i32Add).i32(10).op(OP.i32Shl).set(L_WRITE);
     if (this.direct) b.i32(0).mem(OP.i32Load, 2, HOST.directEnd).set(L_DIRECT);
-    // Entry checks: a CS limit below 4 GiB - 1 (branch targets are then not checked), a segment that
-    // is not flat or a 16-bit stack stop the region before its first instruction.
+    // Entry checks: a budget below the head's instructions (the dispatcher found it through a
+    // jump-cache entry made when it ran only its block-loop part), a CS limit below 4 GiB - 1
+    // (branch targets are then not checked), a segment that is not flat or a 16-bit stack stop the
+    // region before its first instruction.
+    b.get(P_BUDGET).i32(members[0]!.count).op(OP.i32LtU);
+    b.if(); this.depth++; this.bail(BAIL_BUDGET); this.depth--; b.end();
     b.i32(0).mem(OP.f64Load, 3, HOST.segLimit + CS * 8).f64(4294967295).op(OP.f64Ne);
     b.if(); this.depth++; this.bail(BAIL_LIMIT); this.depth--; b.end();
     let segments = 0, stack = false;
@@ -837,15 +846,21 @@ class BlockWriter {
         b.get(L_FA).get(L_FB).op(OP.i32And).set(L_FV);
         this.fk = F_LOGIC; this.fshift = 16; this.setMask = 0;
         return;
-      case OWN_X87_LOAD64: case OWN_X87_STORE64: case OWN_X87_STORE_REG: case OWN_X87_STATUS_AX: this.x87(form, d, m); return;
       case OWN_X87_OTHER: this.quietHandlerCall(); return;
+      case OWN_FLAGS_FROM_AH: // SAHF: SF, ZF, AF, PF and CF from AH, OF as it was; all six set outright from then on
+        this.flag(OF_BIT); b.i32(OF_BIT).op(OP.i32Shl);
+        this.reg(0); b.i32(8).op(OP.i32ShrU).i32(SF | ZF | AF | PF | CF).op(OP.i32And).op(OP.i32Or);
+        b.set(L_SET_BITS);
+        this.fk = F_NONE; this.fshift = 0; this.setMask = ARITH;
+        return;
       case OWN_JUMP: // JMP r/m32 (CS is flat here: no limit check)
         if (m >= 0xc0) this.reg(m & 7);
         else { this.access(4, false, () => this.slotAddress(d)); this.load(4); }
         b.set(L_T);
         this.leave(() => this.retired(this.i + 1), () => b.get(L_T));
         return;
-      default: this.handlerCall();
+      default:
+        if (form >= OWN_X87_LOAD64 && form <= OWN_X87_INTEGER) this.x87(form, d, m); else this.handlerCall();
     }
   }
   /**
@@ -855,11 +870,15 @@ class BlockWriter {
    * operand that is not plain RAM stops the region before the instruction, as every access does.
    */
   private x87(form: number, d: number, m: number): void {
-    const b = this.b, reg = (m >> 3) & 7, seg = this.c.dSeg[d]!, fop = (5 << 8) | m, eip = (): void => this.eip(this.off);
+    const b = this.b, reg = (m >> 3) & 7, seg = this.c.dSeg[d]!, ext = this.c.dExt[d]!, fop = (ext << 8) | m, eip = (): void => this.eip(this.off);
     // Locals: the double's high and low words, TOP or the physical register, the exponent.
     const hi = L_V, lo = L_T, p = L_IDX, e = L_TV;
     b.block(); b.block(); this.depth += 2;
+    if (form >= OWN_X87_ARITH) this.x87OnDoubles(form, d, m, ext);
     switch (form) {
+      case OWN_X87_ARITH: case OWN_X87_COMPARE: case OWN_X87_EXCHANGE: case OWN_X87_LOAD_REG: case OWN_X87_CONSTANT: case OWN_X87_SIGN: case OWN_X87_INTEGER:
+        if (m < 0xc0) notePointers(b, eip, fop, L_LIN, seg); else noteInstruction(b, eip, fop);
+        break;
       case OWN_X87_LOAD64:
         x87Blocked(b); b.brIf(0);
         this.access(8, false, () => this.slotAddress(d));
@@ -893,6 +912,86 @@ class BlockWriter {
     this.depth--; b.end();
     this.quietHandlerCall();
     this.depth--; b.end();
+  }
+  /**
+   * The x87 instructions on doubles (x87Form(), wasm/x87-code.ts) but their pointers: each refuses
+   * (a branch out of the block it is written in, to the handler call) before it changes anything
+   * unless it is the plain case. ST(0) is X and the other operand Y, as Fpu.binary has them.
+   */
+  private x87OnDoubles(form: number, d: number, m: number, ext: number): void {
+    const b = this.b, reg = (m >> 3) & 7, i = m & 7, memory = m < 0xc0;
+    // i32 locals: ST(0)'s physical register (or the new TOP), the other's, three scratch.
+    const p = L_IDX, q = L_TV, s0 = L_V, s1 = L_T, s2 = L_P;
+    x87Blocked(b); b.brIf(0);
+    /** Y (L_FY) from the memory operand: a single with D8, a double with DC. */
+    const memoryOperand = (): void => {
+      if (ext === 0) {
+        this.access(4, false, () => this.slotAddress(d)); this.load(4); b.set(s0);
+        x87MemorySingleRefused(b, s0, L_FY);
+      } else {
+        this.access(8, false, () => this.slotAddress(d));
+        b.get(L_P).mem(OP.i32Load, 0, this.ramBase).set(s1);
+        b.get(L_P).mem(OP.i32Load, 0, this.ramBase + 4).set(s0);
+        x87MemoryDoubleRefused(b, s0, s1, L_FY, q);
+      }
+      b.brIf(0);
+    };
+    const registerValue = (st: number, phys: number, into: number): void => {
+      x87Physical(b, st, phys);
+      x87RegisterDoubleRefused(b, phys, into, s0, s1, s2); b.brIf(0);
+    };
+    switch (form) {
+      case OWN_X87_ARITH: {
+        x87RoundingRefused(b); b.brIf(0);
+        if (memory) memoryOperand(); else registerValue(i, q, L_FY);
+        registerValue(0, p, L_FX);
+        if (reg === 4) b.get(L_FY).op(OP.f64Neg).set(L_FY);
+        if (reg === 5) b.get(L_FX).op(OP.f64Neg).set(L_FX);
+        if (reg === 1) x87ProductInexact(b, L_FX, L_FY, L_FR, L_FT, L_FU); else x87SumInexact(b, L_FX, L_FY, L_FR, L_FT);
+        b.brIf(0);
+        // D8 and memory operands write ST(0); DC and DE with a register, ST(i) (DE pops).
+        x87SetDouble(b, ext === 0 || memory ? p : q, L_FR, s0, s1, s2);
+        x87Finish(b, ext === 6, s0);
+        return;
+      }
+      case OWN_X87_COMPARE: {
+        const pops = ext === 2 || ext === 6 ? 2 : ext === 1 ? 0 : ext === 5 ? reg - 4 : reg - 2;
+        if (ext === 1) b.f64(0).set(L_FY);
+        else if (memory) memoryOperand();
+        else registerValue(ext === 2 || ext === 6 ? 1 : i, q, L_FY);
+        registerValue(0, p, L_FX);
+        x87CompareDoubles(b, L_FX, L_FY, pops, s0);
+        return;
+      }
+      case OWN_X87_EXCHANGE:
+        x87Physical(b, 0, p); x87Physical(b, i, q);
+        physEmpty(b, p); physEmpty(b, q); b.op(OP.i32Or).brIf(0);
+        x87Swap(b, p, q, s0);
+        x87Finish(b, false, s0);
+        return;
+      case OWN_X87_LOAD_REG:
+        x87Physical(b, i, q);
+        physEmpty(b, q); x87PushRefused(b, p); b.op(OP.i32Or).brIf(0);
+        x87Push(b, p, () => x87CopyRegister(b, q, p));
+        return;
+      case OWN_X87_CONSTANT:
+        x87PushRefused(b, p); b.brIf(0);
+        b.f64(m === 0xe8 ? 1 : 0).set(L_FR);
+        x87Push(b, p, () => x87SetDouble(b, p, L_FR, s0, s1, s2));
+        return;
+      case OWN_X87_SIGN:
+        x87Physical(b, 0, p);
+        physEmpty(b, p); b.brIf(0);
+        x87Sign(b, p, m === 0xe1);
+        x87Finish(b, false, s0);
+        return;
+      default: // FILD m32int (DB /0), m16int (DF /0)
+        this.access(ext === 3 ? 4 : 2, false, () => this.slotAddress(d));
+        b.get(L_P).mem(ext === 3 ? OP.i32Load : OP.i32Load16s, 0, this.ramBase).set(s0);
+        b.get(s0).op(OP.f64ConvertI32S).set(L_FR);
+        x87PushRefused(b, p); b.brIf(0);
+        x87Push(b, p, () => x87SetDouble(b, p, L_FR, s0, s1, s2));
+    }
   }
   /**
    * The handler of an instruction that changes no general register, segment or flag unless it
@@ -1055,10 +1154,11 @@ class BlockWriter {
 }
 
 const H_GRP2 = HANDLERS.indexOf(grp2Ev), H_BIT_IMM = HANDLERS.indexOf(btEvIb), H_JMP_EV = HANDLERS.indexOf(jmpEv), H_TEST = HANDLERS.indexOf(testEvGv);
-const H_ESC = HANDLERS.indexOf(esc);
+const H_ESC = HANDLERS.indexOf(esc), H_SAHF = HANDLERS.indexOf(sahf);
 /** Forms of handler slots that a translation runs itself (ownForm()), or calls quietly (OWN_X87_OTHER). */
-const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3, OWN_WORD_TEST = 4;
+const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3, OWN_WORD_TEST = 4, OWN_FLAGS_FROM_AH = 17;
 const OWN_X87_LOAD64 = 5, OWN_X87_STORE64 = 6, OWN_X87_STORE_REG = 7, OWN_X87_STATUS_AX = 8, OWN_X87_OTHER = 9;
+const OWN_X87_ARITH = 10, OWN_X87_COMPARE = 11, OWN_X87_EXCHANGE = 12, OWN_X87_LOAD_REG = 13, OWN_X87_CONSTANT = 14, OWN_X87_SIGN = 15, OWN_X87_INTEGER = 16;
 /**
  * Which of the instructions the interpreter leaves to their handlers slot `d` is if a translation
  * runs it itself: SHL/SHR/SAR of a 16-bit register by a constant (wordShiftCount()), TEST r16, r16
@@ -1069,6 +1169,7 @@ const OWN_X87_LOAD64 = 5, OWN_X87_STORE64 = 6, OWN_X87_STORE_REG = 7, OWN_X87_ST
 function ownForm(c: CpuCore, d: number): number {
   const h = c.dH[d]!, m = c.dRm[d]!, o32 = (c.dPfx[d]! & P_O32) !== 0;
   if (h === H_ESC) return x87Form(c, d);
+  if (h === H_SAHF) return OWN_FLAGS_FROM_AH;
   if (h === H_GRP2) return wordShiftCount(c, d) !== 0 ? OWN_WORD_SHIFT : OWN_NONE;
   if (h === H_TEST && !o32 && m >= 0xc0) return OWN_WORD_TEST;
   if (!o32 || (m < 0xc0 && (c.dEa[d]! & EA_A16) !== 0)) return OWN_NONE;
@@ -1077,18 +1178,30 @@ function ownForm(c: CpuCore, d: number): number {
   return OWN_NONE;
 }
 /**
- * The x87 slot `d` as ownForm() says: FLD m64real, FST/FSTP m64real (32-bit addressing), FST/FSTP
- * ST(i) and FNSTSW AX written out when the built-in FPU's registers are in the host area; any other
+ * The x87 slot `d` as ownForm() says, when the built-in FPU's registers are in the host area (and a
+ * memory operand has 32-bit addressing): FLD m64real, FST/FSTP m64real, FST/FSTP ST(i), FNSTSW AX,
+ * and on doubles (wasm/x87-code.ts): FADD/FMUL/FSUB/FSUBR with m32real, m64real or ST(i) (the
+ * popping forms too), FCOM/FCOMP with m32real, m64real or ST(i), FUCOM/FUCOMP ST(i), FUCOMPP,
+ * FCOMPP, FTST, FXCH ST(i), FLD ST(i), FLD1, FLDZ, FCHS, FABS and FILD m16int/m32int; any other
  * but FCOMI (which sets EFLAGS) a quiet handler call.
  */
 function x87Form(c: CpuCore, d: number): number {
-  const m = c.dRm[d]!, ext = c.dExt[d]!, reg = (m >> 3) & 7;
+  const m = c.dRm[d]!, ext = c.dExt[d]!, reg = (m >> 3) & 7, memory = m < 0xc0;
   if (ext === 7 && m === 0xe0) return fpuInHostArea(c) ? OWN_X87_STATUS_AX : OWN_NONE;
   if ((ext === 3 || ext === 7) && m >= 0xc0 && (reg === 5 || reg === 6)) return OWN_NONE;
-  if (ext === 5 && (reg === 0 || reg === 2 || reg === 3) && fpuInHostArea(c)) {
-    if (m >= 0xc0) return reg === 0 ? OWN_X87_OTHER : OWN_X87_STORE_REG;
-    if ((c.dEa[d]! & EA_A16) === 0) return reg === 0 ? OWN_X87_LOAD64 : OWN_X87_STORE64;
+  if (!fpuInHostArea(c) || (memory && (c.dEa[d]! & EA_A16) !== 0)) return OWN_X87_OTHER;
+  if (ext === 5 && (reg === 0 || reg === 2 || reg === 3)) {
+    if (!memory) return reg === 0 ? OWN_X87_OTHER : OWN_X87_STORE_REG;
+    return reg === 0 ? OWN_X87_LOAD64 : OWN_X87_STORE64;
   }
+  const arith = reg === 0 || reg === 1 || reg === 4 || reg === 5, compare = reg === 2 || reg === 3;
+  if (ext === 0 || (ext === 4 && memory)) return arith ? OWN_X87_ARITH : compare ? OWN_X87_COMPARE : OWN_X87_OTHER;
+  if ((ext === 4 || ext === 6) && arith && !memory) return OWN_X87_ARITH;
+  if ((ext === 5 && m >= 0xe0 && m < 0xf0) || (ext === 2 && m === 0xe9) || (ext === 6 && m === 0xd9) || (ext === 1 && m === 0xe4)) return OWN_X87_COMPARE;
+  if (ext === 1 && m >= 0xc0 && m < 0xd0) return m < 0xc8 ? OWN_X87_LOAD_REG : OWN_X87_EXCHANGE;
+  if (ext === 1 && (m === 0xe8 || m === 0xee)) return OWN_X87_CONSTANT;
+  if (ext === 1 && (m === 0xe0 || m === 0xe1)) return OWN_X87_SIGN;
+  if ((ext === 3 || ext === 7) && memory && reg === 0) return OWN_X87_INTEGER;
   return OWN_X87_OTHER;
 }
 /** Whether the CPU's FPU is the built-in one with its registers in the host area (where wasm/x87-code.ts reads them). */
@@ -1099,7 +1212,8 @@ function fpuInHostArea(c: CpuCore): boolean {
 /** Whether slot `d` is a form ownForm() runs with a memory operand (for the segments a region uses). */
 function ownMemoryForm(c: CpuCore, d: number): boolean {
   const form = ownForm(c, d);
-  return (form === OWN_BIT_TEST || form === OWN_JUMP || form === OWN_X87_LOAD64 || form === OWN_X87_STORE64) && c.dRm[d]! < 0xc0;
+  if (form === OWN_NONE || form === OWN_WORD_SHIFT || form === OWN_WORD_TEST || form === OWN_X87_OTHER || form === OWN_X87_STATUS_AX || form === OWN_FLAGS_FROM_AH) return false;
+  return c.dRm[d]! < 0xc0;
 }
 /**
  * The shift count of slot `d` if it is an instruction the interpreter leaves to its handler but a
@@ -1282,7 +1396,7 @@ export class HotTranslator {
     scan.write();
     const writer = new BlockWriter(c, this.rec, members, origin, ramBase, scan.firstPass());
     writer.write();
-    const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [4], [{ params: PARAMS, locals: LOCALS, body: writer.b, export: 'f' }]);
+    const bytes = wasmModule(this.memory.buffer.byteLength / 65536, [4], [{ params: PARAMS, locals: LOCALS, f64Locals: F64_LOCALS, body: writer.b, export: 'f' }]);
     const fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { memory: this.memory, f0: this.callHandler } }).exports['f']!;
     c.stats[CpuStat.BlocksTranslated]++;
     c.stats[CpuStat.RegionMembers] += members.length - 1;

@@ -1105,6 +1105,9 @@ export class WarmTier {
     if (this.translator === null || c.bWarm[b] !== WARM_READY) return false;
     if (!this.translator.translate(b, c.bCount[b]!, blockLoopPart(c, b), lin)) return false;
     this.chained[c.bStart[b]!] = 0;
+    // Its jump-cache entry, if any, says it runs its block-loop part only: it now runs all of it.
+    const j = (((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3), w = this.jumps;
+    if (w[j + WJ_LIN] === lin && w[j + WJ_SLOT] === c.bStart[b]) w[j + WJ_INFO] = (w[j + WJ_INFO]! & ~0xffff) | this.runLength(c.bStart[b]!, 0, c.bCount[b]!);
     return true;
   }
 

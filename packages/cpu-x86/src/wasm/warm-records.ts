@@ -16,7 +16,7 @@ export const BAIL = 0x10000;
  */
 export const IN_CORE = 0x100000;
 /** Why a block stopped (bits 17-19 of its result), for statistics. */
-export const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5;
+export const BAIL_UNSUPPORTED = 1, BAIL_SEGMENT = 2, BAIL_ACCESS = 3, BAIL_STACK16 = 4, BAIL_LIMIT = 5, BAIL_BUDGET = 6;
 
 /** Exit record (Int32 indexes from HOST.exit): where the block left EIP and its lazy flags. */
 export const X_EIP = 0, X_KIND = 1, X_OP = 2, X_DST = 3, X_SRC = 4, X_RES = 5, X_CF = 6, X_SIZE = 7;
