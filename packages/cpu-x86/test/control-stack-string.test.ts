@@ -90,6 +90,19 @@ describe('string instructions', () => {
     expect(mem.readPhys8(0x10001 + 4 * 5000)).toBe(0);
     expect(r.edi).toBe(0x10001 + 20000);
   });
+  it('short rep stos of bytes, words and dwords, aligned or not, fill exactly their elements', () => {
+    // (Short fills take a loop instead of TypedArray.fill: the last element and the byte after it tell.)
+    for (const [form, size, value] of [['stosb', 1, 0xa5], ['stosw', 2, 0xbeef], ['stosd', 4, 0x11223344]] as const) {
+      for (const [at, count] of [[0x3000, 40], [0x3101, 40], [0x3200, 1], [0x3303, 63], [0x3400, 64], [0x3500, 65]]) {
+        const r = runFlat(`mov edi,${at}\nmov ecx,${count}\nmov eax,${value}\nrep ${form}\nhlt`);
+        const ram = r.m.memory.ram, bytes = count * size;
+        const expected = Array.from({ length: bytes }, (_, i) => (value >>> ((i % size) * 8)) & 0xff);
+        expect([ram[at - 1], ...ram.slice(at, at + bytes), ram[at + bytes]], `${form} ${count} at ${at.toString(16)}`).toEqual([0, ...expected, 0]);
+        expect(r.edi).toBe(at + bytes);
+        expect(r.ecx).toBe(0);
+      }
+    }
+  });
   it('rep movsd over the code it is running from still invalidates decoded instructions', () => {
     const r = runFlat('mov esi,src\nmov edi,dst\nmov ecx,1\nrep movsd\ndst: mov eax,0\nhlt\nsrc: mov eax,7\nhlt');
     expect(r.eax).toBe(7);

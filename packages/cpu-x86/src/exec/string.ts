@@ -55,19 +55,34 @@ function fastStos(c: CpuCore, size: number, value: number): boolean {
   let budget = FAST_ELEMENTS;
   while (r[2] !== 0 && budget > 0) {
     const lin = (c.segBase[ES] + r[14]) | 0;
-    const room = Math.floor((4096 - (lin & 4095)) / size);
+    // (Elements of 1, 2 or 4 bytes: size >> 1 is log2 of the size.)
+    const room = (4096 - (lin & 4095)) >> (size >> 1);
     if (room === 0) return false;
     const p = c.ramOffset(lin, c.userKind + 1);
     if (p < 0) return false;
-    const n = Math.min(room, r[2] >>> 0, budget);
-    if (size === 1) c.ram.fill(value, p, p + n);
-    else if (size === 4 && (p & 3) === 0 && c.ram32 !== null) c.ram32.fill(value, p >> 2, (p >> 2) + n);
-    else for (let i = 0; i < n * size; i++) c.ram[p + i] = value >> ((i % size) * 8);
+    const n = Math.min(room, r[2] >>> 0, budget), ram = c.ram, ram32 = c.ram32;
+    if (size === 4 && (p & 3) === 0 && ram32 !== null) fill32(ram32, value, p >> 2, n);
+    else if (size === 1) fill8(ram, value, p, n);
+    else for (let i = 0; i < n * size; i++) ram[p + i] = value >> ((i % size) * 8);
     r[14] = (r[14] + n * size) | 0;
     r[2] = (r[2] - n) | 0;
     budget -= n;
   }
   return true;
+}
+/**
+ * Fills `n` bytes (fill8) or dwords (fill32) from index `at`: a loop for the few a small REP STOS
+ * stores is cheaper than a call of TypedArray.fill (busybox awk clears a 40-byte cell with REP
+ * STOSB ten times an iteration of its loop).
+ */
+const SMALL_FILL = 64;
+function fill8(ram: Uint8Array, value: number, at: number, n: number): void {
+  if (n > SMALL_FILL) ram.fill(value, at, at + n);
+  else for (let k = at, end = at + n; k < end; k++) ram[k] = value;
+}
+function fill32(ram32: Int32Array, value: number, at: number, n: number): void {
+  if (n > SMALL_FILL) ram32.fill(value, at, at + n);
+  else for (let k = at, end = at + n; k < end; k++) ram32[k] = value;
 }
 /** REP MOVS fast path over plain RAM pages (element order preserved for overlapping copies). */
 function fastMovs(c: CpuCore, size: number, seg: number): boolean {
