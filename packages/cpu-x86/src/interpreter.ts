@@ -1,4 +1,4 @@
-import { CS, DB, DFV, IF, PFV, RF, TF } from './constants.js';
+import { CS, DB, DF, DFV, IF, PFV, RF, TF } from './constants.js';
 import { applyExitFlags, BAIL, clearExitFlags, IN_CORE, WARM_NONE, WARM_NOTHING, X_BLOCK_DONE, X_BLOCK_SLOT, X_EIP } from './wasm/warm-blocks.js';
 import { blockIndex, buildBlock, CONDITIONAL_JCC, findBlock } from './blocks.js';
 import { COMPILED_CACHE_SIZE, compileBlock, compilesDirect, type CompiledBlock } from './block-compiler.js';
@@ -129,7 +129,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
     const dLen = c.dLen, dH = c.dH, dLast = c.dLast, jumps = c.jumpCache, jumpFns = c.jumpFns;
     // The instruction mix is counted per block run, so when off it costs two branches per block.
     const mix = c.countMix === true;
-    const bWarm = c.bWarm, warm = c.warm, warmReadsFlags = warm?.readsFlags, exit = warm?.exit, runWarm = warm?.run;
+    const bWarm = c.bWarm, warm = c.warm, warmReadsFlags = warm?.readsFlags, exit = warm?.exit, runWarm = warm?.run, direction = warm?.direction;
     while (n > 0) {
       let eip = c.eip;
       // Before the fetch: a #PF on fetching this instruction must report this EIP, not the last one's.
@@ -203,6 +203,7 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         c.stats[CpuStat.WarmCalls]++;
         exit![X_BLOCK_SLOT] = start;
         clearExitFlags(exit!);
+        direction![0] = c.flags & DF;
         const result = runWarm!(start, linear, eip, c.userKind, reads ? c.getFlags() : 0, c.ss32 === true ? 1 : 0, c.fetchEpoch, budget);
         const done = result & 0xffff;
         if ((result & IN_CORE) === 0) {

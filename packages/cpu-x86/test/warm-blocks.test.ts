@@ -648,6 +648,75 @@ describe('warm blocks', () => {
     });
   });
 
+  it('compute what the block loop computes: REP STOSB and REP STOSD (which translated hot blocks run themselves within a page), backwards after STD, across pages, with ECX 0', () => {
+    // Per pass: a STOSB of 0-47 bytes at an offset that crosses a page every few passes, a STOSD of
+    // a repeated byte (memset) and of a dword whose bytes differ, a STOSW, a STOSB with a 16-bit
+    // address (the handler's), and every fourth pass the same with DF set by STD in the block
+    // (the translation must see it change within the region) and cleared again by CLD.
+    expectSameAsBlockLoop(COUNTED(`
+      mov ebx, ecx
+      and ebx, 3
+      jnz .f
+      std
+    .f:
+      mov edi, ecx
+      imul edi, edi, 181
+      and edi, 0x1fff
+      add edi, 0x5000
+      mov eax, ecx
+      mov edx, ecx
+      and ecx, 47
+      rep stosb
+      mov ecx, edx
+      and ecx, 7
+      mov edi, 0x6ff0
+      sub edi, ebx
+      mov eax, 0x5a5a5a5a
+      rep stosd
+      mov ecx, edx
+      and ecx, 3
+      mov eax, edx
+      imul eax, eax, 0x01020304
+      rep stosd
+      mov ecx, 2
+      rep stosw
+      mov ecx, 1
+      mov di, 0x6f00
+      a16 rep stosb
+      cld
+      mov ecx, edx
+      mov [esi + ecx * 4 + 0x1f00], edi`, 64));
+  });
+
+  it('translated into WebAssembly, fill backwards after DF was set outside WebAssembly and not across a page whose mapping is elsewhere', () => {
+    // Paging maps linear page 0x6000 to physical 0x5000: a fill that crosses into it from 0x5fxx
+    // lands there (the handler's), not at physical 0x6000. After the first 2,000 instructions,
+    // setRegisters sets DF between two runs: the translation that fills must go backwards from then on.
+    const source = `${PAGING_ON}
+      ${COUNTED(`
+      mov edi, ecx
+      shl edi, 3
+      and edi, 0xff
+      add edi, 0x5f00
+      mov eax, ecx
+      mov edx, ecx
+      and ecx, 31
+      rep stosb
+      mov [esi + edx * 4 + 0x1400], ecx
+      mov ecx, edx
+      mov [esi + ecx * 4 + 0x1c00], edi`, 300)}`;
+    const run = (options: Partial<CpuOptions>): unknown[] => {
+      const { cpu, memory } = warmMachine(source, options, (m) => identityPagingBut(m, 6, 0x5000 | 3));
+      cpu.run(2_000);
+      cpu.setRegisters({ eflags: cpu.getRegisters().eflags | 0x400 });
+      const stop = cpu.run(100_000);
+      return [stop, cpu.getRegisters(), Array.from(memory.ram.subarray(0x5000, 0x7000))];
+    };
+    const reference = run({ warmBlocks: false });
+    expect(reference[0]).toBe('halt');
+    expect(run({ warmBlocks: true, warmThreshold: 1, compileThreshold: 1, wasmHotBlocks: true })).toEqual(reference);
+  });
+
   it('compute what the block loop computes: SAHF (which translated hot blocks run themselves) after every kind of flag state, its flags read in the block, after a handler and in the next block', () => {
     // AH takes every pattern of the five flags it sets (and the bits SAHF ignores); OF stays what
     // the ADD, the SHL, the IMUL or the handler (a 16-bit ADC) before it left, then the flags go to

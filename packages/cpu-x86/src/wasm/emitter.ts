@@ -134,6 +134,8 @@ export class Body {
     this.code.unsigned(offset);
     return this;
   }
+  /** `memory.fill` of memory 0 (destination, byte value, length on the stack). */
+  memoryFill(): this { this.code.byte(0xfc); this.code.unsigned(11); this.code.byte(0); return this; }
   /** `if` without a result (closed by {@link Body.end}). */
   if(): this { this.code.byte(OP.if); this.code.byte(VOID); return this; }
   else(): this { return this.op(OP.else); }

@@ -23,6 +23,12 @@ export const HOST = {
   cr0: 352,
   /** CpuCore.directEnd, i32 (translations made with paging off reach RAM below it without the TLB). */
   directEnd: 356,
+  /**
+   * EFLAGS.DF while WebAssembly runs, i32 (0 or DF): the run loop writes it before each call of the
+   * dispatcher and the handler import after each handler (the only way WebAssembly code changes it),
+   * so translations know which way a string instruction goes.
+   */
+  direction: 360,
   /** The built-in FPU's registers (fpu/fpu-registers.ts FPU_*, FPU_BYTES). */
   fpu: 384,
   /** Data TLB tags, 5 parts of 1024 x i32. */

@@ -28,11 +28,12 @@
  * instruction with BAIL set and the run loop goes on in the block loop (from the slot in the head's
  * first pass, else from EIP).
  */
-import { AF, ARITH, CF, CS, EA_A16, EA_NONE, OF, PF, SF, ZF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
+import { AF, ARITH, CF, CS, EA_A16, EA_NONE, ES, OF, P_A32, P_REP, P_REPNE, PF, SF, ZF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_O32, SS } from '../constants.js';
 import { HANDLERS } from '../decoder/decode.js';
 import { btEvIb, grp2Ev, testEvGv } from '../exec/alu.js';
 import { jmpEv } from '../exec/control.js';
 import { sahf } from '../exec/data.js';
+import { stos } from '../exec/string.js';
 import { esc } from '../exec/system.js';
 import { Fpu } from '../fpu/fpu.js';
 import { blockIndex } from '../blocks.js';
@@ -243,6 +244,7 @@ class BlockWriter {
         const kind = this.rec.u8[(member.start + i) * WARM_RECORD + R_KIND]!;
         if (MEMORY_OPERAND.has(kind)) segments |= 1 << this.rec.u8[(member.start + i) * WARM_RECORD + R_SEG]!;
         if (kind === K_HANDLER && ownMemoryForm(this.c, member.start + i)) segments |= 1 << this.c.dSeg[member.start + i]!;
+        if (kind === K_HANDLER && ownForm(this.c, member.start + i) === OWN_FILL) segments |= 1 << ES;
         if (STACK_FORMS.has(kind)) { stack = true; segments |= 1 << SS; }
       }
     }
@@ -847,6 +849,7 @@ class BlockWriter {
         this.fk = F_LOGIC; this.fshift = 16; this.setMask = 0;
         return;
       case OWN_X87_OTHER: this.quietHandlerCall(); return;
+      case OWN_FILL: this.fill(this.c.dExt[d] === 0 ? 1 : 4); return;
       case OWN_FLAGS_FROM_AH: // SAHF: SF, ZF, AF, PF and CF from AH, OF as it was; all six set outright from then on
         this.flag(OF_BIT); b.i32(OF_BIT).op(OP.i32Shl);
         this.reg(0); b.i32(8).op(OP.i32ShrU).i32(SF | ZF | AF | PF | CF).op(OP.i32And).op(OP.i32Or);
@@ -911,6 +914,35 @@ class BlockWriter {
     b.br(1);
     this.depth--; b.end();
     this.quietHandlerCall();
+    this.depth--; b.end();
+  }
+  /**
+   * REP STOSB or REP STOSD (`size` 1 or 4) with 32-bit addressing, in the plain case: DF clear
+   * (HOST.direction), ECX elements within the page of ES:EDI, which is plain RAM (the write's TLB
+   * lookup, as for any store; else the region stops before it), and for STOSD an EAX whose four
+   * bytes are the same (memset's): a `memory.fill`, EDI past it, ECX 0. Anything else calls the
+   * handler.
+   */
+  private fill(size: number): void {
+    const b = this.b, shift = size === 4 ? 2 : 0;
+    b.block(); b.block(); this.depth += 2;
+    b.i32(0).mem(OP.i32Load, 2, HOST.direction).brIf(0);
+    if (size === 4) { this.reg(0); this.reg(0); b.i32(0xff).op(OP.i32And).i32(0x01010101).op(OP.i32Mul).op(OP.i32Ne).brIf(0); }
+    // Not past the page: ECX at most a page's elements, and EDI's offset in its page plus the bytes at most 4,096.
+    this.reg(1); b.i32(4096 >> shift).op(OP.i32GtU).brIf(0);
+    this.reg(7); b.get(L_SEG + ES).op(OP.i32Add).i32(4095).op(OP.i32And);
+    this.reg(1); if (shift !== 0) b.i32(shift).op(OP.i32Shl);
+    b.op(OP.i32Add).i32(4096).op(OP.i32GtU).brIf(0);
+    this.access(1, true, () => { this.reg(7); b.get(L_SEG + ES).op(OP.i32Add); });
+    b.get(L_P).i32(this.ramBase).op(OP.i32Add);
+    this.reg(0); b.i32(0xff).op(OP.i32And);
+    this.reg(1); if (shift !== 0) b.i32(shift).op(OP.i32Shl);
+    b.memoryFill();
+    this.setReg(7, () => { this.reg(7); this.reg(1); if (shift !== 0) b.i32(shift).op(OP.i32Shl); b.op(OP.i32Add); });
+    this.setReg(1, () => b.i32(0));
+    b.br(1);
+    this.depth--; b.end();
+    this.handlerCall();
     this.depth--; b.end();
   }
   /**
@@ -1154,9 +1186,9 @@ class BlockWriter {
 }
 
 const H_GRP2 = HANDLERS.indexOf(grp2Ev), H_BIT_IMM = HANDLERS.indexOf(btEvIb), H_JMP_EV = HANDLERS.indexOf(jmpEv), H_TEST = HANDLERS.indexOf(testEvGv);
-const H_ESC = HANDLERS.indexOf(esc), H_SAHF = HANDLERS.indexOf(sahf);
+const H_ESC = HANDLERS.indexOf(esc), H_SAHF = HANDLERS.indexOf(sahf), H_STOS = HANDLERS.indexOf(stos);
 /** Forms of handler slots that a translation runs itself (ownForm()), or calls quietly (OWN_X87_OTHER). */
-const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3, OWN_WORD_TEST = 4, OWN_FLAGS_FROM_AH = 17;
+const OWN_NONE = 0, OWN_WORD_SHIFT = 1, OWN_BIT_TEST = 2, OWN_JUMP = 3, OWN_WORD_TEST = 4, OWN_FLAGS_FROM_AH = 17, OWN_FILL = 18;
 const OWN_X87_LOAD64 = 5, OWN_X87_STORE64 = 6, OWN_X87_STORE_REG = 7, OWN_X87_STATUS_AX = 8, OWN_X87_OTHER = 9;
 const OWN_X87_ARITH = 10, OWN_X87_COMPARE = 11, OWN_X87_EXCHANGE = 12, OWN_X87_LOAD_REG = 13, OWN_X87_CONSTANT = 14, OWN_X87_SIGN = 15, OWN_X87_INTEGER = 16;
 /**
@@ -1170,6 +1202,8 @@ function ownForm(c: CpuCore, d: number): number {
   const h = c.dH[d]!, m = c.dRm[d]!, o32 = (c.dPfx[d]! & P_O32) !== 0;
   if (h === H_ESC) return x87Form(c, d);
   if (h === H_SAHF) return OWN_FLAGS_FROM_AH;
+  // REP STOSB and REP STOSD with 32-bit addressing (memset).
+  if (h === H_STOS && (c.dPfx[d]! & (P_REP | P_REPNE)) !== 0 && (c.dPfx[d]! & P_A32) !== 0 && (c.dExt[d] === 0 || o32)) return OWN_FILL;
   if (h === H_GRP2) return wordShiftCount(c, d) !== 0 ? OWN_WORD_SHIFT : OWN_NONE;
   if (h === H_TEST && !o32 && m >= 0xc0) return OWN_WORD_TEST;
   if (!o32 || (m < 0xc0 && (c.dEa[d]! & EA_A16) !== 0)) return OWN_NONE;
@@ -1212,7 +1246,7 @@ function fpuInHostArea(c: CpuCore): boolean {
 /** Whether slot `d` is a form ownForm() runs with a memory operand (for the segments a region uses). */
 function ownMemoryForm(c: CpuCore, d: number): boolean {
   const form = ownForm(c, d);
-  if (form === OWN_NONE || form === OWN_WORD_SHIFT || form === OWN_WORD_TEST || form === OWN_X87_OTHER || form === OWN_X87_STATUS_AX || form === OWN_FLAGS_FROM_AH) return false;
+  if (form === OWN_NONE || form === OWN_WORD_SHIFT || form === OWN_WORD_TEST || form === OWN_X87_OTHER || form === OWN_X87_STATUS_AX || form === OWN_FLAGS_FROM_AH || form === OWN_FILL) return false;
   return c.dRm[d]! < 0xc0;
 }
 /**

@@ -28,7 +28,7 @@
  * Results: the low 16 bits are the instructions retired; BAIL says the block stopped before
  * instruction that number (EIP is that instruction's), else EIP is where the block went.
  */
-import { ARITH, CF, CS, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
+import { ARITH, CF, CS, DF, EA_A16, EA_NONE, OF, OP_ADC, OP_ADD, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, P_A32, P_O32, SS } from '../constants.js';
 import type { CpuCore } from '../core.js';
 import { HANDLERS, handlerKinds } from '../decoder/decode.js';
 import {
@@ -1004,6 +1004,8 @@ export class WarmTier {
   readonly readsFlags: Uint8Array;
   /** The exit record as Int32 (see X_EIP...). */
   readonly exit: Int32Array;
+  /** HOST.direction as Int32 (EFLAGS.DF for translations). */
+  readonly direction: Int32Array;
   /** The retired count before the run loop's call of the dispatcher. */
   entryRetired = -0; // a double, as CpuCore.retired
   /** The import the interpreter calls for instruction `i` (at `offset`, the next at `next`) of the running block. */
@@ -1016,6 +1018,7 @@ export class WarmTier {
     c.retired = retired;
     c.eip = nextEip;
     HANDLERS[c.dH[d]!]!(c, d);
+    this.direction[0] = c.flags & DF;
     c.retired = retired + 1;
     if (c.eip !== nextEip || c.chunkBreak === true || c.halted === true) return -1;
     return wantFlags !== 0 ? c.getFlags() : 0;
@@ -1028,6 +1031,7 @@ export class WarmTier {
     const area = c.hostArea!.byteOffset, buffer = memory.buffer;
     this.readsFlags = new Uint8Array(blockEntries);
     this.exit = new Int32Array(buffer, area + HOST.exit, 16);
+    this.direction = new Int32Array(buffer, area + HOST.direction, 1);
     this.jumps = new Int32Array(buffer, area + HOST.warmJumps, 8 << WJ_BITS);
     this.chained = new Uint16Array(buffer, area + HOST.warmRuns, WARM_SLOTS);
     const bytes = WARM_SLOTS * WARM_RECORD;
