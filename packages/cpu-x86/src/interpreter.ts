@@ -195,7 +195,9 @@ function chunkRunner(c: CpuCore): (n: number, h: number) => void {
         // A warm block (wasm/warm-blocks.ts: the interpreter runs the block loop's part of it), and
         // the warm blocks after it that the dispatcher finds in its jump cache: the lazy flags they
         // left come back in the exit record.
-        const reads = warmReadsFlags![b] !== 0, retired = c.retired, budget = Math.min(n, h, 0xffff);
+        // (The first block runs whole when it fits in h, as a compiled block does: n only spaces out
+        // the interrupt checks. A translation stops at its entry when the budget is below its count.)
+        const reads = warmReadsFlags![b] !== 0, retired = c.retired, budget = Math.min(n > count ? n : count, h, 0xffff);
         const linear = bLinear[b]! < count ? bLinear[b]! : count;
         warm!.remember(lin, c.fetchEpoch, start, warm!.runLength(start, linear, count), reads);
         c.fetchStamp[lin >>> 12] = c.fetchEpoch;
