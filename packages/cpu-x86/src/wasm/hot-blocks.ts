@@ -18,8 +18,9 @@
  * - a transfer to a block of the region goes on there (a `br_table` in a loop) while the budget
  *   allows all of it; into another page only in the fetch epoch and from the head's EIP the region
  *   was made for (RegionOrigin);
- * - what it does not write out (x87, strings, 16-bit ALU, system instructions) calls its handler
- *   through the interpreter's import; HLT ends the translation before it.
+ * - what it does not write out (most x87 and string instructions, 16-bit ALU, system
+ *   instructions) calls its handler through the interpreter's import; HLT ends the translation
+ *   before it.
  *
  * The function has the interpreter's signature and result, and the dispatcher calls it through a
  * table (`call_indirect`) when the head's first record names it (R_FN), so control goes from
@@ -1196,7 +1197,8 @@ const OWN_X87_ARITH = 10, OWN_X87_COMPARE = 11, OWN_X87_EXCHANGE = 12, OWN_X87_L
  * runs it itself: SHL/SHR/SAR of a 16-bit register by a constant (wordShiftCount()), TEST r16, r16
  * (busybox awk's loop runs `test cx, cx` 10 times an iteration), BT r/m32, imm8 (busybox awk tests
  * a bit of each value's type this way, 24 M times in the benchmark loop), JMP r/m32 (its switch
- * statements); memory operands with 32-bit addressing.
+ * statements), SAHF, REP STOSB/STOSD (fill()) and the x87 forms of x87Form(); memory operands with
+ * 32-bit addressing.
  */
 function ownForm(c: CpuCore, d: number): number {
   const h = c.dH[d]!, m = c.dRm[d]!, o32 = (c.dPfx[d]! & P_O32) !== 0;

@@ -70,6 +70,10 @@ export const WARM_RUNS = 32;
 /** Jump-cache entry (Int32 offsets): linear EIP, fetch epoch, instructions | READS_FLAGS, first pool slot. */
 const WJ_LIN = 0, WJ_EPOCH = 1, WJ_INFO = 3, WJ_SLOT = 4;
 const WJ_BITS = WARM_JUMP_BITS, WJ_READS_FLAGS = 0x10000;
+/** The Int32 index of linear address `lin`'s entry in the dispatcher's jump cache (as dispatchLoop() hashes it). */
+function jumpEntry(lin: number): number {
+  return ((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3;
+}
 /**
  * Chained runs of a warm block after which the dispatcher leaves it to the run loop, which then
  * compiles it (WarmTier.chainedOut): it is as hot as the compile threshold asks.
@@ -1094,7 +1098,7 @@ export class WarmTier {
    * flushes, pool flushes, mode changes; as for the run loop's own jump cache).
    */
   remember(lin: number, epoch: number, slot: number, count: number, readsFlags: boolean): void {
-    const j = (((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3), w = this.jumps;
+    const j = jumpEntry(lin), w = this.jumps;
     w[j + WJ_LIN] = lin; w[j + WJ_EPOCH] = epoch; w[j + WJ_SLOT] = slot;
     w[j + WJ_INFO] = count | (readsFlags ? WJ_READS_FLAGS : 0);
   }
@@ -1110,7 +1114,7 @@ export class WarmTier {
     if (!this.translator.translate(b, c.bCount[b]!, blockLoopPart(c, b), lin)) return false;
     this.chained[c.bStart[b]!] = 0;
     // Its jump-cache entry, if any, says it runs its block-loop part only: it now runs all of it.
-    const j = (((lin ^ (lin >>> WJ_BITS)) & ((1 << WJ_BITS) - 1)) << 3), w = this.jumps;
+    const j = jumpEntry(lin), w = this.jumps;
     if (w[j + WJ_LIN] === lin && w[j + WJ_SLOT] === c.bStart[b]) w[j + WJ_INFO] = (w[j + WJ_INFO]! & ~0xffff) | this.runLength(c.bStart[b]!, 0, c.bCount[b]!);
     return true;
   }
