@@ -144,11 +144,8 @@ export function x87StoreRegisterRefused(b: Body, p: number): void {
 /** The copy x87StoreRegisterRefused accepted: ST(i) = ST(0), then the pop of FSTP, C1 cleared. */
 export function x87StoreRegister(b: Body, i: number, pop: boolean, p: number, q: number): void {
   b.get(p).i32(i).op(OP.i32Add).i32(7).op(OP.i32And).set(q);
-  b.get(q).i32(1).op(OP.i32Shl).get(p).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.fpu + FPU_SX).mem(OP.i32Store16, 1, HOST.fpu + FPU_SX);
-  for (const at of [FPU_HI, FPU_LO]) b.get(q).i32(2).op(OP.i32Shl).get(p).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, HOST.fpu + at).mem(OP.i32Store, 2, HOST.fpu + at);
-  setWord(b, FPU_EMPTY, () => word(b, FPU_EMPTY).i32(1).get(q).op(OP.i32Shl).i32(-1).op(OP.i32Xor).op(OP.i32And));
-  if (pop) popPhys(b, p);
-  clearC1(b);
+  x87CopyRegister(b, p, q);
+  x87AfterStore(b, p, pop);
 }
 
 /** Pushes the status word as FNSTSW reports it (FpuRegisters.statusWord()). */
@@ -306,8 +303,8 @@ export function x87CompareDoubles(b: Body, x: number, y: number, pops: number, p
 
 /** After an instruction that leaves ST(`dst`) written: `pop` pops. C1 cleared. `p`: a scratch i32 local. */
 export function x87Finish(b: Body, pop: boolean, p: number): void {
-  if (pop) { word(b, FPU_TOP).set(p); popPhys(b, p); }
-  clearC1(b);
+  if (pop) word(b, FPU_TOP).set(p);
+  x87AfterStore(b, p, pop);
 }
 
 /** Copies physical register `from` to `to` (locals; all 80 bits, as FLD ST(i) moves them) and marks `to` not empty. */
