@@ -89,6 +89,10 @@ function storeDoubleWords(b: Body, hi: number, lo: number, p: number, e: number)
   b.get(p).i32(2).op(OP.i32Shl);
   zero(() => b.get(lo).i32(11).op(OP.i32Shl));
   b.mem(OP.i32Store, 2, HOST.fpu + FPU_LO);
+  markNotEmpty(b, p);
+}
+/** Clears physical register `p`'s (a local's) empty bit. */
+function markNotEmpty(b: Body, p: number): void {
   setWord(b, FPU_EMPTY, () => word(b, FPU_EMPTY).i32(1).get(p).op(OP.i32Shl).i32(-1).op(OP.i32Xor).op(OP.i32And));
 }
 
@@ -301,7 +305,7 @@ export function x87CompareDoubles(b: Body, x: number, y: number, pops: number, p
   for (let k = 0; k < pops; k++) { word(b, FPU_TOP).set(p); popPhys(b, p); }
 }
 
-/** After an instruction that leaves ST(`dst`) written: `pop` pops. C1 cleared. `p`: a scratch i32 local. */
+/** The end of an x87 instruction that raised nothing: with `pop`, a pop; C1 cleared. `p`: a scratch i32 local. */
 export function x87Finish(b: Body, pop: boolean, p: number): void {
   if (pop) word(b, FPU_TOP).set(p);
   x87AfterStore(b, p, pop);
@@ -311,7 +315,7 @@ export function x87Finish(b: Body, pop: boolean, p: number): void {
 export function x87CopyRegister(b: Body, from: number, to: number): void {
   b.get(to).i32(1).op(OP.i32Shl).get(from).i32(1).op(OP.i32Shl).mem(OP.i32Load16u, 1, HOST.fpu + FPU_SX).mem(OP.i32Store16, 1, HOST.fpu + FPU_SX);
   for (const at of [FPU_HI, FPU_LO]) b.get(to).i32(2).op(OP.i32Shl).get(from).i32(2).op(OP.i32Shl).mem(OP.i32Load, 2, HOST.fpu + at).mem(OP.i32Store, 2, HOST.fpu + at);
-  setWord(b, FPU_EMPTY, () => word(b, FPU_EMPTY).i32(1).get(to).op(OP.i32Shl).i32(-1).op(OP.i32Xor).op(OP.i32And));
+  markNotEmpty(b, to);
 }
 
 /** Swaps physical registers `p` and `q` (locals, both not empty). `t`: a scratch i32 local. */
